@@ -1,0 +1,165 @@
+//! [`Error`], the one error type of the crate, and its [`Result`] alias.
+
+use std::fmt;
+use std::io;
+
+/// `Result<T, backprop::Error>`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in the crate's fallible operations.
+///
+/// Each variant carries the values that went wrong, and its `Display` names them, e.g.
+/// "input has 3 values but the network's first layer expects 2".
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// A vector or matrix has a different size than the operation needs.
+    ShapeMismatch {
+        /// What has the wrong size, e.g. "input" or "target".
+        what: &'static str,
+        /// What it has to match, e.g. "the network's first layer".
+        against: &'static str,
+        /// The size required.
+        expected: usize,
+        /// The size given.
+        found: usize,
+    },
+    /// A matrix was given a number of elements that does not fit its shape.
+    MatrixShape {
+        /// Rows asked for.
+        rows: usize,
+        /// Columns asked for.
+        cols: usize,
+        /// Elements given.
+        len: usize,
+    },
+    /// A network was built without any layer.
+    EmptyNetwork,
+    /// A layer (or the input) was given zero neurons.
+    ZeroSizedLayer {
+        /// Which layer, counted from 0 for the first layer after the input; `None` for
+        /// the input itself.
+        layer: Option<usize>,
+    },
+    /// A hyperparameter is outside its valid range.
+    InvalidHyperparameter {
+        /// The hyperparameter's name, e.g. "learning rate".
+        name: &'static str,
+        /// The rule it must satisfy, e.g. "finite and > 0".
+        rule: &'static str,
+        /// The value given.
+        value: f64,
+    },
+    /// An input, target or parameter holds NaN or an infinity.
+    NonFinite {
+        /// Which data, e.g. "input".
+        what: &'static str,
+        /// The position of the first non-finite value.
+        index: usize,
+        /// The value itself.
+        value: f64,
+    },
+    /// An operation needs data but was given none.
+    EmptyData {
+        /// What was empty, e.g. "dataset" or "accumulated gradient".
+        what: &'static str,
+    },
+    /// A combination of settings that makes no sense, e.g. a softmax output with the
+    /// binary cross-entropy cost.
+    Incompatible {
+        /// What is wrong and how to fix it.
+        reason: String,
+    },
+    /// A file or byte stream is not in the expected format.
+    Format {
+        /// What is wrong with it.
+        reason: String,
+        /// The byte offset at which the problem was found, when one is known.
+        offset: Option<u64>,
+    },
+    /// An I/O operation failed.
+    Io(io::Error),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::ShapeMismatch { what, against, expected, found } => {
+                write!(f, "{what} has {found} values but {against} expects {expected}")
+            }
+            Error::MatrixShape { rows, cols, len } => match rows.checked_mul(*cols) {
+                Some(n) => write!(f, "a {rows}×{cols} matrix needs {n} elements, got {len}"),
+                None => write!(f, "a {rows}×{cols} matrix is too large to address, got {len} elements"),
+            },
+            Error::EmptyNetwork => write!(f, "a network needs at least one layer"),
+            Error::ZeroSizedLayer { layer: None } => write!(f, "the input must have at least one value"),
+            Error::ZeroSizedLayer { layer: Some(l) } => write!(f, "layer {l} must have at least one neuron"),
+            Error::InvalidHyperparameter { name, rule, value } => {
+                write!(f, "{name} must be {rule}, got {value}")
+            }
+            Error::NonFinite { what, index, value } => {
+                write!(f, "{what} holds the non-finite value {value} at index {index}")
+            }
+            Error::EmptyData { what } => write!(f, "{what} is empty"),
+            Error::Incompatible { reason } => write!(f, "{reason}"),
+            Error::Format { reason, offset: Some(o) } => write!(f, "malformed data at byte {o}: {reason}"),
+            Error::Format { reason, offset: None } => write!(f, "malformed data: {reason}"),
+            Error::Io(e) => write!(f, "i/o error: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<io::Error> for Error {
+    fn from(e: io::Error) -> Self {
+        Error::Io(e)
+    }
+}
+
+/// Checks that every value of `values` is finite.
+pub(crate) fn check_finite<T: crate::Float>(what: &'static str, values: &[T]) -> Result<()> {
+    match values.iter().position(|v| !v.is_finite()) {
+        None => Ok(()),
+        Some(index) => Err(Error::NonFinite { what, index, value: values[index].to_f64() }),
+    }
+}
+
+/// Checks that a vector has the length an operation needs.
+pub(crate) fn check_len(what: &'static str, against: &'static str, expected: usize, found: usize) -> Result<()> {
+    if expected == found { Ok(()) } else { Err(Error::ShapeMismatch { what, against, expected, found }) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_the_values() {
+        let e = Error::ShapeMismatch { what: "input", against: "the network's first layer", expected: 2, found: 3 };
+        assert_eq!(e.to_string(), "input has 3 values but the network's first layer expects 2");
+        let e = Error::InvalidHyperparameter { name: "learning rate", rule: "finite and > 0", value: -1.0 };
+        assert_eq!(e.to_string(), "learning rate must be finite and > 0, got -1");
+    }
+
+    #[test]
+    fn io_errors_keep_their_source() {
+        use std::error::Error as _;
+        let e = Error::from(io::Error::new(io::ErrorKind::NotFound, "gone"));
+        assert!(e.source().is_some());
+    }
+
+    #[test]
+    fn check_finite_finds_the_first_bad_value() {
+        let e = check_finite("input", &[1.0, f64::NAN, f64::INFINITY]).unwrap_err();
+        assert!(matches!(e, Error::NonFinite { index: 1, .. }));
+        assert!(check_finite("input", &[1.0f32, 2.0]).is_ok());
+    }
+}

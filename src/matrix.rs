@@ -1,0 +1,645 @@
+//! [`Matrix`], [`MatrixView`] and [`Vector`]: the linear algebra of backpropagation.
+//!
+//! Matrices are row-major and contiguous: element (i, j) of an r×c matrix sits at
+//! `i * c + j`. A layer's weights `w` are an N(l)×N(l−1) matrix whose row j holds the
+//! weights into neuron j; a mini-batch is a matrix with one sample per row.
+//!
+//! # Convention for shape errors
+//! The algebra here panics on mismatched shapes, as ndarray does: every such method
+//! documents it under `# Panics`, is `#[track_caller]`, and its message names both
+//! shapes. The network-level API checks shapes first and returns
+//! [`Error`](crate::Error) instead, so these panics never reach a caller of
+//! [`Network`](crate::Network).
+
+use core::fmt;
+use core::ops::{Deref, DerefMut, Index, IndexMut};
+
+use crate::Float;
+use crate::error::{Error, Result};
+use crate::kernels::Transpose;
+
+/// A dense, row-major r×c matrix that owns its elements.
+///
+/// ```
+/// use backprop::Matrix;
+///
+/// let w = Matrix::new(2, 3, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0])?;
+/// assert_eq!(w[(1, 0)], 4.0);
+/// assert_eq!(w.matvec(&[1.0, 0.0, -1.0]).as_slice(), &[-2.0, -2.0]);
+/// # Ok::<(), backprop::Error>(())
+/// ```
+#[derive(Clone, PartialEq)]
+pub struct Matrix<T> {
+    rows: usize,
+    cols: usize,
+    data: Vec<T>,
+}
+
+/// A borrowed, row-major r×c matrix: rows of a dataset or a [`Matrix`], without a copy.
+#[derive(Clone, Copy, PartialEq)]
+pub struct MatrixView<'a, T> {
+    rows: usize,
+    cols: usize,
+    data: &'a [T],
+}
+
+/// A column vector of n elements, e.g. an input x, a bias b or an error δ.
+///
+/// It dereferences to a slice, so every `&[T]` method (and every function taking
+/// `&[T]`) works on it.
+#[derive(Clone, PartialEq, Default)]
+pub struct Vector<T> {
+    data: Vec<T>,
+}
+
+fn shape_error(rows: usize, cols: usize, len: usize) -> Error {
+    Error::MatrixShape { rows, cols, len }
+}
+
+impl<T: Float> Matrix<T> {
+    /// A `rows`×`cols` matrix from its elements in row-major order.
+    ///
+    /// # Errors
+    /// [`Error::MatrixShape`] if `data.len() != rows * cols` (or that product overflows).
+    pub fn new(rows: usize, cols: usize, data: Vec<T>) -> Result<Self> {
+        match rows.checked_mul(cols) {
+            Some(len) if len == data.len() => Ok(Matrix { rows, cols, data }),
+            _ => Err(shape_error(rows, cols, data.len())),
+        }
+    }
+
+    /// A `rows`×`cols` matrix of zeros.
+    pub fn zeros(rows: usize, cols: usize) -> Self {
+        Matrix { rows, cols, data: vec![T::ZERO; rows * cols] }
+    }
+
+    /// A `rows`×`cols` matrix whose element (i, j) is `f(i, j)`.
+    pub fn from_fn(rows: usize, cols: usize, mut f: impl FnMut(usize, usize) -> T) -> Self {
+        let mut data = Vec::with_capacity(rows * cols);
+        for i in 0..rows {
+            for j in 0..cols {
+                data.push(f(i, j));
+            }
+        }
+        Matrix { rows, cols, data }
+    }
+
+    /// A matrix whose rows are the given slices.
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] if the rows have different lengths.
+    pub fn from_rows<R: AsRef<[T]>>(rows: &[R]) -> Result<Self> {
+        let cols = rows.first().map_or(0, |r| r.as_ref().len());
+        let mut data = Vec::with_capacity(rows.len() * cols);
+        for r in rows {
+            let r = r.as_ref();
+            crate::error::check_len("a row", "the first row", cols, r.len())?;
+            data.extend_from_slice(r);
+        }
+        Ok(Matrix { rows: rows.len(), cols, data })
+    }
+
+    /// The number of rows.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// The number of columns.
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    /// `(rows, cols)`.
+    pub fn shape(&self) -> (usize, usize) {
+        (self.rows, self.cols)
+    }
+
+    /// The elements in row-major order.
+    pub fn as_slice(&self) -> &[T] {
+        &self.data
+    }
+
+    /// The elements in row-major order, mutably.
+    pub fn as_mut_slice(&mut self) -> &mut [T] {
+        &mut self.data
+    }
+
+    /// The elements in row-major order, by value.
+    pub fn into_vec(self) -> Vec<T> {
+        self.data
+    }
+
+    /// Row `i`.
+    ///
+    /// # Panics
+    /// If `i >= self.rows()`.
+    #[track_caller]
+    pub fn row(&self, i: usize) -> &[T] {
+        self.view().row(i)
+    }
+
+    /// Row `i`, mutably.
+    ///
+    /// # Panics
+    /// If `i >= self.rows()`.
+    #[track_caller]
+    pub fn row_mut(&mut self, i: usize) -> &mut [T] {
+        assert!(i < self.rows, "row {i} is out of range for a {}×{} matrix", self.rows, self.cols);
+        &mut self.data[i * self.cols..(i + 1) * self.cols]
+    }
+
+    /// A borrowed view of the whole matrix.
+    pub fn view(&self) -> MatrixView<'_, T> {
+        MatrixView { rows: self.rows, cols: self.cols, data: &self.data }
+    }
+
+    /// A borrowed view of rows `start..end`, without a copy.
+    ///
+    /// # Panics
+    /// If `start > end` or `end > self.rows()`.
+    #[track_caller]
+    pub fn rows_range(&self, start: usize, end: usize) -> MatrixView<'_, T> {
+        self.view().rows_range(start, end)
+    }
+
+    /// Changes the shape to `rows`×`cols`, keeping the allocation when it is large enough.
+    /// The elements are unspecified afterwards (callers overwrite them).
+    pub(crate) fn resize(&mut self, rows: usize, cols: usize) {
+        self.rows = rows;
+        self.cols = cols;
+        self.data.resize(rows * cols, T::ZERO);
+    }
+
+    /// Sets every element to zero.
+    pub fn fill_zero(&mut self) {
+        self.data.fill(T::ZERO);
+    }
+
+    /// The transpose wᵀ, as a new matrix.
+    pub fn transpose(&self) -> Matrix<T> {
+        Matrix::from_fn(self.cols, self.rows, |i, j| self[(j, i)])
+    }
+
+    /// w·x: the matrix times a vector.
+    ///
+    /// # Panics
+    /// If `x.len() != self.cols()`.
+    #[track_caller]
+    pub fn matvec(&self, x: &[T]) -> Vector<T> {
+        let mut y = Vector::zeros(self.rows);
+        self.matvec_into(x, &mut y);
+        y
+    }
+
+    /// y ← w·x, into a caller-owned `y`.
+    ///
+    /// # Panics
+    /// If `x.len() != self.cols()` or `y.len() != self.rows()`.
+    #[track_caller]
+    pub fn matvec_into(&self, x: &[T], y: &mut [T]) {
+        assert!(
+            x.len() == self.cols && y.len() == self.rows,
+            "matvec: a {}×{} matrix needs x of {} and y of {}, got x of {} and y of {}",
+            self.rows,
+            self.cols,
+            self.cols,
+            self.rows,
+            x.len(),
+            y.len()
+        );
+        T::gemv(self.rows, self.cols, T::ONE, &self.data, self.cols, x, T::ZERO, y);
+    }
+
+    /// wᵀ·x, computed from w as stored (no transpose is formed); this is the product
+    /// `w(l+1)ᵀ δ(l+1)` of BP2.
+    ///
+    /// # Panics
+    /// If `x.len() != self.rows()`.
+    #[track_caller]
+    pub fn transpose_matvec(&self, x: &[T]) -> Vector<T> {
+        let mut y = Vector::zeros(self.cols);
+        self.transpose_matvec_into(x, &mut y);
+        y
+    }
+
+    /// y ← wᵀ·x, into a caller-owned `y`.
+    ///
+    /// # Panics
+    /// If `x.len() != self.rows()` or `y.len() != self.cols()`.
+    #[track_caller]
+    pub fn transpose_matvec_into(&self, x: &[T], y: &mut [T]) {
+        assert!(
+            x.len() == self.rows && y.len() == self.cols,
+            "transpose_matvec: a {}×{} matrix needs x of {} and y of {}, got x of {} and y of {}",
+            self.rows,
+            self.cols,
+            self.rows,
+            self.cols,
+            x.len(),
+            y.len()
+        );
+        T::gemv_t(self.rows, self.cols, T::ONE, &self.data, self.cols, x, T::ZERO, y);
+    }
+
+    /// w ← w + α·x·yᵀ: the outer-product accumulate that adds `δ·aᵀ` (BP3) into a
+    /// weight gradient.
+    ///
+    /// # Panics
+    /// If `x.len() != self.rows()` or `y.len() != self.cols()`.
+    #[track_caller]
+    pub fn add_outer(&mut self, alpha: T, x: &[T], y: &[T]) {
+        assert!(
+            x.len() == self.rows && y.len() == self.cols,
+            "add_outer: a {}×{} matrix needs x of {} and y of {}, got x of {} and y of {}",
+            self.rows,
+            self.cols,
+            self.rows,
+            self.cols,
+            x.len(),
+            y.len()
+        );
+        T::ger(self.rows, self.cols, alpha, x, y, &mut self.data, self.cols);
+    }
+
+    /// self ← self + α·other (axpy over all elements); with α = −learning rate this is
+    /// the update step `w := w − α ∂C/∂w`.
+    ///
+    /// # Panics
+    /// If the shapes differ.
+    #[track_caller]
+    pub fn add_scaled(&mut self, alpha: T, other: &Matrix<T>) {
+        assert_same_shape("add_scaled", self.shape(), other.shape());
+        T::axpy(alpha, &other.data, &mut self.data);
+    }
+
+    /// The Hadamard (element-wise) product self ⊙ other.
+    ///
+    /// # Panics
+    /// If the shapes differ.
+    #[track_caller]
+    pub fn hadamard(&self, other: &Matrix<T>) -> Matrix<T> {
+        let mut out = self.clone();
+        out.hadamard_assign(other);
+        out
+    }
+
+    /// self ← self ⊙ other, in place.
+    ///
+    /// # Panics
+    /// If the shapes differ.
+    #[track_caller]
+    pub fn hadamard_assign(&mut self, other: &Matrix<T>) {
+        assert_same_shape("hadamard", self.shape(), other.shape());
+        hadamard_slices(&mut self.data, &other.data);
+    }
+
+    /// The matrix product self·other.
+    ///
+    /// # Panics
+    /// If `self.cols() != other.rows()`.
+    #[track_caller]
+    pub fn matmul(&self, other: &Matrix<T>) -> Matrix<T> {
+        let mut c = Matrix::zeros(self.rows, other.cols);
+        c.gemm(T::ONE, self.view(), Transpose::No, other.view(), Transpose::No, T::ZERO);
+        c
+    }
+
+    /// self ← α·op(A)·op(B) + β·self, where op(X) is X or Xᵀ as `ta`, `tb` say.
+    ///
+    /// The transposes are never formed: the three products of mini-batch training,
+    /// A·B, A·Bᵀ and Aᵀ·B, all read their operands as stored. β = 0 overwrites self
+    /// without reading it; β = 1 accumulates.
+    ///
+    /// # Panics
+    /// If op(A) is m×k, op(B) is k′×n and self is not m×n, or k ≠ k′.
+    #[track_caller]
+    pub fn gemm(
+        &mut self,
+        alpha: T,
+        a: MatrixView<'_, T>,
+        ta: Transpose,
+        b: MatrixView<'_, T>,
+        tb: Transpose,
+        beta: T,
+    ) {
+        let (m, k) = if ta == Transpose::No { (a.rows, a.cols) } else { (a.cols, a.rows) };
+        let (k2, n) = if tb == Transpose::No { (b.rows, b.cols) } else { (b.cols, b.rows) };
+        assert!(
+            k == k2 && self.rows == m && self.cols == n,
+            "gemm: op(A) is {m}×{k} and op(B) is {k2}×{n}, which cannot make the {}×{} result",
+            self.rows,
+            self.cols
+        );
+        T::gemm(m, k, n, alpha, a.data, a.cols, ta, b.data, b.cols, tb, beta, &mut self.data, self.cols);
+    }
+}
+
+/// x ← x ⊙ y for slices of equal length.
+pub(crate) fn hadamard_slices<T: Float>(x: &mut [T], y: &[T]) {
+    debug_assert_eq!(x.len(), y.len());
+    for (xi, &yi) in x.iter_mut().zip(y) {
+        *xi *= yi;
+    }
+}
+
+#[track_caller]
+fn assert_same_shape(op: &str, a: (usize, usize), b: (usize, usize)) {
+    assert!(a == b, "{op}: shapes {}×{} and {}×{} differ", a.0, a.1, b.0, b.1);
+}
+
+impl<'a, T: Float> MatrixView<'a, T> {
+    /// A view of `data` as a `rows`×`cols` row-major matrix.
+    ///
+    /// # Errors
+    /// [`Error::MatrixShape`] if `data.len() != rows * cols`.
+    pub fn new(rows: usize, cols: usize, data: &'a [T]) -> Result<Self> {
+        match rows.checked_mul(cols) {
+            Some(len) if len == data.len() => Ok(MatrixView { rows, cols, data }),
+            _ => Err(shape_error(rows, cols, data.len())),
+        }
+    }
+
+    /// A view of one sample as a 1×n matrix.
+    pub fn from_row(data: &'a [T]) -> Self {
+        MatrixView { rows: 1, cols: data.len(), data }
+    }
+
+    /// The number of rows.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// The number of columns.
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    /// `(rows, cols)`.
+    pub fn shape(&self) -> (usize, usize) {
+        (self.rows, self.cols)
+    }
+
+    /// The elements in row-major order.
+    pub fn as_slice(&self) -> &'a [T] {
+        self.data
+    }
+
+    /// Row `i`.
+    ///
+    /// # Panics
+    /// If `i >= self.rows()`.
+    #[track_caller]
+    pub fn row(&self, i: usize) -> &'a [T] {
+        assert!(i < self.rows, "row {i} is out of range for a {}×{} matrix", self.rows, self.cols);
+        &self.data[i * self.cols..(i + 1) * self.cols]
+    }
+
+    /// A view of rows `start..end`.
+    ///
+    /// # Panics
+    /// If `start > end` or `end > self.rows()`.
+    #[track_caller]
+    pub fn rows_range(&self, start: usize, end: usize) -> MatrixView<'a, T> {
+        assert!(
+            start <= end && end <= self.rows,
+            "rows {start}..{end} are out of range for a {}×{} matrix",
+            self.rows,
+            self.cols
+        );
+        MatrixView { rows: end - start, cols: self.cols, data: &self.data[start * self.cols..end * self.cols] }
+    }
+
+    /// An owned copy.
+    pub fn to_matrix(&self) -> Matrix<T> {
+        Matrix { rows: self.rows, cols: self.cols, data: self.data.to_vec() }
+    }
+}
+
+impl<'a, T: Float> From<&'a Matrix<T>> for MatrixView<'a, T> {
+    fn from(m: &'a Matrix<T>) -> Self {
+        m.view()
+    }
+}
+
+impl<T: Float> Index<(usize, usize)> for Matrix<T> {
+    type Output = T;
+
+    /// Element (i, j).
+    ///
+    /// # Panics
+    /// If i or j is out of range.
+    #[track_caller]
+    fn index(&self, (i, j): (usize, usize)) -> &T {
+        assert!(
+            i < self.rows && j < self.cols,
+            "index ({i}, {j}) is out of range for a {}×{} matrix",
+            self.rows,
+            self.cols
+        );
+        &self.data[i * self.cols + j]
+    }
+}
+
+impl<T: Float> IndexMut<(usize, usize)> for Matrix<T> {
+    #[track_caller]
+    fn index_mut(&mut self, (i, j): (usize, usize)) -> &mut T {
+        assert!(
+            i < self.rows && j < self.cols,
+            "index ({i}, {j}) is out of range for a {}×{} matrix",
+            self.rows,
+            self.cols
+        );
+        &mut self.data[i * self.cols + j]
+    }
+}
+
+impl<T: Float> fmt::Debug for Matrix<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.view().fmt(f)
+    }
+}
+
+impl<T: Float> fmt::Debug for MatrixView<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Matrix {}×{} ", self.rows, self.cols)?;
+        f.debug_list().entries((0..self.rows).map(|i| self.row(i))).finish()
+    }
+}
+
+impl<T: Float> Vector<T> {
+    /// A vector of `n` zeros.
+    pub fn zeros(n: usize) -> Self {
+        Vector { data: vec![T::ZERO; n] }
+    }
+
+    /// The elements as a slice.
+    pub fn as_slice(&self) -> &[T] {
+        &self.data
+    }
+
+    /// The elements, by value.
+    pub fn into_vec(self) -> Vec<T> {
+        self.data
+    }
+
+    /// The dot product x·y.
+    ///
+    /// # Panics
+    /// If the lengths differ.
+    #[track_caller]
+    pub fn dot(&self, other: &[T]) -> T {
+        assert_eq!(self.len(), other.len(), "dot: lengths {} and {} differ", self.len(), other.len());
+        T::dot(&self.data, other)
+    }
+
+    /// The Hadamard (element-wise) product x ⊙ y, the ⊙ of BP1 and BP2.
+    ///
+    /// # Panics
+    /// If the lengths differ.
+    #[track_caller]
+    pub fn hadamard(&self, other: &[T]) -> Vector<T> {
+        assert_eq!(self.len(), other.len(), "hadamard: lengths {} and {} differ", self.len(), other.len());
+        let mut out = self.clone();
+        hadamard_slices(&mut out.data, other);
+        out
+    }
+
+    /// x ← x + α·y.
+    ///
+    /// # Panics
+    /// If the lengths differ.
+    #[track_caller]
+    pub fn add_scaled(&mut self, alpha: T, other: &[T]) {
+        assert_eq!(self.len(), other.len(), "add_scaled: lengths {} and {} differ", self.len(), other.len());
+        T::axpy(alpha, other, &mut self.data);
+    }
+}
+
+impl<T> Deref for Vector<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        &self.data
+    }
+}
+
+impl<T> DerefMut for Vector<T> {
+    fn deref_mut(&mut self) -> &mut [T] {
+        &mut self.data
+    }
+}
+
+impl<T> From<Vec<T>> for Vector<T> {
+    fn from(data: Vec<T>) -> Self {
+        Vector { data }
+    }
+}
+
+impl<T: Clone> From<&[T]> for Vector<T> {
+    fn from(data: &[T]) -> Self {
+        Vector { data: data.to_vec() }
+    }
+}
+
+impl<T> FromIterator<T> for Vector<T> {
+    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
+        Vector { data: iter.into_iter().collect() }
+    }
+}
+
+impl<T> AsRef<[T]> for Vector<T> {
+    fn as_ref(&self) -> &[T] {
+        &self.data
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Vector<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(&self.data).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn w() -> Matrix<f64> {
+        // Hand-worked 2×3 case used throughout.
+        Matrix::new(2, 3, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]).unwrap()
+    }
+
+    #[test]
+    fn constructors_check_the_shape() {
+        assert!(Matrix::<f64>::new(2, 3, vec![0.0; 5]).is_err());
+        assert!(Matrix::<f64>::new(usize::MAX, 2, vec![]).is_err());
+        assert!(Matrix::from_rows(&[vec![1.0f64, 2.0], vec![3.0]]).is_err());
+        assert_eq!(Matrix::from_rows(&[[1.0f64, 2.0], [3.0, 4.0]]).unwrap().shape(), (2, 2));
+    }
+
+    #[test]
+    fn matvec_and_transpose_matvec_by_hand() {
+        // [1 2 3; 4 5 6]·[1, 1, 2] = [9, 21]
+        assert_eq!(w().matvec(&[1.0, 1.0, 2.0]).as_slice(), &[9.0, 21.0]);
+        // [1 4; 2 5; 3 6]·[1, -1] = [-3, -3, -3]
+        assert_eq!(w().transpose_matvec(&[1.0, -1.0]).as_slice(), &[-3.0, -3.0, -3.0]);
+        assert_eq!(w().transpose().matvec(&[1.0, -1.0]), w().transpose_matvec(&[1.0, -1.0]));
+    }
+
+    #[test]
+    fn add_outer_by_hand() {
+        let mut g = Matrix::zeros(2, 3);
+        g.add_outer(2.0, &[1.0, -1.0], &[1.0, 2.0, 3.0]);
+        assert_eq!(g.as_slice(), &[2.0, 4.0, 6.0, -2.0, -4.0, -6.0]);
+    }
+
+    #[test]
+    fn hadamard_and_add_scaled() {
+        let h = w().hadamard(&w());
+        assert_eq!(h.as_slice(), &[1.0, 4.0, 9.0, 16.0, 25.0, 36.0]);
+        let mut a = w();
+        a.add_scaled(-1.0, &w());
+        assert!(a.as_slice().iter().all(|&x| x == 0.0));
+        let v = Vector::from(vec![1.0, 2.0]);
+        assert_eq!(v.hadamard(&[3.0, 4.0]).as_slice(), &[3.0, 8.0]);
+        assert_eq!(v.dot(&[3.0, 4.0]), 11.0);
+    }
+
+    #[test]
+    fn gemm_three_training_forms_agree_with_matmul() {
+        let a = w(); // 2×3
+        let b = Matrix::new(3, 2, vec![1.0, 0.0, -1.0, 2.0, 0.5, 1.0]).unwrap();
+        let ab = a.matmul(&b);
+        assert_eq!(ab.as_slice(), &[0.5, 7.0, 2.0, 16.0]);
+        // A·(Bᵀ)ᵀ
+        let bt = b.transpose();
+        let mut c = Matrix::zeros(2, 2);
+        c.gemm(1.0, a.view(), Transpose::No, bt.view(), Transpose::Yes, 0.0);
+        assert_eq!(c, ab);
+        // (Aᵀ)ᵀ·B, accumulated twice with β = 1
+        let at = a.transpose();
+        let mut c = Matrix::zeros(2, 2);
+        c.gemm(1.0, at.view(), Transpose::Yes, b.view(), Transpose::No, 1.0);
+        c.gemm(1.0, at.view(), Transpose::Yes, b.view(), Transpose::No, 1.0);
+        assert_eq!(c.as_slice(), &[1.0, 14.0, 4.0, 32.0]);
+    }
+
+    #[test]
+    #[should_panic(expected = "2×3")]
+    fn mismatched_matvec_names_the_shape() {
+        w().matvec(&[1.0, 2.0]);
+    }
+
+    #[test]
+    #[should_panic(expected = "cannot make")]
+    fn mismatched_gemm_panics() {
+        let mut c = Matrix::<f64>::zeros(2, 2);
+        c.gemm(1.0, w().view(), Transpose::No, w().view(), Transpose::No, 0.0);
+    }
+
+    #[test]
+    fn views_borrow_rows() {
+        let m = w();
+        let v = m.rows_range(1, 2);
+        assert_eq!(v.shape(), (1, 3));
+        assert_eq!(v.row(0), &[4.0, 5.0, 6.0]);
+    }
+}
