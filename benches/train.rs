@@ -1,1 +1,41 @@
-fn main() {}
+//! Training steps of a 784-100-10 sigmoid network with the quadratic cost: one
+//! forward + backward + step at batch 1 (the classic per-sample algorithm), 10, 32 and
+//! 128, and inference on 1,000 samples. Throughput is in samples.
+
+use backprop::{Activation, Matrix, Network, Rng};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use std::hint::black_box;
+use std::time::Duration;
+
+fn network() -> Network<f32> {
+    Network::builder(784).layer(100, Activation::Sigmoid).layer(10, Activation::Sigmoid).seed(1).build().unwrap()
+}
+
+/// `rows` MNIST-shaped samples: inputs in [0, 1), one-hot targets.
+fn samples(rows: usize) -> (Matrix<f32>, Matrix<f32>) {
+    let mut rng = Rng::new(7);
+    let x = Matrix::from_fn(rows, 784, |_, _| rng.uniform() as f32);
+    let y = Matrix::from_fn(rows, 10, |i, j| if (i * 7) % 10 == j { 1.0 } else { 0.0 });
+    (x, y)
+}
+
+fn train_step(c: &mut Criterion) {
+    let mut group = c.benchmark_group("train_784_100_10_f32");
+    group.measurement_time(Duration::from_secs(2)).warm_up_time(Duration::from_millis(500));
+    for batch in [1usize, 10, 32, 128] {
+        let (x, y) = samples(batch);
+        let mut net = network();
+        group.throughput(Throughput::Elements(batch as u64));
+        group.bench_with_input(BenchmarkId::new("step", batch), &batch, |b, _| {
+            b.iter(|| net.train_batch(black_box(&x), black_box(&y), 0.1).unwrap())
+        });
+    }
+    let (x, _) = samples(1000);
+    let net = network();
+    group.throughput(Throughput::Elements(1000));
+    group.bench_function("predict_1000", |b| b.iter(|| net.predict_batch(black_box(&x)).unwrap()));
+    group.finish();
+}
+
+criterion_group!(benches, train_step);
+criterion_main!(benches);

@@ -59,6 +59,15 @@ pub enum Error {
         /// The value itself.
         value: f64,
     },
+    /// A backward pass was asked for without a forward pass before it.
+    NoForwardPass,
+    /// A batch of targets has a different number of rows than the batch of inputs.
+    BatchSizeMismatch {
+        /// The number of input rows.
+        expected: usize,
+        /// The number of target rows.
+        found: usize,
+    },
     /// An operation needs data but was given none.
     EmptyData {
         /// What was empty, e.g. "dataset" or "accumulated gradient".
@@ -99,6 +108,10 @@ impl fmt::Display for Error {
             }
             Error::NonFinite { what, index, value } => {
                 write!(f, "{what} holds the non-finite value {value} at index {index}")
+            }
+            Error::NoForwardPass => write!(f, "backward needs a forward pass over the same samples first"),
+            Error::BatchSizeMismatch { expected, found } => {
+                write!(f, "the targets have {found} rows but the inputs have {expected}")
             }
             Error::EmptyData { what } => write!(f, "{what} is empty"),
             Error::Incompatible { reason } => write!(f, "{reason}"),

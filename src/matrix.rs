@@ -453,17 +453,22 @@ impl<T: Float> IndexMut<(usize, usize)> for Matrix<T> {
     }
 }
 
-impl<T: Float> fmt::Debug for Matrix<T> {
+impl<T: fmt::Debug> fmt::Debug for Matrix<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.view().fmt(f)
+        debug_rows(f, self.rows, self.cols, &self.data)
     }
 }
 
-impl<T: Float> fmt::Debug for MatrixView<'_, T> {
+impl<T: fmt::Debug> fmt::Debug for MatrixView<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Matrix {}×{} ", self.rows, self.cols)?;
-        f.debug_list().entries((0..self.rows).map(|i| self.row(i))).finish()
+        debug_rows(f, self.rows, self.cols, self.data)
     }
+}
+
+/// Writes `Matrix r×c [[row 0], [row 1], …]`.
+fn debug_rows<T: fmt::Debug>(f: &mut fmt::Formatter<'_>, rows: usize, cols: usize, data: &[T]) -> fmt::Result {
+    write!(f, "Matrix {rows}×{cols} ")?;
+    f.debug_list().entries(data.chunks(cols.max(1)).take(rows)).finish()
 }
 
 impl<T: Float> Vector<T> {

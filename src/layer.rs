@@ -1,0 +1,262 @@
+//! [`Layer`]: one fully connected layer, its forward pass z = w·a + b, a = σ(z), and its
+//! share of the backward pass (BP2, BP3, BP4).
+
+use core::fmt;
+
+use crate::error::{Error, Result, check_finite, check_len};
+use crate::kernels::Transpose;
+use crate::{Activation, Float, Matrix, MatrixView, Vector};
+
+/// ∂C/∂w and ∂C/∂b of one layer, shaped like its weights and biases.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Gradients<T> {
+    /// ∂C/∂w (BP3), N(l)×N(l−1) like the weights.
+    pub weights: Matrix<T>,
+    /// ∂C/∂b (BP4), N(l) like the biases.
+    pub biases: Vector<T>,
+}
+
+impl<T: Float> Gradients<T> {
+    /// Zero gradients for a layer with `n_outputs` neurons and `n_inputs` inputs.
+    pub fn zeros(n_outputs: usize, n_inputs: usize) -> Self {
+        Gradients { weights: Matrix::zeros(n_outputs, n_inputs), biases: Vector::zeros(n_outputs) }
+    }
+
+    fn clear(&mut self) {
+        self.weights.fill_zero();
+        self.biases.fill(T::ZERO);
+    }
+}
+
+/// A dense layer l: weights w (N(l)×N(l−1), row j holds the weights into neuron j),
+/// biases b (N(l)), and its activation function σ.
+///
+/// A layer also keeps what the last forward pass computed, because backpropagation
+/// needs it: the weighted input z = w·a(l−1) + b and the activation a = σ(z), one row
+/// per sample of the last batch, and after a backward pass the error δ.
+#[derive(Clone, Debug)]
+pub struct Layer<T> {
+    weights: Matrix<T>,
+    biases: Vector<T>,
+    activation_fn: Activation,
+    // Cached by the forward pass for the backward pass; one row per sample.
+    weighted_input: Matrix<T>,
+    activation: Matrix<T>,
+    delta: Matrix<T>,
+    // Σ over the samples since the last step of ∂C/∂w and ∂C/∂b.
+    gradient_sum: Gradients<T>,
+}
+
+impl<T: Float> Layer<T> {
+    /// A layer with the given weights (N(l)×N(l−1)), biases (N(l)) and activation.
+    ///
+    /// # Errors
+    /// - [`Error::ZeroSizedLayer`] if the weights have no rows or no columns;
+    /// - [`Error::ShapeMismatch`] if `biases.len()` is not the number of rows of `weights`;
+    /// - [`Error::NonFinite`] if a weight or bias is NaN or infinite.
+    pub fn new(weights: Matrix<T>, biases: Vector<T>, activation: Activation) -> Result<Self> {
+        if weights.rows() == 0 || weights.cols() == 0 {
+            return Err(Error::ZeroSizedLayer { layer: None });
+        }
+        check_len("biases", "the number of weight rows", weights.rows(), biases.len())?;
+        check_finite("weights", weights.as_slice())?;
+        check_finite("biases", &biases)?;
+        let (n_out, n_in) = weights.shape();
+        Ok(Layer {
+            weights,
+            biases,
+            activation_fn: activation,
+            weighted_input: Matrix::zeros(0, n_out),
+            activation: Matrix::zeros(0, n_out),
+            delta: Matrix::zeros(0, n_out),
+            gradient_sum: Gradients::zeros(n_out, n_in),
+        })
+    }
+
+    /// N(l−1), the number of inputs.
+    pub fn n_inputs(&self) -> usize {
+        self.weights.cols()
+    }
+
+    /// N(l), the number of neurons (outputs).
+    pub fn n_outputs(&self) -> usize {
+        self.weights.rows()
+    }
+
+    /// The weights w, N(l)×N(l−1).
+    pub fn weights(&self) -> &Matrix<T> {
+        &self.weights
+    }
+
+    /// The biases b.
+    pub fn biases(&self) -> &Vector<T> {
+        &self.biases
+    }
+
+    /// The activation function σ.
+    pub fn activation_fn(&self) -> Activation {
+        self.activation_fn
+    }
+
+    /// z = w·a(l−1) + b from the last forward pass, one row per sample.
+    pub fn weighted_input(&self) -> &Matrix<T> {
+        &self.weighted_input
+    }
+
+    /// a = σ(z) from the last forward pass, one row per sample.
+    pub fn activation(&self) -> &Matrix<T> {
+        &self.activation
+    }
+
+    /// δ = ∂C/∂z from the last backward pass, one row per sample.
+    pub fn delta(&self) -> &Matrix<T> {
+        &self.delta
+    }
+
+    /// The number of weights and biases.
+    pub fn n_parameters(&self) -> usize {
+        self.weights.as_slice().len() + self.biases.len()
+    }
+
+    /// Forward pass over a batch (one sample per row of `input`): z = w·a(l−1) + b and
+    /// a = σ(z), cached for the backward pass.
+    ///
+    /// In row form, with one sample per row, Z = A(l−1)·wᵀ: a matrix product that reads
+    /// w as stored. Bias and σ are then applied in one pass over each row.
+    pub(crate) fn forward(&mut self, input: MatrixView<'_, T>) {
+        let rows = input.rows();
+        self.weighted_input.resize(rows, self.n_outputs());
+        self.activation.resize(rows, self.n_outputs());
+        self.weighted_input.gemm(T::ONE, input, Transpose::No, self.weights.view(), Transpose::Yes, T::ZERO);
+        for r in 0..rows {
+            let z = self.weighted_input.row_mut(r);
+            T::axpy(T::ONE, &self.biases, z);
+            self.activation_fn.apply(self.weighted_input.row(r), self.activation.row_mut(r));
+        }
+    }
+
+    /// a = σ(w·x + b) for one sample, without touching the cache (for inference).
+    pub(crate) fn predict_into(&self, x: &[T], out: &mut [T]) {
+        self.weights.matvec_into(x, out);
+        for (o, &b) in out.iter_mut().zip(self.biases.iter()) {
+            *o = self.activation_fn.value(*o + b);
+        }
+    }
+
+    /// Sets δ(L) of the output layer from the targets (BP1): δ = ∇ₐC ⊙ σ′(z).
+    pub(crate) fn output_error(&mut self, cost: crate::Cost, targets: MatrixView<'_, T>) {
+        self.delta.resize(targets.rows(), self.n_outputs());
+        for r in 0..targets.rows() {
+            cost.output_error(
+                self.activation_fn,
+                self.weighted_input.row(r),
+                self.activation.row(r),
+                targets.row(r),
+                self.delta.row_mut(r),
+            );
+        }
+    }
+
+    /// Sets δ of the layer below from this layer's δ (BP2):
+    /// δ(l−1) = (w(l)ᵀ δ(l)) ⊙ σ′(z(l−1)).
+    ///
+    /// With one sample per row the product wᵀδ becomes the row form Δ(l)·w(l); for a
+    /// single sample that is exactly the transposed matrix·vector product.
+    pub(crate) fn backpropagate_error(&self, below: &mut Layer<T>) {
+        let rows = self.delta.rows();
+        below.delta.resize(rows, below.n_outputs());
+        below.delta.gemm(T::ONE, self.delta.view(), Transpose::No, self.weights.view(), Transpose::No, T::ZERO);
+        for r in 0..rows {
+            below.activation_fn.hadamard_derivative(
+                below.weighted_input.row(r),
+                below.activation.row(r),
+                below.delta.row_mut(r),
+            );
+        }
+    }
+
+    /// Adds this batch's gradients to the running sums (BP3 and BP4):
+    /// ∂C/∂w += δ·a(l−1)ᵀ and ∂C/∂b += δ, summed over the samples (rows).
+    pub(crate) fn accumulate_gradients(&mut self, input: MatrixView<'_, T>) {
+        // Σ over samples of δ·aᵀ is the product Δᵀ·A(l−1), read as stored.
+        self.gradient_sum.weights.gemm(T::ONE, self.delta.view(), Transpose::Yes, input, Transpose::No, T::ONE);
+        for r in 0..self.delta.rows() {
+            T::axpy(T::ONE, self.delta.row(r), &mut self.gradient_sum.biases);
+        }
+    }
+
+    /// The accumulated gradient sums.
+    pub(crate) fn gradient_sum(&self) -> &Gradients<T> {
+        &self.gradient_sum
+    }
+
+    /// The update step over the accumulated sum of `count` samples' gradients:
+    /// w := w − (α/count)·Σ∂C/∂w, b := b − (α/count)·Σ∂C/∂b; then clears the sums.
+    pub(crate) fn step(&mut self, learning_rate: T, count: usize) {
+        let scale = -learning_rate / T::from_usize(count);
+        self.weights.add_scaled(scale, &self.gradient_sum.weights);
+        T::axpy(scale, &self.gradient_sum.biases, &mut self.biases);
+        self.gradient_sum.clear();
+    }
+
+    /// Clears the accumulated gradients without applying them.
+    pub(crate) fn clear_gradients(&mut self) {
+        self.gradient_sum.clear();
+    }
+}
+
+impl<T: Float> fmt::Display for Layer<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} → {} ({})", self.n_inputs(), self.n_outputs(), self.activation_fn)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layer() -> Layer<f64> {
+        // 2 neurons, 3 inputs.
+        let w = Matrix::new(2, 3, vec![1.0, 0.0, -1.0, 0.5, 0.5, 0.5]).unwrap();
+        Layer::new(w, Vector::from(vec![0.0, -1.0]), Activation::Sigmoid).unwrap()
+    }
+
+    #[test]
+    fn new_checks_shapes_and_values() {
+        let w = Matrix::<f64>::zeros(2, 3);
+        assert!(Layer::new(w.clone(), Vector::zeros(3), Activation::Sigmoid).is_err());
+        assert!(Layer::new(Matrix::<f64>::zeros(0, 3), Vector::zeros(0), Activation::Sigmoid).is_err());
+        let bad = Vector::from(vec![0.0, f64::NAN]);
+        assert!(matches!(Layer::new(w, bad, Activation::Sigmoid), Err(Error::NonFinite { index: 1, .. })));
+    }
+
+    #[test]
+    fn forward_by_hand() {
+        let mut l = layer();
+        let x = [1.0, 2.0, 3.0];
+        l.forward(MatrixView::from_row(&x));
+        // z = [1 − 3 + 0, 3 − 1] = [−2, 2]
+        assert_eq!(l.weighted_input().row(0), &[-2.0, 2.0]);
+        let s = Activation::Sigmoid;
+        assert_eq!(l.activation().row(0), &[s.value(-2.0), s.value(2.0)]);
+        let mut out = [0.0; 2];
+        l.predict_into(&x, &mut out);
+        assert_eq!(out, [s.value(-2.0), s.value(2.0)]);
+    }
+
+    #[test]
+    fn gradients_by_hand() {
+        let mut l = layer();
+        let x = [1.0, 2.0, 3.0];
+        l.forward(MatrixView::from_row(&x));
+        l.delta = Matrix::new(1, 2, vec![1.0, -2.0]).unwrap();
+        l.accumulate_gradients(MatrixView::from_row(&x));
+        // δ·xᵀ = [1 2 3; −2 −4 −6], ∂C/∂b = δ
+        assert_eq!(l.gradient_sum().weights.as_slice(), &[1.0, 2.0, 3.0, -2.0, -4.0, -6.0]);
+        assert_eq!(l.gradient_sum().biases.as_slice(), &[1.0, -2.0]);
+        l.step(0.5, 1);
+        assert_eq!(l.weights().as_slice(), &[0.5, -1.0, -2.5, 1.5, 2.5, 3.5]);
+        assert_eq!(l.biases().as_slice(), &[-0.5, 0.0]);
+        assert!(l.gradient_sum().weights.as_slice().iter().all(|&g| g == 0.0));
+    }
+}

@@ -1,0 +1,481 @@
+//! [`Network`] and its [`NetworkBuilder`]: the forward pass, backpropagation (BP1..BP4)
+//! and the update step over a stack of [`Layer`]s.
+
+use core::fmt;
+use core::marker::PhantomData;
+
+use crate::error::{Error, Result, check_finite, check_len};
+use crate::init::Rng;
+use crate::layer::{Gradients, Layer};
+use crate::{Activation, Cost, Float, Matrix, MatrixView, Vector};
+
+/// The seed [`NetworkBuilder`] uses unless [`seed`](NetworkBuilder::seed) sets another.
+pub const DEFAULT_SEED: u64 = 0x5EED;
+
+/// A fully connected feed-forward network: layers l = 0, 1, …, L (L the output layer,
+/// `layers().last()`), trained by backpropagation.
+///
+/// The training cycle is [`forward`](Self::forward) (or [`forward_batch`](Self::forward_batch)),
+/// then [`backward`](Self::backward) (or [`backward_batch`](Self::backward_batch)), which
+/// adds this sample's gradients to a running sum, then, after one sample or many,
+/// [`step`](Self::step), which moves every weight and bias against the mean gradient.
+/// [`predict`](Self::predict) runs the network without changing it.
+///
+/// ```
+/// use backprop::{Activation, Cost, Network};
+///
+/// let mut net = Network::<f64>::builder(2)
+///     .layer(3, Activation::Sigmoid)
+///     .layer(1, Activation::Sigmoid)
+///     .cost(Cost::Quadratic)
+///     .seed(7)
+///     .build()?;
+/// let before = net.cost_sample(&[1.0, 0.0], &[1.0])?;
+/// for _ in 0..10 {
+///     net.forward(&[1.0, 0.0])?;
+///     net.backward(&[1.0])?;
+///     net.step(0.5)?;
+/// }
+/// assert!(net.cost_sample(&[1.0, 0.0], &[1.0])? < before);
+/// # Ok::<(), backprop::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Network<T> {
+    n_inputs: usize,
+    layers: Vec<Layer<T>>,
+    cost: Cost,
+    // The input of the last forward pass, a(−1) in the notation of the docs: BP3 of the
+    // first layer needs it. A workspace reused from batch to batch.
+    input: Matrix<T>,
+    // Rows of the forward pass that the next backward pass belongs to; 0 if none.
+    pending_rows: usize,
+    // Samples whose gradients were summed since the last step.
+    accumulated: usize,
+}
+
+/// Builds a [`Network`] layer by layer, checking the sizes once at [`build`](Self::build).
+///
+/// Defaults: cost [`Cost::Quadratic`], seed [`DEFAULT_SEED`]; weights are drawn from
+/// N(0, 1/N(l−1)) and biases from N(0, 1).
+#[derive(Clone, Debug)]
+#[must_use = "a builder does nothing until .build() is called"]
+pub struct NetworkBuilder<T> {
+    n_inputs: usize,
+    layers: Vec<(usize, Activation)>,
+    cost: Cost,
+    seed: u64,
+    _float: PhantomData<T>,
+}
+
+impl<T: Float> NetworkBuilder<T> {
+    /// Adds a layer of `n_neurons` neurons with activation σ = `activation`.
+    pub fn layer(mut self, n_neurons: usize, activation: Activation) -> Self {
+        self.layers.push((n_neurons, activation));
+        self
+    }
+
+    /// Sets the cost C (default [`Cost::Quadratic`]).
+    pub fn cost(mut self, cost: Cost) -> Self {
+        self.cost = cost;
+        self
+    }
+
+    /// Sets the seed of the weight initialisation (default [`DEFAULT_SEED`]). The same
+    /// seed gives the same weights on every machine.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Builds the network, drawing its weights from the seeded generator.
+    ///
+    /// # Errors
+    /// [`Error::ZeroSizedLayer`] if the input or a layer has zero size;
+    /// [`Error::EmptyNetwork`] if no layer was added.
+    pub fn build(self) -> Result<Network<T>> {
+        if self.n_inputs == 0 {
+            return Err(Error::ZeroSizedLayer { layer: None });
+        }
+        if self.layers.is_empty() {
+            return Err(Error::EmptyNetwork);
+        }
+        if let Some(l) = self.layers.iter().position(|&(n, _)| n == 0) {
+            return Err(Error::ZeroSizedLayer { layer: Some(l) });
+        }
+        let mut rng = Rng::new(self.seed);
+        let mut layers = Vec::with_capacity(self.layers.len());
+        let mut n_in = self.n_inputs;
+        for &(n_out, activation) in &self.layers {
+            let scale = 1.0 / (n_in as f64).sqrt();
+            let weights = Matrix::from_fn(n_out, n_in, |_, _| T::from_f64(rng.normal() * scale));
+            let biases = (0..n_out).map(|_| T::from_f64(rng.normal())).collect();
+            layers.push(Layer::new(weights, biases, activation)?);
+            n_in = n_out;
+        }
+        Network::from_layers(layers, self.cost)
+    }
+}
+
+impl<T: Float> Network<T> {
+    /// Starts building a network whose input has `n_inputs` values.
+    pub fn builder(n_inputs: usize) -> NetworkBuilder<T> {
+        NetworkBuilder { n_inputs, layers: Vec::new(), cost: Cost::Quadratic, seed: DEFAULT_SEED, _float: PhantomData }
+    }
+
+    /// A network from layers made by the caller (e.g. with weights of their own).
+    ///
+    /// # Errors
+    /// [`Error::EmptyNetwork`] if `layers` is empty; [`Error::ShapeMismatch`] if a
+    /// layer's number of inputs is not the previous layer's number of outputs.
+    pub fn from_layers(layers: Vec<Layer<T>>, cost: Cost) -> Result<Self> {
+        let first = layers.first().ok_or(Error::EmptyNetwork)?;
+        let n_inputs = first.n_inputs();
+        for pair in layers.windows(2) {
+            check_len("a layer's input", "the previous layer's output", pair[0].n_outputs(), pair[1].n_inputs())?;
+        }
+        Ok(Network { n_inputs, layers, cost, input: Matrix::zeros(0, n_inputs), pending_rows: 0, accumulated: 0 })
+    }
+
+    /// The number of input values, N(−1) … the width of a sample.
+    pub fn n_inputs(&self) -> usize {
+        self.n_inputs
+    }
+
+    /// The number of output values, N(L).
+    pub fn n_outputs(&self) -> usize {
+        self.output_layer().n_outputs()
+    }
+
+    /// The layers, input side first; `layers().last()` is the output layer L.
+    pub fn layers(&self) -> &[Layer<T>] {
+        &self.layers
+    }
+
+    /// The cost C the network is trained on.
+    pub fn cost_fn(&self) -> Cost {
+        self.cost
+    }
+
+    /// The number of weights and biases.
+    pub fn n_parameters(&self) -> usize {
+        self.layers.iter().map(Layer::n_parameters).sum()
+    }
+
+    fn output_layer(&self) -> &Layer<T> {
+        // `from_layers` refuses an empty stack, so there is always a last layer.
+        &self.layers[self.layers.len() - 1]
+    }
+
+    /// The forward pass for one sample (step 2 of the algorithm): for each layer
+    /// z(l) = w(l)·a(l−1) + b(l) and a(l) = σ(z(l)), with a(−1) = x. Returns the output
+    /// a(L) and keeps every z and a for [`backward`](Self::backward).
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] if `x` does not have [`n_inputs`](Self::n_inputs)
+    /// values; [`Error::NonFinite`] if it holds NaN or an infinity.
+    pub fn forward(&mut self, x: &[T]) -> Result<&[T]> {
+        self.forward_batch(MatrixView::from_row(x)).map(|a| a.row(0))
+    }
+
+    /// The forward pass for a mini-batch, one sample per row of `x`; returns the outputs,
+    /// one row per sample. Equivalent to [`forward`](Self::forward) on each row, but
+    /// computed as matrix products.
+    ///
+    /// The input is copied once into a workspace that the network keeps, because BP3 of
+    /// the first layer (∂C/∂w = δ·xᵀ) needs it again in the backward pass.
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] if a row does not have [`n_inputs`](Self::n_inputs)
+    /// values; [`Error::EmptyData`] if `x` has no rows; [`Error::NonFinite`] if it holds
+    /// NaN or an infinity.
+    pub fn forward_batch<'a>(&mut self, x: impl Into<MatrixView<'a, T>>) -> Result<&Matrix<T>> {
+        let x = x.into();
+        self.check_input(x)?;
+        self.input.resize(x.rows(), x.cols());
+        self.input.as_mut_slice().copy_from_slice(x.as_slice());
+        let Network { layers, input, .. } = self;
+        forward_layers(layers, input.view());
+        self.pending_rows = x.rows();
+        Ok(self.output_layer().activation())
+    }
+
+    /// The backward pass for the sample of the last [`forward`](Self::forward), with
+    /// target `y`: the output error (BP1) δ(L) = ∇ₐC ⊙ σ′(z(L)); the error of each hidden
+    /// layer (BP2) δ(l) = (w(l+1)ᵀ δ(l+1)) ⊙ σ′(z(l)); and the gradients (BP3, BP4)
+    /// ∂C/∂w(l) = δ(l)·a(l−1)ᵀ and ∂C/∂b(l) = δ(l), added to the sums that the next
+    /// [`step`](Self::step) applies.
+    ///
+    /// # Errors
+    /// [`Error::NoForwardPass`] if no forward pass precedes it (each forward pass serves
+    /// one backward pass); [`Error::ShapeMismatch`] if `y` does not have
+    /// [`n_outputs`](Self::n_outputs) values or the forward pass was a batch of more than
+    /// one sample; [`Error::NonFinite`] if `y` holds NaN or an infinity.
+    pub fn backward(&mut self, y: &[T]) -> Result<()> {
+        self.backward_batch(MatrixView::from_row(y))
+    }
+
+    /// The backward pass for the mini-batch of the last
+    /// [`forward_batch`](Self::forward_batch), targets one per row; the gradients of all
+    /// its samples are added to the sums (see [`backward`](Self::backward)).
+    ///
+    /// # Errors
+    /// As [`backward`](Self::backward); the number of target rows must equal the number
+    /// of rows of the forward pass.
+    pub fn backward_batch<'a>(&mut self, y: impl Into<MatrixView<'a, T>>) -> Result<()> {
+        let y = y.into();
+        if self.pending_rows == 0 {
+            return Err(Error::NoForwardPass);
+        }
+        check_len("target", "the network's output layer", self.n_outputs(), y.cols())?;
+        if y.rows() != self.pending_rows {
+            return Err(Error::BatchSizeMismatch { expected: self.pending_rows, found: y.rows() });
+        }
+        check_finite("target", y.as_slice())?;
+        let Network { layers, input, cost, .. } = self;
+        backward_layers(layers, input.view(), y, *cost);
+        self.accumulated += self.pending_rows;
+        self.pending_rows = 0;
+        Ok(())
+    }
+
+    /// The update step of gradient descent with learning rate α:
+    /// w := w − α ∂C/∂w and b := b − α ∂C/∂b for every layer, where ∂C/∂w and ∂C/∂b are
+    /// the means of the gradients accumulated since the last step. Then clears them.
+    ///
+    /// # Errors
+    /// [`Error::InvalidHyperparameter`] unless α is finite and > 0 (the classic form
+    /// uses α in (0, 1], but larger rates are valid); [`Error::EmptyData`] if no
+    /// backward pass ran since the last step.
+    pub fn step(&mut self, learning_rate: T) -> Result<()> {
+        check_learning_rate(learning_rate)?;
+        if self.accumulated == 0 {
+            return Err(Error::EmptyData { what: "the gradient accumulated since the last step" });
+        }
+        for layer in &mut self.layers {
+            layer.step(learning_rate, self.accumulated);
+        }
+        self.accumulated = 0;
+        Ok(())
+    }
+
+    /// Forward, backward and step on one mini-batch: one step of mini-batch gradient
+    /// descent. Any gradient accumulated before is applied with this batch's.
+    ///
+    /// # Errors
+    /// As [`forward_batch`](Self::forward_batch), [`backward_batch`](Self::backward_batch)
+    /// and [`step`](Self::step); the learning rate is checked before anything changes.
+    pub fn train_batch<'a>(
+        &mut self,
+        x: impl Into<MatrixView<'a, T>>,
+        y: impl Into<MatrixView<'a, T>>,
+        learning_rate: T,
+    ) -> Result<()> {
+        check_learning_rate(learning_rate)?;
+        self.forward_batch(x)?;
+        self.backward_batch(y)?;
+        self.step(learning_rate)
+    }
+
+    /// The mean gradients ∂C/∂w and ∂C/∂b per layer, over the samples accumulated by
+    /// backward passes since the last step (for inspection and gradient checks).
+    ///
+    /// # Errors
+    /// [`Error::EmptyData`] if no backward pass ran since the last step.
+    pub fn gradients(&self) -> Result<Vec<Gradients<T>>> {
+        if self.accumulated == 0 {
+            return Err(Error::EmptyData { what: "the gradient accumulated since the last step" });
+        }
+        let scale = T::ONE / T::from_usize(self.accumulated);
+        Ok(self
+            .layers
+            .iter()
+            .map(|l| {
+                let mut g = l.gradient_sum().clone();
+                g.weights.as_mut_slice().iter_mut().for_each(|v| *v *= scale);
+                g.biases.iter_mut().for_each(|v| *v *= scale);
+                g
+            })
+            .collect())
+    }
+
+    /// Drops the gradients accumulated since the last step without applying them.
+    pub fn clear_gradients(&mut self) {
+        self.layers.iter_mut().for_each(Layer::clear_gradients);
+        self.accumulated = 0;
+    }
+
+    /// The network's output a(L) for one sample, without changing the network.
+    ///
+    /// # Errors
+    /// As [`forward`](Self::forward).
+    pub fn predict(&self, x: &[T]) -> Result<Vector<T>> {
+        self.check_input(MatrixView::from_row(x))?;
+        let mut a = x.to_vec();
+        let mut next = Vec::new();
+        for layer in &self.layers {
+            next.resize(layer.n_outputs(), T::ZERO);
+            layer.predict_into(&a, &mut next);
+            core::mem::swap(&mut a, &mut next);
+        }
+        Ok(Vector::from(a))
+    }
+
+    /// The network's outputs for a batch (one sample per row), without changing the
+    /// network.
+    ///
+    /// # Errors
+    /// As [`forward_batch`](Self::forward_batch).
+    pub fn predict_batch<'a>(&self, x: impl Into<MatrixView<'a, T>>) -> Result<Matrix<T>> {
+        let x = x.into();
+        self.check_input(x)?;
+        let mut out = Matrix::zeros(x.rows(), self.n_outputs());
+        for r in 0..x.rows() {
+            out.row_mut(r).copy_from_slice(&self.predict(x.row(r))?);
+        }
+        Ok(out)
+    }
+
+    /// The cost C(a(L), y) of one sample.
+    ///
+    /// # Errors
+    /// As [`predict`](Self::predict), and [`Error::ShapeMismatch`] or
+    /// [`Error::NonFinite`] for a bad target.
+    pub fn cost_sample(&self, x: &[T], y: &[T]) -> Result<T> {
+        check_len("target", "the network's output layer", self.n_outputs(), y.len())?;
+        check_finite("target", y)?;
+        Ok(self.cost.value(&self.predict(x)?, y))
+    }
+
+    /// The mean cost over a batch (one sample per row of `x` and `y`).
+    ///
+    /// # Errors
+    /// As [`predict_batch`](Self::predict_batch), and [`Error::BatchSizeMismatch`],
+    /// [`Error::ShapeMismatch`] or [`Error::NonFinite`] for bad targets.
+    pub fn cost<'a>(&self, x: impl Into<MatrixView<'a, T>>, y: impl Into<MatrixView<'a, T>>) -> Result<T> {
+        let (x, y) = (x.into(), y.into());
+        if x.rows() != y.rows() {
+            return Err(Error::BatchSizeMismatch { expected: x.rows(), found: y.rows() });
+        }
+        let mut total = T::ZERO;
+        for r in 0..x.rows() {
+            total += self.cost_sample(x.row(r), y.row(r))?;
+        }
+        if x.rows() == 0 {
+            return Err(Error::EmptyData { what: "input batch" });
+        }
+        Ok(total / T::from_usize(x.rows()))
+    }
+
+    fn check_input(&self, x: MatrixView<'_, T>) -> Result<()> {
+        check_len("input", "the network's first layer", self.n_inputs, x.cols())?;
+        if x.rows() == 0 {
+            return Err(Error::EmptyData { what: "input batch" });
+        }
+        check_finite("input", x.as_slice())
+    }
+}
+
+/// Forward pass: a(l) = σ(w(l)·a(l−1) + b(l)) for l = 0..=L, with a(−1) = `input`.
+fn forward_layers<T: Float>(layers: &mut [Layer<T>], input: MatrixView<'_, T>) {
+    layers[0].forward(input);
+    for l in 1..layers.len() {
+        let (below, above) = layers.split_at_mut(l);
+        above[0].forward(below[l - 1].activation().view());
+    }
+}
+
+/// Backward pass: BP1 at the output, then BP2 down the stack, with BP3 and BP4 for each
+/// layer as soon as its δ is known.
+fn backward_layers<T: Float>(
+    layers: &mut [Layer<T>],
+    input: MatrixView<'_, T>,
+    targets: MatrixView<'_, T>,
+    cost: Cost,
+) {
+    let last = layers.len() - 1;
+    layers[last].output_error(cost, targets); // BP1
+    // Index convention: `layers[l]` is layer l; its input a(l−1) is the activation of
+    // `layers[l - 1]`, or the network's input for l = 0.
+    for l in (1..=last).rev() {
+        let (below, above) = layers.split_at_mut(l);
+        let (layer, prev) = (&mut above[0], &mut below[l - 1]);
+        layer.backpropagate_error(prev); // BP2, δ(l−1) from δ(l)
+        layer.accumulate_gradients(prev.activation().view()); // BP3, BP4
+    }
+    layers[0].accumulate_gradients(input);
+}
+
+fn check_learning_rate<T: Float>(learning_rate: T) -> Result<()> {
+    if learning_rate.is_finite() && learning_rate > T::ZERO {
+        Ok(())
+    } else {
+        Err(Error::InvalidHyperparameter {
+            name: "learning rate",
+            rule: "finite and > 0",
+            value: learning_rate.to_f64(),
+        })
+    }
+}
+
+impl<T: Float> fmt::Display for Network<T> {
+    /// The architecture, e.g. `2 → 3 (sigmoid) → 1 (sigmoid), quadratic cost, 13 parameters, f64`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.n_inputs)?;
+        for l in &self.layers {
+            write!(f, " → {} ({})", l.n_outputs(), l.activation_fn())?;
+        }
+        write!(f, ", {} cost, {} parameters, {}", self.cost, self.n_parameters(), T::NAME)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn net() -> Network<f64> {
+        Network::builder(2).layer(3, Activation::Sigmoid).layer(1, Activation::Sigmoid).seed(1).build().unwrap()
+    }
+
+    #[test]
+    fn builder_rejects_bad_sizes() {
+        assert!(matches!(Network::<f64>::builder(2).build(), Err(Error::EmptyNetwork)));
+        assert!(matches!(
+            Network::<f64>::builder(0).layer(1, Activation::Sigmoid).build(),
+            Err(Error::ZeroSizedLayer { layer: None })
+        ));
+        assert!(matches!(
+            Network::<f64>::builder(2).layer(3, Activation::Sigmoid).layer(0, Activation::Sigmoid).build(),
+            Err(Error::ZeroSizedLayer { layer: Some(1) })
+        ));
+    }
+
+    #[test]
+    fn same_seed_same_weights() {
+        let (a, b) = (net(), net());
+        for (la, lb) in a.layers().iter().zip(b.layers()) {
+            assert_eq!(la.weights(), lb.weights());
+            assert_eq!(la.biases(), lb.biases());
+        }
+    }
+
+    #[test]
+    fn display_shows_the_architecture() {
+        assert_eq!(net().to_string(), "2 → 3 (sigmoid) → 1 (sigmoid), quadratic cost, 13 parameters, f64");
+    }
+
+    #[test]
+    fn forward_agrees_with_predict() {
+        let mut n = net();
+        let p = n.predict(&[0.3, -0.7]).unwrap();
+        assert_eq!(n.forward(&[0.3, -0.7]).unwrap(), p.as_slice());
+    }
+
+    #[test]
+    fn backward_needs_a_forward_pass() {
+        let mut n = net();
+        assert!(matches!(n.backward(&[1.0]), Err(Error::NoForwardPass)));
+        n.forward(&[0.0, 1.0]).unwrap();
+        n.backward(&[1.0]).unwrap();
+        assert!(matches!(n.backward(&[1.0]), Err(Error::NoForwardPass)));
+    }
+}
