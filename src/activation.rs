@@ -64,6 +64,27 @@ impl Activation {
         }
     }
 
+    /// The end of the forward pass over a batch, in one streaming pass: for each row r,
+    /// z ← z + b and a ← σ(z). `z` and `a` hold the rows of one layer, `bias` one row.
+    pub(crate) fn add_bias_and_apply<T: Float>(self, z: &mut [T], bias: &[T], a: &mut [T]) {
+        match self {
+            Activation::Sigmoid => add_bias_and_map(z, bias, a, sigmoid),
+        }
+    }
+
+    /// a ← σ(a + b) row by row, in place: the forward pass when z is not needed later.
+    pub(crate) fn add_bias_and_apply_in_place<T: Float>(self, a: &mut [T], bias: &[T]) {
+        match self {
+            Activation::Sigmoid => {
+                for row in a.chunks_exact_mut(bias.len()) {
+                    for (ai, &bi) in row.iter_mut().zip(bias) {
+                        *ai = sigmoid(*ai + bi);
+                    }
+                }
+            }
+        }
+    }
+
     /// g ← g ⊙ σ′(z): the Hadamard product that ends BP1 and BP2, in place on `g`.
     ///
     /// # Panics
@@ -87,6 +108,19 @@ impl Activation {
 impl fmt::Display for Activation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+/// z ← z + b, a ← f(z) over rows of `bias.len()` values; one function per activation so
+/// that the inner loop has no branch on the variant.
+#[inline]
+fn add_bias_and_map<T: Float>(z: &mut [T], bias: &[T], a: &mut [T], f: impl Fn(T) -> T) {
+    let n = bias.len();
+    for (z_row, a_row) in z.chunks_exact_mut(n).zip(a.chunks_exact_mut(n)) {
+        for ((zi, ai), &bi) in z_row.iter_mut().zip(a_row.iter_mut()).zip(bias) {
+            *zi += bi;
+            *ai = f(*zi);
+        }
     }
 }
 
@@ -136,6 +170,19 @@ mod tests {
             let fd = (s.value(z + h) - s.value(z - h)) / (2.0 * h);
             assert!((fd - s.derivative(z, s.value(z))).abs() < 1e-9, "z = {z}");
         }
+    }
+
+    #[test]
+    fn fused_bias_and_activation() {
+        let s = Activation::Sigmoid;
+        let mut z = [1.0, -1.0, 0.0, 2.0f64];
+        let mut a = [0.0; 4];
+        s.add_bias_and_apply(&mut z, &[-1.0, 1.0], &mut a);
+        assert_eq!(z, [0.0, 0.0, -1.0, 3.0]);
+        assert_eq!(a, [0.5, 0.5, s.value(-1.0), s.value(3.0)]);
+        let mut b = [1.0, -1.0, 0.0, 2.0f64];
+        s.add_bias_and_apply_in_place(&mut b, &[-1.0, 1.0]);
+        assert_eq!(a, b);
     }
 
     #[test]

@@ -128,19 +128,19 @@ impl<T: Float> Layer<T> {
         self.weighted_input.resize(rows, self.n_outputs());
         self.activation.resize(rows, self.n_outputs());
         self.weighted_input.gemm(T::ONE, input, Transpose::No, self.weights.view(), Transpose::Yes, T::ZERO);
-        for r in 0..rows {
-            let z = self.weighted_input.row_mut(r);
-            T::axpy(T::ONE, &self.biases, z);
-            self.activation_fn.apply(self.weighted_input.row(r), self.activation.row_mut(r));
-        }
+        self.activation_fn.add_bias_and_apply(
+            self.weighted_input.as_mut_slice(),
+            &self.biases,
+            self.activation.as_mut_slice(),
+        );
     }
 
-    /// a = σ(w·x + b) for one sample, without touching the cache (for inference).
-    pub(crate) fn predict_into(&self, x: &[T], out: &mut [T]) {
-        self.weights.matvec_into(x, out);
-        for (o, &b) in out.iter_mut().zip(self.biases.iter()) {
-            *o = self.activation_fn.value(*o + b);
-        }
+    /// a = σ(w·x + b) for a batch (one sample per row), into `out`, without touching the
+    /// cache (for inference).
+    pub(crate) fn predict_into(&self, input: MatrixView<'_, T>, out: &mut Matrix<T>) {
+        out.resize(input.rows(), self.n_outputs());
+        out.gemm(T::ONE, input, Transpose::No, self.weights.view(), Transpose::Yes, T::ZERO);
+        self.activation_fn.add_bias_and_apply_in_place(out.as_mut_slice(), &self.biases);
     }
 
     /// Sets δ(L) of the output layer from the targets (BP1): δ = ∇ₐC ⊙ σ′(z).
@@ -239,9 +239,9 @@ mod tests {
         assert_eq!(l.weighted_input().row(0), &[-2.0, 2.0]);
         let s = Activation::Sigmoid;
         assert_eq!(l.activation().row(0), &[s.value(-2.0), s.value(2.0)]);
-        let mut out = [0.0; 2];
-        l.predict_into(&x, &mut out);
-        assert_eq!(out, [s.value(-2.0), s.value(2.0)]);
+        let mut out = Matrix::zeros(0, 0);
+        l.predict_into(MatrixView::from_row(&x), &mut out);
+        assert_eq!(out.as_slice(), &[s.value(-2.0), s.value(2.0)]);
     }
 
     #[test]

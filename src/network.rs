@@ -309,15 +309,7 @@ impl<T: Float> Network<T> {
     /// # Errors
     /// As [`forward`](Self::forward).
     pub fn predict(&self, x: &[T]) -> Result<Vector<T>> {
-        self.check_input(MatrixView::from_row(x))?;
-        let mut a = x.to_vec();
-        let mut next = Vec::new();
-        for layer in &self.layers {
-            next.resize(layer.n_outputs(), T::ZERO);
-            layer.predict_into(&a, &mut next);
-            core::mem::swap(&mut a, &mut next);
-        }
-        Ok(Vector::from(a))
+        self.predict_batch(MatrixView::from_row(x)).map(|a| Vector::from(a.into_vec()))
     }
 
     /// The network's outputs for a batch (one sample per row), without changing the
@@ -328,11 +320,13 @@ impl<T: Float> Network<T> {
     pub fn predict_batch<'a>(&self, x: impl Into<MatrixView<'a, T>>) -> Result<Matrix<T>> {
         let x = x.into();
         self.check_input(x)?;
-        let mut out = Matrix::zeros(x.rows(), self.n_outputs());
-        for r in 0..x.rows() {
-            out.row_mut(r).copy_from_slice(&self.predict(x.row(r))?);
+        let (mut a, mut next) = (Matrix::zeros(0, 0), Matrix::zeros(0, 0));
+        self.layers[0].predict_into(x, &mut a);
+        for layer in &self.layers[1..] {
+            layer.predict_into(a.view(), &mut next);
+            core::mem::swap(&mut a, &mut next);
         }
-        Ok(out)
+        Ok(a)
     }
 
     /// The cost C(a(L), y) of one sample.
