@@ -3,12 +3,14 @@
 #![deny(unsafe_code)]
 
 mod error;
+mod init;
 #[allow(unsafe_code)]
 mod kernels;
 mod matrix;
 mod scalar;
 
 pub use error::{Error, Result};
+pub use init::Rng;
 pub use kernels::Transpose;
 pub use matrix::{Matrix, MatrixView, Vector};
 pub use scalar::Float;
