@@ -2,6 +2,7 @@
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
+mod data;
 mod error;
 mod init;
 #[allow(unsafe_code)]
@@ -9,6 +10,10 @@ mod kernels;
 mod matrix;
 mod scalar;
 
+pub use data::{
+    Batch, Batcher, Batches, CsvOptions, CsvTable, Dataset, Header, IdxArray, IdxData, IdxType, Standardizer,
+    TargetColumn, argmax, one_hot, read_csv, read_csv_file, read_idx, read_idx_file, read_idx_images, read_idx_labels,
+};
 pub use error::{Error, Result};
 pub use init::Rng;
 pub use kernels::Transpose;
