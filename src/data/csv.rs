@@ -74,6 +74,11 @@ impl<T: Float> fmt::Debug for CsvTable<T> {
 
 /// Reads a table of numbers in CSV form, one row per non-blank line.
 ///
+/// Deliberately small and strict: every field is a number, exactly one delimiter
+/// separates two fields, whitespace around a field is ignored, blank lines are skipped,
+/// every row has as many fields as the first (or the header), and there is no quoting.
+/// Anything else is an error that names the line, the column and the offending text.
+///
 /// Each field is trimmed of whitespace and parsed as a decimal number (as Rust's
 /// `f64::from_str` does, e.g. `3`, `-0.5`, `1e-3`), then converted to `T`. Lines and
 /// columns in error messages count from 1, as a text editor does.
@@ -82,12 +87,12 @@ impl<T: Float> fmt::Debug for CsvTable<T> {
 /// use backprop::{read_csv, CsvOptions, Header};
 ///
 /// let text = "x, y, label\n0.5, 1, 0\n\n2, -3e-1, 1\n";
-/// let table = read_csv::<f64, _>(text.as_bytes(), &CsvOptions::new().header(Header::Present))?;
+/// let table = read_csv::<f64>(text.as_bytes(), &CsvOptions::new().header(Header::Present))?;
 /// assert_eq!(table.header, Some(vec!["x".into(), "y".into(), "label".into()]));
 /// assert_eq!(table.values.shape(), (2, 3));
 /// assert_eq!(table.values.row(1), &[2.0, -0.3, 1.0]);
 ///
-/// let bad = read_csv::<f64, _>("1,2\n3,abc\n".as_bytes(), &CsvOptions::new());
+/// let bad = read_csv::<f64>("1,2\n3,abc\n".as_bytes(), &CsvOptions::new());
 /// assert_eq!(
 ///     bad.unwrap_err().to_string(),
 ///     "malformed data at byte 6: line 2, column 2: cannot parse 'abc' as a number"
@@ -103,7 +108,7 @@ impl<T: Float> fmt::Debug for CsvTable<T> {
 /// - [`Error::EmptyData`] if there is no data row;
 /// - [`Error::Incompatible`] if the delimiter is unusable;
 /// - [`Error::Io`] if reading fails.
-pub fn read_csv<T: Float, R: Read>(reader: R, options: &CsvOptions) -> Result<CsvTable<T>> {
+pub fn read_csv<T: Float>(reader: impl Read, options: &CsvOptions) -> Result<CsvTable<T>> {
     let delimiter = options.delimiter;
     if delimiter.is_alphanumeric() || matches!(delimiter, '.' | '+' | '-' | '"' | '\n' | '\r') {
         return Err(Error::Incompatible {
@@ -243,13 +248,13 @@ mod tests {
     #[test]
     fn header_and_other_delimiters() {
         let options = CsvOptions::new().delimiter('\t').header(Header::Present);
-        let t = read_csv::<f32, _>("\n a\tb \n1\t2\n".as_bytes(), &options).unwrap();
+        let t = read_csv::<f32>("\n a\tb \n1\t2\n".as_bytes(), &options).unwrap();
         assert_eq!(t.header, Some(vec!["a".to_string(), "b".to_string()]));
         assert_eq!(t.values.as_slice(), &[1.0, 2.0]);
-        let t = read_csv::<f64, _>("\u{feff}1;2\n".as_bytes(), &CsvOptions::new().delimiter(';')).unwrap();
+        let t = read_csv::<f64>("\u{feff}1;2\n".as_bytes(), &CsvOptions::new().delimiter(';')).unwrap();
         assert_eq!(t.values.as_slice(), &[1.0, 2.0]);
         for bad in ['1', 'e', '.', '-', '"', '\n'] {
-            let e = read_csv::<f64, _>("1".as_bytes(), &CsvOptions::new().delimiter(bad)).unwrap_err();
+            let e = read_csv::<f64>("1".as_bytes(), &CsvOptions::new().delimiter(bad)).unwrap_err();
             assert!(matches!(e, Error::Incompatible { .. }), "{bad:?}");
         }
     }
@@ -262,7 +267,7 @@ mod tests {
         assert_eq!(reason(read("1,2\n3,inf")), "line 2, column 2: 'inf' is not a finite number");
         assert_eq!(reason(read("NaN")), "line 1, column 1: 'NaN' is not a finite number");
         assert_eq!(reason(read("1,\"2\"")), "line 1, column 2: quoted fields are not supported");
-        let e = read_csv::<f32, _>("1e39".as_bytes(), &CsvOptions::new()).unwrap_err();
+        let e = read_csv::<f32>("1e39".as_bytes(), &CsvOptions::new()).unwrap_err();
         assert!(e.to_string().ends_with("line 1, column 1: '1e39' is out of range for f32"), "{e}");
         let long = "x".repeat(100);
         assert!(reason(read(&long)).ends_with(&format!("cannot parse '{}…' as a number", "x".repeat(40))));
@@ -272,7 +277,7 @@ mod tests {
     fn ragged_rows_are_an_error() {
         assert_eq!(reason(read("1,2,3\n4,5,6\n7,8")), "line 3 has 2 fields but line 1 has 3");
         let options = CsvOptions::new().header(Header::Present);
-        let e = read_csv::<f64, _>("a,b\n1,2,3".as_bytes(), &options).unwrap_err();
+        let e = read_csv::<f64>("a,b\n1,2,3".as_bytes(), &options).unwrap_err();
         assert!(e.to_string().ends_with("line 2 has 3 fields but line 1 has 2"), "{e}");
     }
 
@@ -280,10 +285,30 @@ mod tests {
     fn empty_tables_and_bad_bytes() {
         assert!(matches!(read(""), Err(Error::EmptyData { .. })));
         assert!(matches!(read("\n \n"), Err(Error::EmptyData { .. })));
-        let header_only = read_csv::<f64, _>("a,b\n".as_bytes(), &CsvOptions::new().header(Header::Present));
+        let header_only = read_csv::<f64>("a,b\n".as_bytes(), &CsvOptions::new().header(Header::Present));
         assert!(matches!(header_only, Err(Error::EmptyData { .. })));
-        let e = read_csv::<f64, _>(&b"1,2\n3,\xff\n"[..], &CsvOptions::new()).unwrap_err();
+        let e = read_csv::<f64>(&b"1,2\n3,\xff\n"[..], &CsvOptions::new()).unwrap_err();
         assert_eq!(e.to_string(), "malformed data at byte 6: line 2: not valid UTF-8 text");
+    }
+
+    #[test]
+    fn damaged_text_gives_errors_not_panics() {
+        let valid = "a,b\n1, 2.5\n\n-3,4e1\r\n".as_bytes();
+        let alphabet = b"0123456789,.-+e \t\r\n\"x\xff\xc3\xa9";
+        let mut rng = crate::Rng::new(5);
+        for _ in 0..5_000 {
+            let mut bytes = valid.to_vec();
+            for _ in 0..1 + rng.below(3) {
+                let at = rng.below(bytes.len());
+                bytes[at] = alphabet[rng.below(alphabet.len())];
+            }
+            for header in [Header::Absent, Header::Present] {
+                if let Ok(t) = read_csv::<f32>(&bytes[..], &CsvOptions::new().header(header)) {
+                    assert!(t.values.as_slice().iter().all(|x| x.is_finite()));
+                    assert!(t.values.rows() > 0);
+                }
+            }
+        }
     }
 
     #[test]

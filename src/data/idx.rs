@@ -1,11 +1,7 @@
 //! The IDX reader: [`read_idx`] and the MNIST-style helpers [`read_idx_images`] and [`read_idx_labels`].
 //!
-//! The format is described at [`read_idx`].
-//!
-//! The reader trusts no size in the header: the data's declared length is checked for
-//! overflow, and against the file's length before anything is allocated; from a stream
-//! of unknown length, it is read in growing chunks, so memory follows the bytes that
-//! actually arrive rather than the size the header claims.
+//! The format, and how the reader guards against sizes that lie, are described at
+//! [`read_idx`].
 
 use std::fs::File;
 use std::io::{self, BufReader, Read};
@@ -279,6 +275,10 @@ fn read_header(reader: &mut impl Read, buf: &mut [u8], offset: u64) -> Result<()
 /// So an MNIST image file starts 0x00000803 (u8, 3 dimensions: images × rows × columns)
 /// and a label file 0x00000801 (u8, 1 dimension).
 ///
+/// No size in the header is trusted: the declared data length is checked for overflow,
+/// and the data is read in chunks that at most double, so memory follows the bytes that
+/// actually arrive, not the size the header claims.
+///
 /// ```
 /// use backprop::{read_idx, IdxData};
 ///
@@ -300,14 +300,16 @@ pub fn read_idx<R: Read>(reader: R) -> Result<IdxArray> {
 }
 
 /// Reads an IDX file (see [`read_idx`]). The declared size is checked against the file's
-/// length before the data is read.
+/// length before any memory is allocated for the data.
 ///
 /// # Errors
 /// As [`read_idx`]; [`Error::Io`] if the file cannot be opened.
 pub fn read_idx_file(path: impl AsRef<Path>) -> Result<IdxArray> {
     let file = File::open(path)?;
-    let len = file.metadata()?.len();
-    read_idx_with_len(BufReader::new(file), Some(len))
+    let metadata = file.metadata()?;
+    // Only a regular file's length is known in advance (a pipe reports 0).
+    let len = metadata.is_file().then_some(metadata.len());
+    read_idx_with_len(BufReader::new(file), len)
 }
 
 /// Reads an IDX image file (e.g. MNIST's `train-images-idx3-ubyte`) as a matrix with one
@@ -479,6 +481,26 @@ mod tests {
     impl Drop for TempFile {
         fn drop(&mut self) {
             let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    #[test]
+    fn damaged_files_give_errors_not_panics() {
+        let valid = idx(0x0B, &[2, 3], &[0, 1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6]);
+        for len in 0..valid.len() {
+            assert!(read_idx(&valid[..len]).is_err(), "prefix of {len} bytes");
+        }
+        let mut rng = crate::Rng::new(8);
+        for _ in 0..5_000 {
+            let mut bytes = valid.clone();
+            for _ in 0..1 + rng.below(3) {
+                let at = rng.below(bytes.len());
+                bytes[at] = rng.next_u64() as u8;
+            }
+            if let Ok(a) = read_idx(&bytes[..]) {
+                let _ = a.clone().into_images::<f32>();
+                let _ = a.into_labels();
+            }
         }
     }
 

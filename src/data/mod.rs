@@ -301,10 +301,12 @@ impl<T: Float> Dataset<T> {
         Ok((self.subset(train)?, self.subset(test)?))
     }
 
-    /// The samples in order, `batch_size` at a time, as views without a copy; the last
-    /// batch is shorter when `batch_size` does not divide `len()`.
+    /// The samples in order, `batch_size` at a time; the last batch is shorter when
+    /// `batch_size` does not divide `len()`.
     ///
-    /// For shuffled epochs use a [`Batcher`] instead.
+    /// Each batch views consecutive rows of the dataset, so nothing is copied. For a new
+    /// random order every epoch use a [`Batcher`], which pays one copy per batch to
+    /// gather scattered rows into a contiguous matrix.
     ///
     /// ```
     /// use backprop::{Dataset, Matrix};
@@ -357,7 +359,8 @@ pub(crate) fn check_indices(indices: &[usize], len: usize) -> Result<()> {
 ///
 /// # Errors
 /// [`Error::InvalidHyperparameter`] if `classes` is 0; [`Error::Incompatible`] naming the
-/// label and its position if a label is not below `classes`.
+/// label and its position if a label is not below `classes`; [`Error::MatrixShape`] if
+/// `labels.len() × classes` overflows.
 pub fn one_hot<T: Float>(labels: &[usize], classes: usize) -> Result<Matrix<T>> {
     if classes == 0 {
         return Err(Error::InvalidHyperparameter { name: "number of classes", rule: "at least 1", value: 0.0 });
@@ -370,6 +373,9 @@ pub fn one_hot<T: Float>(labels: &[usize], classes: usize) -> Result<Matrix<T>> 
                 classes - 1
             ),
         });
+    }
+    if labels.len().checked_mul(classes).is_none() {
+        return Err(Error::MatrixShape { rows: labels.len(), cols: classes, len: 0 });
     }
     let mut m = Matrix::zeros(labels.len(), classes);
     for (i, &label) in labels.iter().enumerate() {
