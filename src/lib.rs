@@ -72,6 +72,7 @@
 
 mod activation;
 mod cost;
+mod data;
 mod error;
 mod init;
 #[allow(unsafe_code, clippy::too_many_arguments)] // BLAS-shaped kernel signatures
@@ -83,6 +84,10 @@ mod scalar;
 
 pub use activation::Activation;
 pub use cost::Cost;
+pub use data::{
+    Batch, Batcher, Batches, CsvOptions, CsvTable, Dataset, Header, IdxArray, IdxData, IdxType, Standardizer,
+    TargetColumn, argmax, one_hot, read_csv, read_csv_file, read_idx, read_idx_file, read_idx_images, read_idx_labels,
+};
 pub use error::{Error, Result};
 pub use init::Rng;
 pub use kernels::Transpose;
