@@ -123,11 +123,19 @@ impl<T: Float> Layer<T> {
     ///
     /// In row form, with one sample per row, Z = A(l−1)·wᵀ: a matrix product that reads
     /// w as stored. Bias and σ are then applied in one pass over each row.
-    pub(crate) fn forward(&mut self, input: MatrixView<'_, T>) {
+    pub(crate) fn forward(&mut self, input: MatrixView<'_, T>, threads: usize) {
         let rows = input.rows();
         self.weighted_input.resize(rows, self.n_outputs());
         self.activation.resize(rows, self.n_outputs());
-        self.weighted_input.gemm(T::ONE, input, Transpose::No, self.weights.view(), Transpose::Yes, T::ZERO);
+        self.weighted_input.gemm_threads(
+            threads,
+            T::ONE,
+            input,
+            Transpose::No,
+            self.weights.view(),
+            Transpose::Yes,
+            T::ZERO,
+        );
         self.activation_fn.add_bias_and_apply(
             self.weighted_input.as_mut_slice(),
             &self.biases,
@@ -137,9 +145,9 @@ impl<T: Float> Layer<T> {
 
     /// a = σ(w·x + b) for a batch (one sample per row), into `out`, without touching the
     /// cache (for inference).
-    pub(crate) fn predict_into(&self, input: MatrixView<'_, T>, out: &mut Matrix<T>) {
+    pub(crate) fn predict_into(&self, input: MatrixView<'_, T>, out: &mut Matrix<T>, threads: usize) {
         out.resize(input.rows(), self.n_outputs());
-        out.gemm(T::ONE, input, Transpose::No, self.weights.view(), Transpose::Yes, T::ZERO);
+        out.gemm_threads(threads, T::ONE, input, Transpose::No, self.weights.view(), Transpose::Yes, T::ZERO);
         self.activation_fn.add_bias_and_apply_in_place(out.as_mut_slice(), &self.biases);
     }
 
@@ -162,10 +170,18 @@ impl<T: Float> Layer<T> {
     ///
     /// With one sample per row the product wᵀδ becomes the row form Δ(l)·w(l); for a
     /// single sample that is exactly the transposed matrix·vector product.
-    pub(crate) fn backpropagate_error(&self, below: &mut Layer<T>) {
+    pub(crate) fn backpropagate_error(&self, below: &mut Layer<T>, threads: usize) {
         let rows = self.delta.rows();
         below.delta.resize(rows, below.n_outputs());
-        below.delta.gemm(T::ONE, self.delta.view(), Transpose::No, self.weights.view(), Transpose::No, T::ZERO);
+        below.delta.gemm_threads(
+            threads,
+            T::ONE,
+            self.delta.view(),
+            Transpose::No,
+            self.weights.view(),
+            Transpose::No,
+            T::ZERO,
+        );
         for r in 0..rows {
             below.activation_fn.hadamard_derivative(
                 below.weighted_input.row(r),
@@ -177,9 +193,17 @@ impl<T: Float> Layer<T> {
 
     /// Adds this batch's gradients to the running sums (BP3 and BP4):
     /// ∂C/∂w += δ·a(l−1)ᵀ and ∂C/∂b += δ, summed over the samples (rows).
-    pub(crate) fn accumulate_gradients(&mut self, input: MatrixView<'_, T>) {
+    pub(crate) fn accumulate_gradients(&mut self, input: MatrixView<'_, T>, threads: usize) {
         // Σ over samples of δ·aᵀ is the product Δᵀ·A(l−1), read as stored.
-        self.gradient_sum.weights.gemm(T::ONE, self.delta.view(), Transpose::Yes, input, Transpose::No, T::ONE);
+        self.gradient_sum.weights.gemm_threads(
+            threads,
+            T::ONE,
+            self.delta.view(),
+            Transpose::Yes,
+            input,
+            Transpose::No,
+            T::ONE,
+        );
         for r in 0..self.delta.rows() {
             T::axpy(T::ONE, self.delta.row(r), &mut self.gradient_sum.biases);
         }
@@ -234,13 +258,13 @@ mod tests {
     fn forward_by_hand() {
         let mut l = layer();
         let x = [1.0, 2.0, 3.0];
-        l.forward(MatrixView::from_row(&x));
+        l.forward(MatrixView::from_row(&x), 1);
         // z = [1 − 3 + 0, 3 − 1] = [−2, 2]
         assert_eq!(l.weighted_input().row(0), &[-2.0, 2.0]);
         let s = Activation::Sigmoid;
         assert_eq!(l.activation().row(0), &[s.value(-2.0), s.value(2.0)]);
         let mut out = Matrix::zeros(0, 0);
-        l.predict_into(MatrixView::from_row(&x), &mut out);
+        l.predict_into(MatrixView::from_row(&x), &mut out, 1);
         assert_eq!(out.as_slice(), &[s.value(-2.0), s.value(2.0)]);
     }
 
@@ -248,9 +272,9 @@ mod tests {
     fn gradients_by_hand() {
         let mut l = layer();
         let x = [1.0, 2.0, 3.0];
-        l.forward(MatrixView::from_row(&x));
+        l.forward(MatrixView::from_row(&x), 1);
         l.delta = Matrix::new(1, 2, vec![1.0, -2.0]).unwrap();
-        l.accumulate_gradients(MatrixView::from_row(&x));
+        l.accumulate_gradients(MatrixView::from_row(&x), 1);
         // δ·xᵀ = [1 2 3; −2 −4 −6], ∂C/∂b = δ
         assert_eq!(l.gradient_sum().weights.as_slice(), &[1.0, 2.0, 3.0, -2.0, -4.0, -6.0]);
         assert_eq!(l.gradient_sum().biases.as_slice(), &[1.0, -2.0]);

@@ -95,3 +95,10 @@ pub use layer::{Gradients, Layer};
 pub use matrix::{Matrix, MatrixView, Vector};
 pub use network::{DEFAULT_SEED, Network, NetworkBuilder};
 pub use scalar::Float;
+
+/// The name of the matrix kernels selected for this CPU at run time (e.g. `"avx512"`,
+/// `"avx2"` or `"portable"`); the environment variable `BACKPROP_KERNEL=portable` forces
+/// the plain loops.
+pub fn kernel_name() -> &'static str {
+    kernels::selected()
+}

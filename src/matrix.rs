@@ -322,6 +322,22 @@ impl<T: Float> Matrix<T> {
         tb: Transpose,
         beta: T,
     ) {
+        self.gemm_threads(1, alpha, a, ta, b, tb, beta);
+    }
+
+    /// [`gemm`](Self::gemm) split over up to `threads` threads (large products only).
+    #[track_caller]
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn gemm_threads(
+        &mut self,
+        threads: usize,
+        alpha: T,
+        a: MatrixView<'_, T>,
+        ta: Transpose,
+        b: MatrixView<'_, T>,
+        tb: Transpose,
+        beta: T,
+    ) {
         let (m, k) = if ta == Transpose::No { (a.rows, a.cols) } else { (a.cols, a.rows) };
         let (k2, n) = if tb == Transpose::No { (b.rows, b.cols) } else { (b.cols, b.rows) };
         assert!(
@@ -330,7 +346,22 @@ impl<T: Float> Matrix<T> {
             self.rows,
             self.cols
         );
-        T::gemm(m, k, n, alpha, a.data, a.cols, ta, b.data, b.cols, tb, beta, &mut self.data, self.cols);
+        crate::kernels::gemm_threaded(
+            threads,
+            m,
+            k,
+            n,
+            alpha,
+            a.data,
+            a.cols,
+            ta,
+            b.data,
+            b.cols,
+            tb,
+            beta,
+            &mut self.data,
+            self.cols,
+        );
     }
 }
 

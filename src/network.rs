@@ -51,6 +51,8 @@ pub struct Network<T> {
     pending_rows: usize,
     // Samples whose gradients were summed since the last step.
     accumulated: usize,
+    // Threads that large matrix products are split over.
+    threads: usize,
 }
 
 /// Builds a [`Network`] layer by layer, checking the sizes once at [`build`](Self::build).
@@ -64,6 +66,7 @@ pub struct NetworkBuilder<T> {
     layers: Vec<(usize, Activation)>,
     cost: Cost,
     seed: u64,
+    threads: usize,
     _float: PhantomData<T>,
 }
 
@@ -87,11 +90,20 @@ impl<T: Float> NetworkBuilder<T> {
         self
     }
 
+    /// Sets the number of threads that large matrix products are split over (default 1).
+    /// For a given count, results are the same from run to run; see
+    /// [`Network::set_threads`].
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = threads;
+        self
+    }
+
     /// Builds the network, drawing its weights from the seeded generator.
     ///
     /// # Errors
     /// [`Error::ZeroSizedLayer`] if the input or a layer has zero size;
-    /// [`Error::EmptyNetwork`] if no layer was added.
+    /// [`Error::EmptyNetwork`] if no layer was added; [`Error::InvalidHyperparameter`]
+    /// if the thread count is 0.
     pub fn build(self) -> Result<Network<T>> {
         if self.n_inputs == 0 {
             return Err(Error::ZeroSizedLayer { layer: None });
@@ -112,14 +124,23 @@ impl<T: Float> NetworkBuilder<T> {
             layers.push(Layer::new(weights, biases, activation)?);
             n_in = n_out;
         }
-        Network::from_layers(layers, self.cost)
+        let mut net = Network::from_layers(layers, self.cost)?;
+        net.set_threads(self.threads)?;
+        Ok(net)
     }
 }
 
 impl<T: Float> Network<T> {
     /// Starts building a network whose input has `n_inputs` values.
     pub fn builder(n_inputs: usize) -> NetworkBuilder<T> {
-        NetworkBuilder { n_inputs, layers: Vec::new(), cost: Cost::Quadratic, seed: DEFAULT_SEED, _float: PhantomData }
+        NetworkBuilder {
+            n_inputs,
+            layers: Vec::new(),
+            cost: Cost::Quadratic,
+            seed: DEFAULT_SEED,
+            threads: 1,
+            _float: PhantomData,
+        }
     }
 
     /// A network from layers made by the caller (e.g. with weights of their own).
@@ -133,7 +154,35 @@ impl<T: Float> Network<T> {
         for pair in layers.windows(2) {
             check_len("a layer's input", "the previous layer's output", pair[0].n_outputs(), pair[1].n_inputs())?;
         }
-        Ok(Network { n_inputs, layers, cost, input: Matrix::zeros(0, n_inputs), pending_rows: 0, accumulated: 0 })
+        Ok(Network {
+            n_inputs,
+            layers,
+            cost,
+            input: Matrix::zeros(0, n_inputs),
+            pending_rows: 0,
+            accumulated: 0,
+            threads: 1,
+        })
+    }
+
+    /// Sets the number of threads that the matrix products of training and inference are
+    /// split over (1, the default, runs everything on the calling thread). Products too
+    /// small to gain from it stay on one thread. Each element of a product is computed by
+    /// one thread in a fixed order, so results do not depend on the thread count.
+    ///
+    /// # Errors
+    /// [`Error::InvalidHyperparameter`] if `threads` is 0.
+    pub fn set_threads(&mut self, threads: usize) -> Result<()> {
+        if threads == 0 {
+            return Err(Error::InvalidHyperparameter { name: "thread count", rule: "at least 1", value: 0.0 });
+        }
+        self.threads = threads;
+        Ok(())
+    }
+
+    /// The number of threads set by [`set_threads`](Self::set_threads).
+    pub fn threads(&self) -> usize {
+        self.threads
     }
 
     /// The number of input values, N(−1) … the width of a sample.
@@ -193,8 +242,8 @@ impl<T: Float> Network<T> {
         self.check_input(x)?;
         self.input.resize(x.rows(), x.cols());
         self.input.as_mut_slice().copy_from_slice(x.as_slice());
-        let Network { layers, input, .. } = self;
-        forward_layers(layers, input.view());
+        let Network { layers, input, threads, .. } = self;
+        forward_layers(layers, input.view(), *threads);
         self.pending_rows = x.rows();
         Ok(self.output_layer().activation())
     }
@@ -231,8 +280,8 @@ impl<T: Float> Network<T> {
             return Err(Error::BatchSizeMismatch { expected: self.pending_rows, found: y.rows() });
         }
         check_finite("target", y.as_slice())?;
-        let Network { layers, input, cost, .. } = self;
-        backward_layers(layers, input.view(), y, *cost);
+        let Network { layers, input, cost, threads, .. } = self;
+        backward_layers(layers, input.view(), y, *cost, *threads);
         self.accumulated += self.pending_rows;
         self.pending_rows = 0;
         Ok(())
@@ -321,9 +370,9 @@ impl<T: Float> Network<T> {
         let x = x.into();
         self.check_input(x)?;
         let (mut a, mut next) = (Matrix::zeros(0, 0), Matrix::zeros(0, 0));
-        self.layers[0].predict_into(x, &mut a);
+        self.layers[0].predict_into(x, &mut a, self.threads);
         for layer in &self.layers[1..] {
-            layer.predict_into(a.view(), &mut next);
+            layer.predict_into(a.view(), &mut next, self.threads);
             core::mem::swap(&mut a, &mut next);
         }
         Ok(a)
@@ -370,11 +419,11 @@ impl<T: Float> Network<T> {
 }
 
 /// Forward pass: a(l) = σ(w(l)·a(l−1) + b(l)) for l = 0..=L, with a(−1) = `input`.
-fn forward_layers<T: Float>(layers: &mut [Layer<T>], input: MatrixView<'_, T>) {
-    layers[0].forward(input);
+fn forward_layers<T: Float>(layers: &mut [Layer<T>], input: MatrixView<'_, T>, threads: usize) {
+    layers[0].forward(input, threads);
     for l in 1..layers.len() {
         let (below, above) = layers.split_at_mut(l);
-        above[0].forward(below[l - 1].activation().view());
+        above[0].forward(below[l - 1].activation().view(), threads);
     }
 }
 
@@ -385,6 +434,7 @@ fn backward_layers<T: Float>(
     input: MatrixView<'_, T>,
     targets: MatrixView<'_, T>,
     cost: Cost,
+    threads: usize,
 ) {
     let last = layers.len() - 1;
     layers[last].output_error(cost, targets); // BP1
@@ -393,10 +443,10 @@ fn backward_layers<T: Float>(
     for l in (1..=last).rev() {
         let (below, above) = layers.split_at_mut(l);
         let (layer, prev) = (&mut above[0], &mut below[l - 1]);
-        layer.backpropagate_error(prev); // BP2, δ(l−1) from δ(l)
-        layer.accumulate_gradients(prev.activation().view()); // BP3, BP4
+        layer.backpropagate_error(prev, threads); // BP2, δ(l−1) from δ(l)
+        layer.accumulate_gradients(prev.activation().view(), threads); // BP3, BP4
     }
-    layers[0].accumulate_gradients(input);
+    layers[0].accumulate_gradients(input, threads);
 }
 
 fn check_learning_rate<T: Float>(learning_rate: T) -> Result<()> {

@@ -146,3 +146,29 @@ macro_rules! impl_kernels {
 
 impl_kernels!(f32);
 impl_kernels!(f64);
+
+/// The name of the kernel set chosen for this CPU.
+pub fn selected() -> &'static str {
+    "portable"
+}
+
+/// [`Kernels::gemm`], split over up to `threads` threads.
+pub fn gemm_threaded<T: Kernels>(
+    threads: usize,
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: T,
+    a: &[T],
+    lda: usize,
+    ta: Transpose,
+    b: &[T],
+    ldb: usize,
+    tb: Transpose,
+    beta: T,
+    c: &mut [T],
+    ldc: usize,
+) {
+    let _ = threads;
+    T::gemm(m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc)
+}
