@@ -150,6 +150,15 @@ pub(crate) fn check_len(what: &'static str, against: &'static str, expected: usi
     if expected == found { Ok(()) } else { Err(Error::ShapeMismatch { what, against, expected, found }) }
 }
 
+/// Checks that a hyperparameter is finite and > 0.
+pub(crate) fn check_positive<T: crate::Float>(name: &'static str, value: T) -> Result<()> {
+    if value.is_finite() && value > T::ZERO {
+        Ok(())
+    } else {
+        Err(Error::InvalidHyperparameter { name, rule: "finite and > 0", value: value.to_f64() })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

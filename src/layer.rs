@@ -223,6 +223,22 @@ impl<T: Float> Layer<T> {
         self.gradient_sum.clear();
     }
 
+    /// Turns the accumulated sums into means over `count` samples, in place.
+    pub(crate) fn average_gradients(&mut self, count: usize) {
+        self.scale_gradients(T::ONE / T::from_usize(count));
+    }
+
+    /// Multiplies the accumulated gradients by `factor`.
+    pub(crate) fn scale_gradients(&mut self, factor: T) {
+        self.gradient_sum.weights.as_mut_slice().iter_mut().for_each(|g| *g *= factor);
+        self.gradient_sum.biases.iter_mut().for_each(|g| *g *= factor);
+    }
+
+    /// The weights, biases and their accumulated gradients, split for an optimiser.
+    pub(crate) fn parameters_and_gradients(&mut self) -> (&mut [T], &mut [T], &[T], &[T]) {
+        (self.weights.as_mut_slice(), &mut self.biases, self.gradient_sum.weights.as_slice(), &self.gradient_sum.biases)
+    }
+
     /// Clears the accumulated gradients without applying them.
     pub(crate) fn clear_gradients(&mut self) {
         self.gradient_sum.clear();

@@ -80,6 +80,7 @@ mod kernels;
 mod layer;
 mod matrix;
 mod network;
+mod optimizer;
 mod scalar;
 
 pub use activation::Activation;
@@ -94,6 +95,7 @@ pub use kernels::Transpose;
 pub use layer::{Gradients, Layer};
 pub use matrix::{Matrix, MatrixView, Vector};
 pub use network::{DEFAULT_SEED, Network, NetworkBuilder};
+pub use optimizer::{Optimizer, Param, ParamKind, Params, Sgd};
 pub use scalar::Float;
 
 /// The name of the matrix kernels selected for this CPU at run time (e.g. `"avx512"`,

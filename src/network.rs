@@ -7,6 +7,7 @@ use core::marker::PhantomData;
 use crate::error::{Error, Result, check_finite, check_len};
 use crate::init::Rng;
 use crate::layer::{Gradients, Layer};
+use crate::optimizer::{Optimizer, Params};
 use crate::{Activation, Cost, Float, Matrix, MatrixView, Vector};
 
 /// The seed [`NetworkBuilder`] uses unless [`seed`](NetworkBuilder::seed) sets another.
@@ -305,6 +306,25 @@ impl<T: Float> Network<T> {
         }
         self.accumulated = 0;
         Ok(())
+    }
+
+    /// One update by an [`Optimizer`] (SGD with momentum, Adam, one of your own, …) from
+    /// the mean gradients accumulated since the last step; then clears them.
+    /// [`step`](Self::step) is the same with [`Sgd`](crate::Sgd).
+    ///
+    /// # Errors
+    /// [`Error::EmptyData`] if no backward pass ran since the last step, and whatever
+    /// the optimiser returns (the gradients are cleared either way).
+    pub fn step_with<O: Optimizer<T> + ?Sized>(&mut self, optimizer: &mut O) -> Result<()> {
+        if self.accumulated == 0 {
+            return Err(Error::EmptyData { what: "the gradient accumulated since the last step" });
+        }
+        for layer in &mut self.layers {
+            layer.average_gradients(self.accumulated);
+        }
+        let result = optimizer.step(&mut Params::new(&mut self.layers));
+        self.clear_gradients();
+        result
     }
 
     /// Forward, backward and step on one mini-batch: one step of mini-batch gradient

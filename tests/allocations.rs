@@ -2,20 +2,32 @@
 //! backward and step reuse buffers from the first step on.
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use backprop::{Activation, Matrix, Network};
 
-/// Counts every allocation and reallocation made through the global allocator.
+/// Counts the allocations and reallocations made by threads that turned counting on, so
+/// that the test harness's own threads do not disturb the count.
 struct Counting;
 
 static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+}
+
+fn count() {
+    if COUNTING.with(Cell::get) {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+    }
+}
 
 // SAFETY: every call is forwarded unchanged to the system allocator, which upholds the
 // `GlobalAlloc` contract; the counter has no effect on the memory handed out.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count();
         // SAFETY: the caller's guarantees for `alloc` are passed on as they are.
         unsafe { System.alloc(layout) }
     }
@@ -24,7 +36,7 @@ unsafe impl GlobalAlloc for Counting {
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count();
         // SAFETY: as for `dealloc`, and the caller's guarantees on `new_size` hold.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -35,7 +47,9 @@ static GLOBAL: Counting = Counting;
 
 fn allocations_in(f: impl FnOnce()) -> usize {
     let before = ALLOCATIONS.load(Ordering::SeqCst);
+    COUNTING.with(|c| c.set(true));
     f();
+    COUNTING.with(|c| c.set(false));
     ALLOCATIONS.load(Ordering::SeqCst) - before
 }
 
@@ -66,7 +80,6 @@ fn check(batch: usize) {
     }
 }
 
-// One test function, so no other test thread allocates while this one counts.
 #[test]
 fn a_training_step_allocates_nothing_after_the_first() {
     check(1);

@@ -216,3 +216,30 @@ fn xor_training_lowers_the_cost_on_average() {
     }
     assert!(*block_means.last().unwrap() < 0.01 * block_means[0], "{block_means:?}");
 }
+
+#[test]
+fn step_with_sgd_equals_step() {
+    let c = Case {
+        widths: vec![3, 4, 2],
+        seed: 9,
+        inputs: vec![0.1, -0.5, 1.5, 0.3, 0.2, -1.0],
+        targets: vec![0.0, 1.0, 1.0, 0.0],
+        rows: 2,
+    };
+    let (mut a, mut b) = (c.network(), c.network());
+    for net in [&mut a, &mut b] {
+        net.forward_batch(&c.x()).unwrap();
+        net.backward_batch(&c.y()).unwrap();
+    }
+    a.step(0.25).unwrap();
+    b.step_with(&mut backprop::Sgd::new(0.25).unwrap()).unwrap();
+    for (la, lb) in a.layers().iter().zip(b.layers()) {
+        for (x, y) in la.weights().as_slice().iter().zip(lb.weights().as_slice()) {
+            assert!((x - y).abs() <= 4.0 * f64::EPSILON * x.abs().max(1.0), "{x} vs {y}");
+        }
+        for (x, y) in la.biases().iter().zip(lb.biases().iter()) {
+            assert!((x - y).abs() <= 4.0 * f64::EPSILON * x.abs().max(1.0), "{x} vs {y}");
+        }
+    }
+    assert!(b.gradients().is_err(), "step_with clears the gradients");
+}
