@@ -3,6 +3,7 @@
 #![deny(unsafe_code)]
 
 mod error;
+mod io;
 #[allow(unsafe_code)]
 mod kernels;
 mod matrix;
