@@ -13,3 +13,6 @@
 pub(crate) mod atomic;
 pub(crate) mod json;
 pub(crate) mod safetensors;
+
+#[cfg(test)]
+mod fuzz;
