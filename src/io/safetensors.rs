@@ -22,11 +22,21 @@
 //! Every problem is an [`Error::Format`] with the byte offset (in the file) where it
 //! was found, and a message naming the tensor.
 //!
+//! Where the reference implementation (safetensors 0.8) is lenient, this reader is
+//! not: it rejects two tensors of the same name (the reference keeps the last one),
+//! unknown fields in a tensor entry (the reference ignores them), and numbers with a
+//! sign, fraction, exponent or leading zero. It accepts what the reference accepts
+//! around that: whitespace around the header object, a header length that is not a
+//! multiple of 8, and `"__metadata__": null`.
+//!
 //! # What the writer produces
-//! The same bytes as the reference implementation for the same tensors: the header
-//! as compact JSON with `"__metadata__"` first (left out when there is none) and the
-//! tensors ordered by element size, largest first, then by name; the header padded
-//! with spaces to a multiple of 8 bytes, so every tensor is aligned to its element size.
+//! The same layout as the reference implementation: the header as compact JSON with
+//! `"__metadata__"` first (left out when there is none) and the tensors ordered by
+//! element size, largest first, then by name; the header padded with spaces to a
+//! multiple of 8 bytes, so every tensor is aligned to its element size. The metadata
+//! is written sorted by key; the reference implementation keeps it in a hash map and
+//! writes it in no fixed order, so with at most one metadata entry the two produce
+//! the same bytes, and otherwise the same bytes up to the order of the metadata.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
@@ -435,14 +445,15 @@ fn parse_header(bytes: &[u8]) -> Result<Header> {
         reason: "header is not valid UTF-8".into(),
         offset: Some(HEADER_START + e.valid_up_to() as u64),
     })?;
-    if !text.starts_with('{') {
-        return Err(Error::Format {
-            reason: "header must be a JSON object starting with '{'".into(),
-            offset: Some(HEADER_START),
-        });
-    }
-    let Value::Object(members) = json::parse(text, HEADER_START)? else {
-        return Err(Error::Format { reason: "header is not a JSON object".into(), offset: Some(HEADER_START) });
+    let members = match json::parse(text, HEADER_START)? {
+        Value::Object(members) => members,
+        other => {
+            let start = text.len() - text.trim_start_matches([' ', '\t', '\n', '\r']).len();
+            return Err(Error::Format {
+                reason: format!("header must be a JSON object, not {}", other.kind()),
+                offset: Some(HEADER_START + start as u64),
+            });
+        }
     };
 
     let mut metadata = BTreeMap::new();
@@ -488,11 +499,14 @@ fn entry_error(e: &Entry, reason: String) -> Error {
     Error::Format { reason: format!("tensor {:?}: {reason}", e.name), offset: Some(e.offset) }
 }
 
-/// The `"__metadata__"` member: an object of strings.
+/// The `"__metadata__"` member: an object of strings, or `null` for none (which the
+/// reference implementation accepts too).
 fn parse_metadata(member: Member) -> Result<BTreeMap<String, String>> {
     let error = |reason: String| Error::Format { reason, offset: Some(member.offset) };
-    let Value::Object(pairs) = member.value else {
-        return Err(error(format!("{METADATA_KEY} must be an object, not {}", member.value.kind())));
+    let pairs = match member.value {
+        Value::Object(pairs) => pairs,
+        Value::Null => Vec::new(),
+        other => return Err(error(format!("{METADATA_KEY} must be an object, not {}", other.kind()))),
     };
     let mut metadata = BTreeMap::new();
     for pair in pairs {
@@ -821,8 +835,11 @@ mod tests {
         assert_fails(&bytes, 0, "over the limit");
         bytes[..8].copy_from_slice(&3u64.to_le_bytes());
         assert_fails(&bytes, 0, "header length 3 runs past the end of the file (10 bytes)");
-        assert_fails(&file("", b""), 8, "must be a JSON object starting with '{'");
-        assert_fails(&file(" {}", b""), 8, "must be a JSON object starting with '{'");
+        assert_fails(&file("", b""), 8, "expected a value in JSON, found the end of the input");
+        assert_fails(&file(" [] ", b""), 9, "header must be a JSON object, not an array");
+        assert_fails(&file("\"{}\"", b""), 8, "header must be a JSON object, not a string");
+        // Whitespace around the object is fine, as in the reference implementation.
+        assert!(read_both(&file("\n\t {} \r", b""), NonFinite::Reject).is_ok());
         // A header length that cuts the JSON short, or takes data bytes as header.
         let mut short = file("{}", b"");
         short[0] = 1;
@@ -861,6 +878,8 @@ mod tests {
         assert_fails(&file("{\"a\":{},\"a\":{}}", b""), 16, "duplicate key \"a\"");
         assert_fails(&file("{\"__metadata__\":{},\"__metadata__\":{}}", b""), 27, "duplicate key \"__metadata__\"");
         assert_fails(&file("{\"__metadata__\":[]}", b""), 9, "__metadata__ must be an object, not an array");
+        let null = read_both(&file("{\"__metadata__\":null}", b""), NonFinite::Reject).unwrap();
+        assert!(null.metadata.is_empty());
         assert_fails(
             &file("{\"__metadata__\":{\"k\":1}}", b""),
             25,
@@ -988,5 +1007,89 @@ mod tests {
         assert_eq!(st.metadata, metadata);
         assert_eq!(st.tensors[0].view(), tensors[0]);
         assert!(matches!(missing, Err(Error::Io(_))));
+    }
+
+    /// Runs `tests/interop/safetensors_roundtrip.py` with the Python interpreter named
+    /// by `BACKPROP_INTEROP_PYTHON` (which needs numpy and safetensors): Python reads
+    /// this writer's file and checks it bit for bit, then writes the same tensors,
+    /// which must read back here and equal this writer's bytes exactly. Skipped, with
+    /// a message, when the variable is not set.
+    #[test]
+    fn python_reads_and_writes_the_same_files() {
+        let Some(python) = std::env::var_os("BACKPROP_INTEROP_PYTHON") else {
+            eprintln!("skipped: set BACKPROP_INTEROP_PYTHON to a python3 with numpy and safetensors to run it");
+            return;
+        };
+        // The same values as in the script: special values, NaN, subnormals, extremes.
+        const F32_BITS: [u32; 12] = [
+            0x0000_0000,
+            0x8000_0000,
+            0x3F80_0000,
+            0xBFC0_0000,
+            0x0080_0000,
+            0x0000_0001,
+            0x807F_FFFF,
+            0x7F7F_FFFF,
+            0xFF7F_FFFF,
+            0x7FC0_0000,
+            0x7F80_0000,
+            0xFF80_0000,
+        ];
+        const F64_BITS: [u64; 12] = [
+            0x0000_0000_0000_0000,
+            0x8000_0000_0000_0000,
+            0x3FD5_5555_5555_5555,
+            0x0010_0000_0000_0000,
+            0x0000_0000_0000_0001,
+            0x800F_FFFF_FFFF_FFFF,
+            0x7FEF_FFFF_FFFF_FFFF,
+            0xFFEF_FFFF_FFFF_FFFF,
+            0x3CB0_0000_0000_0000,
+            0x7FF0_0000_0000_0000,
+            0xFFF0_0000_0000_0000,
+            0x7FF8_0000_0000_0000,
+        ];
+        let weights = F32_BITS.map(f32::from_bits);
+        let biases = F64_BITS.map(f64::from_bits);
+        let tensors = [
+            TensorView { name: "layers.0.weights", shape: &[3, 4], data: weights.as_slice().into() },
+            TensorView { name: "layers.0.biases", shape: &[12], data: biases.as_slice().into() },
+            TensorView { name: "empty", shape: &[2, 0], data: TensorData::F32(&[]) },
+            TensorView { name: "scalar", shape: &[], data: TensorData::F64(&[-1.5]) },
+        ];
+        let metadata = BTreeMap::from([
+            ("format".to_string(), "backprop".to_string()),
+            ("note".to_string(), "quote \" backslash \\ é 😀 \u{1}".to_string()),
+        ]);
+
+        let dir = std::env::temp_dir().join(format!("backprop-interop-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let ours = dir.join("backprop.safetensors");
+        save(&ours, &tensors, &metadata).unwrap();
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/safetensors_roundtrip.py");
+        let output = std::process::Command::new(python).arg(script).arg(&dir).output();
+        let theirs = std::fs::read(dir.join("python.safetensors"));
+        let _ = std::fs::remove_dir_all(&dir);
+
+        let output = output.expect("the Python interpreter runs");
+        assert!(
+            output.status.success(),
+            "the script failed:\n{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let theirs = theirs.expect("the script wrote python.safetensors");
+        let st = read_both(&theirs, NonFinite::Allow).unwrap();
+        assert_eq!(st.metadata, metadata);
+        // Python orders the metadata at random (the reference keeps it in a hash map),
+        // so the bytes equal ours only once written in our order; the header length
+        // and the data buffer are the same bytes as they are.
+        let ours = to_bytes(&tensors, &metadata).unwrap();
+        let views: Vec<TensorView<'_>> = st.tensors.iter().map(Tensor::view).collect();
+        assert_eq!(to_bytes(&views, &st.metadata).unwrap(), ours);
+        assert_eq!(theirs.len(), ours.len());
+        assert_eq!(theirs[..8], ours[..8]);
+        let data_start = ours.len() - 12 * 4 - 13 * 8;
+        assert_eq!(theirs[data_start..], ours[data_start..]);
     }
 }
