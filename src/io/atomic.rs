@@ -15,7 +15,8 @@ use crate::error::Result;
 /// The content goes to a new temporary file in the same folder (named
 /// `.<file name>.<process id>-<counter>.tmp`), which is flushed, synced to disk and then
 /// renamed over `path`; on unix the folder is synced too, so that the rename itself
-/// survives a power cut. If `path` already exists, the new file gets its permissions.
+/// survives a power cut. If `path` already exists, the new file gets its permissions
+/// where the file system allows.
 /// A symbolic link at `path` is replaced, not followed.
 ///
 /// # Errors
@@ -35,7 +36,9 @@ pub(crate) fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> Re
     };
     let (file, temp) = create_temp(dir, file_name.into())?;
     if let Ok(previous) = fs::metadata(path) {
-        file.set_permissions(previous.permissions())?;
+        // Best effort: some file systems cannot set permissions, and that is no
+        // reason to refuse to save.
+        let _ = file.set_permissions(previous.permissions());
     }
     let mut writer = BufWriter::new(file);
     write(&mut writer)?;
@@ -173,6 +176,18 @@ mod tests {
         assert!(result.is_err());
         assert_eq!(fs::read(&path).unwrap(), b"previous");
         assert_eq!(dir.entries(), ["net.safetensors"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn keeps_the_permissions_of_the_file_it_replaces() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = TestDir::new("permissions");
+        let path = dir.0.join("net.safetensors");
+        fs::write(&path, b"old").unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomic(&path, |w| Ok(w.write_all(b"new")?)).unwrap();
+        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o640);
     }
 
     #[test]

@@ -594,14 +594,17 @@ fn parse_entry(member: Member) -> Result<Entry> {
 /// tensors of `header`, checking that it has exactly the length the header implies.
 fn decode(header: Header, data: &[u8], data_start: u64, non_finite: NonFinite) -> Result<SafeTensors> {
     let available = data.len() as u64;
+    let past_end = |e: &Entry| {
+        let reason = format!(
+            "data_offsets [{}, {}] run past the end of the data buffer, which holds {available} bytes",
+            e.begin, e.end
+        );
+        entry_error(e, reason)
+    };
+    // Before decoding anything, so a truncated file fails the same way with any
+    // `NonFinite` setting.
     if let Some(e) = header.entries.iter().find(|e| e.end > available) {
-        return Err(entry_error(
-            e,
-            format!(
-                "data_offsets [{}, {}] run past the end of the data buffer, which holds {available} bytes",
-                e.begin, e.end
-            ),
-        ));
+        return Err(past_end(e));
     }
     if available > header.data_len {
         return Err(Error::Format {
@@ -612,8 +615,8 @@ fn decode(header: Header, data: &[u8], data_start: u64, non_finite: NonFinite) -
 
     let mut tensors = Vec::with_capacity(header.entries.len());
     for e in header.entries {
-        // In range: every `end` is at most `data.len()`, checked above.
-        let bytes = data.get(e.begin as usize..e.end as usize).unwrap_or_default();
+        // Every `end` is at most `data.len()` (checked above), so the casts are exact.
+        let bytes = data.get(e.begin as usize..e.end as usize).ok_or_else(|| past_end(&e))?;
         let values = match e.dtype {
             Dtype::F32 => TensorBuf::F32(decode_le(bytes, f32::from_le_bytes)),
             Dtype::F64 => TensorBuf::F64(decode_le(bytes, f64::from_le_bytes)),
