@@ -10,7 +10,8 @@
 //! The reader rejects what RFC 8259 rejects (control characters in strings, invalid
 //! escapes, lone surrogates, leading zeros, trailing commas, trailing garbage) and, on
 //! top of that, duplicate keys in an object, integers above `u64::MAX`, nesting deeper
-//! than [`MAX_DEPTH`] and input longer than [`MAX_INPUT_LEN`]. Whitespace around values
+//! than [`MAX_DEPTH`], more than [`MAX_VALUES`] values, and input longer than
+//! [`MAX_INPUT_LEN`]. Whitespace around values
 //! is allowed, which is what lets a safetensors header end in padding spaces.
 //!
 //! Every error is an [`Error::Format`] carrying the byte offset of the problem. The
@@ -33,6 +34,13 @@ pub(crate) const MAX_DEPTH: usize = 64;
 
 /// The longest input, in bytes, the reader accepts (the safetensors header limit).
 pub(crate) const MAX_INPUT_LEN: usize = 100_000_000;
+
+/// The most values (scalars, arrays and objects, at any depth) the reader builds.
+///
+/// A value can take 2 bytes of text (`0,`) but 32 to 64 bytes of memory, so without
+/// this bound a header at [`MAX_INPUT_LEN`] could make the reader allocate gigabytes.
+/// Four million values is about ten per tensor for 400 000 tensors.
+pub(crate) const MAX_VALUES: usize = 4_000_000;
 
 /// A JSON value of the subset.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -174,7 +182,8 @@ pub(crate) fn write_string(out: &mut String, s: &str) {
 /// # Errors
 /// [`Error::Format`] with the offset of the first problem: input longer than
 /// [`MAX_INPUT_LEN`], a syntax error, a number outside the subset, a duplicate key,
-/// nesting deeper than [`MAX_DEPTH`], or anything but whitespace after the value.
+/// nesting deeper than [`MAX_DEPTH`], more than [`MAX_VALUES`] values, or anything but
+/// whitespace after the value.
 pub(crate) fn parse(text: &str, base: u64) -> Result<Value> {
     if text.len() > MAX_INPUT_LEN {
         return Err(Error::Format {
@@ -182,7 +191,7 @@ pub(crate) fn parse(text: &str, base: u64) -> Result<Value> {
             offset: Some(base),
         });
     }
-    let mut parser = Parser { text, bytes: text.as_bytes(), pos: 0, base };
+    let mut parser = Parser { text, bytes: text.as_bytes(), pos: 0, base, values: 0 };
     parser.skip_whitespace();
     let value = parser.value(0)?;
     parser.skip_whitespace();
@@ -198,6 +207,8 @@ struct Parser<'a> {
     bytes: &'a [u8],
     pos: usize,
     base: u64,
+    /// How many values have been started, checked against [`MAX_VALUES`].
+    values: usize,
 }
 
 impl Parser<'_> {
@@ -244,6 +255,10 @@ impl Parser<'_> {
     /// Parses the value that starts at the current position; `depth` counts the
     /// arrays and objects it sits in.
     fn value(&mut self, depth: usize) -> Result<Value> {
+        self.values += 1;
+        if self.values > MAX_VALUES {
+            return Err(self.error_here(format!("JSON holds more than {MAX_VALUES} values")));
+        }
         match self.peek() {
             Some(b'{') => self.object(depth + 1),
             Some(b'[') => self.array(depth + 1),
@@ -567,6 +582,16 @@ mod tests {
         // A million open brackets fail at the limit, long before the stack would: each
         // 6-byte `[{"a":` opens two levels, so level 65 is the `[` of the 33rd.
         assert_eq!(fails(&"[{\"a\":".repeat(1_000_000)).0, 32 * 6);
+    }
+
+    #[test]
+    fn limits_the_number_of_values() {
+        let at_limit = format!("[{}0]", "0,".repeat(MAX_VALUES - 2));
+        assert!(parse(&at_limit, 0).is_ok());
+        let over = format!("[{}0]", "0,".repeat(MAX_VALUES - 1));
+        let (offset, reason) = fails(&over);
+        assert_eq!(offset as usize, over.len() - 2);
+        assert_eq!(reason, "JSON holds more than 4000000 values");
     }
 
     #[test]

@@ -16,7 +16,9 @@
 //! Like the reference implementation, the reader accepts a file only if its tensors
 //! tile the data buffer exactly: no tensor overlaps another, no byte is left between
 //! them, and none follows the last one. It also rejects a header longer than
-//! [`HEADER_LIMIT`] or than the file, a header that is not UTF-8 or not an object,
+//! [`HEADER_LIMIT`] or than the file, or holding more than
+//! [`MAX_VALUES`](json::MAX_VALUES) JSON values (which bounds the memory the header
+//! takes once parsed), a header that is not UTF-8 or not an object,
 //! unknown and missing fields, dtypes other than `F32` and `F64`, and shapes whose
 //! size overflows. With [`NonFinite::Reject`] it rejects NaN and infinite elements too.
 //! Every problem is an [`Error::Format`] with the byte offset (in the file) where it
