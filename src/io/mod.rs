@@ -2,8 +2,8 @@
 //! atomic file replacement.
 //!
 //! - [`safetensors`]: named `f32`/`f64` tensors in the safetensors layout, written
-//!   byte-for-byte as the reference implementation writes them and read with every
-//!   offset, size and field checked.
+//!   as the reference implementation writes them (byte for byte, up to the order of
+//!   the metadata) and read with every offset, size and field checked.
 //! - [`json`]: the strict JSON subset the header needs, with byte offsets in errors.
 //! - [`atomic`]: [`write_atomic`](atomic::write_atomic), which replaces a file all at
 //!   once or not at all.
