@@ -75,6 +75,7 @@ mod cost;
 mod data;
 mod error;
 mod init;
+mod io;
 #[allow(unsafe_code, clippy::too_many_arguments)] // BLAS-shaped kernel signatures
 mod kernels;
 mod layer;
