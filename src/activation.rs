@@ -4,6 +4,7 @@
 use core::fmt;
 
 use crate::Float;
+use crate::scalar::sigmoid;
 
 /// The activation function σ of a layer: a = σ(z), applied element by element.
 ///
@@ -121,18 +122,6 @@ fn add_bias_and_map<T: Float>(z: &mut [T], bias: &[T], a: &mut [T], f: impl Fn(T
             *zi += bi;
             *ai = f(*zi);
         }
-    }
-}
-
-/// σ(z) = 1 / (1 + e^−z), evaluated so that e^x never overflows: for z < 0 it uses the
-/// equal form e^z / (1 + e^z).
-#[inline]
-fn sigmoid<T: Float>(z: T) -> T {
-    if z >= T::ZERO {
-        T::ONE / (T::ONE + (-z).exp())
-    } else {
-        let e = z.exp();
-        e / (T::ONE + e)
     }
 }
 

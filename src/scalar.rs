@@ -7,9 +7,92 @@ use core::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAss
 mod sealed {
     /// Keeps [`Float`](super::Float) closed: only `f32` and `f64` implement it, so the
     /// kernels behind it can be specialised for exactly those two.
-    pub trait Sealed: crate::kernels::Kernels {}
-    impl Sealed for f32 {}
-    impl Sealed for f64 {}
+    pub trait Sealed: crate::kernels::Kernels {
+        /// eˣ for x ≤ 0, in straight-line code that the compiler can vectorise (see
+        /// [`exp_nonpositive_f64`](super::exp_nonpositive_f64)).
+        fn exp_nonpositive(self) -> Self;
+    }
+    impl Sealed for f32 {
+        #[inline]
+        fn exp_nonpositive(self) -> f32 {
+            super::exp_nonpositive_f32(self)
+        }
+    }
+    impl Sealed for f64 {
+        #[inline]
+        fn exp_nonpositive(self) -> f64 {
+            super::exp_nonpositive_f64(self)
+        }
+    }
+}
+
+/// The logistic sigmoid σ(z) = 1 / (1 + e^−z), without overflow for any z and without a
+/// branch: with e = e^−|z| ∈ (0, 1], σ(z) = 1/(1 + e) for z ≥ 0 and e/(1 + e) for z < 0,
+/// the same value written two ways.
+#[inline]
+pub(crate) fn sigmoid<T: Float>(z: T) -> T {
+    let e = (-z.abs()).exp_nonpositive();
+    let s = T::ONE / (T::ONE + e);
+    if z >= T::ZERO { s } else { e * s }
+}
+
+/// eˣ for x ≤ 0 in f64, within 2 ulp of the exact value, subnormal results included.
+///
+/// x = n·ln 2 + r with |r| ≤ ½ ln 2, so eˣ = 2ⁿ·eʳ; eʳ is its Taylor polynomial of degree
+/// 13 (truncation error below 10⁻¹⁷), 2ⁿ is built from the exponent bits in two halves
+/// so that n down to −1075 (subnormals) needs no special case. Written without branches
+/// or calls so that loops over it vectorise; NaN gives NaN.
+#[inline]
+pub(crate) fn exp_nonpositive_f64(x: f64) -> f64 {
+    const LN2_HI: f64 = 6.931_471_803_691_238_2e-1;
+    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+    // Below −746, eˣ rounds to 0; clamping keeps n in the range the scaling handles.
+    // (A comparison rather than `max`, so that NaN stays NaN.)
+    let x = if x < -746.0 { -746.0 } else { x };
+    let n = (x * core::f64::consts::LOG2_E).round();
+    let r = (x - n * LN2_HI) - n * LN2_LO;
+    let mut p = 1.0 / 6_227_020_800.0; // 1/13!
+    for c in [
+        1.0 / 479_001_600.0,
+        1.0 / 39_916_800.0,
+        1.0 / 3_628_800.0,
+        1.0 / 362_880.0,
+        1.0 / 40_320.0,
+        1.0 / 5_040.0,
+        1.0 / 720.0,
+        1.0 / 120.0,
+        1.0 / 24.0,
+        1.0 / 6.0,
+        0.5,
+        1.0,
+        1.0,
+    ] {
+        p = p * r + c;
+    }
+    // 2ⁿ = 2^(n − n/2) · 2^(n/2), each factor a normal number for n ≥ −1076.
+    let n = n as i64;
+    let half = n / 2;
+    let scale = |k: i64| f64::from_bits(((k + 1023) as u64) << 52);
+    p * scale(n - half) * scale(half)
+}
+
+/// eˣ for x ≤ 0 in f32, within 2 ulp, by the same method as
+/// [`exp_nonpositive_f64`] with a degree-7 polynomial.
+#[inline]
+pub(crate) fn exp_nonpositive_f32(x: f32) -> f32 {
+    const LN2_HI: f32 = 0.693_145_75;
+    const LN2_LO: f32 = 1.428_606_8e-6;
+    let x = if x < -104.0 { -104.0 } else { x };
+    let n = (x * core::f32::consts::LOG2_E).round();
+    let r = (x - n * LN2_HI) - n * LN2_LO;
+    let mut p = 1.0 / 5_040.0; // 1/7!
+    for c in [1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0] {
+        p = p * r + c;
+    }
+    let n = n as i32;
+    let half = n / 2;
+    let scale = |k: i32| f32::from_bits(((k + 127) as u32) << 23);
+    p * scale(n - half) * scale(half)
 }
 
 /// A floating-point element type: implemented for `f32` and `f64` only.
@@ -139,3 +222,62 @@ macro_rules! impl_float {
 
 impl_float!(f32);
 impl_float!(f64);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Distance in units in the last place between two finite values of the same sign.
+    fn ulps64(a: f64, b: f64) -> u64 {
+        (a.to_bits() as i64 - b.to_bits() as i64).unsigned_abs()
+    }
+
+    #[test]
+    fn exp_f64_within_2_ulp_of_std() {
+        let mut worst = 0;
+        let mut x = -745.0;
+        while x <= 0.0 {
+            let (fast, exact) = (exp_nonpositive_f64(x), x.exp());
+            if exact >= f64::MIN_POSITIVE {
+                worst = worst.max(ulps64(fast, exact));
+            } else {
+                // Subnormal results: absolute error within a couple of the smallest steps.
+                assert!((fast - exact).abs() <= 2.0 * 4.9e-324, "x = {x}: {fast:e} vs {exact:e}");
+            }
+            x += 0.000_731;
+        }
+        assert!(worst <= 2, "worst error {worst} ulp");
+        assert_eq!(exp_nonpositive_f64(0.0), 1.0);
+        assert_eq!(exp_nonpositive_f64(-800.0), 0.0);
+        assert_eq!(exp_nonpositive_f64(f64::NEG_INFINITY), 0.0);
+        assert!(exp_nonpositive_f64(f64::NAN).is_nan());
+        assert!(sigmoid(f64::NAN).is_nan(), "a diverged network shows NaN, not a made-up value");
+    }
+
+    #[test]
+    fn exp_f32_within_2_ulp_of_std() {
+        let mut worst = 0;
+        let mut x = -87.0f32;
+        while x <= 0.0 {
+            let (fast, exact) = (exp_nonpositive_f32(x), (x as f64).exp() as f32);
+            worst = worst.max((fast.to_bits() as i64 - exact.to_bits() as i64).unsigned_abs());
+            x += 0.000_37;
+        }
+        assert!(worst <= 2, "worst error {worst} ulp");
+        assert_eq!(exp_nonpositive_f32(0.0), 1.0);
+        assert_eq!(exp_nonpositive_f32(-200.0), 0.0);
+        assert!(exp_nonpositive_f32(-100.0) > 0.0, "subnormal results are kept");
+        assert!(exp_nonpositive_f32(f32::NAN).is_nan());
+    }
+
+    #[test]
+    fn sigmoid_is_stable_and_symmetric() {
+        for &z in &[-800.0, -40.0, -1.5, 0.0, 0.25, 3.0, 40.0, 800.0f64] {
+            let s = sigmoid(z);
+            assert!(s.is_finite() && (0.0..=1.0).contains(&s), "σ({z}) = {s}");
+            assert!((s + sigmoid(-z) - 1.0).abs() <= 2.0 * f64::EPSILON, "σ(z) + σ(−z) = 1 at {z}");
+            let exact = 1.0 / (1.0 + (-z).exp());
+            assert!((s - exact).abs() <= 4.0 * f64::EPSILON * exact.max(f64::MIN_POSITIVE), "σ({z}) = {s}, {exact}");
+        }
+    }
+}
