@@ -44,8 +44,9 @@ pub(crate) fn sigmoid<T: Float>(z: T) -> T {
 /// or calls so that loops over it vectorise; NaN gives NaN.
 #[inline]
 pub(crate) fn exp_nonpositive_f64(x: f64) -> f64 {
-    const LN2_HI: f64 = 6.931_471_803_691_238_2e-1;
-    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+    // ln 2 split so that n·LN2_HI is exact for the n that occur (trailing zero bits).
+    const LN2_HI: f64 = f64::from_bits(0x3FE6_2E42_FEE0_0000);
+    const LN2_LO: f64 = f64::from_bits(0x3DEA_39EF_3579_3C76);
     // Below −746, eˣ rounds to 0; clamping keeps n in the range the scaling handles.
     // (A comparison rather than `max`, so that NaN stays NaN.)
     let x = if x < -746.0 { -746.0 } else { x };
@@ -80,8 +81,8 @@ pub(crate) fn exp_nonpositive_f64(x: f64) -> f64 {
 /// [`exp_nonpositive_f64`] with a degree-7 polynomial.
 #[inline]
 pub(crate) fn exp_nonpositive_f32(x: f32) -> f32 {
-    const LN2_HI: f32 = 0.693_145_75;
-    const LN2_LO: f32 = 1.428_606_8e-6;
+    const LN2_HI: f32 = f32::from_bits(0x3F31_7200);
+    const LN2_LO: f32 = f32::from_bits(0x35BF_BE8E);
     let x = if x < -104.0 { -104.0 } else { x };
     let n = (x * core::f32::consts::LOG2_E).round();
     let r = (x - n * LN2_HI) - n * LN2_LO;
