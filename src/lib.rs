@@ -95,7 +95,10 @@ pub use kernels::Transpose;
 pub use layer::{Gradients, Layer};
 pub use matrix::{Matrix, MatrixView, Vector};
 pub use network::{DEFAULT_SEED, Network, NetworkBuilder};
-pub use optimizer::{Optimizer, Param, ParamKind, Params, Sgd};
+pub use optimizer::{
+    Adam, AdamW, Clipped, ConstantRate, CosineAnnealing, ExponentialDecay, Goal, Momentum, MomentumKind, Optimizer,
+    OptimizerState, Param, ParamKind, Params, ReduceOnPlateau, RmsProp, Schedule, Sgd, StepDecay,
+};
 pub use scalar::Float;
 
 /// The name of the matrix kernels selected for this CPU at run time (e.g. `"avx512"`,
