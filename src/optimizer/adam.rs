@@ -324,3 +324,167 @@ impl<T: Float> Optimizer<T> for AdamW<T> {
         self.0.set_state(state)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{self, assert_close};
+    use super::*;
+    use crate::Error;
+
+    /// Two steps against the equations, with weight decay λ of the given form.
+    fn check(optimizer: &mut impl Optimizer<f64>, lambda: f64, decay: Decay) {
+        let (alpha, beta1, beta2, epsilon) = (0.01, 0.8, 0.99, 1e-6);
+        let mut net = testing::network();
+        let shape: Vec<Vec<f64>> = testing::values(&net).iter().map(|t| vec![0.0; t.len()]).collect();
+        let (mut m, mut v) = (shape.clone(), shape);
+        for t in 1..=2 {
+            let s = testing::step(&mut net, optimizer);
+            for k in 0..m.len() {
+                let lambda = if k % 2 == 0 { lambda } else { 0.0 }; // weights only
+                for i in 0..m[k].len() {
+                    let theta = s.before[k][i];
+                    let g = match decay {
+                        Decay::L2 => s.grads[k][i] + lambda * theta,
+                        Decay::Decoupled => s.grads[k][i],
+                    };
+                    m[k][i] = beta1 * m[k][i] + (1.0 - beta1) * g;
+                    v[k][i] = beta2 * v[k][i] + (1.0 - beta2) * g * g;
+                    let m_hat = m[k][i] / (1.0 - beta1.powi(t));
+                    let v_hat = v[k][i] / (1.0 - beta2.powi(t));
+                    let mut expected = theta - alpha * m_hat / (v_hat.sqrt() + epsilon);
+                    if decay == Decay::Decoupled {
+                        expected -= alpha * lambda * theta;
+                    }
+                    assert_close(s.after[k][i], expected);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn adam_two_steps_by_hand() {
+        let mut adam = Adam::new(0.01).unwrap().betas(0.8, 0.99).unwrap().epsilon(1e-6).unwrap();
+        check(&mut adam, 0.0, Decay::L2);
+        assert_eq!(adam.steps(), 2);
+        let mut adam = Adam::new(0.01).unwrap().betas(0.8, 0.99).unwrap().epsilon(1e-6).unwrap();
+        check(&mut adam.clone().weight_decay(0.1).unwrap(), 0.1, Decay::L2);
+        adam.reset();
+        assert_eq!(adam.steps(), 0);
+    }
+
+    #[test]
+    fn adam_first_step_moves_each_parameter_by_about_alpha() {
+        // m̂ = g and v̂ = g² after one step, so θ moves by α g/(|g| + ε) ≈ α sign(g).
+        let mut net = testing::network();
+        let s = testing::step(&mut net, &mut Adam::new(0.01).unwrap());
+        for k in 0..2 {
+            for i in 0..s.grads[k].len() {
+                let g = s.grads[k][i];
+                assert_close(s.after[k][i], s.before[k][i] - 0.01 * g / (g.abs() + 1e-8));
+            }
+        }
+    }
+
+    #[test]
+    fn adamw_two_steps_by_hand() {
+        let mut adamw = AdamW::new(0.01).unwrap().betas(0.8, 0.99).unwrap().epsilon(1e-6).unwrap();
+        check(&mut adamw, 0.01, Decay::Decoupled);
+        let mut adamw = adamw.weight_decay(0.5).unwrap();
+        adamw.reset();
+        check(&mut adamw, 0.5, Decay::Decoupled);
+    }
+
+    #[test]
+    fn weight_decay_shrinks_weights_only() {
+        // Decoupled, with g = 0: m̂ = 0, so w := w − αλw exactly.
+        let s = testing::zero_gradient_step(&mut AdamW::new(0.01).unwrap().weight_decay(0.5).unwrap());
+        for (w0, w1) in s.before[0].iter().zip(&s.after[0]) {
+            assert_eq!(*w1, w0 - 0.01 * (0.0 / (0.0f64.sqrt() + 1e-8) + 0.5 * w0));
+        }
+        assert_eq!(s.before[1], s.after[1]);
+        // L2: g = λw, so each weight moves by about α towards 0.
+        let s = testing::zero_gradient_step(&mut Adam::new(0.01).unwrap().weight_decay(0.5).unwrap());
+        for (w0, w1) in s.before[0].iter().zip(&s.after[0]) {
+            assert!(w1.abs() < w0.abs(), "{w0} → {w1}");
+        }
+        assert_eq!(s.before[1], s.after[1]);
+    }
+
+    #[test]
+    fn another_network_is_an_error() {
+        let mut adam = Adam::new(0.01).unwrap();
+        testing::step(&mut testing::network(), &mut adam);
+        let mut other = testing::deep_network();
+        testing::backprop(&mut other, &[1.0, 2.0, 3.0], &[0.0, 1.0]);
+        assert!(matches!(other.step_with(&mut adam), Err(Error::Incompatible { .. })));
+        assert_eq!(adam.steps(), 1, "a failed step does not count");
+    }
+
+    #[test]
+    fn state_names_its_buffers_and_restores_exactly() {
+        let mut adam = Adam::new(0.01).unwrap();
+        assert_eq!(adam.state(), OptimizerState::default(), "nothing before the first step");
+        testing::step(&mut testing::network(), &mut adam);
+        let state = adam.state();
+        let names: Vec<&str> = state.buffers.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["first_moment.0", "first_moment.1", "second_moment.0", "second_moment.1"]);
+        assert_eq!(state.step, 1);
+        let mut restored = Adam::new(0.01).unwrap();
+        restored.set_state(state.clone()).unwrap();
+        assert_eq!(restored, adam);
+        assert_eq!(restored.state(), state);
+
+        let mut renamed = state.clone();
+        renamed.buffers[2].0 = "second_moment.7".into();
+        assert!(matches!(restored.set_state(renamed), Err(Error::Incompatible { .. })));
+        let mut odd = state.clone();
+        odd.buffers.pop();
+        assert!(matches!(restored.set_state(odd), Err(Error::Incompatible { .. })));
+        let mut short = state.clone();
+        short.buffers[3].1.pop();
+        assert!(matches!(restored.set_state(short), Err(Error::Incompatible { .. })));
+        let mut nan = state.clone();
+        nan.buffers[0].1[0] = f64::NAN;
+        assert!(matches!(restored.set_state(nan), Err(Error::NonFinite { .. })));
+        assert_eq!(restored, adam, "a rejected state changes nothing");
+        restored.set_state(OptimizerState::default()).unwrap();
+        assert_eq!(restored, Adam::new(0.01).unwrap(), "the empty state resets");
+    }
+
+    #[test]
+    fn a_state_for_another_network_fails_on_the_next_step() {
+        let mut adam = Adam::new(0.01).unwrap();
+        testing::step(&mut testing::network(), &mut adam);
+        let mut other_adam = Adam::new(0.01).unwrap();
+        other_adam.set_state(adam.state()).unwrap();
+        let mut other = testing::deep_network();
+        testing::backprop(&mut other, &[1.0, 2.0, 3.0], &[0.0, 1.0]);
+        assert!(matches!(other.step_with(&mut other_adam), Err(Error::Incompatible { .. })));
+    }
+
+    #[test]
+    fn resumed_training_equals_uninterrupted_training_bit_for_bit() {
+        fn check(make: impl Fn() -> Box<dyn Optimizer<f64>>) {
+            let mut whole = testing::deep_network();
+            let mut optimizer = make();
+            testing::train(&mut whole, &mut *optimizer, 0..10);
+
+            let mut first = testing::deep_network();
+            let mut optimizer = make();
+            testing::train(&mut first, &mut *optimizer, 0..4);
+            let (checkpoint, state) = (first.clone(), optimizer.state());
+            drop((first, optimizer));
+
+            let mut resumed = checkpoint;
+            let mut optimizer = make();
+            optimizer.set_state(state).unwrap();
+            testing::train(&mut resumed, &mut *optimizer, 4..10);
+            testing::assert_bit_identical(&resumed, &whole);
+        }
+        check(|| Box::new(Adam::new(0.05).unwrap().weight_decay(1e-3).unwrap()));
+        check(|| Box::new(AdamW::new(0.05).unwrap()));
+        check(|| Box::new(crate::Momentum::new(0.3).unwrap().kind(crate::MomentumKind::Nesterov)));
+        check(|| Box::new(crate::RmsProp::new(0.01).unwrap()));
+        check(|| Box::new(crate::Clipped::new(Adam::new(0.05).unwrap(), 0.01).unwrap()));
+    }
+}

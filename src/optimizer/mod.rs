@@ -17,6 +17,8 @@ mod momentum;
 mod rmsprop;
 mod schedule;
 mod state;
+#[cfg(test)]
+mod testing;
 
 pub use adam::{Adam, AdamW};
 pub use clip::Clipped;
@@ -267,5 +269,115 @@ fn check_unit_interval<T: Float>(name: &'static str, value: T) -> Result<()> {
         Ok(())
     } else {
         Err(Error::InvalidHyperparameter { name, rule: "in [0, 1)", value: value.to_f64() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{self, assert_close, message};
+    use super::*;
+
+    #[test]
+    fn sgd_steps_against_the_gradient() {
+        let mut net = testing::network();
+        let s = testing::step(&mut net, &mut Sgd::new(0.5).unwrap());
+        for ((before, g), after) in s.before.iter().zip(&s.grads).zip(&s.after) {
+            for ((theta, g), found) in before.iter().zip(g).zip(after) {
+                assert_close(*found, theta - 0.5 * g);
+            }
+        }
+    }
+
+    #[test]
+    fn sgd_weight_decay_shrinks_weights_only() {
+        let mut sgd = Sgd::new(0.5).unwrap().weight_decay(0.1).unwrap();
+        let s = testing::zero_gradient_step(&mut sgd);
+        for (w0, w1) in s.before[0].iter().zip(&s.after[0]) {
+            assert_close(*w1, 0.95 * w0);
+        }
+        assert_eq!(s.before[1], s.after[1], "biases do not decay");
+        // With a gradient too: w := w − α(g + λw).
+        let mut net = testing::network();
+        let s = testing::step(&mut net, &mut sgd);
+        for ((w, g), found) in s.before[0].iter().zip(&s.grads[0]).zip(&s.after[0]) {
+            assert_close(*found, w - 0.5 * (g + 0.1 * w));
+        }
+    }
+
+    #[test]
+    fn sgd_learning_rate_can_be_set() {
+        let mut sgd = Sgd::new(0.5f32).unwrap();
+        assert_eq!(Optimizer::learning_rate(&sgd), Some(0.5));
+        sgd.set_learning_rate(0.25).unwrap();
+        assert_eq!(sgd.learning_rate(), 0.25);
+        assert_eq!(message(sgd.set_learning_rate(0.0)), "learning rate must be finite and > 0, got 0");
+        // Rounds to 0 in f32.
+        assert!(sgd.set_learning_rate(1e-60).is_err());
+        assert!(sgd.set_learning_rate(f64::NAN).is_err());
+        assert_eq!(sgd.learning_rate(), 0.25, "a rejected rate changes nothing");
+    }
+
+    #[test]
+    fn stateless_optimisers_have_an_empty_state() {
+        let mut sgd = Sgd::new(0.5).unwrap();
+        assert_eq!(sgd.state(), OptimizerState::default());
+        assert!(sgd.set_state(OptimizerState::default()).is_ok());
+        let state = OptimizerState { step: 3, buffers: vec![("velocity.0".to_string(), vec![1.0])] };
+        assert!(matches!(sgd.set_state(state), Err(Error::Incompatible { .. })));
+    }
+
+    #[test]
+    fn invalid_hyperparameters_are_errors_that_state_the_rule() {
+        assert_eq!(message(Sgd::new(-1.0)), "learning rate must be finite and > 0, got -1");
+        assert_eq!(message(Sgd::new(0.1).unwrap().weight_decay(-0.5)), "weight decay must be finite and ≥ 0, got -0.5");
+        assert!(Sgd::new(0.1).unwrap().weight_decay(f64::INFINITY).is_err());
+        assert_eq!(message(Momentum::new(0.1).unwrap().momentum(1.5)), "momentum must be in [0, 1), got 1.5");
+        assert!(Momentum::new(0.1).unwrap().momentum(1.0).is_err());
+        assert!(Momentum::new(0.1).unwrap().momentum(-0.1).is_err());
+        assert!(Momentum::new(0.1).unwrap().momentum(f64::NAN).is_err());
+        assert!(Momentum::new(f64::NAN).is_err());
+        assert!(Momentum::new(0.1).unwrap().weight_decay(-1.0).is_err());
+        assert!(RmsProp::new(0.0).is_err());
+        assert_eq!(message(RmsProp::new(0.1).unwrap().rho(1.0)), "rho must be in [0, 1), got 1");
+        assert_eq!(message(RmsProp::new(0.1).unwrap().epsilon(0.0)), "epsilon must be finite and > 0, got 0");
+        assert!(RmsProp::new(0.1).unwrap().weight_decay(f64::NAN).is_err());
+        assert!(Adam::new(f64::INFINITY).is_err());
+        assert_eq!(message(Adam::new(0.1).unwrap().betas(0.9, 1.0)), "beta2 must be in [0, 1), got 1");
+        assert_eq!(message(Adam::new(0.1).unwrap().betas(-0.1, 0.9)), "beta1 must be in [0, 1), got -0.1");
+        assert!(Adam::new(0.1).unwrap().epsilon(-1e-8).is_err());
+        assert!(Adam::new(0.1).unwrap().weight_decay(-1e-2).is_err());
+        assert!(AdamW::new(-0.1).is_err());
+        assert!(AdamW::new(0.1).unwrap().betas(1.5, 0.9).is_err());
+        assert!(AdamW::new(0.1).unwrap().epsilon(f64::NAN).is_err());
+        assert!(AdamW::new(0.1).unwrap().weight_decay(-0.01).is_err());
+        assert_eq!(message(Clipped::new(Sgd::new(0.1).unwrap(), 0.0)), "max norm must be finite and > 0, got 0");
+        assert!(Clipped::new(Sgd::new(0.1).unwrap(), f64::INFINITY).is_err());
+        assert_eq!(message(StepDecay::new(0, 0.5)), "step decay period must be ≥ 1, got 0");
+        assert_eq!(message(StepDecay::new(10, 1.5)), "gamma must be in (0, 1], got 1.5");
+        assert!(StepDecay::new(10, 0.0).is_err());
+        assert!(ExponentialDecay::new(f64::NAN).is_err());
+        assert!(ExponentialDecay::new(-0.5).is_err());
+        assert!(CosineAnnealing::new(0, 0.0).is_err());
+        assert!(CosineAnnealing::new(10, -1e-3).is_err());
+        assert_eq!(message(ReduceOnPlateau::new(1.0, 3)), "reduction factor must be in (0, 1), got 1");
+        assert!(ReduceOnPlateau::new(f64::NAN, 3).is_err());
+        assert!(ReduceOnPlateau::new(0.5, 3).unwrap().threshold(-1.0).is_err());
+        assert!(ReduceOnPlateau::new(0.5, 3).unwrap().min_learning_rate(f64::INFINITY).is_err());
+    }
+
+    #[test]
+    fn every_optimiser_fits_a_sigmoid_neuron() {
+        fn check(name: &str, optimizer: &mut impl Optimizer<f64>) {
+            let (start, end) = testing::fit(optimizer, 200);
+            assert!(end < 0.25 * start, "{name}: cost {start} → {end}");
+        }
+        check("sgd", &mut Sgd::new(2.0).unwrap());
+        check("sgd + decay", &mut Sgd::new(2.0).unwrap().weight_decay(1e-4).unwrap());
+        check("momentum", &mut Momentum::new(0.5).unwrap());
+        check("nesterov", &mut Momentum::new(0.5).unwrap().kind(MomentumKind::Nesterov));
+        check("rmsprop", &mut RmsProp::new(0.05).unwrap());
+        check("adam", &mut Adam::new(0.05).unwrap());
+        check("adamw", &mut AdamW::new(0.05).unwrap());
+        check("clipped adam", &mut Clipped::new(Adam::new(0.05).unwrap(), 0.1).unwrap());
     }
 }

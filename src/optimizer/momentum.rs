@@ -143,3 +143,76 @@ impl<T: Float> Optimizer<T> for Momentum<T> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{self, assert_close};
+    use super::*;
+    use crate::Error;
+
+    /// Two steps against v := μv − αg; θ := θ + v (or θ + μv − αg).
+    fn check(kind: MomentumKind) {
+        let (alpha, mu) = (0.5, 0.9);
+        let mut momentum = Momentum::new(alpha).unwrap().momentum(mu).unwrap().kind(kind);
+        let mut net = testing::network();
+        let mut velocity: Vec<Vec<f64>> = testing::values(&net).iter().map(|t| vec![0.0; t.len()]).collect();
+        for _ in 0..2 {
+            let s = testing::step(&mut net, &mut momentum);
+            for (t, v) in velocity.iter_mut().enumerate() {
+                for (i, v) in v.iter_mut().enumerate() {
+                    let g = s.grads[t][i];
+                    *v = mu * *v - alpha * g;
+                    let expected = match kind {
+                        MomentumKind::Classical => s.before[t][i] + *v,
+                        MomentumKind::Nesterov => s.before[t][i] + mu * *v - alpha * g,
+                    };
+                    assert_close(s.after[t][i], expected);
+                }
+            }
+        }
+        assert_eq!(momentum.state().step, 2);
+    }
+
+    #[test]
+    fn classical_momentum_two_steps_by_hand() {
+        check(MomentumKind::Classical);
+    }
+
+    #[test]
+    fn nesterov_momentum_two_steps_by_hand() {
+        check(MomentumKind::Nesterov);
+    }
+
+    #[test]
+    fn first_classical_step_is_gradient_descent() {
+        let mut net = testing::network();
+        let s = testing::step(&mut net, &mut Momentum::new(0.5).unwrap());
+        // One weight worked out in full: v = −α g, θ := θ + v.
+        assert_close(s.after[0][0], s.before[0][0] - 0.5 * s.grads[0][0]);
+    }
+
+    #[test]
+    fn weight_decay_shrinks_weights_only() {
+        let mut momentum = Momentum::new(0.5).unwrap().weight_decay(0.1).unwrap();
+        let s = testing::zero_gradient_step(&mut momentum);
+        for (w0, w1) in s.before[0].iter().zip(&s.after[0]) {
+            assert_close(*w1, w0 - 0.5 * 0.1 * w0);
+        }
+        assert_eq!(s.before[1], s.after[1]);
+    }
+
+    #[test]
+    fn another_network_is_an_error_naming_the_sizes() {
+        let mut momentum = Momentum::new(0.5).unwrap();
+        testing::step(&mut testing::network(), &mut momentum);
+        let mut other = testing::deep_network();
+        testing::backprop(&mut other, &[1.0, 2.0, 3.0], &[0.0, 1.0]);
+        let before = testing::values(&other);
+        let e = other.step_with(&mut momentum).unwrap_err();
+        assert!(matches!(e, Error::Incompatible { .. }));
+        assert!(e.to_string().contains("[4, 2]") && e.to_string().contains("[12, 4, 8, 2]"), "{e}");
+        assert_eq!(testing::values(&other), before, "nothing moved");
+        momentum.reset();
+        testing::train(&mut other, &mut momentum, 0..1);
+    }
+}

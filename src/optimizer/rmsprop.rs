@@ -134,3 +134,59 @@ impl<T: Float> Optimizer<T> for RmsProp<T> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{self, assert_close};
+    use super::*;
+
+    #[test]
+    fn two_steps_by_hand() {
+        let (alpha, rho, epsilon) = (0.01, 0.9, 1e-8);
+        let mut rmsprop = RmsProp::new(alpha).unwrap().rho(rho).unwrap().epsilon(epsilon).unwrap();
+        let mut net = testing::network();
+        let s = testing::step(&mut net, &mut rmsprop);
+        // First step: s = (1 − ρ)g², so θ moves by α g/(√(0.1) |g| + ε) ≈ α √10 sign(g).
+        for t in 0..2 {
+            for (i, g) in s.grads[t].iter().enumerate() {
+                let mean_square = (1.0 - rho) * g * g;
+                assert_close(s.after[t][i], s.before[t][i] - alpha * g / (mean_square.sqrt() + epsilon));
+            }
+        }
+        let first: Vec<Vec<f64>> = s.grads.iter().map(|g| g.iter().map(|g| (1.0 - rho) * g * g).collect()).collect();
+        let s = testing::step(&mut net, &mut rmsprop);
+        for t in 0..2 {
+            for (i, g) in s.grads[t].iter().enumerate() {
+                let mean_square = rho * first[t][i] + (1.0 - rho) * g * g;
+                assert_close(s.after[t][i], s.before[t][i] - alpha * g / (mean_square.sqrt() + epsilon));
+            }
+        }
+    }
+
+    #[test]
+    fn weight_decay_shrinks_weights_only() {
+        let mut rmsprop = RmsProp::new(0.01).unwrap().weight_decay(0.1).unwrap();
+        let s = testing::zero_gradient_step(&mut rmsprop);
+        for (w0, w1) in s.before[0].iter().zip(&s.after[0]) {
+            assert!(w1.abs() < w0.abs(), "{w0} → {w1}");
+        }
+        assert_eq!(s.before[1], s.after[1]);
+    }
+
+    #[test]
+    fn state_round_trips() {
+        let mut rmsprop = RmsProp::new(0.01).unwrap();
+        testing::step(&mut testing::network(), &mut rmsprop);
+        let state = rmsprop.state();
+        assert_eq!(state.step, 1);
+        let names: Vec<&str> = state.buffers.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["mean_square.0", "mean_square.1"]);
+        let mut restored = RmsProp::new(0.01).unwrap();
+        restored.set_state(state.clone()).unwrap();
+        assert_eq!(restored, rmsprop);
+        let mut negative = state;
+        negative.buffers[1].1[0] = -1.0;
+        assert!(restored.set_state(negative).is_err());
+        assert_eq!(restored, rmsprop, "a rejected state changes nothing");
+    }
+}
