@@ -64,6 +64,10 @@
 //! - [`Activation`] (σ, σ′) and [`Cost`] (C, ∇ₐC).
 //! - [`Matrix`], [`MatrixView`], [`Vector`]: the algebra, generic over [`Float`]
 //!   (`f32` or `f64`).
+//! - [`Optimizer`], applied by [`Network::step_with`]: [`Sgd`], [`Momentum`],
+//!   [`RmsProp`], [`Adam`], [`AdamW`], and [`Clipped`] for gradient clipping; a
+//!   [`Schedule`] sets the learning rate per epoch; [`OptimizerState`] is what a checkpoint
+//!   keeps of an optimiser.
 //! - [`Error`]: every fallible operation returns [`Result`]`<_, Error>`; bad input never
 //!   panics at the network level.
 //! - [`Rng`]: the small seeded generator behind weight initialisation.

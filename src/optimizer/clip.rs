@@ -92,3 +92,56 @@ impl<T: Float, O: Optimizer<T>> Optimizer<T> for Clipped<O> {
         self.inner.set_state(state)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{self, assert_close};
+    use super::*;
+    use crate::Sgd;
+
+    fn update_norm(s: &testing::Step) -> f64 {
+        let squares: f64 =
+            s.before.iter().flatten().zip(s.after.iter().flatten()).map(|(a, b)| (a - b) * (a - b)).sum();
+        squares.sqrt()
+    }
+
+    #[test]
+    fn clipping_caps_the_global_norm_and_keeps_the_direction() {
+        // With α = 1 the update is −g itself.
+        let mut clipped = Clipped::new(Sgd::new(1.0).unwrap(), 0.01).unwrap();
+        let mut net = testing::network();
+        let s = testing::step(&mut net, &mut clipped);
+        let norm = s.grads.iter().flatten().map(|g| g * g).sum::<f64>().sqrt();
+        assert!(norm > 0.01, "the fixture's gradient must be large enough to clip: {norm}");
+        assert_close(update_norm(&s), 0.01);
+        for k in 0..2 {
+            for i in 0..s.grads[k].len() {
+                assert_close(s.after[k][i], s.before[k][i] - s.grads[k][i] * (0.01 / norm));
+            }
+        }
+    }
+
+    #[test]
+    fn small_gradients_pass_unchanged() {
+        let mut clipped = Clipped::new(Sgd::new(1.0).unwrap(), 100.0).unwrap();
+        let mut net = testing::network();
+        let clipped_step = testing::step(&mut net, &mut clipped);
+        let mut net = testing::network();
+        let plain_step = testing::step(&mut net, &mut Sgd::new(1.0).unwrap());
+        assert_eq!(clipped_step.after, plain_step.after);
+    }
+
+    #[test]
+    fn the_wrapper_forwards_rate_and_state() {
+        let mut clipped = Clipped::new(crate::Adam::new(0.01).unwrap(), 1.0).unwrap();
+        assert_eq!(clipped.learning_rate(), Some(0.01));
+        clipped.set_learning_rate(0.02).unwrap();
+        assert_eq!(clipped.inner().learning_rate(), Some(0.02));
+        testing::step(&mut testing::network(), &mut clipped);
+        assert_eq!(clipped.state(), clipped.inner().state());
+        assert_eq!(clipped.state().step, 1);
+        assert_eq!(clipped.max_norm(), 1.0);
+        clipped.inner_mut().reset();
+        assert_eq!(clipped.into_inner().steps(), 0);
+    }
+}

@@ -155,9 +155,9 @@ mod tests {
         }
         let first: Vec<Vec<f64>> = s.grads.iter().map(|g| g.iter().map(|g| (1.0 - rho) * g * g).collect()).collect();
         let s = testing::step(&mut net, &mut rmsprop);
-        for t in 0..2 {
+        for (t, first) in first.iter().enumerate() {
             for (i, g) in s.grads[t].iter().enumerate() {
-                let mean_square = rho * first[t][i] + (1.0 - rho) * g * g;
+                let mean_square = rho * first[i] + (1.0 - rho) * g * g;
                 assert_close(s.after[t][i], s.before[t][i] - alpha * g / (mean_square.sqrt() + epsilon));
             }
         }

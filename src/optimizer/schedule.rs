@@ -286,3 +286,70 @@ fn check_min_learning_rate(value: f64) -> Result<()> {
         Err(Error::InvalidHyperparameter { name: "minimum learning rate", rule: "finite and ≥ 0", value })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rates(schedule: &mut impl Schedule, epochs: &[usize]) -> Vec<f64> {
+        epochs.iter().map(|&e| schedule.learning_rate(e, 0.1, None)).collect()
+    }
+
+    #[track_caller]
+    fn assert_all_close(found: &[f64], expected: &[f64]) {
+        assert_eq!(found.len(), expected.len());
+        for (f, e) in found.iter().zip(expected) {
+            assert!((f - e).abs() < 1e-15, "found {found:?}, expected {expected:?}");
+        }
+    }
+
+    #[test]
+    fn constant() {
+        assert_eq!(rates(&mut ConstantRate, &[0, 1, 100]), [0.1, 0.1, 0.1]);
+    }
+
+    #[test]
+    fn step_decay_every_n_epochs() {
+        let mut schedule = StepDecay::new(3, 0.5).unwrap();
+        assert_all_close(&rates(&mut schedule, &[0, 2, 3, 5, 6, 9]), &[0.1, 0.1, 0.05, 0.05, 0.025, 0.0125]);
+    }
+
+    #[test]
+    fn exponential_decay() {
+        let mut schedule = ExponentialDecay::new(0.9).unwrap();
+        assert_all_close(&rates(&mut schedule, &[0, 1, 2, 3]), &[0.1, 0.09, 0.081, 0.0729]);
+    }
+
+    #[test]
+    fn cosine_annealing() {
+        let mut schedule = CosineAnnealing::new(4, 0.02).unwrap();
+        // α = 0.02 + 0.08 (1 + cos(π e/4))/2: 0.1, 0.02 + 0.04(1 + √½), 0.06, 0.02 + 0.04(1 − √½), 0.02.
+        let half = std::f64::consts::FRAC_1_SQRT_2;
+        let expected = [0.1, 0.02 + 0.04 * (1.0 + half), 0.06, 0.02 + 0.04 * (1.0 - half), 0.02, 0.02, 0.02];
+        assert_all_close(&rates(&mut schedule, &[0, 1, 2, 3, 4, 5, 1000]), &expected);
+    }
+
+    #[test]
+    fn plateau_waits_for_patience_then_cools_down() {
+        let mut plateau = ReduceOnPlateau::new(0.5, 2).unwrap().cooldown(2).min_learning_rate(0.03).unwrap();
+        let costs = [1.0, 0.9, 0.9, 0.95, 0.91, 0.92, 0.93, 0.94, 0.95, 0.96, 0.97, 0.98, 0.5, 0.6];
+        let found: Vec<f64> = costs.iter().enumerate().map(|(e, &c)| plateau.learning_rate(e, 0.1, Some(c))).collect();
+        // Bad epochs: 2, 3, 4 (a third bad epoch > patience 2: reduce at 4); cooldown over
+        // 5 and 6; bad again 7, 8, 9 (reduce at 9, floored at 0.03); cooldown 10, 11;
+        // 12 improves; 13 is the first bad epoch after it.
+        let expected = [0.1, 0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.05, 0.05, 0.03, 0.03, 0.03, 0.03, 0.03];
+        assert_eq!(found, expected);
+    }
+
+    #[test]
+    fn plateau_threshold_goal_and_missing_values() {
+        let mut plateau = ReduceOnPlateau::new(0.1, 0).unwrap().threshold(0.05).unwrap().goal(Goal::Maximize);
+        assert_eq!(plateau.learning_rate(0, 1.0, Some(0.5)), 1.0);
+        assert_eq!(plateau.learning_rate(1, 1.0, None), 1.0, "no value, no change");
+        assert_eq!(plateau.learning_rate(2, 1.0, Some(0.6)), 1.0, "0.6 > 0.5 + 0.05 improves");
+        assert!((plateau.learning_rate(3, 1.0, Some(0.64)) - 0.1).abs() < 1e-15, "0.64 is not 0.05 better");
+        assert!((plateau.learning_rate(4, 1.0, Some(f64::NAN)) - 0.01).abs() < 1e-15, "NaN is no improvement");
+        plateau.reset();
+        assert_eq!(plateau.learning_rate(0, 2.0, Some(0.0)), 2.0);
+    }
+}
