@@ -91,6 +91,11 @@ impl<T: Float> Momentum<T> {
         Ok(self)
     }
 
+    /// The number of steps taken.
+    pub fn steps(&self) -> u64 {
+        self.step
+    }
+
     /// Forgets the velocities and the step count, e.g. to train another network.
     pub fn reset(&mut self) {
         self.step = 0;
@@ -171,6 +176,7 @@ mod tests {
             }
         }
         assert_eq!(momentum.state().step, 2);
+        assert_eq!(momentum.steps(), 2);
     }
 
     #[test]

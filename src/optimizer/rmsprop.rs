@@ -85,6 +85,11 @@ impl<T: Float> RmsProp<T> {
         Ok(self)
     }
 
+    /// The number of steps taken.
+    pub fn steps(&self) -> u64 {
+        self.step
+    }
+
     /// Forgets the mean squares and the step count, e.g. to train another network.
     pub fn reset(&mut self) {
         self.step = 0;
@@ -179,6 +184,7 @@ mod tests {
         testing::step(&mut testing::network(), &mut rmsprop);
         let state = rmsprop.state();
         assert_eq!(state.step, 1);
+        assert_eq!(rmsprop.steps(), 1);
         let names: Vec<&str> = state.buffers.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["mean_square.0", "mean_square.1"]);
         let mut restored = RmsProp::new(0.01).unwrap();

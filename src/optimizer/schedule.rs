@@ -252,7 +252,7 @@ impl Schedule for ReduceOnPlateau {
             self.best = Some(value);
             self.bad_epochs = 0;
         } else {
-            self.bad_epochs += 1;
+            self.bad_epochs = self.bad_epochs.saturating_add(1);
         }
         if self.cooldown_left > 0 {
             self.cooldown_left -= 1;
