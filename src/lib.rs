@@ -64,6 +64,10 @@
 //! - [`Activation`] (σ, σ′) and [`Cost`] (C, ∇ₐC).
 //! - [`Matrix`], [`MatrixView`], [`Vector`]: the algebra, generic over [`Float`]
 //!   (`f32` or `f64`).
+//! - [`Optimizer`], applied by [`Network::step_with`]: [`Sgd`], [`Momentum`],
+//!   [`RmsProp`], [`Adam`], [`AdamW`], and [`Clipped`] for gradient clipping; a
+//!   [`Schedule`] sets the learning rate per epoch; [`OptimizerState`] is what a checkpoint
+//!   keeps of an optimiser.
 //! - [`Error`]: every fallible operation returns [`Result`]`<_, Error>`; bad input never
 //!   panics at the network level.
 //! - [`Rng`]: the small seeded generator behind weight initialisation.
@@ -96,7 +100,10 @@ pub use kernels::Transpose;
 pub use layer::{Gradients, Layer};
 pub use matrix::{Matrix, MatrixView, Vector};
 pub use network::{DEFAULT_SEED, Network, NetworkBuilder};
-pub use optimizer::{Optimizer, Param, ParamKind, Params, Sgd};
+pub use optimizer::{
+    Adam, AdamW, Clipped, ConstantRate, CosineAnnealing, ExponentialDecay, Goal, Momentum, MomentumKind, Optimizer,
+    OptimizerState, Param, ParamKind, Params, ReduceOnPlateau, RmsProp, Schedule, Sgd, StepDecay,
+};
 pub use scalar::Float;
 
 /// The name of the matrix kernels selected for this CPU at run time (e.g. `"avx512"`,

@@ -1,0 +1,383 @@
+//! [`Optimizer`]: the rule that turns the mean gradient into a parameter update, and
+//! [`Params`], the view of a network's parameters and gradients an optimiser works on.
+//!
+//! The update rules live one per file: [`Sgd`] here, [`Momentum`], [`RmsProp`], [`Adam`]
+//! and [`AdamW`]; [`Clipped`] clips the gradient by global norm before any of them;
+//! [`Schedule`] changes the learning rate from epoch to epoch ([`ConstantRate`],
+//! [`StepDecay`], [`ExponentialDecay`], [`CosineAnnealing`], [`ReduceOnPlateau`]); [`OptimizerState`] is what
+//! a checkpoint saves of an optimiser.
+//!
+//! Weight decay, where an optimiser offers it, applies to the weights w(l) only, never to
+//! the biases b(l): a bias shifts a neuron's input and does not make the function steeper,
+//! so shrinking it towards 0 regularises nothing and only biases the fit.
+
+mod adam;
+mod clip;
+mod momentum;
+mod rmsprop;
+mod schedule;
+mod state;
+#[cfg(test)]
+mod testing;
+
+pub use adam::{Adam, AdamW};
+pub use clip::Clipped;
+pub use momentum::{Momentum, MomentumKind};
+pub use rmsprop::RmsProp;
+pub use schedule::{ConstantRate, CosineAnnealing, ExponentialDecay, Goal, ReduceOnPlateau, Schedule, StepDecay};
+pub use state::OptimizerState;
+
+use crate::error::Error;
+use crate::layer::Layer;
+use crate::{Float, Result};
+
+/// Which tensor of a layer a parameter slice is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ParamKind {
+    /// The weights w(l), N(l)×N(l−1) in row-major order.
+    Weights,
+    /// The biases b(l).
+    Biases,
+}
+
+/// One parameter tensor with its mean gradient, as handed to an optimiser.
+#[derive(Debug)]
+pub struct Param<'a, T> {
+    /// The position of this tensor in the fixed visiting order (layer 0 weights, layer 0
+    /// biases, layer 1 weights, …): optimisers index their state by it.
+    pub id: usize,
+    /// The layer l the tensor belongs to.
+    pub layer: usize,
+    /// Weights or biases.
+    pub kind: ParamKind,
+    /// The parameter values, to be updated in place.
+    pub value: &'a mut [T],
+    /// ∂C/∂(value): the mean gradient over the samples accumulated since the last step.
+    pub grad: &'a [T],
+}
+
+/// The parameters and mean gradients of every layer of a network, lent to an
+/// [`Optimizer`] for one step.
+#[derive(Debug)]
+pub struct Params<'a, T> {
+    layers: &'a mut [Layer<T>],
+}
+
+impl<'a, T: Float> Params<'a, T> {
+    pub(crate) fn new(layers: &'a mut [Layer<T>]) -> Self {
+        Params { layers }
+    }
+
+    /// The number of parameter tensors (two per layer).
+    pub fn len(&self) -> usize {
+        2 * self.layers.len()
+    }
+
+    /// `true` if there is no tensor (never the case for a built network).
+    pub fn is_empty(&self) -> bool {
+        self.layers.is_empty()
+    }
+
+    /// The number of elements of each tensor, in visiting order (to size optimiser state).
+    pub fn sizes(&self) -> impl Iterator<Item = usize> + '_ {
+        self.layers.iter().flat_map(|l| [l.n_outputs() * l.n_inputs(), l.n_outputs()])
+    }
+
+    /// Calls `f` on every tensor in visiting order.
+    pub fn for_each(&mut self, mut f: impl FnMut(Param<'_, T>)) {
+        for (l, layer) in self.layers.iter_mut().enumerate() {
+            let (w, b, gw, gb) = layer.parameters_and_gradients();
+            f(Param { id: 2 * l, layer: l, kind: ParamKind::Weights, value: w, grad: gw });
+            f(Param { id: 2 * l + 1, layer: l, kind: ParamKind::Biases, value: b, grad: gb });
+        }
+    }
+
+    /// ‖∇C‖₂, the Euclidean norm of all gradients together (for clipping by global norm).
+    pub fn gradient_norm(&self) -> T {
+        let mut sum = T::ZERO;
+        for layer in self.layers.iter() {
+            let g = layer.gradient_sum();
+            sum += T::dot(g.weights.as_slice(), g.weights.as_slice());
+            sum += T::dot(&g.biases, &g.biases);
+        }
+        sum.sqrt()
+    }
+
+    /// Multiplies every gradient by `factor` (e.g. to clip them to a maximum norm).
+    pub fn scale_gradients(&mut self, factor: T) {
+        for layer in self.layers.iter_mut() {
+            layer.scale_gradients(factor);
+        }
+    }
+}
+
+/// An update rule: given the mean gradient ∂C/∂θ of every parameter θ, move θ.
+///
+/// [`Network::step_with`](crate::Network::step_with) calls [`step`](Self::step) once per
+/// mini-batch. Implement it to write an optimiser of your own; state such as momentum
+/// lives in the optimiser, indexed by [`Param::id`].
+pub trait Optimizer<T: Float> {
+    /// Updates every parameter from its mean gradient.
+    ///
+    /// # Errors
+    /// Whatever the optimiser finds wrong (e.g. state sized for another network).
+    fn step(&mut self, params: &mut Params<'_, T>) -> Result<()>;
+
+    /// The learning rate α, if the optimiser has one (`None` by default).
+    fn learning_rate(&self) -> Option<f64> {
+        None
+    }
+
+    /// Sets the learning rate α, e.g. from a [`Schedule`] once per epoch.
+    ///
+    /// # Errors
+    /// [`Error::InvalidHyperparameter`] unless α is finite and > 0; by default
+    /// [`Error::Incompatible`], for an optimiser without a learning rate.
+    fn set_learning_rate(&mut self, learning_rate: f64) -> Result<()> {
+        let _ = learning_rate;
+        Err(Error::Incompatible { reason: "this optimiser has no learning rate to set".into() })
+    }
+
+    /// A copy of the optimiser's state (step count, moments, velocities) for a
+    /// checkpoint; empty by default, for a stateless optimiser.
+    fn state(&self) -> OptimizerState<T> {
+        OptimizerState::default()
+    }
+
+    /// Restores a state taken by [`state`](Self::state), so that training resumes exactly
+    /// where it stopped. The hyperparameters are not part of the state: set them as they
+    /// were. The buffers' sizes are checked against the network on the next step.
+    ///
+    /// # Errors
+    /// [`Error::Incompatible`] if the state's buffers are not the ones this optimiser
+    /// keeps (by default: any buffer or step count at all); [`Error::NonFinite`] if one
+    /// holds NaN or an infinity.
+    fn set_state(&mut self, state: OptimizerState<T>) -> Result<()> {
+        if state.buffers.is_empty() && state.step == 0 {
+            Ok(())
+        } else {
+            Err(Error::Incompatible { reason: "this optimiser keeps no state to restore".into() })
+        }
+    }
+}
+
+/// Plain gradient descent, the classic update step: θ := θ − α ∂C/∂θ.
+///
+/// With L2 weight decay λ (weights only): w := w − α (∂C/∂w + λw).
+///
+/// ```
+/// use backprop::{Activation, Network, Sgd};
+///
+/// let mut net = Network::<f64>::builder(2).layer(1, Activation::Sigmoid).seed(1).build()?;
+/// let mut sgd = Sgd::new(0.5)?.weight_decay(1e-4)?;
+/// net.forward(&[0.0, 1.0])?;
+/// net.backward(&[1.0])?;
+/// net.step_with(&mut sgd)?;
+/// # Ok::<(), backprop::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Sgd<T> {
+    learning_rate: T,
+    weight_decay: T,
+}
+
+impl<T: Float> Sgd<T> {
+    /// Gradient descent with learning rate α and no weight decay.
+    ///
+    /// # Errors
+    /// [`Error::InvalidHyperparameter`](crate::Error::InvalidHyperparameter) unless α is
+    /// finite and > 0.
+    pub fn new(learning_rate: T) -> Result<Self> {
+        crate::error::check_positive("learning rate", learning_rate)?;
+        Ok(Sgd { learning_rate, weight_decay: T::ZERO })
+    }
+
+    /// Sets the L2 weight decay λ, added to the weights' gradient as λw (default 0).
+    ///
+    /// # Errors
+    /// [`Error::InvalidHyperparameter`] unless λ is finite and ≥ 0.
+    pub fn weight_decay(mut self, lambda: T) -> Result<Self> {
+        check_non_negative("weight decay", lambda)?;
+        self.weight_decay = lambda;
+        Ok(self)
+    }
+
+    /// The learning rate α.
+    pub fn learning_rate(&self) -> T {
+        self.learning_rate
+    }
+}
+
+impl<T: Float> Optimizer<T> for Sgd<T> {
+    /// The update step: w := w − α (∂C/∂w + λw), b := b − α ∂C/∂b.
+    fn step(&mut self, params: &mut Params<'_, T>) -> Result<()> {
+        let alpha = self.learning_rate;
+        let lambda = self.weight_decay;
+        params.for_each(|p| {
+            let lambda = decay_for(p.kind, lambda);
+            if lambda != T::ZERO {
+                // w − α(g + λw) = (1 − αλ)w − αg
+                let shrink = T::ONE - alpha * lambda;
+                p.value.iter_mut().for_each(|w| *w *= shrink);
+            }
+            T::axpy(-alpha, p.grad, p.value);
+        });
+        Ok(())
+    }
+
+    fn learning_rate(&self) -> Option<f64> {
+        Some(self.learning_rate.to_f64())
+    }
+
+    fn set_learning_rate(&mut self, learning_rate: f64) -> Result<()> {
+        self.learning_rate = checked_learning_rate(learning_rate)?;
+        Ok(())
+    }
+}
+
+/// The weight decay λ for a tensor of this kind: λ for weights, 0 for biases.
+fn decay_for<T: Float>(kind: ParamKind, lambda: T) -> T {
+    match kind {
+        ParamKind::Weights => lambda,
+        ParamKind::Biases => T::ZERO,
+    }
+}
+
+/// Checks a learning rate set at run time (as `f64`) and converts it.
+fn checked_learning_rate<T: Float>(learning_rate: f64) -> Result<T> {
+    let alpha = T::from_f64(learning_rate);
+    // The conversion can round a tiny f64 to 0 or a huge one to ∞ in f32: check after it.
+    if alpha.is_finite() && alpha > T::ZERO {
+        Ok(alpha)
+    } else {
+        Err(Error::InvalidHyperparameter { name: "learning rate", rule: "finite and > 0", value: learning_rate })
+    }
+}
+
+/// Checks that a hyperparameter is finite and ≥ 0.
+fn check_non_negative<T: Float>(name: &'static str, value: T) -> Result<()> {
+    if value.is_finite() && value >= T::ZERO {
+        Ok(())
+    } else {
+        Err(Error::InvalidHyperparameter { name, rule: "finite and ≥ 0", value: value.to_f64() })
+    }
+}
+
+/// Checks that a hyperparameter (a decay rate such as μ, ρ or β) lies in [0, 1).
+fn check_unit_interval<T: Float>(name: &'static str, value: T) -> Result<()> {
+    if value >= T::ZERO && value < T::ONE {
+        Ok(())
+    } else {
+        Err(Error::InvalidHyperparameter { name, rule: "in [0, 1)", value: value.to_f64() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{self, assert_close, message};
+    use super::*;
+
+    #[test]
+    fn sgd_steps_against_the_gradient() {
+        let mut net = testing::network();
+        let s = testing::step(&mut net, &mut Sgd::new(0.5).unwrap());
+        for ((before, g), after) in s.before.iter().zip(&s.grads).zip(&s.after) {
+            for ((theta, g), found) in before.iter().zip(g).zip(after) {
+                assert_close(*found, theta - 0.5 * g);
+            }
+        }
+    }
+
+    #[test]
+    fn sgd_weight_decay_shrinks_weights_only() {
+        let mut sgd = Sgd::new(0.5).unwrap().weight_decay(0.1).unwrap();
+        let s = testing::zero_gradient_step(&mut sgd);
+        for (w0, w1) in s.before[0].iter().zip(&s.after[0]) {
+            assert_close(*w1, 0.95 * w0);
+        }
+        assert_eq!(s.before[1], s.after[1], "biases do not decay");
+        // With a gradient too: w := w − α(g + λw).
+        let mut net = testing::network();
+        let s = testing::step(&mut net, &mut sgd);
+        for ((w, g), found) in s.before[0].iter().zip(&s.grads[0]).zip(&s.after[0]) {
+            assert_close(*found, w - 0.5 * (g + 0.1 * w));
+        }
+    }
+
+    #[test]
+    fn sgd_learning_rate_can_be_set() {
+        let mut sgd = Sgd::new(0.5f32).unwrap();
+        assert_eq!(Optimizer::learning_rate(&sgd), Some(0.5));
+        sgd.set_learning_rate(0.25).unwrap();
+        assert_eq!(sgd.learning_rate(), 0.25);
+        assert_eq!(message(sgd.set_learning_rate(0.0)), "learning rate must be finite and > 0, got 0");
+        // Rounds to 0 in f32.
+        assert!(sgd.set_learning_rate(1e-60).is_err());
+        assert!(sgd.set_learning_rate(f64::NAN).is_err());
+        assert_eq!(sgd.learning_rate(), 0.25, "a rejected rate changes nothing");
+    }
+
+    #[test]
+    fn stateless_optimisers_have_an_empty_state() {
+        let mut sgd = Sgd::new(0.5).unwrap();
+        assert_eq!(sgd.state(), OptimizerState::default());
+        assert!(sgd.set_state(OptimizerState::default()).is_ok());
+        let state = OptimizerState { step: 3, buffers: vec![("velocity.0".to_string(), vec![1.0])] };
+        assert!(matches!(sgd.set_state(state), Err(Error::Incompatible { .. })));
+    }
+
+    #[test]
+    fn invalid_hyperparameters_are_errors_that_state_the_rule() {
+        assert_eq!(message(Sgd::new(-1.0)), "learning rate must be finite and > 0, got -1");
+        assert_eq!(message(Sgd::new(0.1).unwrap().weight_decay(-0.5)), "weight decay must be finite and ≥ 0, got -0.5");
+        assert!(Sgd::new(0.1).unwrap().weight_decay(f64::INFINITY).is_err());
+        assert_eq!(message(Momentum::new(0.1).unwrap().momentum(1.5)), "momentum must be in [0, 1), got 1.5");
+        assert!(Momentum::new(0.1).unwrap().momentum(1.0).is_err());
+        assert!(Momentum::new(0.1).unwrap().momentum(-0.1).is_err());
+        assert!(Momentum::new(0.1).unwrap().momentum(f64::NAN).is_err());
+        assert!(Momentum::new(f64::NAN).is_err());
+        assert!(Momentum::new(0.1).unwrap().weight_decay(-1.0).is_err());
+        assert!(RmsProp::new(0.0).is_err());
+        assert_eq!(message(RmsProp::new(0.1).unwrap().rho(1.0)), "rho must be in [0, 1), got 1");
+        assert_eq!(message(RmsProp::new(0.1).unwrap().epsilon(0.0)), "epsilon must be finite and > 0, got 0");
+        assert!(RmsProp::new(0.1).unwrap().weight_decay(f64::NAN).is_err());
+        assert!(Adam::new(f64::INFINITY).is_err());
+        assert_eq!(message(Adam::new(0.1).unwrap().betas(0.9, 1.0)), "beta2 must be in [0, 1), got 1");
+        assert_eq!(message(Adam::new(0.1).unwrap().betas(-0.1, 0.9)), "beta1 must be in [0, 1), got -0.1");
+        assert!(Adam::new(0.1).unwrap().epsilon(-1e-8).is_err());
+        assert!(Adam::new(0.1).unwrap().weight_decay(-1e-2).is_err());
+        assert!(AdamW::new(-0.1).is_err());
+        assert!(AdamW::new(0.1).unwrap().betas(1.5, 0.9).is_err());
+        assert!(AdamW::new(0.1).unwrap().epsilon(f64::NAN).is_err());
+        assert!(AdamW::new(0.1).unwrap().weight_decay(-0.01).is_err());
+        assert_eq!(message(Clipped::new(Sgd::new(0.1).unwrap(), 0.0)), "max norm must be finite and > 0, got 0");
+        assert!(Clipped::new(Sgd::new(0.1).unwrap(), f64::INFINITY).is_err());
+        assert_eq!(message(StepDecay::new(0, 0.5)), "step decay period must be ≥ 1, got 0");
+        assert_eq!(message(StepDecay::new(10, 1.5)), "gamma must be in (0, 1], got 1.5");
+        assert!(StepDecay::new(10, 0.0).is_err());
+        assert!(ExponentialDecay::new(f64::NAN).is_err());
+        assert!(ExponentialDecay::new(-0.5).is_err());
+        assert!(CosineAnnealing::new(0, 0.0).is_err());
+        assert!(CosineAnnealing::new(10, -1e-3).is_err());
+        assert_eq!(message(ReduceOnPlateau::new(1.0, 3)), "reduction factor must be in (0, 1), got 1");
+        assert!(ReduceOnPlateau::new(f64::NAN, 3).is_err());
+        assert!(ReduceOnPlateau::new(0.5, 3).unwrap().threshold(-1.0).is_err());
+        assert!(ReduceOnPlateau::new(0.5, 3).unwrap().min_learning_rate(f64::INFINITY).is_err());
+    }
+
+    #[test]
+    fn every_optimiser_fits_a_sigmoid_neuron() {
+        fn check(name: &str, optimizer: &mut impl Optimizer<f64>) {
+            let (start, end) = testing::fit(optimizer, 200);
+            assert!(end < 0.25 * start, "{name}: cost {start} → {end}");
+        }
+        check("sgd", &mut Sgd::new(2.0).unwrap());
+        check("sgd + decay", &mut Sgd::new(2.0).unwrap().weight_decay(1e-4).unwrap());
+        check("momentum", &mut Momentum::new(0.5).unwrap());
+        check("nesterov", &mut Momentum::new(0.5).unwrap().kind(MomentumKind::Nesterov));
+        check("rmsprop", &mut RmsProp::new(0.05).unwrap());
+        check("adam", &mut Adam::new(0.05).unwrap());
+        check("adamw", &mut AdamW::new(0.05).unwrap());
+        check("clipped adam", &mut Clipped::new(Adam::new(0.05).unwrap(), 0.1).unwrap());
+    }
+}

@@ -1,0 +1,224 @@
+//! [`Momentum`]: gradient descent with a velocity, classical or Nesterov.
+
+use super::state::{self, Range, Slots};
+use super::{OptimizerState, Params, check_non_negative, check_unit_interval, checked_learning_rate, decay_for};
+use crate::error::check_positive;
+use crate::{Float, Optimizer, Result};
+
+/// Where [`Momentum`] takes the gradient step from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum MomentumKind {
+    /// Classical (Polyak) momentum: v := μv − α g; θ := θ + v.
+    #[default]
+    Classical,
+    /// Nesterov's accelerated gradient, in the form that needs the gradient at θ only:
+    /// v := μv − α g; θ := θ + μv − α g (the step looks ahead along the new velocity).
+    Nesterov,
+}
+
+/// Gradient descent with momentum μ: a velocity v per parameter that accumulates past
+/// gradients, so that steps speed up along consistent directions and damp oscillations.
+///
+/// With g = ∂C/∂θ (+ λθ for weights, the L2 weight decay):
+/// - [`MomentumKind::Classical`]: v := μv − α g; θ := θ + v;
+/// - [`MomentumKind::Nesterov`]: v := μv − α g; θ := θ + μv − α g.
+///
+/// The velocities start at 0 and are sized on the first step.
+///
+/// ```
+/// use backprop::{Activation, Momentum, MomentumKind, Network};
+///
+/// let mut net = Network::<f64>::builder(2).layer(1, Activation::Sigmoid).seed(1).build()?;
+/// let mut momentum = Momentum::new(0.1)?.momentum(0.9)?.kind(MomentumKind::Nesterov);
+/// net.forward(&[0.0, 1.0])?;
+/// net.backward(&[1.0])?;
+/// net.step_with(&mut momentum)?;
+/// # Ok::<(), backprop::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Momentum<T> {
+    learning_rate: T,
+    momentum: T,
+    kind: MomentumKind,
+    weight_decay: T,
+    step: u64,
+    velocity: Slots<T>,
+}
+
+impl<T: Float> Momentum<T> {
+    /// Classical momentum with learning rate α, μ = 0.9 and no weight decay.
+    ///
+    /// # Errors
+    /// [`Error::InvalidHyperparameter`](crate::Error::InvalidHyperparameter) unless α is
+    /// finite and > 0.
+    pub fn new(learning_rate: T) -> Result<Self> {
+        check_positive("learning rate", learning_rate)?;
+        Ok(Momentum {
+            learning_rate,
+            momentum: T::from_f64(0.9),
+            kind: MomentumKind::Classical,
+            weight_decay: T::ZERO,
+            step: 0,
+            velocity: Slots::new("velocity", Range::Finite),
+        })
+    }
+
+    /// Sets the momentum μ (default 0.9); μ = 0 is plain gradient descent.
+    ///
+    /// # Errors
+    /// [`Error::InvalidHyperparameter`](crate::Error::InvalidHyperparameter) unless
+    /// μ is in [0, 1).
+    pub fn momentum(mut self, mu: T) -> Result<Self> {
+        check_unit_interval("momentum", mu)?;
+        self.momentum = mu;
+        Ok(self)
+    }
+
+    /// Sets classical or Nesterov momentum (default [`MomentumKind::Classical`]).
+    pub fn kind(mut self, kind: MomentumKind) -> Self {
+        self.kind = kind;
+        self
+    }
+
+    /// Sets the L2 weight decay λ, added to the weights' gradient as λw (default 0).
+    ///
+    /// # Errors
+    /// [`Error::InvalidHyperparameter`](crate::Error::InvalidHyperparameter) unless λ is
+    /// finite and ≥ 0.
+    pub fn weight_decay(mut self, lambda: T) -> Result<Self> {
+        check_non_negative("weight decay", lambda)?;
+        self.weight_decay = lambda;
+        Ok(self)
+    }
+
+    /// The number of steps taken.
+    pub fn steps(&self) -> u64 {
+        self.step
+    }
+
+    /// Forgets the velocities and the step count, e.g. to train another network.
+    pub fn reset(&mut self) {
+        self.step = 0;
+        self.velocity.clear();
+    }
+}
+
+impl<T: Float> Optimizer<T> for Momentum<T> {
+    /// v := μv − α g; θ := θ + v (classical) or θ := θ + μv − α g (Nesterov).
+    ///
+    /// # Errors
+    /// [`Error::Incompatible`](crate::Error::Incompatible) if the velocities were sized
+    /// for a network with other tensor sizes.
+    fn step(&mut self, params: &mut Params<'_, T>) -> Result<()> {
+        self.velocity.ensure(params)?;
+        self.step = self.step.saturating_add(1);
+        let (alpha, mu, kind) = (self.learning_rate, self.momentum, self.kind);
+        let velocity = &mut self.velocity;
+        params.for_each(|p| {
+            let lambda = decay_for(p.kind, self.weight_decay);
+            let v = velocity.get_mut(p.id);
+            for ((theta, &g), v) in p.value.iter_mut().zip(p.grad).zip(v) {
+                let g = g + lambda * *theta;
+                *v = mu * *v - alpha * g;
+                *theta += match kind {
+                    MomentumKind::Classical => *v,
+                    MomentumKind::Nesterov => mu * *v - alpha * g,
+                };
+            }
+        });
+        Ok(())
+    }
+
+    fn learning_rate(&self) -> Option<f64> {
+        Some(self.learning_rate.to_f64())
+    }
+
+    fn set_learning_rate(&mut self, learning_rate: f64) -> Result<()> {
+        self.learning_rate = checked_learning_rate(learning_rate)?;
+        Ok(())
+    }
+
+    /// The step count and the buffers `"velocity.{id}"`.
+    fn state(&self) -> OptimizerState<T> {
+        state::export(self.step, &[&self.velocity])
+    }
+
+    fn set_state(&mut self, state: OptimizerState<T>) -> Result<()> {
+        self.step = state::restore(state, &mut [&mut self.velocity])?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{self, assert_close};
+    use super::*;
+    use crate::Error;
+
+    /// Two steps against v := μv − αg; θ := θ + v (or θ + μv − αg).
+    fn check(kind: MomentumKind) {
+        let (alpha, mu) = (0.5, 0.9);
+        let mut momentum = Momentum::new(alpha).unwrap().momentum(mu).unwrap().kind(kind);
+        let mut net = testing::network();
+        let mut velocity: Vec<Vec<f64>> = testing::values(&net).iter().map(|t| vec![0.0; t.len()]).collect();
+        for _ in 0..2 {
+            let s = testing::step(&mut net, &mut momentum);
+            for (t, v) in velocity.iter_mut().enumerate() {
+                for (i, v) in v.iter_mut().enumerate() {
+                    let g = s.grads[t][i];
+                    *v = mu * *v - alpha * g;
+                    let expected = match kind {
+                        MomentumKind::Classical => s.before[t][i] + *v,
+                        MomentumKind::Nesterov => s.before[t][i] + mu * *v - alpha * g,
+                    };
+                    assert_close(s.after[t][i], expected);
+                }
+            }
+        }
+        assert_eq!(momentum.state().step, 2);
+        assert_eq!(momentum.steps(), 2);
+    }
+
+    #[test]
+    fn classical_momentum_two_steps_by_hand() {
+        check(MomentumKind::Classical);
+    }
+
+    #[test]
+    fn nesterov_momentum_two_steps_by_hand() {
+        check(MomentumKind::Nesterov);
+    }
+
+    #[test]
+    fn first_classical_step_is_gradient_descent() {
+        let mut net = testing::network();
+        let s = testing::step(&mut net, &mut Momentum::new(0.5).unwrap());
+        // One weight worked out in full: v = −α g, θ := θ + v.
+        assert_close(s.after[0][0], s.before[0][0] - 0.5 * s.grads[0][0]);
+    }
+
+    #[test]
+    fn weight_decay_shrinks_weights_only() {
+        let mut momentum = Momentum::new(0.5).unwrap().weight_decay(0.1).unwrap();
+        let s = testing::zero_gradient_step(&mut momentum);
+        for (w0, w1) in s.before[0].iter().zip(&s.after[0]) {
+            assert_close(*w1, w0 - 0.5 * 0.1 * w0);
+        }
+        assert_eq!(s.before[1], s.after[1]);
+    }
+
+    #[test]
+    fn another_network_is_an_error_naming_the_sizes() {
+        let mut momentum = Momentum::new(0.5).unwrap();
+        testing::step(&mut testing::network(), &mut momentum);
+        let mut other = testing::deep_network();
+        testing::backprop(&mut other, &[1.0, 2.0, 3.0], &[0.0, 1.0]);
+        let before = testing::values(&other);
+        let e = other.step_with(&mut momentum).unwrap_err();
+        assert!(matches!(e, Error::Incompatible { .. }));
+        assert!(e.to_string().contains("[4, 2]") && e.to_string().contains("[12, 4, 8, 2]"), "{e}");
+        assert_eq!(testing::values(&other), before, "nothing moved");
+        momentum.reset();
+        testing::train(&mut other, &mut momentum, 0..1);
+    }
+}

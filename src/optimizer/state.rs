@@ -1,0 +1,150 @@
+//! [`OptimizerState`], what a checkpoint saves of an optimiser, and the per-tensor buffers
+//! behind it.
+
+use super::Params;
+use crate::error::{Error, check_finite};
+use crate::{Float, Result};
+
+/// The state of an optimiser between two steps: its step count and named buffers (a
+/// velocity, or first and second moments, one buffer per parameter tensor).
+///
+/// Buffers are named `"{name}.{id}"` with the tensor's [`Param::id`](super::Param::id),
+/// e.g. `"first_moment.0"`, `"first_moment.1"`, …, `"second_moment.0"`, …; a family of
+/// buffers comes whole before the next. An optimiser that has not stepped yet has no
+/// buffers. Saving this, the hyperparameters and the network, then restoring them with
+/// [`Optimizer::set_state`](super::Optimizer::set_state), resumes training bit for bit.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OptimizerState<T> {
+    /// The number of steps taken (Adam's t in its bias correction).
+    pub step: u64,
+    /// The buffers in order, with their names.
+    pub buffers: Vec<(String, Vec<T>)>,
+}
+
+impl<T> Default for OptimizerState<T> {
+    fn default() -> Self {
+        OptimizerState { step: 0, buffers: Vec::new() }
+    }
+}
+
+/// Which values a buffer may hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Range {
+    /// Any finite value (a velocity, a first moment).
+    Finite,
+    /// Finite and ≥ 0 (a mean square, a second moment: its square root is taken).
+    NonNegative,
+}
+
+/// One buffer per parameter tensor, indexed by [`Param::id`](super::Param::id): empty
+/// until the first step sizes it from [`Params::sizes`].
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct Slots<T> {
+    name: &'static str,
+    range: Range,
+    buffers: Vec<Vec<T>>,
+}
+
+impl<T: Float> Slots<T> {
+    pub(super) fn new(name: &'static str, range: Range) -> Self {
+        Slots { name, range, buffers: Vec::new() }
+    }
+
+    /// Sizes the buffers (zeros) on the first step; on later steps checks that `params`
+    /// is the network they were sized for. Allocates only the first time.
+    pub(super) fn ensure(&mut self, params: &Params<'_, T>) -> Result<()> {
+        if self.buffers.is_empty() {
+            self.buffers = params.sizes().map(|n| vec![T::ZERO; n]).collect();
+            return Ok(());
+        }
+        let fits = self.buffers.len() == params.len() && self.buffers.iter().map(Vec::len).eq(params.sizes());
+        if fits {
+            Ok(())
+        } else {
+            let ours: Vec<usize> = self.buffers.iter().map(Vec::len).collect();
+            let theirs: Vec<usize> = params.sizes().collect();
+            Err(Error::Incompatible {
+                reason: format!(
+                    "the optimiser's {} is sized for tensors of {ours:?} values but the network's tensors have \
+                     {theirs:?}; use a new optimiser (or reset it) for another network",
+                    self.name
+                ),
+            })
+        }
+    }
+
+    /// The buffer of tensor `id` (sized by [`ensure`](Self::ensure)).
+    pub(super) fn get_mut(&mut self, id: usize) -> &mut [T] {
+        self.buffers.get_mut(id).map_or(&mut [], Vec::as_mut_slice)
+    }
+
+    /// Forgets the buffers; the next step sizes them anew.
+    pub(super) fn clear(&mut self) {
+        self.buffers = Vec::new();
+    }
+
+    fn export(&self, out: &mut Vec<(String, Vec<T>)>) {
+        out.extend(self.buffers.iter().enumerate().map(|(id, b)| (format!("{}.{id}", self.name), b.clone())));
+    }
+}
+
+/// Collects the state of an optimiser whose buffers are `families`.
+pub(super) fn export<T: Float>(step: u64, families: &[&Slots<T>]) -> OptimizerState<T> {
+    let mut buffers = Vec::new();
+    for family in families {
+        family.export(&mut buffers);
+    }
+    OptimizerState { step, buffers }
+}
+
+/// Checks `state` against `families` and, if it fits, moves its buffers in.
+///
+/// Nothing changes unless the whole state is valid.
+pub(super) fn restore<T: Float>(state: OptimizerState<T>, families: &mut [&mut Slots<T>]) -> Result<u64> {
+    let k = families.len();
+    let n = state.buffers.len().checked_div(k).unwrap_or(0);
+    if state.buffers.len() != n * k {
+        return Err(Error::Incompatible {
+            reason: format!(
+                "an optimiser state needs {k} families of equally many buffers, got {} buffers",
+                state.buffers.len()
+            ),
+        });
+    }
+    for (f, family) in families.iter().enumerate() {
+        for id in 0..n {
+            let (name, values) = &state.buffers[f * n + id];
+            let expected = format!("{}.{id}", family.name);
+            if *name != expected {
+                return Err(Error::Incompatible {
+                    reason: format!("optimiser state buffer {} is named {name:?}, expected {expected:?}", f * n + id),
+                });
+            }
+            let first_len = state.buffers[id].1.len();
+            if values.len() != first_len {
+                return Err(Error::Incompatible {
+                    reason: format!(
+                        "optimiser state buffer {name:?} has {} values, expected {first_len}",
+                        values.len()
+                    ),
+                });
+            }
+            check_finite("optimiser state", values)?;
+            if family.range == Range::NonNegative {
+                if let Some(index) = values.iter().position(|v| *v < T::ZERO) {
+                    return Err(Error::Incompatible {
+                        reason: format!(
+                            "optimiser state buffer {name:?} holds the negative mean square {} at index {index}",
+                            values[index]
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    let mut buffers = state.buffers.into_iter().map(|(_, values)| values);
+    for family in families.iter_mut() {
+        family.buffers = buffers.by_ref().take(n).collect();
+    }
+    Ok(state.step)
+}

@@ -1,0 +1,87 @@
+//! The optimisers allocate nothing after their first step: moments and velocities are
+//! sized once, then updated in place.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use backprop::{Activation, Adam, AdamW, Clipped, Matrix, Momentum, MomentumKind, Network, Optimizer, RmsProp, Sgd};
+
+/// Counts the allocations and reallocations made by threads that turned counting on, so
+/// that the test harness's own threads do not disturb the count.
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+}
+
+fn count() {
+    if COUNTING.with(Cell::get) {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+// SAFETY: every call is forwarded unchanged to the system allocator, which upholds the
+// `GlobalAlloc` contract; the counter has no effect on the memory handed out.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count();
+        // SAFETY: the caller's guarantees for `alloc` are passed on as they are.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `System.alloc` with this layout (every allocation does).
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count();
+        // SAFETY: as for `dealloc`, and the caller's guarantees on `new_size` hold.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations_in(f: impl FnOnce()) -> usize {
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    COUNTING.with(|c| c.set(true));
+    f();
+    COUNTING.with(|c| c.set(false));
+    ALLOCATIONS.load(Ordering::SeqCst) - before
+}
+
+/// Checks that steps after the first allocate nothing; returns the first step's count.
+fn check(name: &str, mut optimizer: impl Optimizer<f32>) -> usize {
+    let mut net: Network<f32> =
+        Network::builder(784).layer(100, Activation::Sigmoid).layer(10, Activation::Sigmoid).seed(3).build().unwrap();
+    let x = Matrix::from_fn(32, 784, |i, j| ((i * 31 + j * 7) % 256) as f32 / 255.0);
+    let y = Matrix::from_fn(32, 10, |i, j| if i % 10 == j { 1.0 } else { 0.0 });
+    // The first step sizes the workspaces and the optimiser's state.
+    net.forward_batch(&x).unwrap();
+    net.backward_batch(&y).unwrap();
+    let first = allocations_in(|| net.step_with(&mut optimizer).unwrap());
+    for step in 0..3 {
+        let n = allocations_in(|| {
+            net.forward_batch(&x).unwrap();
+            net.backward_batch(&y).unwrap();
+            net.step_with(&mut optimizer).unwrap();
+            optimizer.set_learning_rate(0.001).unwrap();
+        });
+        assert_eq!(n, 0, "{name}, step {step}: {n} heap allocations");
+    }
+    first
+}
+
+#[test]
+fn an_optimiser_step_allocates_nothing_after_the_first() {
+    assert_eq!(check("sgd", Sgd::new(0.1).unwrap().weight_decay(1e-4).unwrap()), 0);
+    check("nesterov", Momentum::new(0.1).unwrap().kind(MomentumKind::Nesterov));
+    check("rmsprop", RmsProp::new(0.001).unwrap());
+    let first = check("adam", Adam::new(0.001).unwrap().weight_decay(1e-4).unwrap());
+    assert!(first > 0, "the first step sizes the moments (and shows the counter counts)");
+    check("adamw", AdamW::new(0.001).unwrap());
+    check("clipped adam", Clipped::new(Adam::new(0.001).unwrap(), 1.0).unwrap());
+}
