@@ -1,6 +1,9 @@
-//! [`Rng`], the crate's small seeded random number generator.
+//! Weight initialisation ([`Init`]) and [`Rng`], the crate's small seeded random number
+//! generator.
 
 use core::f64::consts::TAU;
+
+use crate::{Activation, Error, Float, Matrix, Result};
 
 /// A small, fast, seeded pseudo-random number generator: xoshiro256** seeded by SplitMix64.
 ///
@@ -122,6 +125,85 @@ impl Rng {
     }
 }
 
+/// How a layer's initial weights (or biases) are drawn, with N(l−1) = `fan_in` inputs and
+/// N(l) = `fan_out` neurons.
+///
+/// The scaled initialisers keep the variance of z (forward) and of δ (backward) from
+/// growing or shrinking layer by layer, so that σ does not start saturated — the slow
+/// learning that a saturated σ′ causes in BP1 and BP2. The defaults, per activation, are
+/// [`Init::default_weights`]; biases start at zero.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Init {
+    /// Glorot/Xavier uniform: U(−r, r) with r = √(6 / (fan_in + fan_out)); for sigmoid,
+    /// tanh and softmax layers.
+    XavierUniform,
+    /// Glorot/Xavier normal: N(0, 2 / (fan_in + fan_out)).
+    XavierNormal,
+    /// He/Kaiming uniform: U(−r, r) with r = √(6 / fan_in); for ReLU-like layers.
+    HeUniform,
+    /// He/Kaiming normal: N(0, 2 / fan_in).
+    HeNormal,
+    /// LeCun normal: N(0, 1 / fan_in).
+    LeCunNormal,
+    /// LeCun uniform: U(−r, r) with r = √(3 / fan_in).
+    LeCunUniform,
+    /// N(0, std²) with a fixed standard deviation (`Normal { std: 1.0 }` is the classic
+    /// initialisation of the textbook network).
+    Normal {
+        /// The standard deviation, finite and ≥ 0.
+        std: f64,
+    },
+    /// All zeros (the default for biases).
+    Zeros,
+}
+
+impl Init {
+    /// The default weight initialiser for a layer with activation σ: Xavier (uniform) for
+    /// the saturating functions, He (normal) for the ReLU family.
+    pub fn default_weights(activation: Activation) -> Init {
+        match activation {
+            Activation::Sigmoid => Init::XavierUniform,
+        }
+    }
+
+    /// Checks the initialiser's own parameters.
+    ///
+    /// # Errors
+    /// [`Error::InvalidHyperparameter`] if a standard deviation is negative or not finite.
+    pub fn validate(&self) -> Result<()> {
+        match *self {
+            Init::Normal { std } if !(std.is_finite() && std >= 0.0) => Err(Error::InvalidHyperparameter {
+                name: "initial standard deviation",
+                rule: "finite and >= 0",
+                value: std,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// One draw for a layer of `fan_in` inputs and `fan_out` neurons.
+    pub fn sample(&self, rng: &mut Rng, fan_in: usize, fan_out: usize) -> f64 {
+        let (fan_in, fan_sum) = (fan_in.max(1) as f64, (fan_in + fan_out).max(1) as f64);
+        let uniform = |rng: &mut Rng, r: f64| r * (2.0 * rng.uniform() - 1.0);
+        match *self {
+            Init::XavierUniform => uniform(rng, (6.0 / fan_sum).sqrt()),
+            Init::XavierNormal => rng.normal() * (2.0 / fan_sum).sqrt(),
+            Init::HeUniform => uniform(rng, (6.0 / fan_in).sqrt()),
+            Init::HeNormal => rng.normal() * (2.0 / fan_in).sqrt(),
+            Init::LeCunNormal => rng.normal() * (1.0 / fan_in).sqrt(),
+            Init::LeCunUniform => uniform(rng, (3.0 / fan_in).sqrt()),
+            Init::Normal { std } => rng.normal() * std,
+            Init::Zeros => 0.0,
+        }
+    }
+
+    /// A `fan_out`×`fan_in` weight matrix (row j = neuron j), drawn row by row.
+    pub fn weights<T: Float>(&self, rng: &mut Rng, fan_in: usize, fan_out: usize) -> Matrix<T> {
+        Matrix::from_fn(fan_out, fan_in, |_, _| T::from_f64(self.sample(rng, fan_in, fan_out)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,5 +312,55 @@ mod tests {
         let mean = xs.iter().sum::<f64>() / n;
         let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
         (mean, var)
+    }
+
+    #[test]
+    fn initialisers_have_their_variance() {
+        let mut rng = Rng::new(11);
+        let (fan_in, fan_out) = (200, 100);
+        let var = |init: Init, rng: &mut Rng| {
+            let n = 100_000;
+            (0..n).map(|_| init.sample(rng, fan_in, fan_out).powi(2)).sum::<f64>() / n as f64
+        };
+        // Expected variances, checked to within 3 % (the standard error is about 0.5 %).
+        for (init, expected) in [
+            (Init::XavierUniform, 2.0 / 300.0),
+            (Init::XavierNormal, 2.0 / 300.0),
+            (Init::HeUniform, 2.0 / 200.0),
+            (Init::HeNormal, 2.0 / 200.0),
+            (Init::LeCunNormal, 1.0 / 200.0),
+            (Init::LeCunUniform, 1.0 / 200.0),
+            (Init::Normal { std: 0.5 }, 0.25),
+        ] {
+            let v = var(init, &mut rng);
+            assert!((v / expected - 1.0).abs() < 0.03, "{init:?}: variance {v}, expected {expected}");
+        }
+        assert_eq!(var(Init::Zeros, &mut rng), 0.0);
+    }
+
+    #[test]
+    fn uniform_initialisers_stay_in_range() {
+        let mut rng = Rng::new(5);
+        let r = (6.0f64 / 30.0).sqrt();
+        for _ in 0..10_000 {
+            assert!(Init::XavierUniform.sample(&mut rng, 20, 10).abs() <= r);
+        }
+    }
+
+    #[test]
+    fn same_seed_same_weights() {
+        let a: Matrix<f32> = Init::HeNormal.weights(&mut Rng::new(3), 4, 3);
+        let b: Matrix<f32> = Init::HeNormal.weights(&mut Rng::new(3), 4, 3);
+        assert_eq!(
+            a.as_slice().iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+            b.as_slice().iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn bad_parameters_are_refused() {
+        assert!(Init::Normal { std: -1.0 }.validate().is_err());
+        assert!(Init::Normal { std: f64::NAN }.validate().is_err());
+        assert!(Init::Normal { std: 0.1 }.validate().is_ok());
     }
 }

@@ -95,7 +95,7 @@ pub use data::{
     TargetColumn, argmax, one_hot, read_csv, read_csv_file, read_idx, read_idx_file, read_idx_images, read_idx_labels,
 };
 pub use error::{Error, Result};
-pub use init::Rng;
+pub use init::{Init, Rng};
 pub use kernels::Transpose;
 pub use layer::{Gradients, Layer};
 pub use matrix::{Matrix, MatrixView, Vector};

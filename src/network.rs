@@ -5,7 +5,7 @@ use core::fmt;
 use core::marker::PhantomData;
 
 use crate::error::{Error, Result, check_finite, check_len};
-use crate::init::Rng;
+use crate::init::{Init, Rng};
 use crate::layer::{Gradients, Layer};
 use crate::optimizer::{Optimizer, Params};
 use crate::{Activation, Cost, Float, Matrix, MatrixView, Vector};
@@ -56,25 +56,66 @@ pub struct Network<T> {
     threads: usize,
 }
 
-/// Builds a [`Network`] layer by layer, checking the sizes once at [`build`](Self::build).
+/// One layer as the builder records it.
+#[derive(Clone, Copy, Debug)]
+struct LayerSpec {
+    neurons: usize,
+    activation: Activation,
+    weights: Init,
+    biases: Init,
+}
+
+/// Builds a [`Network`] layer by layer, checking everything once at [`build`](Self::build).
 ///
-/// Defaults: cost [`Cost::Quadratic`], seed [`DEFAULT_SEED`]; weights are drawn from
-/// N(0, 1/N(l−1)) and biases from N(0, 1).
+/// Defaults: cost [`Cost::Quadratic`], seed [`DEFAULT_SEED`], one thread; weights drawn
+/// by [`Init::default_weights`] for the layer's activation, biases zero.
 #[derive(Clone, Debug)]
 #[must_use = "a builder does nothing until .build() is called"]
 pub struct NetworkBuilder<T> {
     n_inputs: usize,
-    layers: Vec<(usize, Activation)>,
+    layers: Vec<LayerSpec>,
     cost: Cost,
     seed: u64,
     threads: usize,
+    // An `.init()` before any `.layer()`: reported by `build`.
+    init_without_layer: bool,
     _float: PhantomData<T>,
 }
 
 impl<T: Float> NetworkBuilder<T> {
     /// Adds a layer of `n_neurons` neurons with activation σ = `activation`.
     pub fn layer(mut self, n_neurons: usize, activation: Activation) -> Self {
-        self.layers.push((n_neurons, activation));
+        let weights = Init::default_weights(activation);
+        self.layers.push(LayerSpec { neurons: n_neurons, activation, weights, biases: Init::Zeros });
+        self
+    }
+
+    /// Sets how the weights of the layer added last are drawn (default
+    /// [`Init::default_weights`] of its activation).
+    ///
+    /// ```
+    /// use backprop::{Activation, Init, Network};
+    /// let net = Network::<f32>::builder(4)
+    ///     .layer(8, Activation::Sigmoid)
+    ///     .init(Init::Normal { std: 1.0 })
+    ///     .layer(1, Activation::Sigmoid)
+    ///     .build()?;
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    pub fn init(mut self, weights: Init) -> Self {
+        match self.layers.last_mut() {
+            Some(spec) => spec.weights = weights,
+            None => self.init_without_layer = true,
+        }
+        self
+    }
+
+    /// Sets how the biases of the layer added last are drawn (default [`Init::Zeros`]).
+    pub fn bias_init(mut self, biases: Init) -> Self {
+        match self.layers.last_mut() {
+            Some(spec) => spec.biases = biases,
+            None => self.init_without_layer = true,
+        }
         self
     }
 
@@ -112,17 +153,24 @@ impl<T: Float> NetworkBuilder<T> {
         if self.layers.is_empty() {
             return Err(Error::EmptyNetwork);
         }
-        if let Some(l) = self.layers.iter().position(|&(n, _)| n == 0) {
+        if let Some(l) = self.layers.iter().position(|spec| spec.neurons == 0) {
             return Err(Error::ZeroSizedLayer { layer: Some(l) });
+        }
+        if self.init_without_layer {
+            return Err(Error::Incompatible {
+                reason: "init() and bias_init() apply to the layer added last; add a layer first".into(),
+            });
         }
         let mut rng = Rng::new(self.seed);
         let mut layers = Vec::with_capacity(self.layers.len());
         let mut n_in = self.n_inputs;
-        for &(n_out, activation) in &self.layers {
-            let scale = 1.0 / (n_in as f64).sqrt();
-            let weights = Matrix::from_fn(n_out, n_in, |_, _| T::from_f64(rng.normal() * scale));
-            let biases = (0..n_out).map(|_| T::from_f64(rng.normal())).collect();
-            layers.push(Layer::new(weights, biases, activation)?);
+        for spec in &self.layers {
+            spec.weights.validate()?;
+            spec.biases.validate()?;
+            let n_out = spec.neurons;
+            let weights = spec.weights.weights(&mut rng, n_in, n_out);
+            let biases = (0..n_out).map(|_| T::from_f64(spec.biases.sample(&mut rng, n_in, n_out))).collect();
+            layers.push(Layer::new(weights, biases, spec.activation)?);
             n_in = n_out;
         }
         let mut net = Network::from_layers(layers, self.cost)?;
@@ -140,6 +188,7 @@ impl<T: Float> Network<T> {
             cost: Cost::Quadratic,
             seed: DEFAULT_SEED,
             threads: 1,
+            init_without_layer: false,
             _float: PhantomData,
         }
     }
