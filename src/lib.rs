@@ -9,6 +9,6 @@ mod matrix;
 mod scalar;
 
 pub use error::{Error, Result};
-pub use kernels::Transpose;
+pub use kernels::{THREADED_MIN_FLOPS, Transpose, gemm_threaded, selected as kernel_name};
 pub use matrix::{Matrix, MatrixView, Vector};
 pub use scalar::Float;
