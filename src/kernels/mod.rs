@@ -29,7 +29,7 @@ mod x86_64;
 
 use std::sync::OnceLock;
 
-use self::scratch::Scratch;
+use self::scratch::{Scratch, scratch};
 use crate::Float;
 
 /// Whether a matrix operand is used as stored or transposed.
@@ -359,81 +359,78 @@ fn gemm_routed<T: Float>(
     // has in op(A)·op(B), as the comments say, or a gathered copy of the exact length.
     if full.m == 1 {
         // cⱼ ← α·Σₚ aₚ·op(B)ₚⱼ + β·cⱼ, a = the one row of op(A) (k elements, stride lda if Aᵀ).
-        T::with_scratch(k, |x| {
-            let x: &[T] = match ta {
-                No => &a[..k],
-                Yes => {
-                    for (p, xp) in x.iter_mut().enumerate() {
-                        *xp = a[p * lda];
-                    }
-                    x
+        let mut buf = scratch::<T>(k);
+        let x: &[T] = match ta {
+            No => &a[..k],
+            Yes => {
+                for (p, xp) in buf.iter_mut().enumerate() {
+                    *xp = a[p * lda];
                 }
-            };
-            match tb {
-                // op(B) = B, k×n: c ← α·Bᵀ·a + β·c.
-                No => unsafe { (ops.gemv_t)(k, n, alpha, b, ldb, x, beta, &mut c[..n]) },
-                // op(B) = Bᵀ, B n×k: c ← α·B·a + β·c.
-                Yes => unsafe { (ops.gemv)(n, k, alpha, b, ldb, x, beta, &mut c[..n]) },
+                &buf
             }
-        })
+        };
+        match tb {
+            // op(B) = B, k×n: c ← α·Bᵀ·a + β·c.
+            No => unsafe { (ops.gemv_t)(k, n, alpha, b, ldb, x, beta, &mut c[..n]) },
+            // op(B) = Bᵀ, B n×k: c ← α·B·a + β·c.
+            Yes => unsafe { (ops.gemv)(n, k, alpha, b, ldb, x, beta, &mut c[..n]) },
+        }
     } else if full.n == 1 {
         // cᵢ ← α·Σₚ op(A)ᵢₚ·bₚ + β·cᵢ, b = the one column of op(B), c a column of stride ldc.
-        T::with_scratch(k + m, |buf| {
-            let (xb, yb) = buf.split_at_mut(k);
-            let x: &[T] = match tb {
-                No => {
-                    for (p, xp) in xb.iter_mut().enumerate() {
-                        *xp = b[p * ldb];
-                    }
-                    xb
+        let mut buf = scratch::<T>(k + m);
+        let (xb, yb) = buf.split_at_mut(k);
+        let x: &[T] = match tb {
+            No => {
+                for (p, xp) in xb.iter_mut().enumerate() {
+                    *xp = b[p * ldb];
                 }
-                Yes => &b[..k],
-            };
-            let y: &mut [T] = if ldc == 1 {
-                &mut c[..m]
-            } else {
-                for (i, yi) in yb.iter_mut().enumerate() {
-                    *yi = c[i * ldc];
-                }
-                yb
-            };
-            match ta {
-                // op(A) = A, m×k: y ← α·A·b + β·y.
-                No => unsafe { (ops.gemv)(m, k, alpha, a, lda, x, beta, y) },
-                // op(A) = Aᵀ, A k×m: y ← α·Aᵀ·b + β·y.
-                Yes => unsafe { (ops.gemv_t)(k, m, alpha, a, lda, x, beta, y) },
+                xb
             }
-            if ldc != 1 {
-                for (i, &yi) in yb.iter().enumerate() {
-                    c[i * ldc] = yi;
-                }
+            Yes => &b[..k],
+        };
+        let y: &mut [T] = if ldc == 1 {
+            &mut c[..m]
+        } else {
+            for (i, yi) in yb.iter_mut().enumerate() {
+                *yi = c[i * ldc];
             }
-        })
+            &mut *yb
+        };
+        match ta {
+            // op(A) = A, m×k: y ← α·A·b + β·y.
+            No => unsafe { (ops.gemv)(m, k, alpha, a, lda, x, beta, y) },
+            // op(A) = Aᵀ, A k×m: y ← α·Aᵀ·b + β·y.
+            Yes => unsafe { (ops.gemv_t)(k, m, alpha, a, lda, x, beta, y) },
+        }
+        if ldc != 1 {
+            for (i, &yi) in yb.iter().enumerate() {
+                c[i * ldc] = yi;
+            }
+        }
     } else if k == 1 {
         // C ← β·C + α·u·vᵀ, u = the column of op(A), v = the row of op(B).
         scale_rows(beta, c, m, n, ldc);
-        T::with_scratch(m + n, |buf| {
-            let (ub, vb) = buf.split_at_mut(m);
-            let u: &[T] = match ta {
-                No => {
-                    for (i, ui) in ub.iter_mut().enumerate() {
-                        *ui = a[i * lda];
-                    }
-                    ub
+        let mut buf = scratch::<T>(m + n);
+        let (ub, vb) = buf.split_at_mut(m);
+        let u: &[T] = match ta {
+            No => {
+                for (i, ui) in ub.iter_mut().enumerate() {
+                    *ui = a[i * lda];
                 }
-                Yes => &a[..m],
-            };
-            let v: &[T] = match tb {
-                No => &b[..n],
-                Yes => {
-                    for (j, vj) in vb.iter_mut().enumerate() {
-                        *vj = b[j * ldb];
-                    }
-                    vb
+                ub
+            }
+            Yes => &a[..m],
+        };
+        let v: &[T] = match tb {
+            No => &b[..n],
+            Yes => {
+                for (j, vj) in vb.iter_mut().enumerate() {
+                    *vj = b[j * ldb];
                 }
-            };
-            unsafe { (ops.ger)(m, n, alpha, u, v, c, ldc) }
-        })
+                vb
+            }
+        };
+        unsafe { (ops.ger)(m, n, alpha, u, v, c, ldc) }
     } else {
         unsafe { (ops.gemm)(m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc) }
     }

@@ -370,9 +370,9 @@ fn gemm_at_a_warm_shape_reuses_its_scratch() {
     let mut c = vec![0.0f32; m * n];
     let run = |c: &mut [f32]| f32::gemm(m, k, n, 1.0, &a, k, Transpose::No, &b, n, Transpose::No, 0.0, c, n);
     run(&mut c);
-    let before = f32::with_scratch(0, |s| s.as_ptr() as usize);
+    let before = scratch::scratch::<f32>(0).as_ptr() as usize;
     run(&mut c);
-    let after = f32::with_scratch(0, |s| s.as_ptr() as usize);
+    let after = scratch::scratch::<f32>(0).as_ptr() as usize;
     assert_eq!(before, after);
     assert!(c.iter().all(|&v| v == k as f32));
 }

@@ -26,7 +26,7 @@
 use super::lanes::Lanes;
 use crate::Float;
 use crate::kernels::Transpose;
-use crate::kernels::scratch::Scratch;
+use crate::kernels::scratch::{Scratch, scratch};
 
 /// Cache blocking of [`gemm`]; see the module docs for the loops they bound.
 #[derive(Clone, Copy, Debug)]
@@ -73,51 +73,50 @@ pub unsafe fn gemm<S: Lanes, const MR: usize, const NV: usize>(
     let kc_max = blocking.kc.min(k);
     let b_len = kc_max * blocking.nc.min(n.next_multiple_of(nr));
     let a_len = MR * kc_max;
-    S::Elem::with_scratch(b_len + a_len, |buf| {
-        let (b_pack, a_pack) = buf.split_at_mut(b_len);
-        for jc in (0..n).step_by(blocking.nc) {
-            let nc = blocking.nc.min(n - jc);
-            for pc in (0..k).step_by(blocking.kc) {
-                let kc = blocking.kc.min(k - pc);
-                pack_b(nr, kc, nc, b, ldb, tb, pc, jc, b_pack);
-                let beta = if pc == 0 { beta } else { S::Elem::ONE };
-                for ic in (0..m).step_by(MR) {
-                    let mr = MR.min(m - ic);
-                    let (a_panel, a_step) = if a_in_place && mr == MR {
-                        // Column p of the panel is row pc + p of the stored A, from column ic.
-                        (a[pc * lda + ic..].as_ptr(), lda)
-                    } else {
-                        pack_a::<S::Elem, MR>(kc, mr, a, lda, ta, ic, pc, a_pack);
-                        (a_pack.as_ptr(), MR)
+    let mut buf = scratch::<S::Elem>(b_len + a_len);
+    let (b_pack, a_pack) = buf.split_at_mut(b_len);
+    for jc in (0..n).step_by(blocking.nc) {
+        let nc = blocking.nc.min(n - jc);
+        for pc in (0..k).step_by(blocking.kc) {
+            let kc = blocking.kc.min(k - pc);
+            pack_b(nr, kc, nc, b, ldb, tb, pc, jc, b_pack);
+            let beta = if pc == 0 { beta } else { S::Elem::ONE };
+            for ic in (0..m).step_by(MR) {
+                let mr = MR.min(m - ic);
+                let (a_panel, a_step) = if a_in_place && mr == MR {
+                    // Column p of the panel is row pc + p of the stored A, from column ic.
+                    (a[pc * lda + ic..].as_ptr(), lda)
+                } else {
+                    pack_a::<S::Elem, MR>(kc, mr, a, lda, ta, ic, pc, a_pack);
+                    (a_pack.as_ptr(), MR)
+                };
+                for jr in (0..nc).step_by(nr) {
+                    let nr_here = nr.min(nc - jr);
+                    // SAFETY: the instruction set is present (contract). The A panel
+                    // holds kc columns of MR readable elements `a_step` apart: packed,
+                    // or rows pc..pc + kc of the stored A at columns ic..ic + MR, inside
+                    // `a` because ic + MR <= m and pc + kc <= k. The B panel jr / nr
+                    // holds kc·nr packed elements. The C tile starts at row ic, column
+                    // jc + jr, and the kernel writes only its first mr rows and nr_here
+                    // columns, inside `c` since ic + mr <= m and jc + jr + nr_here <= n.
+                    unsafe {
+                        micro_kernel::<S, MR, NV>(
+                            kc,
+                            a_panel,
+                            a_step,
+                            b_pack[jr * kc..].as_ptr(),
+                            c.as_mut_ptr().add(ic * ldc + jc + jr),
+                            ldc,
+                            mr,
+                            nr_here,
+                            alpha,
+                            beta,
+                        )
                     };
-                    for jr in (0..nc).step_by(nr) {
-                        let nr_here = nr.min(nc - jr);
-                        // SAFETY: the instruction set is present (contract). The A panel
-                        // holds kc columns of MR readable elements `a_step` apart: packed,
-                        // or rows pc..pc + kc of the stored A at columns ic..ic + MR, inside
-                        // `a` because ic + MR <= m and pc + kc <= k. The B panel jr / nr
-                        // holds kc·nr packed elements. The C tile starts at row ic, column
-                        // jc + jr, and the kernel writes only its first mr rows and nr_here
-                        // columns, inside `c` since ic + mr <= m and jc + jr + nr_here <= n.
-                        unsafe {
-                            micro_kernel::<S, MR, NV>(
-                                kc,
-                                a_panel,
-                                a_step,
-                                b_pack[jr * kc..].as_ptr(),
-                                c.as_mut_ptr().add(ic * ldc + jc + jr),
-                                ldc,
-                                mr,
-                                nr_here,
-                                alpha,
-                                beta,
-                            )
-                        };
-                    }
                 }
             }
         }
-    })
+    }
 }
 
 /// The MR×NR tile C ← α·Σₚ aₚ·bₚᵀ + β·C, where aₚ (MR elements) and bₚ (NR = NV·LANES
