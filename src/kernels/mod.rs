@@ -1,13 +1,36 @@
 //! Matrix kernels behind [`Matrix`](crate::Matrix): dot, axpy, matrix·vector (W·x and
 //! Wᵀ·x), the rank-1 update x·yᵀ and the matrix product in its three training forms.
 //!
-//! Every operation has a plain-loop version in [`portable`], which is the fallback on
-//! every target and the oracle the tests compare faster kernels with. Callers (the
-//! `Matrix` methods) check shapes; the entry points here check that every slice is long
-//! enough for the shape they are given, so a wrong caller panics instead of reading out
-//! of bounds.
+//! # Layout
+//! - `mod.rs` (this file): the [`Kernels`] trait, the safe entry points, which check that
+//!   every slice is long enough for its shape before any unsafe code runs, the choice of
+//!   instruction set (once per process), and the routing of degenerate matrix products
+//!   (one row, one column, k = 1) to the matrix·vector kernels;
+//! - [`portable`]: plain loops, the fallback on every target and the oracle the tests
+//!   compare the SIMD kernels with;
+//! - `x86_64/`: AVX-512F and AVX2 + FMA kernels, including a packed, register-blocked GEMM;
+//! - `scratch`: the per-thread buffer the packed GEMM reuses, so that it does not allocate
+//!   after the first call at a given shape.
+//!
+//! There are no NEON kernels yet: on aarch64 (and every other target) the portable loops run.
+//!
+//! # Choosing the kernels
+//! The most capable instruction set the CPU has is used: AVX-512F, then AVX2 + FMA, then
+//! the portable loops. The environment variable `BACKPROP_KERNEL` (`portable`, `avx2` or
+//! `avx512`) forces one, read once on first use; a forced set the CPU lacks falls back to
+//! the best one it has. [`selected`] names the set in use.
 
 pub mod portable;
+mod scratch;
+#[cfg(test)]
+mod tests;
+#[cfg(target_arch = "x86_64")]
+mod x86_64;
+
+use std::sync::OnceLock;
+
+use self::scratch::{Scratch, scratch};
+use crate::Float;
 
 /// Whether a matrix operand is used as stored or transposed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,9 +47,113 @@ pub fn required_len(rows: usize, cols: usize, ld: usize) -> usize {
     if rows == 0 || cols == 0 { 0 } else { (rows - 1) * ld + cols }
 }
 
+/// y ← α·A·x + β·y (or its transposed form) as a kernel-table entry.
+pub type GemvFn<T> = unsafe fn(usize, usize, T, &[T], usize, &[T], T, &mut [T]);
+
+/// A ← A + α·x·yᵀ as a kernel-table entry.
+pub type GerFn<T> = unsafe fn(usize, usize, T, &[T], &[T], &mut [T], usize);
+
+/// C ← α·op(A)·op(B) + β·C as a kernel-table entry.
+pub type GemmFn<T> =
+    unsafe fn(usize, usize, usize, T, &[T], usize, Transpose, &[T], usize, Transpose, T, &mut [T], usize);
+
+/// One instruction set's kernels for one element type.
+///
+/// # Safety of the entries
+/// Each entry may only be called when the CPU supports the instruction set of the [`Isa`]
+/// holding it, with slices as long as the corresponding [`Kernels`] method checks, and
+/// (for `gemm`) k > 0 and n > 0.
+pub struct Ops<T> {
+    /// x·y.
+    pub dot: unsafe fn(&[T], &[T]) -> T,
+    /// y ← α·x + y.
+    pub axpy: unsafe fn(T, &[T], &mut [T]),
+    /// y ← α·A·x + β·y.
+    pub gemv: GemvFn<T>,
+    /// y ← α·Aᵀ·x + β·y.
+    pub gemv_t: GemvFn<T>,
+    /// A ← A + α·x·yᵀ.
+    pub ger: GerFn<T>,
+    /// C ← α·op(A)·op(B) + β·C, for shapes with m, n, k all > 1 (the rest is routed to
+    /// the matrix·vector entries first).
+    pub gemm: GemmFn<T>,
+}
+
+/// An instruction set and its kernels for `f32` and `f64`.
+pub struct Isa {
+    /// `"portable"`, `"avx2"` or `"avx512"`.
+    pub name: &'static str,
+    /// The `f32` kernels.
+    pub f32: Ops<f32>,
+    /// The `f64` kernels.
+    pub f64: Ops<f64>,
+}
+
+/// The plain loops of [`portable`]: safe, so callable on any CPU.
+pub static PORTABLE: Isa = Isa {
+    name: "portable",
+    f32: Ops {
+        dot: portable::dot::<f32>,
+        axpy: portable::axpy::<f32>,
+        gemv: portable::gemv::<f32>,
+        gemv_t: portable::gemv_t::<f32>,
+        ger: portable::ger::<f32>,
+        gemm: portable::gemm::<f32>,
+    },
+    f64: Ops {
+        dot: portable::dot::<f64>,
+        axpy: portable::axpy::<f64>,
+        gemv: portable::gemv::<f64>,
+        gemv_t: portable::gemv_t::<f64>,
+        ger: portable::ger::<f64>,
+        gemm: portable::gemm::<f64>,
+    },
+};
+
+/// The instruction sets this CPU supports, most capable first, [`PORTABLE`] last.
+pub fn available() -> Vec<&'static Isa> {
+    let mut sets = Vec::new();
+    #[cfg(target_arch = "x86_64")]
+    {
+        if x86_64::has_avx512() {
+            sets.push(&x86_64::AVX512);
+        }
+        if x86_64::has_avx2() {
+            sets.push(&x86_64::AVX2);
+        }
+    }
+    sets.push(&PORTABLE);
+    sets
+}
+
+/// The instruction set in use: the most capable one available, unless `BACKPROP_KERNEL`
+/// names another available one. Decided on the first call, then fixed for the process.
+fn isa() -> &'static Isa {
+    static SELECTED: OnceLock<&'static Isa> = OnceLock::new();
+    SELECTED.get_or_init(|| {
+        let sets = available();
+        let forced = std::env::var("BACKPROP_KERNEL").ok();
+        forced.and_then(|name| sets.iter().copied().find(|isa| isa.name == name.trim())).unwrap_or(sets[0])
+    })
+}
+
+/// The name of the kernel set in use: `"avx512"`, `"avx2"` or `"portable"`.
+///
+/// The most capable set the CPU supports is chosen on first use, unless the environment
+/// variable `BACKPROP_KERNEL` names another one the CPU supports.
+pub fn selected() -> &'static str {
+    isa().name
+}
+
 /// The kernels, specialised per element type. Implemented for `f32` and `f64` only; the
 /// crate reaches them through [`Float`](crate::Float), which has this as a sealed supertrait.
-pub trait Kernels: Copy + Sized + 'static {
+///
+/// Every method checks that its slices are long enough for the shape it is given (and
+/// panics otherwise) before running the selected kernel.
+pub trait Kernels: Copy + Sized + 'static + Scratch {
+    /// This type's kernels in the instruction set `isa`.
+    fn ops(isa: &'static Isa) -> &'static Ops<Self>;
+
     /// x·y. Panics if the lengths differ.
     fn dot(x: &[Self], y: &[Self]) -> Self;
 
@@ -63,6 +190,15 @@ pub trait Kernels: Copy + Sized + 'static {
     );
 }
 
+/// Panics unless A (m×n, stride `lda`), x and y are long enough for a matrix·vector
+/// product that needs `x_need` and `y_need` elements of x and y.
+#[allow(clippy::too_many_arguments)]
+#[track_caller]
+fn check_gemv(op: &str, m: usize, n: usize, a: usize, lda: usize, x: usize, y: usize, x_need: usize, y_need: usize) {
+    assert!(lda >= n && a >= required_len(m, n, lda), "{op}: A is {a} long, too short for {m}×{n} with stride {lda}");
+    assert!(x >= x_need && y >= y_need, "{op}: A is {m}×{n}, so x needs {x_need} and y {y_need}, got {x} and {y}");
+}
+
 /// Panics unless the operands of a gemm are long enough for their shapes and strides.
 #[allow(clippy::too_many_arguments)]
 #[track_caller]
@@ -96,32 +232,46 @@ macro_rules! impl_kernels {
     ($t:ident) => {
         impl Kernels for $t {
             #[inline]
+            fn ops(isa: &'static Isa) -> &'static Ops<$t> {
+                &isa.$t
+            }
+
+            #[inline]
             fn dot(x: &[$t], y: &[$t]) -> $t {
                 assert_eq!(x.len(), y.len(), "dot: lengths {} and {} differ", x.len(), y.len());
-                portable::dot(x, y)
+                // SAFETY: `isa()` only returns sets the CPU supports; the lengths are equal.
+                unsafe { (Self::ops(isa()).dot)(x, y) }
             }
 
             #[inline]
             fn axpy(alpha: $t, x: &[$t], y: &mut [$t]) {
                 assert_eq!(x.len(), y.len(), "axpy: lengths {} and {} differ", x.len(), y.len());
-                portable::axpy(alpha, x, y)
+                // SAFETY: `isa()` only returns sets the CPU supports; the lengths are equal.
+                unsafe { (Self::ops(isa()).axpy)(alpha, x, y) }
             }
 
+            #[track_caller]
             fn gemv(m: usize, n: usize, alpha: $t, a: &[$t], lda: usize, x: &[$t], beta: $t, y: &mut [$t]) {
-                assert!(lda >= n && a.len() >= required_len(m, n, lda) && x.len() >= n && y.len() >= m);
-                portable::gemv(m, n, alpha, a, lda, x, beta, y)
+                check_gemv("gemv", m, n, a.len(), lda, x.len(), y.len(), n, m);
+                // SAFETY: `isa()` only returns sets the CPU supports; lengths checked above.
+                unsafe { (Self::ops(isa()).gemv)(m, n, alpha, a, lda, x, beta, y) }
             }
 
+            #[track_caller]
             fn gemv_t(m: usize, n: usize, alpha: $t, a: &[$t], lda: usize, x: &[$t], beta: $t, y: &mut [$t]) {
-                assert!(lda >= n && a.len() >= required_len(m, n, lda) && x.len() >= m && y.len() >= n);
-                portable::gemv_t(m, n, alpha, a, lda, x, beta, y)
+                check_gemv("gemv_t", m, n, a.len(), lda, x.len(), y.len(), m, n);
+                // SAFETY: `isa()` only returns sets the CPU supports; lengths checked above.
+                unsafe { (Self::ops(isa()).gemv_t)(m, n, alpha, a, lda, x, beta, y) }
             }
 
+            #[track_caller]
             fn ger(m: usize, n: usize, alpha: $t, x: &[$t], y: &[$t], a: &mut [$t], lda: usize) {
-                assert!(lda >= n && a.len() >= required_len(m, n, lda) && x.len() >= m && y.len() >= n);
-                portable::ger(m, n, alpha, x, y, a, lda)
+                check_gemv("ger", m, n, a.len(), lda, x.len(), y.len(), m, n);
+                // SAFETY: `isa()` only returns sets the CPU supports; lengths checked above.
+                unsafe { (Self::ops(isa()).ger)(m, n, alpha, x, y, a, lda) }
             }
 
+            #[track_caller]
             fn gemm(
                 m: usize,
                 k: usize,
@@ -138,7 +288,8 @@ macro_rules! impl_kernels {
                 ldc: usize,
             ) {
                 check_gemm(m, k, n, a.len(), lda, ta, b.len(), ldb, tb, c.len(), ldc);
-                portable::gemm(m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc)
+                let full = Shape { m, n };
+                gemm_routed(Self::ops(isa()), full, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc)
             }
         }
     };
@@ -147,13 +298,173 @@ macro_rules! impl_kernels {
 impl_kernels!(f32);
 impl_kernels!(f64);
 
-/// The name of the kernel set chosen for this CPU.
-pub fn selected() -> &'static str {
-    "portable"
+/// The m×n shape of a whole product C, which decides the algorithm even when only a block
+/// of C is being computed (see [`gemm_threaded`]).
+#[derive(Clone, Copy, Debug)]
+struct Shape {
+    m: usize,
+    n: usize,
 }
 
-/// [`Kernels::gemm`], split over up to `threads` threads.
-pub fn gemm_threaded<T: Kernels>(
+/// C ← β·C for the m×n matrix C (row stride `ldc`); β = 0 overwrites C without reading it.
+fn scale_rows<T: Float>(beta: T, c: &mut [T], m: usize, n: usize, ldc: usize) {
+    for i in 0..m {
+        let row = &mut c[i * ldc..i * ldc + n];
+        if beta == T::ZERO {
+            row.fill(T::ZERO);
+        } else if beta != T::ONE {
+            for ci in row.iter_mut() {
+                *ci *= beta;
+            }
+        }
+    }
+}
+
+/// C ← α·op(A)·op(B) + β·C with the kernels `ops`, after checking the lengths: the matrix
+/// products whose whole C (of shape `full`) is one row or one column, or whose k is 1, are
+/// matrix·vector products or a rank-1 update and go to those kernels (a batch of one sample
+/// runs at matrix·vector speed); the rest goes to the blocked `ops.gemm`.
+///
+/// The route depends only on `full`, k and α, never on which block of C is computed, so
+/// every block of a split product is computed exactly as in the whole one.
+#[allow(clippy::too_many_arguments)]
+fn gemm_routed<T: Float>(
+    ops: &Ops<T>,
+    full: Shape,
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: T,
+    a: &[T],
+    lda: usize,
+    ta: Transpose,
+    b: &[T],
+    ldb: usize,
+    tb: Transpose,
+    beta: T,
+    c: &mut [T],
+    ldc: usize,
+) {
+    use Transpose::{No, Yes};
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 || alpha == T::ZERO {
+        scale_rows(beta, c, m, n, ldc);
+        return;
+    }
+    // SAFETY (for every kernel call below): `ops` belongs to a set the CPU supports (the
+    // callers take it from `isa()` or, in tests, from `available()`), and the lengths were
+    // checked by `check_gemm`: each call passes the operand with the shape and stride it
+    // has in op(A)·op(B), as the comments say, or a gathered copy of the exact length.
+    if full.m == 1 {
+        // cⱼ ← α·Σₚ aₚ·op(B)ₚⱼ + β·cⱼ, a = the one row of op(A) (k elements, stride lda if Aᵀ).
+        let mut buf = scratch::<T>(k);
+        let x: &[T] = match ta {
+            No => &a[..k],
+            Yes => {
+                for (p, xp) in buf.iter_mut().enumerate() {
+                    *xp = a[p * lda];
+                }
+                &buf
+            }
+        };
+        match tb {
+            // op(B) = B, k×n: c ← α·Bᵀ·a + β·c.
+            No => unsafe { (ops.gemv_t)(k, n, alpha, b, ldb, x, beta, &mut c[..n]) },
+            // op(B) = Bᵀ, B n×k: c ← α·B·a + β·c.
+            Yes => unsafe { (ops.gemv)(n, k, alpha, b, ldb, x, beta, &mut c[..n]) },
+        }
+    } else if full.n == 1 {
+        // cᵢ ← α·Σₚ op(A)ᵢₚ·bₚ + β·cᵢ, b = the one column of op(B), c a column of stride ldc.
+        let mut buf = scratch::<T>(k + m);
+        let (xb, yb) = buf.split_at_mut(k);
+        let x: &[T] = match tb {
+            No => {
+                for (p, xp) in xb.iter_mut().enumerate() {
+                    *xp = b[p * ldb];
+                }
+                xb
+            }
+            Yes => &b[..k],
+        };
+        let y: &mut [T] = if ldc == 1 {
+            &mut c[..m]
+        } else {
+            for (i, yi) in yb.iter_mut().enumerate() {
+                *yi = c[i * ldc];
+            }
+            &mut *yb
+        };
+        match ta {
+            // op(A) = A, m×k: y ← α·A·b + β·y.
+            No => unsafe { (ops.gemv)(m, k, alpha, a, lda, x, beta, y) },
+            // op(A) = Aᵀ, A k×m: y ← α·Aᵀ·b + β·y.
+            Yes => unsafe { (ops.gemv_t)(k, m, alpha, a, lda, x, beta, y) },
+        }
+        if ldc != 1 {
+            for (i, &yi) in yb.iter().enumerate() {
+                c[i * ldc] = yi;
+            }
+        }
+    } else if k == 1 {
+        // C ← β·C + α·u·vᵀ, u = the column of op(A), v = the row of op(B).
+        scale_rows(beta, c, m, n, ldc);
+        let mut buf = scratch::<T>(m + n);
+        let (ub, vb) = buf.split_at_mut(m);
+        let u: &[T] = match ta {
+            No => {
+                for (i, ui) in ub.iter_mut().enumerate() {
+                    *ui = a[i * lda];
+                }
+                ub
+            }
+            Yes => &a[..m],
+        };
+        let v: &[T] = match tb {
+            No => &b[..n],
+            Yes => {
+                for (j, vj) in vb.iter_mut().enumerate() {
+                    *vj = b[j * ldb];
+                }
+                vb
+            }
+        };
+        unsafe { (ops.ger)(m, n, alpha, u, v, c, ldc) }
+    } else {
+        unsafe { (ops.gemm)(m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc) }
+    }
+}
+
+/// Products below this many floating-point operations (2·m·k·n) run on the calling thread
+/// in [`gemm_threaded`]: starting a scoped thread costs tens of microseconds, the time of
+/// about 2 MFLOP here.
+pub const THREADED_MIN_FLOPS: usize = 2_000_000;
+
+/// Rows of C per worker in [`gemm_threaded`] are rounded up to a multiple of this, so that
+/// the micro-kernel tiles (up to 24 rows) are not split between workers more than needed.
+const THREADED_ROW_ALIGN: usize = 48;
+
+/// C ← α·op(A)·op(B) + β·C on up to `threads` threads: the product of
+/// [`Matrix::gemm`](crate::Matrix::gemm) on raw row-major slices with row strides `lda`,
+/// `ldb`, `ldc` (op(A) is m×k, stored k×m when `ta` is [`Transpose::Yes`]; op(B) is k×n;
+/// β = 0 overwrites C without reading it).
+///
+/// C is split into blocks of whole rows (or, when C is a single row, of columns), one per
+/// [`std::thread::scope`] worker, the calling thread taking the last one. The k dimension
+/// is never split, and the algorithm is chosen from the shape of the whole product, so the
+/// result is bitwise identical for every thread count. Products below
+/// [`THREADED_MIN_FLOPS`], or `threads <= 1`, run on the calling thread.
+///
+/// Each worker is a new thread, so its packing scratch is allocated afresh on every call;
+/// call it with `threads = 1` (or use [`Matrix::gemm`](crate::Matrix::gemm)) where
+/// allocation matters.
+///
+/// # Panics
+/// If a slice is too short for its shape and stride.
+#[allow(clippy::too_many_arguments)]
+#[track_caller]
+pub fn gemm_threaded<T: Float>(
     threads: usize,
     m: usize,
     k: usize,
@@ -169,6 +480,53 @@ pub fn gemm_threaded<T: Kernels>(
     c: &mut [T],
     ldc: usize,
 ) {
-    let _ = threads;
-    T::gemm(m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc)
+    check_gemm(m, k, n, a.len(), lda, ta, b.len(), ldb, tb, c.len(), ldc);
+    let flops = 2usize.saturating_mul(m).saturating_mul(k).saturating_mul(n);
+    let ops = T::ops(isa());
+    let full = Shape { m, n };
+    if threads <= 1 || flops < THREADED_MIN_FLOPS {
+        return gemm_routed(ops, full, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc);
+    }
+    let c = &mut c[..required_len(m, n, ldc)];
+    std::thread::scope(|scope| {
+        if m > 1 {
+            let rows = m.div_ceil(threads).next_multiple_of(THREADED_ROW_ALIGN);
+            let mut rest = c;
+            let mut i0 = 0;
+            while i0 < m {
+                let mr = rows.min(m - i0);
+                let c_block;
+                (c_block, rest) = if i0 + mr < m { rest.split_at_mut(mr * ldc) } else { (rest, &mut [][..]) };
+                // Rows i0.. of op(A): rows of A, or columns of the stored Aᵀ.
+                let a_block = if ta == Transpose::No { &a[i0 * lda..] } else { &a[i0..] };
+                let mut work =
+                    move || gemm_routed(ops, full, mr, k, n, alpha, a_block, lda, ta, b, ldb, tb, beta, c_block, ldc);
+                i0 += mr;
+                if i0 < m {
+                    scope.spawn(work);
+                } else {
+                    work();
+                }
+            }
+        } else {
+            let cols = n.div_ceil(threads);
+            let mut rest = c;
+            let mut j0 = 0;
+            while j0 < n {
+                let nc = cols.min(n - j0);
+                let c_block;
+                (c_block, rest) = rest.split_at_mut(nc);
+                // Columns j0.. of op(B): columns of B, or rows of the stored Bᵀ.
+                let b_block = if tb == Transpose::No { &b[j0..] } else { &b[j0 * ldb..] };
+                let mut work =
+                    move || gemm_routed(ops, full, 1, k, nc, alpha, a, lda, ta, b_block, ldb, tb, beta, c_block, ldc);
+                j0 += nc;
+                if j0 < n {
+                    scope.spawn(work);
+                } else {
+                    work();
+                }
+            }
+        }
+    });
 }

@@ -54,18 +54,24 @@ fn scale<T: Float>(beta: T, y: &mut [T]) {
 }
 
 /// y ← α·A·x + β·y, with A m×n row-major (row stride `lda`).
+#[allow(clippy::too_many_arguments)]
 pub fn gemv<T: Float>(m: usize, n: usize, alpha: T, a: &[T], lda: usize, x: &[T], beta: T, y: &mut [T]) {
     for (i, yi) in y[..m].iter_mut().enumerate() {
-        let s = alpha * dot(&a[i * lda..i * lda + n], &x[..n]);
+        // With n = 0 the rows are empty (and A may be too, whatever lda is).
+        let s = if n == 0 { T::ZERO } else { alpha * dot(&a[i * lda..i * lda + n], &x[..n]) };
         *yi = if beta == T::ZERO { s } else { beta * *yi + s };
     }
 }
 
 /// y ← α·Aᵀ·x + β·y, with A m×n row-major (row stride `lda`): an axpy sweep over the
 /// rows of A, so Aᵀ is never formed.
+#[allow(clippy::too_many_arguments)]
 pub fn gemv_t<T: Float>(m: usize, n: usize, alpha: T, a: &[T], lda: usize, x: &[T], beta: T, y: &mut [T]) {
     let y = &mut y[..n];
     scale(beta, y);
+    if n == 0 {
+        return;
+    }
     for (i, &xi) in x[..m].iter().enumerate() {
         axpy(alpha * xi, &a[i * lda..i * lda + n], y);
     }
@@ -73,6 +79,9 @@ pub fn gemv_t<T: Float>(m: usize, n: usize, alpha: T, a: &[T], lda: usize, x: &[
 
 /// A ← A + α·x·yᵀ (rank-1 update), with A m×n row-major (row stride `lda`).
 pub fn ger<T: Float>(m: usize, n: usize, alpha: T, x: &[T], y: &[T], a: &mut [T], lda: usize) {
+    if n == 0 {
+        return;
+    }
     for (i, &xi) in x[..m].iter().enumerate() {
         axpy(alpha * xi, &y[..n], &mut a[i * lda..i * lda + n]);
     }
@@ -99,6 +108,9 @@ pub fn gemm<T: Float>(
     c: &mut [T],
     ldc: usize,
 ) {
+    if n == 0 {
+        return;
+    }
     for i in 0..m {
         scale(beta, &mut c[i * ldc..i * ldc + n]);
     }

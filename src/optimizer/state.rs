@@ -130,15 +130,17 @@ pub(super) fn restore<T: Float>(state: OptimizerState<T>, families: &mut [&mut S
                 });
             }
             check_finite("optimiser state", values)?;
-            if family.range == Range::NonNegative {
-                if let Some(index) = values.iter().position(|v| *v < T::ZERO) {
-                    return Err(Error::Incompatible {
-                        reason: format!(
-                            "optimiser state buffer {name:?} holds the negative mean square {} at index {index}",
-                            values[index]
-                        ),
-                    });
-                }
+            let negative = match family.range {
+                Range::NonNegative => values.iter().position(|v| *v < T::ZERO),
+                Range::Finite => None,
+            };
+            if let Some(index) = negative {
+                return Err(Error::Incompatible {
+                    reason: format!(
+                        "optimiser state buffer {name:?} holds the negative mean square {} at index {index}",
+                        values[index]
+                    ),
+                });
             }
         }
     }

@@ -1,0 +1,378 @@
+//! Every kernel of every instruction set this CPU has against the plain loops of
+//! [`portable`]: exactly, on small integers (whose sums are exact in `f32`), and within a
+//! rounding bound on random data. Sets the CPU lacks are skipped with a message.
+
+use super::*;
+
+/// All the sets the crate has kernels for on this target.
+const ALL: &[&str] = &["avx512", "avx2", "portable"];
+
+/// The sets to test: every one the CPU supports; the others are named as skipped.
+fn isas() -> Vec<&'static Isa> {
+    let sets = available();
+    for name in ALL {
+        if !sets.iter().any(|isa| isa.name == *name) && (cfg!(target_arch = "x86_64") || *name == "portable") {
+            println!("skipping the {name} kernels: this CPU does not support them");
+        }
+    }
+    sets
+}
+
+/// A small xorshift generator, seeded, so every run tests the same data.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    /// An integer in −4..=4: products are ≤ 16 and sums of ≤ 1000 of them stay far
+    /// below 2²⁴, so every kernel must give exactly the same result.
+    fn int<T: Float>(&mut self) -> T {
+        T::from_f64((self.next() % 9) as f64 - 4.0)
+    }
+    /// A value in [−1, 1).
+    fn real<T: Float>(&mut self) -> T {
+        T::from_f64((self.next() >> 11) as f64 / (1u64 << 52) as f64 - 1.0)
+    }
+    fn vec<T: Float>(&mut self, len: usize, exact: bool) -> Vec<T> {
+        (0..len).map(|_| if exact { self.int() } else { self.real() }).collect()
+    }
+}
+
+/// Lengths around the register widths (4, 8, 16 lanes), the tiles and the unrolling.
+const LENGTHS: &[usize] = &[0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 23, 24, 25, 31, 32, 33, 63, 64, 65, 97, 127, 1000];
+
+/// The unit roundoff of T.
+fn eps<T: Float>() -> f64 {
+    if T::NAME == "f32" { f32::EPSILON as f64 / 2.0 } else { f64::EPSILON / 2.0 }
+}
+
+/// Asserts |got − want| ≤ 2·γ·scale for each element, γ = (terms + 2)·u: the standard bound
+/// on the rounding of a sum of `terms` products in any order, for both results.
+#[track_caller]
+fn assert_close<T: Float>(what: &str, got: &[T], want: &[T], scale: &[f64], terms: usize, exact: bool) {
+    assert_eq!(got.len(), want.len());
+    let gamma = (terms as f64 + 2.0) * eps::<T>();
+    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
+        let (g, w) = (g.to_f64(), w.to_f64());
+        if g.to_bits() == w.to_bits() {
+            // Equal, including the NaN padding between rows of C, which must stay untouched.
+            continue;
+        }
+        if exact {
+            assert!(g == w, "{what}: element {i} is {g}, want exactly {w}");
+        } else {
+            assert!(
+                (g - w).abs() <= 2.0 * gamma * scale[i],
+                "{what}: element {i} is {g}, want {w} ± {}",
+                2.0 * gamma * scale[i]
+            );
+        }
+    }
+}
+
+fn check_vector_kernels<T: Kernels + Float>() {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    for isa in isas() {
+        let ops = T::ops(isa);
+        for exact in [true, false] {
+            for &n in LENGTHS {
+                let what = format!("{} {} n={n} exact={exact}", isa.name, T::NAME);
+                let x: Vec<T> = rng.vec(n, exact);
+                let y: Vec<T> = rng.vec(n, exact);
+                let scale: f64 = x.iter().zip(&y).map(|(a, b)| (a.to_f64() * b.to_f64()).abs()).sum();
+                // SAFETY: the set is supported (from `available`) and the lengths are equal.
+                let got = unsafe { (ops.dot)(&x, &y) };
+                assert_close(&format!("dot {what}"), &[got], &[portable::dot(&x, &y)], &[scale], n, exact);
+
+                let alpha = if exact { T::from_f64(-2.0) } else { T::from_f64(0.7) };
+                let mut got = y.clone();
+                let mut want = y.clone();
+                // SAFETY: as above.
+                unsafe { (ops.axpy)(alpha, &x, &mut got) };
+                portable::axpy(alpha, &x, &mut want);
+                let scale: Vec<f64> =
+                    x.iter().zip(&y).map(|(a, b)| (alpha.to_f64() * a.to_f64()).abs() + b.to_f64().abs()).collect();
+                assert_close(&format!("axpy {what}"), &got, &want, &scale, 1, exact);
+            }
+        }
+    }
+}
+
+/// Shapes (m, n) for the matrix·vector kernels.
+fn matvec_shapes() -> Vec<(usize, usize)> {
+    let dims = [0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 65, 100];
+    let mut shapes = Vec::new();
+    for &m in &dims {
+        for &n in &dims {
+            shapes.push((m, n));
+        }
+    }
+    shapes.extend([(1000, 3), (3, 1000), (100, 784), (784, 100)]);
+    shapes
+}
+
+fn check_matvec_kernels<T: Kernels + Float>() {
+    let mut rng = Rng(0xD1B5_4A32_D192_ED03);
+    for isa in isas() {
+        let ops = T::ops(isa);
+        for exact in [true, false] {
+            for (m, n) in matvec_shapes() {
+                for (lda, alpha, beta) in [(n, 1.0, 0.0), (n + 3, -2.0, 1.0), (n + 1, 0.5, 3.0)] {
+                    let what = format!("{} {} {m}×{n} lda={lda} α={alpha} β={beta} exact={exact}", isa.name, T::NAME);
+                    let (alpha, beta) = (T::from_f64(alpha), T::from_f64(beta));
+                    let a: Vec<T> = rng.vec(required_len(m, n, lda), exact);
+                    let abs = |v: T| v.to_f64().abs();
+
+                    // y ← α·A·x + β·y, with NaN in y when β = 0.
+                    let x: Vec<T> = rng.vec(n, exact);
+                    let mut y: Vec<T> = rng.vec(m, exact);
+                    if beta == T::ZERO {
+                        y.fill(T::from_f64(f64::NAN));
+                    }
+                    let (mut got, mut want) = (y.clone(), y.clone());
+                    // SAFETY: the set is supported and the slices fit m×n with stride lda.
+                    unsafe { (ops.gemv)(m, n, alpha, &a, lda, &x, beta, &mut got) };
+                    portable::gemv(m, n, alpha, &a, lda, &x, beta, &mut want);
+                    let scale: Vec<f64> = (0..m)
+                        .map(|i| {
+                            let s: f64 = (0..n).map(|j| abs(a[i * lda + j]) * abs(x[j])).sum();
+                            abs(alpha) * s + if beta == T::ZERO { 0.0 } else { abs(beta) * abs(y[i]) }
+                        })
+                        .collect();
+                    assert_close(&format!("gemv {what}"), &got, &want, &scale, n, exact);
+
+                    // y ← α·Aᵀ·x + β·y.
+                    let x: Vec<T> = rng.vec(m, exact);
+                    let mut y: Vec<T> = rng.vec(n, exact);
+                    if beta == T::ZERO {
+                        y.fill(T::from_f64(f64::NAN));
+                    }
+                    let (mut got, mut want) = (y.clone(), y.clone());
+                    // SAFETY: as above.
+                    unsafe { (ops.gemv_t)(m, n, alpha, &a, lda, &x, beta, &mut got) };
+                    portable::gemv_t(m, n, alpha, &a, lda, &x, beta, &mut want);
+                    let scale: Vec<f64> = (0..n)
+                        .map(|j| {
+                            let s: f64 = (0..m).map(|i| abs(a[i * lda + j]) * abs(x[i])).sum();
+                            abs(alpha) * s + if beta == T::ZERO { 0.0 } else { abs(beta) * abs(y[j]) }
+                        })
+                        .collect();
+                    assert_close(&format!("gemv_t {what}"), &got, &want, &scale, m, exact);
+
+                    // A ← A + α·x·yᵀ.
+                    let x: Vec<T> = rng.vec(m, exact);
+                    let y: Vec<T> = rng.vec(n, exact);
+                    let (mut got, mut want) = (a.clone(), a.clone());
+                    // SAFETY: as above.
+                    unsafe { (ops.ger)(m, n, alpha, &x, &y, &mut got, lda) };
+                    portable::ger(m, n, alpha, &x, &y, &mut want, lda);
+                    let scale: Vec<f64> = (0..a.len())
+                        .map(|e| {
+                            let (i, j) = (e / lda.max(1), e % lda.max(1));
+                            let xy = if j < n { abs(alpha) * abs(x[i]) * abs(y[j]) } else { 0.0 };
+                            xy + abs(a[e])
+                        })
+                        .collect();
+                    assert_close(&format!("ger {what}"), &got, &want, &scale, 2, exact);
+                }
+            }
+        }
+    }
+}
+
+/// One gemm case: shapes, transposes, extra stride, α and β.
+#[derive(Clone, Copy, Debug)]
+struct Case {
+    m: usize,
+    k: usize,
+    n: usize,
+    ta: Transpose,
+    tb: Transpose,
+    pad: usize,
+    alpha: f64,
+    beta: f64,
+}
+
+/// Stored shapes and strides of the operands of a case, and random operands for it.
+fn operands<T: Float>(rng: &mut Rng, cs: Case, exact: bool) -> (Vec<T>, usize, Vec<T>, usize, Vec<T>, usize) {
+    let (ar, ac) = if cs.ta == Transpose::No { (cs.m, cs.k) } else { (cs.k, cs.m) };
+    let (br, bc) = if cs.tb == Transpose::No { (cs.k, cs.n) } else { (cs.n, cs.k) };
+    let (lda, ldb, ldc) = (ac + cs.pad, bc + 2 * cs.pad, cs.n + cs.pad);
+    let a = rng.vec(required_len(ar, ac, lda), exact);
+    let b = rng.vec(required_len(br, bc, ldb), exact);
+    let mut c: Vec<T> = rng.vec(required_len(cs.m, cs.n, ldc), exact);
+    if cs.beta == 0.0 {
+        c.fill(T::from_f64(f64::NAN));
+    }
+    (a, lda, b, ldb, c, ldc)
+}
+
+/// Runs one case through `ops` (with the routing of degenerate shapes) and through the
+/// plain loops, and compares.
+fn check_gemm_case<T: Kernels + Float>(isa: &'static Isa, rng: &mut Rng, cs: Case, exact: bool) {
+    let (a, lda, b, ldb, c, ldc) = operands::<T>(rng, cs, exact);
+    let (alpha, beta) = (T::from_f64(cs.alpha), T::from_f64(cs.beta));
+    let (mut got, mut want) = (c.clone(), c.clone());
+    let (m, k, n, ta, tb) = (cs.m, cs.k, cs.n, cs.ta, cs.tb);
+    gemm_routed(T::ops(isa), Shape { m, n }, m, k, n, alpha, &a, lda, ta, &b, ldb, tb, beta, &mut got, ldc);
+    portable::gemm(m, k, n, alpha, &a, lda, ta, &b, ldb, tb, beta, &mut want, ldc);
+    let op_a = |i: usize, p: usize| if ta == Transpose::No { a[i * lda + p] } else { a[p * lda + i] };
+    let op_b = |p: usize, j: usize| if tb == Transpose::No { b[p * ldb + j] } else { b[j * ldb + p] };
+    let scale: Vec<f64> = (0..c.len())
+        .map(|e| {
+            let (i, j) = (e / ldc, e % ldc);
+            if j >= n {
+                return 0.0;
+            }
+            let s: f64 = (0..k).map(|p| (op_a(i, p).to_f64() * op_b(p, j).to_f64()).abs()).sum();
+            cs.alpha.abs() * s + if cs.beta == 0.0 { 0.0 } else { (cs.beta * c[e].to_f64()).abs() }
+        })
+        .collect();
+    assert_close(&format!("gemm {} {} {cs:?} exact={exact}", isa.name, T::NAME), &got, &want, &scale, k, exact);
+}
+
+const TRANSPOSES: [(Transpose, Transpose); 4] = [
+    (Transpose::No, Transpose::No),
+    (Transpose::No, Transpose::Yes),
+    (Transpose::Yes, Transpose::No),
+    (Transpose::Yes, Transpose::Yes),
+];
+
+/// (α, β) pairs: 0, 1 and another value for each (the others exact on integers).
+const ALPHA_BETA: [(f64, f64); 5] = [(1.0, 0.0), (1.0, 1.0), (-2.0, 3.0), (0.0, -1.0), (0.5, 0.0)];
+
+fn check_gemm_small<T: Kernels + Float>() {
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    let ms = [0, 1, 2, 5, 11, 12, 13, 23, 24, 25, 49];
+    let ns = [0, 1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 65];
+    let ks = [0, 1, 2, 3, 16, 17, 100];
+    for isa in isas() {
+        let mut round = 0;
+        for &m in &ms {
+            for &n in &ns {
+                for &k in &ks {
+                    for (ta, tb) in TRANSPOSES {
+                        round += 1;
+                        let (alpha, beta) = ALPHA_BETA[round % ALPHA_BETA.len()];
+                        let pad = round % 3;
+                        let cs = Case { m, k, n, ta, tb, pad, alpha, beta };
+                        check_gemm_case::<T>(isa, &mut rng, cs, round % 2 == 0);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Shapes across the cache blocks (k past KC = 192, 256 and 512; n past NC = 256, 320
+/// and 512), the training shapes of a 784-100-10 network, and 1000.
+fn check_gemm_large<T: Kernels + Float>() {
+    let mut rng = Rng(0x5851_F42D_4C95_7F2D);
+    let shapes = [
+        (37, 600, 21),
+        (13, 193, 530),
+        (30, 513, 9),
+        (100, 784, 10),
+        (100, 10, 784),
+        (784, 100, 10),
+        (1000, 3, 41),
+        (29, 1000, 5),
+    ];
+    for isa in isas() {
+        for (s, &(m, k, n)) in shapes.iter().enumerate() {
+            for (t, (ta, tb)) in TRANSPOSES.into_iter().enumerate() {
+                for (e, exact) in [true, false].into_iter().enumerate() {
+                    let (alpha, beta) = ALPHA_BETA[(s + t + e) % ALPHA_BETA.len()];
+                    let cs = Case { m, k, n, ta, tb, pad: (s + t) % 2, alpha, beta };
+                    check_gemm_case::<T>(isa, &mut rng, cs, exact);
+                }
+            }
+        }
+    }
+}
+
+/// `gemm_threaded` gives the same bits as `gemm` for 1 to 4 threads, splitting rows (and
+/// columns, for one-row products), including shapes whose blocks end mid-tile.
+fn check_threaded<T: Kernels + Float>() {
+    let mut rng = Rng(0x1405_7B7E_F767_814F);
+    for (m, k, n) in [(300, 200, 50), (1, 3000, 1000), (130, 70, 300), (1000, 1, 600), (517, 37, 13)] {
+        for (ta, tb) in TRANSPOSES {
+            let cs = Case { m, k, n, ta, tb, pad: 1, alpha: 0.7, beta: 0.3 };
+            let (a, lda, b, ldb, c, ldc) = operands::<T>(&mut rng, cs, false);
+            let (alpha, beta) = (T::from_f64(0.7), T::from_f64(0.3));
+            let mut want = c.clone();
+            T::gemm(m, k, n, alpha, &a, lda, ta, &b, ldb, tb, beta, &mut want, ldc);
+            for threads in 1..=4 {
+                let mut got = c.clone();
+                gemm_threaded(threads, m, k, n, alpha, &a, lda, ta, &b, ldb, tb, beta, &mut got, ldc);
+                let same = got.iter().zip(&want).all(|(g, w)| g.to_f64().to_bits() == w.to_f64().to_bits());
+                assert!(same, "gemm_threaded({threads}) {} {m}×{k}×{n} {ta:?} {tb:?} differs from gemm", T::NAME);
+            }
+        }
+    }
+}
+
+#[test]
+fn vector_kernels_match_the_loops() {
+    check_vector_kernels::<f32>();
+    check_vector_kernels::<f64>();
+}
+
+#[test]
+fn matvec_kernels_match_the_loops() {
+    check_matvec_kernels::<f32>();
+    check_matvec_kernels::<f64>();
+}
+
+#[test]
+fn gemm_small_shapes_match_the_loops_f32() {
+    check_gemm_small::<f32>();
+}
+
+#[test]
+fn gemm_small_shapes_match_the_loops_f64() {
+    check_gemm_small::<f64>();
+}
+
+#[test]
+fn gemm_large_shapes_match_the_loops() {
+    check_gemm_large::<f32>();
+    check_gemm_large::<f64>();
+}
+
+#[test]
+fn gemm_threaded_is_bitwise_gemm() {
+    check_threaded::<f32>();
+    check_threaded::<f64>();
+}
+
+#[test]
+fn the_selected_set_is_available() {
+    let name = selected();
+    assert!(available().iter().any(|isa| isa.name == name), "{name} is not available");
+    #[cfg(target_arch = "x86_64")]
+    if std::env::var("BACKPROP_KERNEL").is_err() {
+        assert_eq!(name, available()[0].name, "the most capable set is the default");
+    }
+}
+
+#[test]
+fn gemm_at_a_warm_shape_reuses_its_scratch() {
+    // The second call at the same shape must find the scratch big enough: compare the
+    // buffer's address before and after.
+    let (m, k, n) = (64, 300, 100);
+    let a = vec![1.0f32; m * k];
+    let b = vec![1.0f32; k * n];
+    let mut c = vec![0.0f32; m * n];
+    let run = |c: &mut [f32]| f32::gemm(m, k, n, 1.0, &a, k, Transpose::No, &b, n, Transpose::No, 0.0, c, n);
+    run(&mut c);
+    let before = scratch::scratch::<f32>(0).as_ptr() as usize;
+    run(&mut c);
+    let after = scratch::scratch::<f32>(0).as_ptr() as usize;
+    assert_eq!(before, after);
+    assert!(c.iter().all(|&v| v == k as f32));
+}

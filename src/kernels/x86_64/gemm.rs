@@ -1,0 +1,279 @@
+//! C ← α·op(A)·op(B) + β·C by packed panels and a register-blocked micro-kernel, written
+//! once over [`Lanes`].
+//!
+//! # The algorithm
+//! C is row-major, so the micro-kernel holds an MR×NR tile of C in registers with the NR
+//! columns of a row in `NV` vector registers (NR = NV·LANES) and adds, for each p of the
+//! k dimension, the outer product of an MR-column of op(A) (broadcast one element at a
+//! time) and an NR-row of op(B) (`NV` vector loads): MR·NV fused multiply-adds per p.
+//!
+//! Around it, three loops block the operands for the caches (sizes in [`Blocking`]):
+//! - `jc`: NC columns of C at a time;
+//! - `pc`: KC steps of k at a time. The KC×NC block of op(B) is packed into NR-wide
+//!   panels (row p of a panel is NR contiguous elements, zero-padded past n), sized to
+//!   stay in the L2 cache while every row panel of A sweeps over it;
+//! - `ic`: MR rows of C at a time. The MR×KC panel of op(A) is packed (column p is MR
+//!   contiguous elements, zero-padded past m) and stays in L1 while the micro-kernel runs
+//!   along the NC columns (`jr`), streaming the B panels from L2.
+//!
+//! Packing is where the transposes are handled: whichever way A and B are stored, the
+//! micro-kernel reads the same layout. When op(A) = Aᵀ its MR-columns are already
+//! contiguous in memory (rows of the stored A); if C is narrow (few column panels, so
+//! little reuse of a packed panel) the micro-kernel reads them in place instead.
+//!
+//! The first KC block applies β (β = 0 stores without reading C); later blocks add.
+
+use super::lanes::Lanes;
+use crate::Float;
+use crate::kernels::Transpose;
+use crate::kernels::scratch::{Scratch, scratch};
+
+/// Cache blocking of [`gemm`]; see the module docs for the loops they bound.
+#[derive(Clone, Copy, Debug)]
+pub struct Blocking {
+    /// Steps of k per packed block (the depth of the micro-kernel loop).
+    pub kc: usize,
+    /// Columns of C per packed block of op(B); a multiple of the tile width NR.
+    pub nc: usize,
+}
+
+/// C ← α·op(A)·op(B) + β·C, with the MR×(NV·LANES) micro-kernel and the given blocking.
+/// Row-major operands with row strides `lda`, `ldb`, `ldc`; op(A) is m×k (A stored k×m when
+/// `ta` is [`Transpose::Yes`]), op(B) is k×n. β = 0 overwrites C without reading it.
+///
+/// # Safety
+/// The CPU supports `S`'s instruction set; the slices are long enough for their shapes
+/// and strides (as [`check_gemm`](crate::kernels) asserts), `ldc >= n`, and k > 0.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub unsafe fn gemm<S: Lanes, const MR: usize, const NV: usize>(
+    blocking: Blocking,
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: S::Elem,
+    a: &[S::Elem],
+    lda: usize,
+    ta: Transpose,
+    b: &[S::Elem],
+    ldb: usize,
+    tb: Transpose,
+    beta: S::Elem,
+    c: &mut [S::Elem],
+    ldc: usize,
+) where
+    S::Elem: Scratch,
+{
+    let nr = NV * S::LANES;
+    debug_assert!(blocking.nc.is_multiple_of(nr) && k > 0);
+    // Packing an A panel costs about as much as one micro-kernel pass over it, so reading
+    // Aᵀ in place wins when few column panels reuse it; with many, the packed copy wins
+    // (contiguous, and no cache-set conflicts from a large power-of-two stride).
+    let a_in_place = ta == Transpose::Yes && n <= 4 * nr;
+    let kc_max = blocking.kc.min(k);
+    let b_len = kc_max * blocking.nc.min(n.next_multiple_of(nr));
+    let a_len = MR * kc_max;
+    let mut buf = scratch::<S::Elem>(b_len + a_len);
+    let (b_pack, a_pack) = buf.split_at_mut(b_len);
+    for jc in (0..n).step_by(blocking.nc) {
+        let nc = blocking.nc.min(n - jc);
+        for pc in (0..k).step_by(blocking.kc) {
+            let kc = blocking.kc.min(k - pc);
+            pack_b(nr, kc, nc, b, ldb, tb, pc, jc, b_pack);
+            let beta = if pc == 0 { beta } else { S::Elem::ONE };
+            for ic in (0..m).step_by(MR) {
+                let mr = MR.min(m - ic);
+                let (a_panel, a_step) = if a_in_place && mr == MR {
+                    // Column p of the panel is row pc + p of the stored A, from column ic.
+                    (a[pc * lda + ic..].as_ptr(), lda)
+                } else {
+                    pack_a::<S::Elem, MR>(kc, mr, a, lda, ta, ic, pc, a_pack);
+                    (a_pack.as_ptr(), MR)
+                };
+                for jr in (0..nc).step_by(nr) {
+                    let nr_here = nr.min(nc - jr);
+                    // SAFETY: the instruction set is present (contract). The A panel
+                    // holds kc columns of MR readable elements `a_step` apart: packed,
+                    // or rows pc..pc + kc of the stored A at columns ic..ic + MR, inside
+                    // `a` because ic + MR <= m and pc + kc <= k. The B panel jr / nr
+                    // holds kc·nr packed elements. The C tile starts at row ic, column
+                    // jc + jr, and the kernel writes only its first mr rows and nr_here
+                    // columns, inside `c` since ic + mr <= m and jc + jr + nr_here <= n.
+                    unsafe {
+                        micro_kernel::<S, MR, NV>(
+                            kc,
+                            a_panel,
+                            a_step,
+                            b_pack[jr * kc..].as_ptr(),
+                            c.as_mut_ptr().add(ic * ldc + jc + jr),
+                            ldc,
+                            mr,
+                            nr_here,
+                            alpha,
+                            beta,
+                        )
+                    };
+                }
+            }
+        }
+    }
+}
+
+/// The MR×NR tile C ← α·Σₚ aₚ·bₚᵀ + β·C, where aₚ (MR elements) and bₚ (NR = NV·LANES
+/// elements) are column p of the A panel and row p of the packed B panel. Only the first
+/// `mr` rows and `nr` columns of the tile are stored (masked at the right edge).
+///
+/// # Safety
+/// The CPU supports `S`'s instruction set; `a` points at kc groups of MR readable elements,
+/// group p at `a + p·a_step`; `b` at kc·NR readable elements; `c` at a tile whose first `mr`
+/// rows (stride `ldc`) have `nr` writable elements, mr ≤ MR, nr ≤ NR.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn micro_kernel<S: Lanes, const MR: usize, const NV: usize>(
+    kc: usize,
+    a: *const S::Elem,
+    a_step: usize,
+    b: *const S::Elem,
+    c: *mut S::Elem,
+    ldc: usize,
+    mr: usize,
+    nr: usize,
+    alpha: S::Elem,
+    beta: S::Elem,
+) {
+    let l = S::LANES;
+    // SAFETY: the instruction set is present (contract). Reads: group p of A is
+    // `a + p·a_step .. + MR`, row p of B is `b + p·NV·l .. + NV·l`, both inside what the
+    // contract provides for p < kc. Writes: row i < mr of the tile, columns `v·l..` up to
+    // nr, masked when fewer than l remain.
+    unsafe {
+        let mut acc = [[S::zero(); NV]; MR];
+        let (mut ap, mut bp) = (a, b);
+        for _ in 0..kc {
+            let mut bv = [S::zero(); NV];
+            for (v, bv) in bv.iter_mut().enumerate() {
+                *bv = S::load(bp.add(v * l));
+            }
+            for (i, acc) in acc.iter_mut().enumerate() {
+                let ai = S::splat(*ap.add(i));
+                for v in 0..NV {
+                    acc[v] = S::mul_add(ai, bv[v], acc[v]);
+                }
+            }
+            ap = ap.add(a_step);
+            bp = bp.add(NV * l);
+        }
+
+        let alpha_v = S::splat(alpha);
+        let beta_v = S::splat(beta);
+        for (i, acc) in acc.iter().enumerate() {
+            if i >= mr {
+                break;
+            }
+            let row = c.add(i * ldc);
+            for (v, &acc) in acc.iter().enumerate() {
+                let j = v * l;
+                if j >= nr {
+                    break;
+                }
+                let w = (nr - j).min(l);
+                let ab = S::mul(alpha_v, acc);
+                let out = if beta == S::Elem::ZERO {
+                    ab
+                } else {
+                    let cv = if w == l { S::load(row.add(j)) } else { S::load_first(row.add(j), w) };
+                    if beta == S::Elem::ONE { S::add(cv, ab) } else { S::mul_add(beta_v, cv, ab) }
+                };
+                if w == l {
+                    S::store(row.add(j), out);
+                } else {
+                    S::store_first(row.add(j), w, out);
+                }
+            }
+        }
+    }
+}
+
+/// Packs rows pc..pc + kc, columns jc..jc + nc of op(B) into `nr`-wide panels: panel q,
+/// row p is `dst[(q·kc + p)·nr ..][..nr]`, zero-padded past column nc.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn pack_b<T: Float>(
+    nr: usize,
+    kc: usize,
+    nc: usize,
+    b: &[T],
+    ldb: usize,
+    tb: Transpose,
+    pc: usize,
+    jc: usize,
+    dst: &mut [T],
+) {
+    for (q, j0) in (0..nc).step_by(nr).enumerate() {
+        let w = nr.min(nc - j0);
+        let panel = &mut dst[q * kc * nr..(q + 1) * kc * nr];
+        match tb {
+            // Row p of op(B) is row pc + p of B: copy w contiguous elements.
+            Transpose::No => {
+                for (p, out) in panel.chunks_exact_mut(nr).enumerate() {
+                    let start = (pc + p) * ldb + jc + j0;
+                    out[..w].copy_from_slice(&b[start..start + w]);
+                    out[w..].fill(T::ZERO);
+                }
+            }
+            // Column j of op(B) is row jc + j0 + j of B: scatter it down the panel.
+            Transpose::Yes => {
+                if w < nr {
+                    for out in panel.chunks_exact_mut(nr) {
+                        out[w..].fill(T::ZERO);
+                    }
+                }
+                for j in 0..w {
+                    let start = (jc + j0 + j) * ldb + pc;
+                    for (out, &v) in panel.chunks_exact_mut(nr).zip(&b[start..start + kc]) {
+                        out[j] = v;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Packs rows ic..ic + mr, columns pc..pc + kc of op(A) into one MR-tall panel: column p
+/// is `dst[p·MR..][..MR]`, zero-padded past row mr.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn pack_a<T: Float, const MR: usize>(
+    kc: usize,
+    mr: usize,
+    a: &[T],
+    lda: usize,
+    ta: Transpose,
+    ic: usize,
+    pc: usize,
+    dst: &mut [T],
+) {
+    let panel = &mut dst[..kc * MR];
+    match ta {
+        // Row i of op(A) is row ic + i of A: scatter it along the panel.
+        Transpose::No => {
+            if mr < MR {
+                panel.fill(T::ZERO);
+            }
+            for i in 0..mr {
+                let start = (ic + i) * lda + pc;
+                for (out, &v) in panel.chunks_exact_mut(MR).zip(&a[start..start + kc]) {
+                    out[i] = v;
+                }
+            }
+        }
+        // Column p of op(A) is row pc + p of A: copy mr contiguous elements.
+        Transpose::Yes => {
+            for (p, out) in panel.chunks_exact_mut(MR).enumerate() {
+                let start = (pc + p) * lda + ic;
+                out[..mr].copy_from_slice(&a[start..start + mr]);
+                out[mr..].fill(T::ZERO);
+            }
+        }
+    }
+}

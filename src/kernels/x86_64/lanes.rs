@@ -1,0 +1,331 @@
+//! One SIMD register of `f32` or `f64` and the few operations the kernels are written in.
+//!
+//! [`Lanes`] is implemented for [`Avx512`] (512-bit registers, AVX-512F) and [`Avx2`]
+//! (256-bit registers, AVX2 + FMA). The kernel bodies are generic over it and marked
+//! `#[inline(always)]`; the `#[target_feature]` wrappers in the parent module instantiate
+//! them, so every operation below is compiled with the wrapper's instruction set.
+
+use core::arch::x86_64::*;
+use core::marker::PhantomData;
+
+use crate::Float;
+
+/// The AVX-512F instruction set, for elements of type `T`.
+#[derive(Clone, Copy)]
+pub struct Avx512<T>(PhantomData<T>);
+
+/// The AVX2 + FMA instruction set, for elements of type `T`.
+#[derive(Clone, Copy)]
+pub struct Avx2<T>(PhantomData<T>);
+
+/// A SIMD register of [`Lanes::LANES`] elements of type [`Lanes::Elem`].
+///
+/// # Safety
+/// Every method is `unsafe` for one shared reason: it executes instructions of the
+/// implementing instruction set, so the caller guarantees that the CPU supports it
+/// (AVX-512F for [`Avx512`], AVX2 and FMA for [`Avx2`]). Methods that take a pointer list
+/// what they read or write in their own doc.
+pub trait Lanes: Copy {
+    /// The element type, `f32` or `f64`.
+    type Elem: Float;
+    /// The register type.
+    type V: Copy;
+    /// Elements per register.
+    const LANES: usize;
+
+    /// A register of zeros.
+    unsafe fn zero() -> Self::V;
+    /// A register with every lane equal to `x`.
+    unsafe fn splat(x: Self::Elem) -> Self::V;
+    /// Reads `LANES` elements from `p` (no alignment needed).
+    unsafe fn load(p: *const Self::Elem) -> Self::V;
+    /// Writes `LANES` elements to `p` (no alignment needed).
+    unsafe fn store(p: *mut Self::Elem, v: Self::V);
+    /// Reads the first `n` elements from `p` (n ≤ LANES) and sets the other lanes to 0;
+    /// memory past `p + n` is not touched.
+    unsafe fn load_first(p: *const Self::Elem, n: usize) -> Self::V;
+    /// Writes the first `n` lanes of `v` to `p` (n ≤ LANES); memory past `p + n` is not touched.
+    unsafe fn store_first(p: *mut Self::Elem, n: usize, v: Self::V);
+    /// a·b + c, rounded once (fused multiply-add).
+    unsafe fn mul_add(a: Self::V, b: Self::V, c: Self::V) -> Self::V;
+    /// a·b.
+    unsafe fn mul(a: Self::V, b: Self::V) -> Self::V;
+    /// a + b.
+    unsafe fn add(a: Self::V, b: Self::V) -> Self::V;
+    /// The sum of the lanes.
+    unsafe fn sum(v: Self::V) -> Self::Elem;
+}
+
+/// The AVX-512 lane mask that selects the first `n` lanes (n ≤ 16).
+#[inline(always)]
+fn first_lanes_mask(n: usize) -> u16 {
+    debug_assert!(n <= 16);
+    ((1u32 << n) - 1) as u16
+}
+
+impl Lanes for Avx512<f32> {
+    type Elem = f32;
+    type V = __m512;
+    const LANES: usize = 16;
+
+    #[inline(always)]
+    unsafe fn zero() -> __m512 {
+        // SAFETY: the caller guarantees AVX-512F (trait contract).
+        unsafe { _mm512_setzero_ps() }
+    }
+    #[inline(always)]
+    unsafe fn splat(x: f32) -> __m512 {
+        // SAFETY: the caller guarantees AVX-512F (trait contract).
+        unsafe { _mm512_set1_ps(x) }
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> __m512 {
+        // SAFETY: AVX-512F by the trait contract; the caller guarantees 16 readable elements at p.
+        unsafe { _mm512_loadu_ps(p) }
+    }
+    #[inline(always)]
+    unsafe fn store(p: *mut f32, v: __m512) {
+        // SAFETY: AVX-512F by the trait contract; the caller guarantees 16 writable elements at p.
+        unsafe { _mm512_storeu_ps(p, v) }
+    }
+    #[inline(always)]
+    unsafe fn load_first(p: *const f32, n: usize) -> __m512 {
+        // SAFETY: AVX-512F by the trait contract; masked-off lanes are not accessed, and the
+        // caller guarantees the first n elements at p are readable.
+        unsafe { _mm512_maskz_loadu_ps(first_lanes_mask(n), p) }
+    }
+    #[inline(always)]
+    unsafe fn store_first(p: *mut f32, n: usize, v: __m512) {
+        // SAFETY: as in `load_first`, for writes.
+        unsafe { _mm512_mask_storeu_ps(p, first_lanes_mask(n), v) }
+    }
+    #[inline(always)]
+    unsafe fn mul_add(a: __m512, b: __m512, c: __m512) -> __m512 {
+        // SAFETY: the caller guarantees AVX-512F (trait contract).
+        unsafe { _mm512_fmadd_ps(a, b, c) }
+    }
+    #[inline(always)]
+    unsafe fn mul(a: __m512, b: __m512) -> __m512 {
+        // SAFETY: the caller guarantees AVX-512F (trait contract).
+        unsafe { _mm512_mul_ps(a, b) }
+    }
+    #[inline(always)]
+    unsafe fn add(a: __m512, b: __m512) -> __m512 {
+        // SAFETY: the caller guarantees AVX-512F (trait contract).
+        unsafe { _mm512_add_ps(a, b) }
+    }
+    #[inline(always)]
+    unsafe fn sum(v: __m512) -> f32 {
+        // SAFETY: the caller guarantees AVX-512F (trait contract).
+        unsafe { _mm512_reduce_add_ps(v) }
+    }
+}
+
+impl Lanes for Avx512<f64> {
+    type Elem = f64;
+    type V = __m512d;
+    const LANES: usize = 8;
+
+    #[inline(always)]
+    unsafe fn zero() -> __m512d {
+        // SAFETY: the caller guarantees AVX-512F (trait contract).
+        unsafe { _mm512_setzero_pd() }
+    }
+    #[inline(always)]
+    unsafe fn splat(x: f64) -> __m512d {
+        // SAFETY: the caller guarantees AVX-512F (trait contract).
+        unsafe { _mm512_set1_pd(x) }
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f64) -> __m512d {
+        // SAFETY: AVX-512F by the trait contract; the caller guarantees 8 readable elements at p.
+        unsafe { _mm512_loadu_pd(p) }
+    }
+    #[inline(always)]
+    unsafe fn store(p: *mut f64, v: __m512d) {
+        // SAFETY: AVX-512F by the trait contract; the caller guarantees 8 writable elements at p.
+        unsafe { _mm512_storeu_pd(p, v) }
+    }
+    #[inline(always)]
+    unsafe fn load_first(p: *const f64, n: usize) -> __m512d {
+        // SAFETY: AVX-512F by the trait contract; masked-off lanes are not accessed, and the
+        // caller guarantees the first n elements at p are readable.
+        unsafe { _mm512_maskz_loadu_pd(first_lanes_mask(n) as u8, p) }
+    }
+    #[inline(always)]
+    unsafe fn store_first(p: *mut f64, n: usize, v: __m512d) {
+        // SAFETY: as in `load_first`, for writes.
+        unsafe { _mm512_mask_storeu_pd(p, first_lanes_mask(n) as u8, v) }
+    }
+    #[inline(always)]
+    unsafe fn mul_add(a: __m512d, b: __m512d, c: __m512d) -> __m512d {
+        // SAFETY: the caller guarantees AVX-512F (trait contract).
+        unsafe { _mm512_fmadd_pd(a, b, c) }
+    }
+    #[inline(always)]
+    unsafe fn mul(a: __m512d, b: __m512d) -> __m512d {
+        // SAFETY: the caller guarantees AVX-512F (trait contract).
+        unsafe { _mm512_mul_pd(a, b) }
+    }
+    #[inline(always)]
+    unsafe fn add(a: __m512d, b: __m512d) -> __m512d {
+        // SAFETY: the caller guarantees AVX-512F (trait contract).
+        unsafe { _mm512_add_pd(a, b) }
+    }
+    #[inline(always)]
+    unsafe fn sum(v: __m512d) -> f64 {
+        // SAFETY: the caller guarantees AVX-512F (trait contract).
+        unsafe { _mm512_reduce_add_pd(v) }
+    }
+}
+
+/// Sixteen 32-bit words, eight all-ones then eight zeros: the eight words starting at
+/// `8 − n` are the AVX2 mask that selects the first `n` of eight `f32` lanes.
+static MASK_32: [i32; 16] = [-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0];
+
+/// Eight 64-bit words, four all-ones then four zeros: the four words starting at `4 − n`
+/// are the AVX2 mask that selects the first `n` of four `f64` lanes.
+static MASK_64: [i64; 8] = [-1, -1, -1, -1, 0, 0, 0, 0];
+
+impl Lanes for Avx2<f32> {
+    type Elem = f32;
+    type V = __m256;
+    const LANES: usize = 8;
+
+    #[inline(always)]
+    unsafe fn zero() -> __m256 {
+        // SAFETY: the caller guarantees AVX2 (trait contract).
+        unsafe { _mm256_setzero_ps() }
+    }
+    #[inline(always)]
+    unsafe fn splat(x: f32) -> __m256 {
+        // SAFETY: the caller guarantees AVX2 (trait contract).
+        unsafe { _mm256_set1_ps(x) }
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> __m256 {
+        // SAFETY: AVX2 by the trait contract; the caller guarantees 8 readable elements at p.
+        unsafe { _mm256_loadu_ps(p) }
+    }
+    #[inline(always)]
+    unsafe fn store(p: *mut f32, v: __m256) {
+        // SAFETY: AVX2 by the trait contract; the caller guarantees 8 writable elements at p.
+        unsafe { _mm256_storeu_ps(p, v) }
+    }
+    #[inline(always)]
+    unsafe fn load_first(p: *const f32, n: usize) -> __m256 {
+        debug_assert!(n <= 8);
+        // SAFETY: `8 - n + 8 <= 16` keeps the mask read inside MASK_32; AVX2 by the trait
+        // contract; masked-off lanes are not accessed (vmaskmovps does not fault on them)
+        // and the caller guarantees the first n elements at p are readable.
+        unsafe {
+            let mask = _mm256_loadu_si256(MASK_32.as_ptr().add(8 - n).cast());
+            _mm256_maskload_ps(p, mask)
+        }
+    }
+    #[inline(always)]
+    unsafe fn store_first(p: *mut f32, n: usize, v: __m256) {
+        debug_assert!(n <= 8);
+        // SAFETY: as in `load_first`, for writes.
+        unsafe {
+            let mask = _mm256_loadu_si256(MASK_32.as_ptr().add(8 - n).cast());
+            _mm256_maskstore_ps(p, mask, v)
+        }
+    }
+    #[inline(always)]
+    unsafe fn mul_add(a: __m256, b: __m256, c: __m256) -> __m256 {
+        // SAFETY: the caller guarantees FMA (trait contract).
+        unsafe { _mm256_fmadd_ps(a, b, c) }
+    }
+    #[inline(always)]
+    unsafe fn mul(a: __m256, b: __m256) -> __m256 {
+        // SAFETY: the caller guarantees AVX2 (trait contract).
+        unsafe { _mm256_mul_ps(a, b) }
+    }
+    #[inline(always)]
+    unsafe fn add(a: __m256, b: __m256) -> __m256 {
+        // SAFETY: the caller guarantees AVX2 (trait contract).
+        unsafe { _mm256_add_ps(a, b) }
+    }
+    #[inline(always)]
+    unsafe fn sum(v: __m256) -> f32 {
+        // SAFETY: the caller guarantees AVX2 (trait contract); SSE3 is implied by it.
+        unsafe {
+            let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v));
+            let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+            let s = _mm_add_ss(s, _mm_movehdup_ps(s));
+            _mm_cvtss_f32(s)
+        }
+    }
+}
+
+impl Lanes for Avx2<f64> {
+    type Elem = f64;
+    type V = __m256d;
+    const LANES: usize = 4;
+
+    #[inline(always)]
+    unsafe fn zero() -> __m256d {
+        // SAFETY: the caller guarantees AVX2 (trait contract).
+        unsafe { _mm256_setzero_pd() }
+    }
+    #[inline(always)]
+    unsafe fn splat(x: f64) -> __m256d {
+        // SAFETY: the caller guarantees AVX2 (trait contract).
+        unsafe { _mm256_set1_pd(x) }
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f64) -> __m256d {
+        // SAFETY: AVX2 by the trait contract; the caller guarantees 4 readable elements at p.
+        unsafe { _mm256_loadu_pd(p) }
+    }
+    #[inline(always)]
+    unsafe fn store(p: *mut f64, v: __m256d) {
+        // SAFETY: AVX2 by the trait contract; the caller guarantees 4 writable elements at p.
+        unsafe { _mm256_storeu_pd(p, v) }
+    }
+    #[inline(always)]
+    unsafe fn load_first(p: *const f64, n: usize) -> __m256d {
+        debug_assert!(n <= 4);
+        // SAFETY: `4 - n + 4 <= 8` keeps the mask read inside MASK_64; AVX2 by the trait
+        // contract; masked-off lanes are not accessed and the caller guarantees the first
+        // n elements at p are readable.
+        unsafe {
+            let mask = _mm256_loadu_si256(MASK_64.as_ptr().add(4 - n).cast());
+            _mm256_maskload_pd(p, mask)
+        }
+    }
+    #[inline(always)]
+    unsafe fn store_first(p: *mut f64, n: usize, v: __m256d) {
+        debug_assert!(n <= 4);
+        // SAFETY: as in `load_first`, for writes.
+        unsafe {
+            let mask = _mm256_loadu_si256(MASK_64.as_ptr().add(4 - n).cast());
+            _mm256_maskstore_pd(p, mask, v)
+        }
+    }
+    #[inline(always)]
+    unsafe fn mul_add(a: __m256d, b: __m256d, c: __m256d) -> __m256d {
+        // SAFETY: the caller guarantees FMA (trait contract).
+        unsafe { _mm256_fmadd_pd(a, b, c) }
+    }
+    #[inline(always)]
+    unsafe fn mul(a: __m256d, b: __m256d) -> __m256d {
+        // SAFETY: the caller guarantees AVX2 (trait contract).
+        unsafe { _mm256_mul_pd(a, b) }
+    }
+    #[inline(always)]
+    unsafe fn add(a: __m256d, b: __m256d) -> __m256d {
+        // SAFETY: the caller guarantees AVX2 (trait contract).
+        unsafe { _mm256_add_pd(a, b) }
+    }
+    #[inline(always)]
+    unsafe fn sum(v: __m256d) -> f64 {
+        // SAFETY: the caller guarantees AVX2 (trait contract).
+        unsafe {
+            let s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd::<1>(v));
+            let s = _mm_add_sd(s, _mm_unpackhi_pd(s, s));
+            _mm_cvtsd_f64(s)
+        }
+    }
+}

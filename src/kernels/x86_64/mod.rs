@@ -1,0 +1,362 @@
+//! x86-64 kernels: AVX-512F and AVX2 + FMA.
+//!
+//! - [`lanes`]: one SIMD register and its operations, per instruction set and element type;
+//! - [`vector`]: x·y, axpy, W·x, Wᵀ·x and the rank-1 update, written once over it;
+//! - [`gemm`]: the packed, register-blocked matrix product, written once over it.
+//!
+//! This file holds the thin `#[target_feature]` wrappers that compile those bodies for
+//! each instruction set, and the two kernel tables, [`AVX512`] and [`AVX2`], that the
+//! dispatcher in the parent module picks from after checking the CPU.
+
+mod gemm;
+mod lanes;
+mod vector;
+
+use self::gemm::Blocking;
+use self::lanes::{Avx2, Avx512, Lanes};
+use super::{Isa, Ops, Transpose};
+
+/// Whether the CPU running us has AVX-512F (and the AVX2 and FMA it implies).
+pub fn has_avx512() -> bool {
+    is_x86_feature_detected!("avx512f") && has_avx2()
+}
+
+/// Whether the CPU running us has AVX2 and FMA.
+pub fn has_avx2() -> bool {
+    is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
+}
+
+/// The AVX-512F kernels. Only valid to call when [`has_avx512`] is true.
+pub static AVX512: Isa = Isa {
+    name: "avx512",
+    f32: Ops {
+        dot: dot_avx512::<f32>,
+        axpy: axpy_avx512::<f32>,
+        gemv: gemv_avx512::<f32>,
+        gemv_t: gemv_t_avx512::<f32>,
+        ger: ger_avx512::<f32>,
+        gemm: sgemm_avx512,
+    },
+    f64: Ops {
+        dot: dot_avx512::<f64>,
+        axpy: axpy_avx512::<f64>,
+        gemv: gemv_avx512::<f64>,
+        gemv_t: gemv_t_avx512::<f64>,
+        ger: ger_avx512::<f64>,
+        gemm: dgemm_avx512,
+    },
+};
+
+/// The AVX2 + FMA kernels. Only valid to call when [`has_avx2`] is true.
+pub static AVX2: Isa = Isa {
+    name: "avx2",
+    f32: Ops {
+        dot: dot_avx2::<f32>,
+        axpy: axpy_avx2::<f32>,
+        gemv: gemv_avx2::<f32>,
+        gemv_t: gemv_t_avx2::<f32>,
+        ger: ger_avx2::<f32>,
+        gemm: sgemm_avx2,
+    },
+    f64: Ops {
+        dot: dot_avx2::<f64>,
+        axpy: axpy_avx2::<f64>,
+        gemv: gemv_avx2::<f64>,
+        gemv_t: gemv_t_avx2::<f64>,
+        ger: ger_avx2::<f64>,
+        gemm: dgemm_avx2,
+    },
+};
+
+// ---- AVX-512F -------------------------------------------------------------------------
+
+/// x·y with AVX-512F.
+///
+/// # Safety
+/// The CPU supports AVX-512F; `x.len() == y.len()`.
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn dot_avx512<T>(x: &[T], y: &[T]) -> T
+where
+    Avx512<T>: Lanes<Elem = T>,
+{
+    // SAFETY: this function's contract is the body's.
+    unsafe { vector::dot::<Avx512<T>>(x, y) }
+}
+
+/// y ← α·x + y with AVX-512F.
+///
+/// # Safety
+/// The CPU supports AVX-512F; `x.len() == y.len()`.
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn axpy_avx512<T>(alpha: T, x: &[T], y: &mut [T])
+where
+    Avx512<T>: Lanes<Elem = T>,
+{
+    // SAFETY: this function's contract is the body's.
+    unsafe { vector::axpy::<Avx512<T>>(alpha, x, y) }
+}
+
+/// y ← α·A·x + β·y with AVX-512F.
+///
+/// # Safety
+/// The CPU supports AVX-512F; the slices fit the shape as in [`vector::gemv`].
+#[allow(clippy::too_many_arguments)]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn gemv_avx512<T>(m: usize, n: usize, alpha: T, a: &[T], lda: usize, x: &[T], beta: T, y: &mut [T])
+where
+    Avx512<T>: Lanes<Elem = T>,
+{
+    // SAFETY: this function's contract is the body's.
+    unsafe { vector::gemv::<Avx512<T>>(m, n, alpha, a, lda, x, beta, y) }
+}
+
+/// y ← α·Aᵀ·x + β·y with AVX-512F.
+///
+/// # Safety
+/// The CPU supports AVX-512F; the slices fit the shape as in [`vector::gemv_t`].
+#[allow(clippy::too_many_arguments)]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn gemv_t_avx512<T>(m: usize, n: usize, alpha: T, a: &[T], lda: usize, x: &[T], beta: T, y: &mut [T])
+where
+    Avx512<T>: Lanes<Elem = T>,
+{
+    // SAFETY: this function's contract is the body's.
+    unsafe { vector::gemv_t::<Avx512<T>>(m, n, alpha, a, lda, x, beta, y) }
+}
+
+/// A ← A + α·x·yᵀ with AVX-512F.
+///
+/// # Safety
+/// The CPU supports AVX-512F; the slices fit the shape as in [`vector::ger`].
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn ger_avx512<T>(m: usize, n: usize, alpha: T, x: &[T], y: &[T], a: &mut [T], lda: usize)
+where
+    Avx512<T>: Lanes<Elem = T>,
+{
+    // SAFETY: this function's contract is the body's.
+    unsafe { vector::ger::<Avx512<T>>(m, n, alpha, x, y, a, lda) }
+}
+
+/// C ← α·op(A)·op(B) + β·C in `f32` with AVX-512F.
+///
+/// Tile 12×32: 24 accumulator registers (12 rows × 2 vectors of 16), 2 for the row of B,
+/// the A elements are broadcast from memory; 32 registers in all. Per step of k that is
+/// 24 FMAs against 14 loads, so the two FMA ports, not the loads, set the pace.
+/// KC = 256 keeps the 12×256 A panel (12 KiB) in the 32 KiB L1 next to the B rows
+/// streaming through; NC = 512 makes the packed 256×512 B block 512 KiB, half the 1 MiB L2.
+/// For C at most 16 wide, a 24×16 tile (24 accumulators of one vector) wastes fewer lanes;
+/// its A panel is used once, so a deeper KC is fine.
+///
+/// # Safety
+/// The CPU supports AVX-512F; the slices fit the shapes and strides; k > 0.
+#[allow(clippy::too_many_arguments)]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn sgemm_avx512(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f32,
+    a: &[f32],
+    lda: usize,
+    ta: Transpose,
+    b: &[f32],
+    ldb: usize,
+    tb: Transpose,
+    beta: f32,
+    c: &mut [f32],
+    ldc: usize,
+) {
+    type S = Avx512<f32>;
+    // SAFETY: this function's contract is the body's.
+    unsafe {
+        if n <= 16 {
+            let blocking = Blocking { kc: 512, nc: 16 };
+            gemm::gemm::<S, 24, 1>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc)
+        } else {
+            let blocking = Blocking { kc: 256, nc: 512 };
+            gemm::gemm::<S, 12, 2>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc)
+        }
+    }
+}
+
+/// C ← α·op(A)·op(B) + β·C in `f64` with AVX-512F.
+///
+/// Tile 12×16: 24 accumulators (12 rows × 2 vectors of 8), as for `f32`. KC = 192 keeps
+/// the 12×192 A panel at 18 KiB in L1; NC = 320 makes the packed B block 480 KiB of L2.
+/// For C at most 8 wide, a 24×8 tile.
+///
+/// # Safety
+/// The CPU supports AVX-512F; the slices fit the shapes and strides; k > 0.
+#[allow(clippy::too_many_arguments)]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn dgemm_avx512(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f64,
+    a: &[f64],
+    lda: usize,
+    ta: Transpose,
+    b: &[f64],
+    ldb: usize,
+    tb: Transpose,
+    beta: f64,
+    c: &mut [f64],
+    ldc: usize,
+) {
+    type S = Avx512<f64>;
+    // SAFETY: this function's contract is the body's.
+    unsafe {
+        if n <= 8 {
+            let blocking = Blocking { kc: 512, nc: 8 };
+            gemm::gemm::<S, 24, 1>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc)
+        } else {
+            let blocking = Blocking { kc: 192, nc: 320 };
+            gemm::gemm::<S, 12, 2>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc)
+        }
+    }
+}
+
+// ---- AVX2 + FMA -----------------------------------------------------------------------
+
+/// x·y with AVX2 + FMA.
+///
+/// # Safety
+/// The CPU supports AVX2 and FMA; `x.len() == y.len()`.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn dot_avx2<T>(x: &[T], y: &[T]) -> T
+where
+    Avx2<T>: Lanes<Elem = T>,
+{
+    // SAFETY: this function's contract is the body's.
+    unsafe { vector::dot::<Avx2<T>>(x, y) }
+}
+
+/// y ← α·x + y with AVX2 + FMA.
+///
+/// # Safety
+/// The CPU supports AVX2 and FMA; `x.len() == y.len()`.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn axpy_avx2<T>(alpha: T, x: &[T], y: &mut [T])
+where
+    Avx2<T>: Lanes<Elem = T>,
+{
+    // SAFETY: this function's contract is the body's.
+    unsafe { vector::axpy::<Avx2<T>>(alpha, x, y) }
+}
+
+/// y ← α·A·x + β·y with AVX2 + FMA.
+///
+/// # Safety
+/// The CPU supports AVX2 and FMA; the slices fit the shape as in [`vector::gemv`].
+#[allow(clippy::too_many_arguments)]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn gemv_avx2<T>(m: usize, n: usize, alpha: T, a: &[T], lda: usize, x: &[T], beta: T, y: &mut [T])
+where
+    Avx2<T>: Lanes<Elem = T>,
+{
+    // SAFETY: this function's contract is the body's.
+    unsafe { vector::gemv::<Avx2<T>>(m, n, alpha, a, lda, x, beta, y) }
+}
+
+/// y ← α·Aᵀ·x + β·y with AVX2 + FMA.
+///
+/// # Safety
+/// The CPU supports AVX2 and FMA; the slices fit the shape as in [`vector::gemv_t`].
+#[allow(clippy::too_many_arguments)]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn gemv_t_avx2<T>(m: usize, n: usize, alpha: T, a: &[T], lda: usize, x: &[T], beta: T, y: &mut [T])
+where
+    Avx2<T>: Lanes<Elem = T>,
+{
+    // SAFETY: this function's contract is the body's.
+    unsafe { vector::gemv_t::<Avx2<T>>(m, n, alpha, a, lda, x, beta, y) }
+}
+
+/// A ← A + α·x·yᵀ with AVX2 + FMA.
+///
+/// # Safety
+/// The CPU supports AVX2 and FMA; the slices fit the shape as in [`vector::ger`].
+#[target_feature(enable = "avx2,fma")]
+unsafe fn ger_avx2<T>(m: usize, n: usize, alpha: T, x: &[T], y: &[T], a: &mut [T], lda: usize)
+where
+    Avx2<T>: Lanes<Elem = T>,
+{
+    // SAFETY: this function's contract is the body's.
+    unsafe { vector::ger::<Avx2<T>>(m, n, alpha, x, y, a, lda) }
+}
+
+/// C ← α·op(A)·op(B) + β·C in `f32` with AVX2 + FMA.
+///
+/// Tile 6×16: 12 accumulators (6 rows × 2 vectors of 8), 2 for the row of B and one for
+/// the broadcast A element: 15 of the 16 registers. KC = 256 (6 KiB A panel in L1),
+/// NC = 512 (512 KiB packed B block in L2). For C at most 8 wide, a 12×8 tile.
+///
+/// # Safety
+/// The CPU supports AVX2 and FMA; the slices fit the shapes and strides; k > 0.
+#[allow(clippy::too_many_arguments)]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn sgemm_avx2(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f32,
+    a: &[f32],
+    lda: usize,
+    ta: Transpose,
+    b: &[f32],
+    ldb: usize,
+    tb: Transpose,
+    beta: f32,
+    c: &mut [f32],
+    ldc: usize,
+) {
+    type S = Avx2<f32>;
+    // SAFETY: this function's contract is the body's.
+    unsafe {
+        if n <= 8 {
+            let blocking = Blocking { kc: 512, nc: 8 };
+            gemm::gemm::<S, 12, 1>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc)
+        } else {
+            let blocking = Blocking { kc: 256, nc: 512 };
+            gemm::gemm::<S, 6, 2>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc)
+        }
+    }
+}
+
+/// C ← α·op(A)·op(B) + β·C in `f64` with AVX2 + FMA.
+///
+/// Tile 6×8: 12 accumulators (6 rows × 2 vectors of 4), as for `f32`. KC = 256 (12 KiB A
+/// panel in L1), NC = 256 (512 KiB packed B block in L2). For C at most 4 wide, a 12×4 tile.
+///
+/// # Safety
+/// The CPU supports AVX2 and FMA; the slices fit the shapes and strides; k > 0.
+#[allow(clippy::too_many_arguments)]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn dgemm_avx2(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f64,
+    a: &[f64],
+    lda: usize,
+    ta: Transpose,
+    b: &[f64],
+    ldb: usize,
+    tb: Transpose,
+    beta: f64,
+    c: &mut [f64],
+    ldc: usize,
+) {
+    type S = Avx2<f64>;
+    // SAFETY: this function's contract is the body's.
+    unsafe {
+        if n <= 4 {
+            let blocking = Blocking { kc: 512, nc: 4 };
+            gemm::gemm::<S, 12, 1>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc)
+        } else {
+            let blocking = Blocking { kc: 256, nc: 256 };
+            gemm::gemm::<S, 6, 2>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc)
+        }
+    }
+}
