@@ -48,13 +48,13 @@
 //! | BP3 | ∂C/∂w(l) = δ(l)·a(l−1)ᵀ | [`Matrix::add_outer`] (a batch: [`Matrix::gemm`]) |
 //! | BP4 | ∂C/∂b(l) = δ(l) | summed into [`Gradients::biases`] |
 //!
-//! For the softmax, which is not element-wise, "⊙ σ′(z)" stands for the product by its
-//! Jacobian; [`Cost::output_error`] fuses BP1 into δ(L) = a − y for the cross-entropies
-//! on their matching outputs.
-//!
 //! and the update step of gradient descent, [`Network::step`], with learning rate α:
 //! w := w − α ∂C/∂w, b := b − α ∂C/∂b, using the mean gradient of the samples
 //! accumulated since the last step.
+//!
+//! For the softmax, which is not element-wise, "⊙ σ′(z)" stands for the product by its
+//! Jacobian; [`Cost::output_error`] fuses BP1 into δ(L) = a − y for the cross-entropies
+//! on their matching outputs.
 //!
 //! # The map
 //! - [`Network`], built with [`Network::builder`]: [`forward`](Network::forward),
