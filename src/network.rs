@@ -104,7 +104,9 @@ impl<T: Float> NetworkBuilder<T> {
     /// # Errors
     /// [`Error::ZeroSizedLayer`] if the input or a layer has zero size;
     /// [`Error::EmptyNetwork`] if no layer was added; [`Error::InvalidHyperparameter`]
-    /// if the thread count is 0.
+    /// if the thread count is 0 or an activation's parameter is not finite;
+    /// [`Error::Incompatible`] for a one-neuron softmax layer or a cost that makes no
+    /// sense with the output activation (see [`Cost::check_output`]).
     pub fn build(self) -> Result<Network<T>> {
         if self.n_inputs == 0 {
             return Err(Error::ZeroSizedLayer { layer: None });
@@ -152,10 +154,8 @@ impl<T: Float> Network<T> {
     /// [`Error::Incompatible`] if the cost makes no sense with the output layer's
     /// activation (see [`Cost::check_output`]).
     pub fn from_layers(layers: Vec<Layer<T>>, cost: Cost) -> Result<Self> {
-        let (first, last) = match (layers.first(), layers.last()) {
-            (Some(first), Some(last)) => (first, last),
-            _ => return Err(Error::EmptyNetwork),
-        };
+        let first = layers.first().ok_or(Error::EmptyNetwork)?;
+        let last = layers.last().ok_or(Error::EmptyNetwork)?;
         let n_inputs = first.n_inputs();
         for pair in layers.windows(2) {
             check_len("a layer's input", "the previous layer's output", pair[0].n_outputs(), pair[1].n_inputs())?;
