@@ -1,133 +1,408 @@
-//! [`Activation`]: the functions σ a layer applies to its weighted input, a = σ(z), and their
-//! derivatives σ′.
+//! [`Activation`]: the functions σ a layer applies to its weighted input, a = σ(z), their
+//! derivatives σ′, and the step of BP1/BP2 that carries a gradient back through σ.
 
 use core::fmt;
 
 use crate::Float;
+use crate::error::{Error, Result};
 use crate::scalar::sigmoid;
 
-/// The activation function σ of a layer: a = σ(z), applied element by element.
+/// The activation function σ of a layer: a = σ(z).
 ///
-/// The set is open: new functions are new variants, and the network only ever calls
-/// [`apply`](Self::apply) and [`derivative`](Self::derivative), so adding one touches
-/// nothing else.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// Every variant but [`Softmax`](Self::Softmax) is element-wise: aᵢ = σ(zᵢ). Softmax
+/// maps the whole weighted input of one sample (one row of a batch) to a probability
+/// vector, so its Jacobian is not diagonal; [`backpropagate`](Self::backpropagate)
+/// handles both kinds, and the network only ever calls it and the forward functions.
+///
+/// Each function is evaluated so that large |z| gives no NaN or infinity.
+///
+/// `Activation` is `Copy` and compares by value; a [`Custom`](Self::Custom) activation
+/// equals another one with the same [`name`](CustomActivation::name).
+#[derive(Clone, Copy, Debug)]
 #[non_exhaustive]
 pub enum Activation {
     /// The logistic sigmoid σ(z) = 1 / (1 + e^−z), with σ′(z) = σ(z)(1 − σ(z)).
+    /// Range (0, 1).
     Sigmoid,
+    /// The hyperbolic tangent σ(z) = tanh z, with σ′(z) = 1 − tanh² z. Range (−1, 1).
+    Tanh,
+    /// The rectified linear unit σ(z) = max(z, 0), with σ′(z) = 1 for z > 0 and 0
+    /// otherwise (σ′(0) = 0 by convention: σ has a kink there).
+    Relu,
+    /// The leaky rectifier σ(z) = z for z > 0 and `slope`·z otherwise, with σ′(z) = 1 for
+    /// z > 0 and `slope` otherwise (σ′(0) = `slope`). A common slope is 0.01.
+    LeakyRelu {
+        /// The slope for z ≤ 0; must be finite.
+        slope: f64,
+    },
+    /// The exponential linear unit σ(z) = z for z > 0 and α(e^z − 1) otherwise, with
+    /// σ′(z) = 1 for z > 0 and σ(z) + α otherwise. Smooth at 0 only for α = 1.
+    Elu {
+        /// The scale α of the negative side; must be finite. A common value is 1.
+        alpha: f64,
+    },
+    /// The softplus σ(z) = ln(1 + e^z), a smooth rectifier, with σ′(z) = 1 / (1 + e^−z),
+    /// the sigmoid. Evaluated as max(z, 0) + ln(1 + e^−|z|), which never overflows.
+    Softplus,
+    /// The identity σ(z) = z, with σ′(z) = 1: a linear layer, e.g. the output of a
+    /// regression.
+    Identity,
+    /// The softmax over the neurons of one sample, aᵢ = e^zᵢ / Σⱼ e^zⱼ, with the Jacobian
+    /// ∂aᵢ/∂zⱼ = aᵢ(δᵢⱼ − aⱼ): an output of probabilities that sum to 1, meant for the
+    /// output layer with [`Cost::CategoricalCrossEntropy`](crate::Cost::CategoricalCrossEntropy).
+    /// Evaluated after subtracting the row's largest z, which changes nothing but keeps
+    /// every e^x ≤ 1. A softmax layer needs at least 2 neurons. It is allowed on a hidden
+    /// layer too: backpropagation through it uses the full Jacobian.
+    Softmax,
+    /// An element-wise function of your own; see [`CustomActivation`]. In an `f32`
+    /// network its values are computed in `f64` and rounded.
+    Custom(&'static dyn CustomActivation),
+}
+
+/// An element-wise activation function of your own, for [`Activation::Custom`].
+///
+/// The network checks nothing about it: check σ′ against σ by finite differences (as the
+/// crate's own tests do) before training with it.
+///
+/// ```
+/// use backprop::{Activation, CustomActivation};
+///
+/// /// σ(z) = z³, σ′(z) = 3z².
+/// #[derive(Debug)]
+/// struct Cube;
+/// impl CustomActivation for Cube {
+///     fn name(&self) -> &str {
+///         "cube"
+///     }
+///     fn value(&self, z: f64) -> f64 {
+///         z * z * z
+///     }
+///     fn derivative(&self, z: f64, _a: f64) -> f64 {
+///         3.0 * z * z
+///     }
+/// }
+///
+/// let cube = Activation::Custom(&Cube);
+/// assert_eq!(cube.value(2.0_f64), 8.0);
+/// assert_eq!(cube.derivative(2.0_f64, 8.0), 12.0);
+/// assert_eq!(cube.to_string(), "cube");
+/// ```
+pub trait CustomActivation: fmt::Debug + Send + Sync {
+    /// The function's name, shown by `Display` and used by `PartialEq`.
+    fn name(&self) -> &str;
+    /// σ(z).
+    fn value(&self, z: f64) -> f64;
+    /// σ′(z), given z and a = σ(z) (use whichever is cheaper).
+    fn derivative(&self, z: f64, a: f64) -> f64;
+}
+
+impl PartialEq for Activation {
+    /// Equal variants with equal parameters; two [`Activation::Custom`] values are equal
+    /// when their names are.
+    fn eq(&self, other: &Self) -> bool {
+        use Activation::*;
+        match (*self, *other) {
+            (LeakyRelu { slope: s }, LeakyRelu { slope: t }) => s == t,
+            (Elu { alpha: s }, Elu { alpha: t }) => s == t,
+            (Custom(c), Custom(d)) => c.name() == d.name(),
+            (a, b) => core::mem::discriminant(&a) == core::mem::discriminant(&b),
+        }
+    }
 }
 
 impl Activation {
     /// σ(z) for one value.
     ///
+    /// For [`Softmax`](Self::Softmax), which is not element-wise, this is 1: the softmax
+    /// of a row of one value. Use [`apply`](Self::apply) on a whole row instead.
+    ///
     /// ```
     /// use backprop::Activation;
     /// assert_eq!(Activation::Sigmoid.value(0.0_f64), 0.5);
     /// assert_eq!(Activation::Sigmoid.value(-1000.0_f64), 0.0); // no overflow
+    /// assert_eq!(Activation::Softplus.value(1000.0_f64), 1000.0);
+    /// assert_eq!(Activation::LeakyRelu { slope: 0.1 }.value(-2.0_f64), -0.2);
     /// ```
     #[inline]
     pub fn value<T: Float>(self, z: T) -> T {
         match self {
             Activation::Sigmoid => sigmoid(z),
+            Activation::Tanh => z.tanh(),
+            Activation::Relu => relu(z),
+            Activation::LeakyRelu { slope } => leaky_relu(z, T::from_f64(slope)),
+            Activation::Elu { alpha } => elu(z, T::from_f64(alpha)),
+            Activation::Softplus => softplus(z),
+            Activation::Identity => z,
+            Activation::Softmax => T::ONE,
+            Activation::Custom(c) => T::from_f64(c.value(z.to_f64())),
         }
     }
 
     /// σ′(z) for one value, given z and a = σ(z) (each function uses whichever is cheaper
-    /// and stabler: the sigmoid's derivative is written in terms of σ itself).
+    /// and stabler: the sigmoid's and tanh's derivatives are written in terms of a).
+    ///
+    /// For [`Softmax`](Self::Softmax) this is the diagonal of the Jacobian, ∂aᵢ/∂zᵢ =
+    /// aᵢ(1 − aᵢ); the off-diagonal terms −aᵢaⱼ need the whole row, which
+    /// [`backpropagate`](Self::backpropagate) takes.
     ///
     /// ```
     /// use backprop::Activation;
     /// let s = Activation::Sigmoid;
     /// assert_eq!(s.derivative(0.0_f64, s.value(0.0)), 0.25);
+    /// assert_eq!(Activation::Relu.derivative(-1.0_f64, 0.0), 0.0);
     /// ```
     #[inline]
     pub fn derivative<T: Float>(self, z: T, a: T) -> T {
-        let _ = z;
         match self {
-            Activation::Sigmoid => a * (T::ONE - a),
+            Activation::Sigmoid | Activation::Softmax => a * (T::ONE - a),
+            Activation::Tanh => T::ONE - a * a,
+            Activation::Relu => step(z, T::ONE, T::ZERO),
+            Activation::LeakyRelu { slope } => step(z, T::ONE, T::from_f64(slope)),
+            Activation::Elu { alpha } => step(z, T::ONE, a + T::from_f64(alpha)),
+            Activation::Softplus => sigmoid(z),
+            Activation::Identity => T::ONE,
+            Activation::Custom(c) => T::from_f64(c.derivative(z.to_f64(), a.to_f64())),
         }
     }
 
-    /// a = σ(z) over a slice: `a[i] = σ(z[i])`.
+    /// a = σ(z) over the weighted input of one sample: `a[i] = σ(z[i])` for an
+    /// element-wise σ; for [`Softmax`](Self::Softmax) the slice is the row it normalises.
     ///
     /// # Panics
     /// If the slices have different lengths.
     #[track_caller]
     pub fn apply<T: Float>(self, z: &[T], a: &mut [T]) {
         assert_eq!(z.len(), a.len(), "apply: z has {} values but a has {}", z.len(), a.len());
+        a.copy_from_slice(z);
+        self.apply_in_place(a);
+    }
+
+    /// g ← (∂a/∂z)ᵀ g for one sample (one row): carries a gradient g = ∂C/∂a back through
+    /// σ to ∂C/∂z. This is the last step of BP1 and BP2.
+    ///
+    /// For an element-wise σ it is the Hadamard product g ← g ⊙ σ′(z). For
+    /// [`Softmax`](Self::Softmax), whose Jacobian is ∂aⱼ/∂zᵢ = aⱼ(δᵢⱼ − aᵢ), it is
+    /// gᵢ ← aᵢ(gᵢ − Σⱼ aⱼgⱼ).
+    ///
+    /// ```
+    /// use backprop::Activation;
+    /// let mut g = [1.0_f64, 2.0];
+    /// Activation::Relu.backpropagate(&[-1.0, 3.0], &[0.0, 3.0], &mut g);
+    /// assert_eq!(g, [0.0, 2.0]);
+    /// ```
+    ///
+    /// # Panics
+    /// If the three slices have different lengths.
+    #[track_caller]
+    pub fn backpropagate<T: Float>(self, z: &[T], a: &[T], g: &mut [T]) {
+        assert!(
+            z.len() == g.len() && a.len() == g.len(),
+            "backpropagate: z, a and g have {}, {} and {} values",
+            z.len(),
+            a.len(),
+            g.len()
+        );
         match self {
-            Activation::Sigmoid => {
-                for (ai, &zi) in a.iter_mut().zip(z) {
-                    *ai = sigmoid(zi);
+            Activation::Sigmoid => scale_by_derivative(z, a, g, |_, a| a * (T::ONE - a)),
+            Activation::Tanh => scale_by_derivative(z, a, g, |_, a| T::ONE - a * a),
+            Activation::Relu => scale_by_derivative(z, a, g, |z, _| step(z, T::ONE, T::ZERO)),
+            Activation::LeakyRelu { slope } => {
+                let slope = T::from_f64(slope);
+                scale_by_derivative(z, a, g, |z, _| step(z, T::ONE, slope));
+            }
+            Activation::Elu { alpha } => {
+                let alpha = T::from_f64(alpha);
+                scale_by_derivative(z, a, g, |z, a| step(z, T::ONE, a + alpha));
+            }
+            Activation::Softplus => scale_by_derivative(z, a, g, |z, _| sigmoid(z)),
+            Activation::Identity => {}
+            Activation::Softmax => {
+                let dot: T = a.iter().zip(g.iter()).map(|(&aj, &gj)| aj * gj).sum();
+                for (gi, &ai) in g.iter_mut().zip(a) {
+                    *gi = ai * (*gi - dot);
                 }
+            }
+            Activation::Custom(c) => {
+                scale_by_derivative(z, a, g, |z, a| T::from_f64(c.derivative(z.to_f64(), a.to_f64())))
             }
         }
     }
 
-    /// The end of the forward pass over a batch, in one streaming pass: for each row r,
-    /// z ← z + b and a ← σ(z). `z` and `a` hold the rows of one layer, `bias` one row.
-    pub(crate) fn add_bias_and_apply<T: Float>(self, z: &mut [T], bias: &[T], a: &mut [T]) {
+    /// Checks the parameters of the function for a layer of `n_neurons` neurons.
+    ///
+    /// # Errors
+    /// [`Error::InvalidHyperparameter`] if the slope of [`LeakyRelu`](Self::LeakyRelu) or
+    /// the α of [`Elu`](Self::Elu) is not finite; [`Error::Incompatible`] for a
+    /// [`Softmax`](Self::Softmax) layer of one neuron (its output would always be 1).
+    pub fn check(self, n_neurons: usize) -> Result<()> {
         match self {
-            Activation::Sigmoid => add_bias_and_map(z, bias, a, sigmoid),
+            Activation::LeakyRelu { slope } if !slope.is_finite() => {
+                Err(Error::InvalidHyperparameter { name: "leaky ReLU slope", rule: "finite", value: slope })
+            }
+            Activation::Elu { alpha } if !alpha.is_finite() => {
+                Err(Error::InvalidHyperparameter { name: "ELU alpha", rule: "finite", value: alpha })
+            }
+            Activation::Softmax if n_neurons < 2 => Err(Error::Incompatible {
+                reason: format!(
+                    "a softmax layer needs at least 2 neurons, got {n_neurons}: the softmax of one value is always 1"
+                ),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// The end of the forward pass over a batch: for each row r, z ← z + b and a ← σ(z).
+    /// `z` and `a` hold the rows of one layer, `bias` one row. Each row is finished while
+    /// it is in cache, and the variant is matched once per row, not per element.
+    pub(crate) fn add_bias_and_apply<T: Float>(self, z: &mut [T], bias: &[T], a: &mut [T]) {
+        let n = bias.len();
+        for (z_row, a_row) in z.chunks_exact_mut(n).zip(a.chunks_exact_mut(n)) {
+            for ((zi, ai), &bi) in z_row.iter_mut().zip(a_row.iter_mut()).zip(bias) {
+                *zi += bi;
+                *ai = *zi;
+            }
+            self.apply_in_place(a_row);
         }
     }
 
     /// a ← σ(a + b) row by row, in place: the forward pass when z is not needed later.
     pub(crate) fn add_bias_and_apply_in_place<T: Float>(self, a: &mut [T], bias: &[T]) {
-        match self {
-            Activation::Sigmoid => {
-                for row in a.chunks_exact_mut(bias.len()) {
-                    for (ai, &bi) in row.iter_mut().zip(bias) {
-                        *ai = sigmoid(*ai + bi);
-                    }
-                }
+        for row in a.chunks_exact_mut(bias.len()) {
+            for (ai, &bi) in row.iter_mut().zip(bias) {
+                *ai += bi;
             }
+            self.apply_in_place(row);
         }
     }
 
-    /// g ← g ⊙ σ′(z): the Hadamard product that ends BP1 and BP2, in place on `g`.
-    ///
-    /// # Panics
-    /// If the three slices have different lengths.
-    #[track_caller]
-    pub fn hadamard_derivative<T: Float>(self, z: &[T], a: &[T], g: &mut [T]) {
-        assert!(z.len() == g.len() && a.len() == g.len(), "hadamard_derivative: lengths differ");
-        for ((gi, &zi), &ai) in g.iter_mut().zip(z).zip(a) {
-            *gi *= self.derivative(zi, ai);
+    /// a ← σ(a) for one row: element by element, or as one softmax. The variant is
+    /// matched once, so that the inner loop has no branch on it.
+    fn apply_in_place<T: Float>(self, a: &mut [T]) {
+        match self {
+            Activation::Sigmoid => map(a, sigmoid),
+            Activation::Tanh => map(a, T::tanh),
+            Activation::Relu => map(a, relu),
+            Activation::LeakyRelu { slope } => {
+                let slope = T::from_f64(slope);
+                map(a, |z| leaky_relu(z, slope));
+            }
+            Activation::Elu { alpha } => {
+                let alpha = T::from_f64(alpha);
+                map(a, |z| elu(z, alpha));
+            }
+            Activation::Softplus => map(a, softplus),
+            Activation::Identity => {}
+            Activation::Softmax => softmax_in_place(a),
+            Activation::Custom(c) => map(a, |z| T::from_f64(c.value(z.to_f64()))),
         }
     }
 
-    /// The function's name, as used in `Display` and in saved files.
+    /// The function's name, as used in `Display` and in saved files; a
+    /// [`LeakyRelu`](Self::LeakyRelu) or [`Elu`](Self::Elu) shows its parameter only in
+    /// `Display`.
     pub fn name(self) -> &'static str {
         match self {
             Activation::Sigmoid => "sigmoid",
+            Activation::Tanh => "tanh",
+            Activation::Relu => "relu",
+            Activation::LeakyRelu { .. } => "leaky_relu",
+            Activation::Elu { .. } => "elu",
+            Activation::Softplus => "softplus",
+            Activation::Identity => "identity",
+            Activation::Softmax => "softmax",
+            Activation::Custom(c) => c.name(),
         }
     }
 }
 
 impl fmt::Display for Activation {
+    /// The name, with the parameter if there is one, e.g. `leaky_relu(0.01)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        match *self {
+            Activation::LeakyRelu { slope } => write!(f, "leaky_relu({slope})"),
+            Activation::Elu { alpha } => write!(f, "elu({alpha})"),
+            _ => f.write_str(self.name()),
+        }
     }
 }
 
-/// z ← z + b, a ← f(z) over rows of `bias.len()` values; one function per activation so
-/// that the inner loop has no branch on the variant.
 #[inline]
-fn add_bias_and_map<T: Float>(z: &mut [T], bias: &[T], a: &mut [T], f: impl Fn(T) -> T) {
-    let n = bias.len();
-    for (z_row, a_row) in z.chunks_exact_mut(n).zip(a.chunks_exact_mut(n)) {
-        for ((zi, ai), &bi) in z_row.iter_mut().zip(a_row.iter_mut()).zip(bias) {
-            *zi += bi;
-            *ai = f(*zi);
-        }
+fn map<T: Float>(a: &mut [T], f: impl Fn(T) -> T) {
+    for ai in a {
+        *ai = f(*ai);
     }
+}
+
+/// g ← g ⊙ σ′(z), with σ′ given as a function of (z, a).
+#[inline]
+fn scale_by_derivative<T: Float>(z: &[T], a: &[T], g: &mut [T], derivative: impl Fn(T, T) -> T) {
+    for ((gi, &zi), &ai) in g.iter_mut().zip(z).zip(a) {
+        *gi *= derivative(zi, ai);
+    }
+}
+
+/// `positive` for z > 0, else `other`: the two sides of a kink at 0.
+#[inline]
+fn step<T: Float>(z: T, positive: T, other: T) -> T {
+    if z > T::ZERO { positive } else { other }
+}
+
+#[inline]
+fn relu<T: Float>(z: T) -> T {
+    z.max(T::ZERO)
+}
+
+#[inline]
+fn leaky_relu<T: Float>(z: T, slope: T) -> T {
+    step(z, z, slope * z)
+}
+
+/// α(e^z − 1) for z ≤ 0 and z for z > 0, written as one expression so that e^z is only
+/// ever taken of a value ≤ 0 (no overflow for large z).
+#[inline]
+fn elu<T: Float>(z: T, alpha: T) -> T {
+    z.max(T::ZERO) + alpha * z.min(T::ZERO).exp_m1()
+}
+
+/// ln(1 + e^z) = max(z, 0) + ln(1 + e^−|z|): the exponent is never positive.
+#[inline]
+fn softplus<T: Float>(z: T) -> T {
+    z.max(T::ZERO) + (-z.abs()).exp().ln_1p()
+}
+
+/// The softmax of one row, in place: aᵢ ← e^(zᵢ − m) / Σⱼ e^(zⱼ − m) with m = maxⱼ zⱼ.
+/// Every exponent is ≤ 0 and the sum is ≥ 1, so nothing overflows or divides by 0.
+fn softmax_in_place<T: Float>(row: &mut [T]) {
+    let Some(&first) = row.first() else { return };
+    let max = row.iter().fold(first, |m, &z| m.max(z));
+    let mut sum = T::ZERO;
+    for ai in row.iter_mut() {
+        *ai = (*ai - max).exp();
+        sum += *ai;
+    }
+    let inv = T::ONE / sum;
+    row.iter_mut().for_each(|ai| *ai *= inv);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const ELEMENT_WISE: [Activation; 9] = [
+        Activation::Sigmoid,
+        Activation::Tanh,
+        Activation::Relu,
+        Activation::LeakyRelu { slope: 0.1 },
+        Activation::LeakyRelu { slope: -0.5 },
+        Activation::Elu { alpha: 1.0 },
+        Activation::Elu { alpha: 0.3 },
+        Activation::Softplus,
+        Activation::Identity,
+    ];
+
+    fn close(x: f64, y: f64) -> bool {
+        (x - y).abs() <= 1e-15 * x.abs().max(y.abs()).max(1.0)
+    }
 
     #[test]
     fn sigmoid_at_known_points() {
@@ -152,39 +427,174 @@ mod tests {
     }
 
     #[test]
-    fn derivative_matches_finite_difference() {
-        let s = Activation::Sigmoid;
-        for &z in &[-5.0, -1.0, -0.1, 0.0, 0.3, 2.0, 7.0f64] {
-            let h = 1e-6;
-            let fd = (s.value(z + h) - s.value(z - h)) / (2.0 * h);
-            assert!((fd - s.derivative(z, s.value(z))).abs() < 1e-9, "z = {z}");
+    fn values_and_derivatives_at_known_points() {
+        // (σ, z, σ(z), σ′(z)), worked by hand.
+        let e = core::f64::consts::E;
+        let cases = [
+            (Activation::Tanh, 0.0, 0.0, 1.0),
+            (Activation::Tanh, 1.0, 0.761_594_155_955_764_9, 0.419_974_341_614_026_1),
+            (Activation::Relu, 2.5, 2.5, 1.0),
+            (Activation::Relu, -2.5, 0.0, 0.0),
+            (Activation::Relu, 0.0, 0.0, 0.0),
+            (Activation::LeakyRelu { slope: 0.1 }, 3.0, 3.0, 1.0),
+            (Activation::LeakyRelu { slope: 0.1 }, -3.0, -0.3, 0.1),
+            (Activation::Elu { alpha: 2.0 }, 1.5, 1.5, 1.0),
+            (Activation::Elu { alpha: 2.0 }, -1.0, 2.0 * (1.0 / e - 1.0), 2.0 / e),
+            (Activation::Softplus, 0.0, core::f64::consts::LN_2, 0.5),
+            (Activation::Softplus, 1.0, (1.0 + e).ln(), e / (1.0 + e)),
+            (Activation::Identity, -7.0, -7.0, 1.0),
+        ];
+        for (s, z, value, derivative) in cases {
+            let a = s.value(z);
+            assert!(close(a, value), "{s}({z}) = {a}, expected {value}");
+            let d = s.derivative(z, a);
+            assert!(close(d, derivative), "{s}′({z}) = {d}, expected {derivative}");
         }
+    }
+
+    #[test]
+    fn large_inputs_stay_finite() {
+        for s in ELEMENT_WISE {
+            for z in [-1e300, -800.0, -100.0, 100.0, 800.0, 1e300f64] {
+                let a = s.value(z);
+                assert!(a.is_finite() && s.derivative(z, a).is_finite(), "{s} at {z}: {a}");
+            }
+            for z in [-1e30f32, -100.0, 100.0, 1e30] {
+                let a = s.value(z);
+                assert!(a.is_finite() && s.derivative(z, a).is_finite(), "{s} at {z} (f32): {a}");
+            }
+        }
+        assert_eq!(Activation::Softplus.value(800.0f64), 800.0);
+        assert_eq!(Activation::Softplus.value(-800.0f64), 0.0);
+        assert_eq!(Activation::Elu { alpha: 1.0 }.value(-800.0f64), -1.0);
+        let mut a = [0.0; 3];
+        Activation::Softmax.apply(&[1000.0, -1000.0, 999.0f64], &mut a);
+        assert!(a.iter().all(|v| v.is_finite()), "{a:?}");
+        assert!((a[0] + a[2] - 1.0).abs() < 1e-15 && a[1] == 0.0);
+    }
+
+    #[test]
+    fn derivative_matches_finite_difference() {
+        for s in ELEMENT_WISE {
+            // Away from the kinks at 0.
+            for &z in &[-5.0, -1.0, -0.1, 0.3, 2.0, 7.0f64] {
+                let h = 1e-6;
+                let fd = (s.value(z + h) - s.value(z - h)) / (2.0 * h);
+                assert!((fd - s.derivative(z, s.value(z))).abs() < 1e-8, "{s} at z = {z}");
+            }
+        }
+    }
+
+    #[test]
+    fn softmax_rows_sum_to_one_and_ignore_shifts() {
+        let z = [0.5, -1.0, 2.0, 0.0f64];
+        let mut a = [0.0; 4];
+        Activation::Softmax.apply(&z, &mut a);
+        assert!((a.iter().sum::<f64>() - 1.0).abs() < 1e-15);
+        let total: f64 = z.iter().map(|v| v.exp()).sum();
+        for (ai, zi) in a.iter().zip(z) {
+            assert!(close(*ai, zi.exp() / total));
+        }
+        let shifted: Vec<f64> = z.iter().map(|v| v + 300.0).collect();
+        let mut b = [0.0; 4];
+        Activation::Softmax.apply(&shifted, &mut b);
+        for (x, y) in a.iter().zip(b) {
+            assert!(close(*x, y), "{a:?} vs {b:?}");
+        }
+    }
+
+    #[test]
+    fn softmax_backpropagate_is_the_jacobian_transpose() {
+        let z = [0.2, -0.4, 1.1f64];
+        let mut a = [0.0; 3];
+        Activation::Softmax.apply(&z, &mut a);
+        let g0 = [0.7, -1.3, 0.25];
+        let mut g = g0;
+        Activation::Softmax.backpropagate(&z, &a, &mut g);
+        for i in 0..3 {
+            // Σⱼ ∂aⱼ/∂zᵢ gⱼ with ∂aⱼ/∂zᵢ = aⱼ(δᵢⱼ − aᵢ)
+            let expected: f64 = (0..3).map(|j| a[j] * (f64::from(u8::from(i == j)) - a[i]) * g0[j]).sum();
+            assert!((g[i] - expected).abs() < 1e-15, "{i}: {} vs {expected}", g[i]);
+        }
+        assert_eq!(Activation::Softmax.derivative(z[0], a[0]), a[0] * (1.0 - a[0]));
     }
 
     #[test]
     fn fused_bias_and_activation() {
-        let s = Activation::Sigmoid;
-        let mut z = [1.0, -1.0, 0.0, 2.0f64];
-        let mut a = [0.0; 4];
-        s.add_bias_and_apply(&mut z, &[-1.0, 1.0], &mut a);
-        assert_eq!(z, [0.0, 0.0, -1.0, 3.0]);
-        assert_eq!(a, [0.5, 0.5, s.value(-1.0), s.value(3.0)]);
-        let mut b = [1.0, -1.0, 0.0, 2.0f64];
-        s.add_bias_and_apply_in_place(&mut b, &[-1.0, 1.0]);
-        assert_eq!(a, b);
+        for s in ELEMENT_WISE.into_iter().chain([Activation::Softmax]) {
+            let mut z = [1.0, -1.0, 0.0, 2.0f64];
+            let mut a = [0.0; 4];
+            s.add_bias_and_apply(&mut z, &[-1.0, 1.0], &mut a);
+            assert_eq!(z, [0.0, 0.0, -1.0, 3.0]);
+            let mut expected = [0.0; 4];
+            s.apply(&z[..2], &mut expected[..2]);
+            s.apply(&z[2..], &mut expected[2..]);
+            assert_eq!(a, expected, "{s}");
+            let mut b = [1.0, -1.0, 0.0, 2.0f64];
+            s.add_bias_and_apply_in_place(&mut b, &[-1.0, 1.0]);
+            assert_eq!(a, b, "{s}");
+        }
     }
 
     #[test]
     fn slice_forms_agree_with_scalar_forms() {
-        let s = Activation::Sigmoid;
-        let z = [-3.0, 0.0, 4.0f64];
-        let mut a = [0.0; 3];
-        s.apply(&z, &mut a);
-        let mut g = [1.0, 2.0, 3.0];
-        s.hadamard_derivative(&z, &a, &mut g);
-        for i in 0..3 {
-            assert_eq!(a[i], s.value(z[i]));
-            assert_eq!(g[i], (i + 1) as f64 * s.derivative(z[i], a[i]));
+        for s in ELEMENT_WISE {
+            let z = [-3.0, 0.0, 4.0f64];
+            let mut a = [0.0; 3];
+            s.apply(&z, &mut a);
+            let mut g = [1.0, 2.0, 3.0];
+            s.backpropagate(&z, &a, &mut g);
+            for i in 0..3 {
+                assert_eq!(a[i], s.value(z[i]), "{s}");
+                assert_eq!(g[i], (i + 1) as f64 * s.derivative(z[i], a[i]), "{s}");
+            }
         }
+    }
+
+    #[derive(Debug)]
+    struct Square;
+    impl CustomActivation for Square {
+        fn name(&self) -> &str {
+            "square"
+        }
+        fn value(&self, z: f64) -> f64 {
+            z * z
+        }
+        fn derivative(&self, z: f64, _a: f64) -> f64 {
+            2.0 * z
+        }
+    }
+
+    #[test]
+    fn custom_activations_run_in_f32_and_f64() {
+        let s = Activation::Custom(&Square);
+        assert_eq!(s.value(3.0f32), 9.0);
+        let mut a = [0.0f32; 2];
+        s.apply(&[1.5, -2.0], &mut a);
+        assert_eq!(a, [2.25, 4.0]);
+        let mut g = [1.0f32, 1.0];
+        s.backpropagate(&[1.5, -2.0], &a, &mut g);
+        assert_eq!(g, [3.0, -4.0]);
+        assert_eq!(s, Activation::Custom(&Square));
+        assert_ne!(s, Activation::Identity);
+        assert_eq!(s.to_string(), "square");
+    }
+
+    #[test]
+    fn equality_and_display_include_parameters() {
+        assert_eq!(Activation::LeakyRelu { slope: 0.1 }, Activation::LeakyRelu { slope: 0.1 });
+        assert_ne!(Activation::LeakyRelu { slope: 0.1 }, Activation::LeakyRelu { slope: 0.2 });
+        assert_ne!(Activation::Relu, Activation::Softplus);
+        assert_eq!(Activation::Elu { alpha: 1.0 }.to_string(), "elu(1)");
+        assert_eq!(Activation::LeakyRelu { slope: 0.01 }.to_string(), "leaky_relu(0.01)");
+    }
+
+    #[test]
+    fn check_rejects_bad_parameters() {
+        assert!(Activation::LeakyRelu { slope: f64::NAN }.check(3).is_err());
+        assert!(Activation::Elu { alpha: f64::INFINITY }.check(3).is_err());
+        assert!(matches!(Activation::Softmax.check(1), Err(Error::Incompatible { .. })));
+        assert!(Activation::Softmax.check(2).is_ok());
+        assert!(Activation::Relu.check(1).is_ok());
     }
 }

@@ -163,7 +163,14 @@ impl Init {
     /// the saturating functions, He (normal) for the ReLU family.
     pub fn default_weights(activation: Activation) -> Init {
         match activation {
-            Activation::Sigmoid => Init::XavierUniform,
+            Activation::Relu | Activation::LeakyRelu { .. } | Activation::Elu { .. } | Activation::Softplus => {
+                Init::HeNormal
+            }
+            Activation::Sigmoid
+            | Activation::Tanh
+            | Activation::Identity
+            | Activation::Softmax
+            | Activation::Custom(_) => Init::XavierUniform,
         }
     }
 

@@ -53,7 +53,8 @@ impl<T: Float> Layer<T> {
     /// # Errors
     /// - [`Error::ZeroSizedLayer`] if the weights have no rows or no columns;
     /// - [`Error::ShapeMismatch`] if `biases.len()` is not the number of rows of `weights`;
-    /// - [`Error::NonFinite`] if a weight or bias is NaN or infinite.
+    /// - [`Error::NonFinite`] if a weight or bias is NaN or infinite;
+    /// - whatever [`Activation::check`] returns for the activation and N(l).
     pub fn new(weights: Matrix<T>, biases: Vector<T>, activation: Activation) -> Result<Self> {
         if weights.rows() == 0 || weights.cols() == 0 {
             return Err(Error::ZeroSizedLayer { layer: None });
@@ -61,6 +62,7 @@ impl<T: Float> Layer<T> {
         check_len("biases", "the number of weight rows", weights.rows(), biases.len())?;
         check_finite("weights", weights.as_slice())?;
         check_finite("biases", &biases)?;
+        activation.check(weights.rows())?;
         let (n_out, n_in) = weights.shape();
         Ok(Layer {
             weights,
@@ -151,7 +153,8 @@ impl<T: Float> Layer<T> {
         self.activation_fn.add_bias_and_apply_in_place(out.as_mut_slice(), &self.biases);
     }
 
-    /// Sets δ(L) of the output layer from the targets (BP1): δ = ∇ₐC ⊙ σ′(z).
+    /// Sets δ(L) of the output layer from the targets (BP1): δ = ∇ₐC ⊙ σ′(z), see
+    /// [`Cost::output_error`](crate::Cost::output_error).
     pub(crate) fn output_error(&mut self, cost: crate::Cost, targets: MatrixView<'_, T>) {
         self.delta.resize(targets.rows(), self.n_outputs());
         for r in 0..targets.rows() {
@@ -166,7 +169,8 @@ impl<T: Float> Layer<T> {
     }
 
     /// Sets δ of the layer below from this layer's δ (BP2):
-    /// δ(l−1) = (w(l)ᵀ δ(l)) ⊙ σ′(z(l−1)).
+    /// δ(l−1) = (w(l)ᵀ δ(l)) ⊙ σ′(z(l−1)), or the product by σ's Jacobian for a softmax
+    /// (see [`Activation::backpropagate`]).
     ///
     /// With one sample per row the product wᵀδ becomes the row form Δ(l)·w(l); for a
     /// single sample that is exactly the transposed matrix·vector product.
@@ -183,7 +187,7 @@ impl<T: Float> Layer<T> {
             T::ZERO,
         );
         for r in 0..rows {
-            below.activation_fn.hadamard_derivative(
+            below.activation_fn.backpropagate(
                 below.weighted_input.row(r),
                 below.activation.row(r),
                 below.delta.row_mut(r),

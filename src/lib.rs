@@ -44,13 +44,17 @@
 //! | tag | equation | computed in |
 //! |---|---|---|
 //! | BP1 | δ(L) = ∇ₐC ⊙ σ′(z(L)) | [`Cost::output_error`] |
-//! | BP2 | δ(l) = (w(l+1)ᵀ δ(l+1)) ⊙ σ′(z(l)) | [`Matrix::transpose_matvec`], [`Activation::hadamard_derivative`] |
+//! | BP2 | δ(l) = (w(l+1)ᵀ δ(l+1)) ⊙ σ′(z(l)) | [`Matrix::transpose_matvec`], [`Activation::backpropagate`] |
 //! | BP3 | ∂C/∂w(l) = δ(l)·a(l−1)ᵀ | [`Matrix::add_outer`] (a batch: [`Matrix::gemm`]) |
 //! | BP4 | ∂C/∂b(l) = δ(l) | summed into [`Gradients::biases`] |
 //!
 //! and the update step of gradient descent, [`Network::step`], with learning rate α:
 //! w := w − α ∂C/∂w, b := b − α ∂C/∂b, using the mean gradient of the samples
 //! accumulated since the last step.
+//!
+//! For the softmax, which is not element-wise, "⊙ σ′(z)" stands for the product by its
+//! Jacobian; [`Cost::output_error`] fuses BP1 into δ(L) = a − y for the cross-entropies
+//! on their matching outputs.
 //!
 //! # The map
 //! - [`Network`], built with [`Network::builder`]: [`forward`](Network::forward),
@@ -61,7 +65,9 @@
 //!   [`predict`](Network::predict) for inference with `&self`.
 //! - [`Layer`]: weights, biases, σ, and what the last passes cached (z, a, δ);
 //!   [`Gradients`]: ∂C/∂w and ∂C/∂b of one layer.
-//! - [`Activation`] (σ, σ′) and [`Cost`] (C, ∇ₐC).
+//! - [`Activation`] (σ, σ′: sigmoid, tanh, ReLU, leaky ReLU, ELU, softplus, identity,
+//!   softmax) and [`Cost`] (C, ∇ₐC: quadratic, mean absolute, binary and categorical
+//!   cross-entropy); [`CustomActivation`] and [`CustomCost`] plug in functions of your own.
 //! - [`Matrix`], [`MatrixView`], [`Vector`]: the algebra, generic over [`Float`]
 //!   (`f32` or `f64`).
 //! - [`Optimizer`], applied by [`Network::step_with`]: [`Sgd`], [`Momentum`],
@@ -88,8 +94,8 @@ mod network;
 mod optimizer;
 mod scalar;
 
-pub use activation::Activation;
-pub use cost::Cost;
+pub use activation::{Activation, CustomActivation};
+pub use cost::{Cost, CustomCost};
 pub use data::{
     Batch, Batcher, Batches, CsvOptions, CsvTable, Dataset, Header, IdxArray, IdxData, IdxType, Standardizer,
     TargetColumn, argmax, one_hot, read_csv, read_csv_file, read_idx, read_idx_file, read_idx_images, read_idx_labels,

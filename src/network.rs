@@ -145,7 +145,9 @@ impl<T: Float> NetworkBuilder<T> {
     /// # Errors
     /// [`Error::ZeroSizedLayer`] if the input or a layer has zero size;
     /// [`Error::EmptyNetwork`] if no layer was added; [`Error::InvalidHyperparameter`]
-    /// if the thread count is 0.
+    /// if the thread count is 0 or an activation's parameter is not finite;
+    /// [`Error::Incompatible`] for a one-neuron softmax layer or a cost that makes no
+    /// sense with the output activation (see [`Cost::check_output`]).
     pub fn build(self) -> Result<Network<T>> {
         if self.n_inputs == 0 {
             return Err(Error::ZeroSizedLayer { layer: None });
@@ -197,13 +199,17 @@ impl<T: Float> Network<T> {
     ///
     /// # Errors
     /// [`Error::EmptyNetwork`] if `layers` is empty; [`Error::ShapeMismatch`] if a
-    /// layer's number of inputs is not the previous layer's number of outputs.
+    /// layer's number of inputs is not the previous layer's number of outputs;
+    /// [`Error::Incompatible`] if the cost makes no sense with the output layer's
+    /// activation (see [`Cost::check_output`]).
     pub fn from_layers(layers: Vec<Layer<T>>, cost: Cost) -> Result<Self> {
         let first = layers.first().ok_or(Error::EmptyNetwork)?;
+        let last = layers.last().ok_or(Error::EmptyNetwork)?;
         let n_inputs = first.n_inputs();
         for pair in layers.windows(2) {
             check_len("a layer's input", "the previous layer's output", pair[0].n_outputs(), pair[1].n_inputs())?;
         }
+        cost.check_output(last.activation_fn(), last.n_outputs())?;
         Ok(Network {
             n_inputs,
             layers,
@@ -308,7 +314,9 @@ impl<T: Float> Network<T> {
     /// [`Error::NoForwardPass`] if no forward pass precedes it (each forward pass serves
     /// one backward pass); [`Error::ShapeMismatch`] if `y` does not have
     /// [`n_outputs`](Self::n_outputs) values or the forward pass was a batch of more than
-    /// one sample; [`Error::NonFinite`] if `y` holds NaN or an infinity.
+    /// one sample; [`Error::NonFinite`] if `y` holds NaN or an infinity;
+    /// [`Error::Incompatible`] if `y` is not a valid target for the cost (see
+    /// [`Cost::check_target`]).
     pub fn backward(&mut self, y: &[T]) -> Result<()> {
         self.backward_batch(MatrixView::from_row(y))
     }
@@ -330,6 +338,7 @@ impl<T: Float> Network<T> {
             return Err(Error::BatchSizeMismatch { expected: self.pending_rows, found: y.rows() });
         }
         check_finite("target", y.as_slice())?;
+        (0..y.rows()).try_for_each(|r| self.cost.check_target(y.row(r)))?;
         let Network { layers, input, cost, threads, .. } = self;
         backward_layers(layers, input.view(), y, *cost, *threads);
         self.accumulated += self.pending_rows;
@@ -451,10 +460,12 @@ impl<T: Float> Network<T> {
     ///
     /// # Errors
     /// As [`predict`](Self::predict), and [`Error::ShapeMismatch`] or
-    /// [`Error::NonFinite`] for a bad target.
+    /// [`Error::NonFinite`] for a bad target, and [`Error::Incompatible`] for a target the
+    /// cost rejects (see [`Cost::check_target`]).
     pub fn cost_sample(&self, x: &[T], y: &[T]) -> Result<T> {
         check_len("target", "the network's output layer", self.n_outputs(), y.len())?;
         check_finite("target", y)?;
+        self.cost.check_target(y)?;
         Ok(self.cost.value(&self.predict(x)?, y))
     }
 

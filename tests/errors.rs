@@ -100,3 +100,54 @@ fn a_failed_call_leaves_the_network_usable() {
     n.backward(&[1.0]).unwrap();
     n.step(0.1).unwrap();
 }
+
+#[test]
+fn senseless_output_and_cost_pairs_are_rejected_at_build_time() {
+    use backprop::Cost;
+    let build = |output: Activation, n: usize, cost: Cost| {
+        Network::<f64>::builder(2).layer(3, Activation::Tanh).layer(n, output).cost(cost).build()
+    };
+    let e = build(Activation::Softmax, 3, Cost::BinaryCrossEntropy).unwrap_err();
+    assert!(matches!(e, Error::Incompatible { .. }));
+    assert!(e.to_string().contains("softmax"), "{e}");
+    for output in [Activation::Relu, Activation::Identity, Activation::Tanh] {
+        let e = build(output, 1, Cost::BinaryCrossEntropy).unwrap_err();
+        assert!(e.to_string().contains(output.name()), "{e}");
+    }
+    for output in [Activation::Sigmoid, Activation::Identity] {
+        assert!(matches!(build(output, 3, Cost::CategoricalCrossEntropy), Err(Error::Incompatible { .. })));
+    }
+    assert!(matches!(build(Activation::Softmax, 1, Cost::CategoricalCrossEntropy), Err(Error::Incompatible { .. })));
+    assert!(build(Activation::Softmax, 3, Cost::CategoricalCrossEntropy).is_ok());
+    assert!(build(Activation::Sigmoid, 1, Cost::BinaryCrossEntropy).is_ok());
+    assert!(build(Activation::Softmax, 3, Cost::MeanAbsolute).is_ok());
+    // The same rules for layers made by hand.
+    let layer = Layer::new(Matrix::<f64>::zeros(2, 2), Vector::zeros(2), Activation::Softmax).unwrap();
+    assert!(Network::from_layers(vec![layer], Cost::BinaryCrossEntropy).is_err());
+}
+
+#[test]
+fn bad_activation_parameters_are_rejected() {
+    let e = Network::<f64>::builder(2).layer(3, Activation::LeakyRelu { slope: f64::NAN }).build().unwrap_err();
+    assert!(matches!(e, Error::InvalidHyperparameter { .. }));
+    assert!(Network::<f32>::builder(2).layer(3, Activation::Elu { alpha: f64::INFINITY }).build().is_err());
+    assert!(Layer::new(Matrix::<f64>::zeros(1, 2), Vector::zeros(1), Activation::Softmax).is_err());
+}
+
+#[test]
+fn targets_the_cost_cannot_take() {
+    use backprop::Cost;
+    let mut n =
+        Network::<f64>::builder(2).layer(3, Activation::Softmax).cost(Cost::CategoricalCrossEntropy).build().unwrap();
+    n.forward(&[1.0, 2.0]).unwrap();
+    let e = n.backward(&[1.0, 1.0, 0.0]).unwrap_err();
+    assert!(matches!(e, Error::Incompatible { .. }));
+    assert!(e.to_string().contains("sum to 1"), "{e}");
+    assert!(n.cost_sample(&[1.0, 2.0], &[-1.0, 1.0, 1.0]).is_err());
+    n.backward(&[0.0, 0.0, 1.0]).unwrap(); // the failed call changed nothing
+    let mut n =
+        Network::<f32>::builder(2).layer(1, Activation::Sigmoid).cost(Cost::BinaryCrossEntropy).build().unwrap();
+    n.forward(&[1.0, 2.0]).unwrap();
+    assert!(matches!(n.backward(&[2.0]), Err(Error::Incompatible { .. })));
+    n.backward(&[1.0]).unwrap();
+}

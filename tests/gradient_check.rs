@@ -1,48 +1,123 @@
 //! Gradient checks: every analytic ∂C/∂w (= δ·aᵀ, BP3), ∂C/∂b (= δ, BP4) and δ (BP1, BP2)
-//! against a central finite difference of the cost, on random networks (f64).
+//! against a central finite difference of the cost, on random networks (f64) with
+//! activations and costs drawn from all of the crate's.
+//!
+//! ReLU, leaky ReLU and ELU (α ≠ 1) have a kink at z = 0, and the mean absolute cost one
+//! at a = y; a finite difference across a kink measures neither side's slope. A
+//! comparison is skipped, not loosened, when one of the evaluation points lies on the
+//! other side of a kink than the unperturbed network: the check records on which side of
+//! every kink each evaluation falls and compares.
 
-use backprop::{Activation, Cost, Layer, Matrix, Network};
+use backprop::{Activation, Cost, CustomActivation, Layer, Matrix, Network};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
 
 /// Relative tolerance of the checks, with an absolute floor for values near zero.
 const REL_TOL: f64 = 1e-6;
 const ABS_FLOOR: f64 = 1e-9;
+/// The step of the finite differences; evaluations lie within ±2h.
+const H: f64 = 1e-4;
 
 fn config() -> Config {
-    Config { cases: 200, rng_seed: RngSeed::Fixed(0xB4C6), ..Config::default() }
+    Config { cases: 1000, rng_seed: RngSeed::Fixed(0xB4C6), ..Config::default() }
 }
 
 /// A random network (1 to 4 layers, widths 1 to 12) with a batch of 1 to 4 samples.
 #[derive(Debug, Clone)]
 struct Case {
     widths: Vec<usize>,
+    /// One per layer after the input; the last is the output's.
+    activations: Vec<Activation>,
+    cost: Cost,
     seed: u64,
     inputs: Vec<f64>,
     targets: Vec<f64>,
     rows: usize,
 }
 
+/// An activation from a code and a parameter; a softmax needs at least 2 neurons, so a
+/// layer of one gets a tanh instead.
+fn activation(code: u8, parameter: f64, width: usize) -> Activation {
+    match code % 8 {
+        0 => Activation::Sigmoid,
+        1 => Activation::Tanh,
+        2 => Activation::Relu,
+        3 => Activation::LeakyRelu { slope: parameter - 0.5 },
+        4 => Activation::Elu { alpha: parameter * 2.0 },
+        5 => Activation::Softplus,
+        6 => Activation::Identity,
+        _ if width >= 2 => Activation::Softmax,
+        _ => Activation::Tanh,
+    }
+}
+
+/// A cost that makes sense on the output activation.
+fn cost_for(output: Activation, code: u8) -> Cost {
+    let matching = match output {
+        Activation::Sigmoid => Cost::BinaryCrossEntropy,
+        Activation::Softmax => Cost::CategoricalCrossEntropy,
+        _ => Cost::Quadratic,
+    };
+    [Cost::Quadratic, Cost::MeanAbsolute, matching, matching][code as usize % 4]
+}
+
+/// Targets valid for the cost: raw values in [0, 1) as they are, except for the
+/// categorical cross-entropy, where each row becomes one-hot (at its largest raw value)
+/// or a probability vector (the raw values normalised).
+fn targets_for(cost: Cost, raw: Vec<f64>, width: usize, one_hot: bool) -> Vec<f64> {
+    if cost != Cost::CategoricalCrossEntropy {
+        return raw;
+    }
+    raw.chunks(width)
+        .flat_map(|row| {
+            let total: f64 = row.iter().map(|v| v + 0.01).sum();
+            let max = row.iter().copied().fold(f64::MIN, f64::max);
+            let mut seen = false;
+            row.iter()
+                .map(|&v| {
+                    if one_hot {
+                        let hot = v == max && !seen;
+                        seen |= hot;
+                        f64::from(u8::from(hot))
+                    } else {
+                        (v + 0.01) / total
+                    }
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 fn case() -> impl Strategy<Value = Case> {
     (prop::collection::vec(1usize..=12, 2..=5), any::<u64>(), 1usize..=4).prop_flat_map(|(widths, seed, rows)| {
         let n_in = widths[0];
         let n_out = *widths.last().unwrap();
+        let n_layers = widths.len() - 1;
         (
             Just(widths),
             Just(seed),
             prop::collection::vec(-2.0f64..2.0, rows * n_in),
             prop::collection::vec(0.0f64..1.0, rows * n_out),
             Just(rows),
+            prop::collection::vec((any::<u8>(), 0.0f64..1.0), n_layers),
+            any::<u8>(),
+            any::<bool>(),
         )
-            .prop_map(|(widths, seed, inputs, targets, rows)| Case { widths, seed, inputs, targets, rows })
+            .prop_map(|(widths, seed, inputs, raw_targets, rows, codes, cost_code, one_hot)| {
+                let activations: Vec<Activation> =
+                    codes.iter().zip(&widths[1..]).map(|(&(code, p), &w)| activation(code, p, w)).collect();
+                let cost = cost_for(*activations.last().unwrap(), cost_code);
+                let targets = targets_for(cost, raw_targets, *widths.last().unwrap(), one_hot);
+                Case { widths, activations, cost, seed, inputs, targets, rows }
+            })
     })
 }
 
 impl Case {
     fn network(&self) -> Network<f64> {
-        let mut b = Network::builder(self.widths[0]).seed(self.seed).cost(Cost::Quadratic);
-        for &w in &self.widths[1..] {
-            b = b.layer(w, Activation::Sigmoid);
+        let mut b = Network::builder(self.widths[0]).seed(self.seed).cost(self.cost);
+        for (&w, &s) in self.widths[1..].iter().zip(&self.activations) {
+            b = b.layer(w, s);
         }
         b.build().unwrap()
     }
@@ -54,14 +129,48 @@ impl Case {
     }
 }
 
-/// ∂f/∂t at 0 by the five-point central difference, whose error is O(h⁴).
-fn central_difference(mut f: impl FnMut(f64) -> f64) -> f64 {
-    let h = 1e-4;
-    (8.0 * (f(h) - f(-h)) - (f(2.0 * h) - f(-2.0 * h))) / (12.0 * h)
-}
-
 fn close(analytic: f64, numeric: f64) -> bool {
     (analytic - numeric).abs() <= REL_TOL * analytic.abs().max(numeric.abs()) + ABS_FLOOR
+}
+
+/// Whether σ has a kink (a jump in σ′) at z = 0.
+fn has_kink(s: Activation) -> bool {
+    match s {
+        Activation::Relu => true,
+        Activation::LeakyRelu { slope } => slope != 1.0,
+        Activation::Elu { alpha } => alpha != 1.0,
+        _ => false,
+    }
+}
+
+/// On which side of every kink a forward pass lies: z > 0 for each neuron of a kinked
+/// layer, and the sign of a − y for the mean absolute cost.
+#[derive(Debug, Default, PartialEq)]
+struct Sides(Vec<i8>);
+
+impl Sides {
+    fn layer(&mut self, s: Activation, z: &[f64]) {
+        if has_kink(s) {
+            self.0.extend(z.iter().map(|&v| i8::from(v > 0.0)));
+        }
+    }
+    fn output(&mut self, cost: Cost, a: &[f64], y: &[f64]) {
+        if cost == Cost::MeanAbsolute {
+            self.0.extend(a.iter().zip(y).map(|(&ai, &yi)| (ai - yi).partial_cmp(&0.0).unwrap() as i8));
+        }
+    }
+}
+
+/// ∂f/∂t at 0 by the five-point central difference (error O(h⁴)), or `None` if an
+/// evaluation point lies across a kink from t = 0. `f` returns the value and its sides.
+fn central_difference(mut f: impl FnMut(f64) -> (f64, Sides)) -> Option<f64> {
+    let (_, base) = f(0.0);
+    let mut at = |t: f64| {
+        let (value, sides) = f(t);
+        (sides == base).then_some(value)
+    };
+    let (p1, m1, p2, m2) = (at(H)?, at(-H)?, at(2.0 * H)?, at(-2.0 * H)?);
+    Some((8.0 * (p1 - m1) - (p2 - m2)) / (12.0 * H))
 }
 
 /// The network with one parameter moved by `t`: weight `index` of layer `l`, or bias
@@ -84,20 +193,96 @@ fn perturbed(net: &Network<f64>, l: usize, index: usize, t: f64) -> Network<f64>
     Network::from_layers(layers, net.cost_fn()).unwrap()
 }
 
-/// C of one sample when z(l) is replaced by `z`: the rest of the forward pass is redone by
-/// hand from the public weights, independently of the network's own forward pass.
-fn cost_from_z(net: &Network<f64>, l: usize, z: &[f64], y: &[f64]) -> f64 {
+/// The mean cost of a batch and the sides of every kink, through the network's own
+/// forward pass.
+fn cost_and_sides(net: &Network<f64>, x: &Matrix<f64>, y: &Matrix<f64>) -> (f64, Sides) {
+    let mut net = net.clone();
+    net.forward_batch(x).unwrap();
+    let mut sides = Sides::default();
+    for layer in net.layers() {
+        sides.layer(layer.activation_fn(), layer.weighted_input().as_slice());
+    }
+    let output = net.layers().last().unwrap().activation().as_slice();
+    sides.output(net.cost_fn(), output, y.as_slice());
+    (net.cost(x, y).unwrap(), sides)
+}
+
+/// C of one sample when z(l) is replaced by `z`, and the sides of the kinks from layer l
+/// on: the rest of the forward pass is redone by hand from the public weights,
+/// independently of the network's own forward pass.
+fn cost_from_z(net: &Network<f64>, l: usize, z: &[f64], y: &[f64]) -> (f64, Sides) {
     let layers = net.layers();
+    let mut sides = Sides::default();
+    sides.layer(layers[l].activation_fn(), z);
     let mut a = vec![0.0; z.len()];
     layers[l].activation_fn().apply(z, &mut a);
     for layer in &layers[l + 1..] {
-        let mut next = layer.weights().matvec(&a);
-        for (n, &b) in next.iter_mut().zip(layer.biases().iter()) {
-            *n = layer.activation_fn().value(*n + b);
+        let mut z = layer.weights().matvec(&a);
+        for (n, &b) in z.iter_mut().zip(layer.biases().iter()) {
+            *n += b;
         }
-        a = next.into_vec();
+        sides.layer(layer.activation_fn(), &z);
+        a = vec![0.0; z.len()];
+        layer.activation_fn().apply(&z, &mut a);
     }
-    net.cost_fn().value(&a, y)
+    sides.output(net.cost_fn(), &a, y);
+    (net.cost_fn().value(&a, y), sides)
+}
+
+/// Compares every ∂C/∂w and ∂C/∂b of a backward pass over (x, y) with finite
+/// differences; returns the number of comparisons skipped at kinks, or the first
+/// mismatch.
+fn check_parameter_gradients(net: &Network<f64>, x: &Matrix<f64>, y: &Matrix<f64>) -> Result<usize, String> {
+    let mut net = net.clone();
+    net.forward_batch(x).unwrap();
+    net.backward_batch(y).unwrap();
+    let mut skipped = 0;
+    for (l, g) in net.gradients().unwrap().iter().enumerate() {
+        let analytic: Vec<f64> = g.weights.as_slice().iter().chain(g.biases.iter()).copied().collect();
+        for (index, &a) in analytic.iter().enumerate() {
+            let Some(n) = central_difference(|t| cost_and_sides(&perturbed(&net, l, index, t), x, y)) else {
+                skipped += 1;
+                continue;
+            };
+            let kind = if index < g.weights.as_slice().len() { "∂C/∂w" } else { "∂C/∂b" };
+            if !close(a, n) {
+                return Err(format!("layer {l}, {kind} index {index}: analytic {a:e}, numeric {n:e}"));
+            }
+        }
+    }
+    Ok(skipped)
+}
+
+/// Compares every δ of a backward pass over (x, y) with finite differences of the cost in
+/// z; returns the number of comparisons skipped at kinks, or the first mismatch.
+fn check_deltas(net: &Network<f64>, x: &Matrix<f64>, y: &Matrix<f64>) -> Result<usize, String> {
+    let mut net = net.clone();
+    net.forward_batch(x).unwrap();
+    net.backward_batch(y).unwrap();
+    let mut skipped = 0;
+    for r in 0..x.rows() {
+        for (l, layer) in net.layers().iter().enumerate() {
+            let z = layer.weighted_input().row(r).to_vec();
+            for j in 0..z.len() {
+                let Some(n) = central_difference(|t| {
+                    let mut zt = z.clone();
+                    zt[j] += t;
+                    cost_from_z(&net, l, &zt, y.row(r))
+                }) else {
+                    skipped += 1;
+                    continue;
+                };
+                let a = layer.delta()[(r, j)];
+                if !close(a, n) {
+                    return Err(format!(
+                        "sample {r}, layer {l} ({}), δ index {j}: analytic {a:e}, numeric {n:e}",
+                        layer.activation_fn()
+                    ));
+                }
+            }
+        }
+    }
+    Ok(skipped)
 }
 
 proptest! {
@@ -105,40 +290,17 @@ proptest! {
 
     #[test]
     fn weight_and_bias_gradients_match_finite_differences(c in case()) {
-        let mut net = c.network();
-        let (x, y) = (c.x(), c.y());
-        net.forward_batch(&x).unwrap();
-        net.backward_batch(&y).unwrap();
-        let grads = net.gradients().unwrap();
-        for (l, g) in grads.iter().enumerate() {
-            let analytic: Vec<f64> = g.weights.as_slice().iter().chain(g.biases.iter()).copied().collect();
-            for (index, &a) in analytic.iter().enumerate() {
-                let n = central_difference(|t| perturbed(&net, l, index, t).cost(&x, &y).unwrap());
-                let kind = if index < g.weights.as_slice().len() { "∂C/∂w" } else { "∂C/∂b" };
-                prop_assert!(close(a, n), "layer {l}, {kind} index {index}: analytic {a:e}, numeric {n:e}");
-            }
+        let net = c.network();
+        if let Err(mismatch) = check_parameter_gradients(&net, &c.x(), &c.y()) {
+            prop_assert!(false, "{net}: {mismatch}");
         }
     }
 
     #[test]
     fn delta_matches_finite_difference_in_z(c in case()) {
-        let mut net = c.network();
-        let (x, y) = (c.x(), c.y());
-        net.forward_batch(&x).unwrap();
-        net.backward_batch(&y).unwrap();
-        for r in 0..c.rows {
-            for (l, layer) in net.layers().iter().enumerate() {
-                let z = layer.weighted_input().row(r).to_vec();
-                for j in 0..z.len() {
-                    let n = central_difference(|t| {
-                        let mut zt = z.clone();
-                        zt[j] += t;
-                        cost_from_z(&net, l, &zt, y.row(r))
-                    });
-                    let a = layer.delta()[(r, j)];
-                    prop_assert!(close(a, n), "sample {r}, layer {l}, δ index {j}: analytic {a:e}, numeric {n:e}");
-                }
-            }
+        let net = c.network();
+        if let Err(mismatch) = check_deltas(&net, &c.x(), &c.y()) {
+            prop_assert!(false, "{net}: {mismatch}");
         }
     }
 
@@ -221,6 +383,8 @@ fn xor_training_lowers_the_cost_on_average() {
 fn step_with_sgd_equals_step() {
     let c = Case {
         widths: vec![3, 4, 2],
+        activations: vec![Activation::Sigmoid, Activation::Sigmoid],
+        cost: Cost::Quadratic,
         seed: 9,
         inputs: vec![0.1, -0.5, 1.5, 0.3, 0.2, -1.0],
         targets: vec![0.0, 1.0, 1.0, 0.0],
@@ -242,4 +406,65 @@ fn step_with_sgd_equals_step() {
         }
     }
     assert!(b.gradients().is_err(), "step_with clears the gradients");
+}
+
+/// σ(z) = z³ with a correct or a wrong σ′.
+#[derive(Debug)]
+struct Cube {
+    derivative_factor: f64,
+}
+
+impl CustomActivation for Cube {
+    fn name(&self) -> &str {
+        "cube"
+    }
+    fn value(&self, z: f64) -> f64 {
+        z * z * z
+    }
+    fn derivative(&self, z: f64, _a: f64) -> f64 {
+        self.derivative_factor * z * z
+    }
+}
+
+static CUBE: Cube = Cube { derivative_factor: 3.0 };
+static WRONG_CUBE: Cube = Cube { derivative_factor: 2.9 };
+
+fn custom_case(hidden: &'static Cube) -> Case {
+    Case {
+        widths: vec![3, 4, 2],
+        activations: vec![Activation::Custom(hidden), Activation::Softmax],
+        cost: Cost::CategoricalCrossEntropy,
+        seed: 5,
+        inputs: vec![0.1, -0.5, 1.5, 0.3, 0.2, -1.0],
+        targets: vec![0.0, 1.0, 0.25, 0.75],
+        rows: 2,
+    }
+}
+
+#[test]
+fn custom_activation_passes_the_check_and_a_wrong_derivative_is_caught() {
+    let good = custom_case(&CUBE);
+    assert_eq!(check_parameter_gradients(&good.network(), &good.x(), &good.y()), Ok(0));
+    assert_eq!(check_deltas(&good.network(), &good.x(), &good.y()), Ok(0));
+    let bad = custom_case(&WRONG_CUBE);
+    let e = check_parameter_gradients(&bad.network(), &bad.x(), &bad.y()).unwrap_err();
+    assert!(e.starts_with("layer 0"), "{e}");
+    let e = check_deltas(&bad.network(), &bad.x(), &bad.y()).unwrap_err();
+    assert!(e.contains("layer 0 (cube)"), "{e}");
+}
+
+/// A ReLU layer whose z is exactly 0 for every sample (zero weights and biases) sits on
+/// its kink: those comparisons are skipped, the others still made.
+#[test]
+fn comparisons_across_a_kink_are_skipped() {
+    let hidden = Layer::new(Matrix::zeros(2, 2), vec![0.0, 0.0].into(), Activation::Relu).unwrap();
+    let w = Matrix::new(1, 2, vec![0.5, -0.25]).unwrap();
+    let output = Layer::new(w, vec![0.1].into(), Activation::Sigmoid).unwrap();
+    let net = Network::from_layers(vec![hidden, output], Cost::BinaryCrossEntropy).unwrap();
+    let x = Matrix::new(1, 2, vec![0.5, -1.0]).unwrap();
+    let y = Matrix::new(1, 1, vec![1.0]).unwrap();
+    // All 6 hidden parameters move a z off 0; so do both hidden δ; the output's 3
+    // parameters and its δ are compared.
+    assert_eq!(check_parameter_gradients(&net, &x, &y), Ok(6));
+    assert_eq!(check_deltas(&net, &x, &y), Ok(2));
 }
