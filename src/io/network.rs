@@ -53,10 +53,18 @@ const FORMAT: &str = "backprop";
 const FORMAT_VERSION: &str = "1";
 
 impl<T: Float> Network<T> {
-    /// Saves the network to a safetensors file at `path` (see the README for the layout),
-    /// replacing any file there all at once: the content goes to a temporary file in the
-    /// same folder, which is flushed, synced and renamed over `path`. If saving fails,
-    /// `path` keeps its previous content.
+    /// Saves the network to a safetensors file at `path`, replacing any file there all
+    /// at once: the content goes to a temporary file in the same folder, which is
+    /// flushed, synced and renamed over `path`. If saving fails, `path` keeps its
+    /// previous content.
+    ///
+    /// The file holds, for each layer l, the tensors `layers.{l}.weight` of shape
+    /// [N(l), N(l−1)] and `layers.{l}.bias` of shape [N(l)] (PyTorch's `nn.Linear`
+    /// names), of dtype `F32` or `F64`, and the architecture as metadata strings:
+    /// `format` = `backprop`, `format_version` = `1`, `crate_version`, `dtype` (`f32` or
+    /// `f64`), `inputs` = N(−1), `layers` (e.g. `3:sigmoid,1:sigmoid`) and `cost` (e.g.
+    /// `quadratic`). The README shows the layout byte by byte. Gradients, optimiser
+    /// state and the thread count are not saved.
     ///
     /// ```
     /// use backprop::{Activation, Network};
@@ -90,7 +98,10 @@ impl<T: Float> Network<T> {
     }
 
     /// Loads a network saved by [`save`](Self::save) (or written by another tool in the
-    /// same layout) from the file at `path`.
+    /// same layout) from the file at `path`. The loaded network runs on 1 thread.
+    ///
+    /// Every weight and bias must be finite: a network cannot hold NaN or infinities,
+    /// so a file with them is rejected, naming the tensor and the element.
     ///
     /// # Errors
     /// [`Error::Io`] if the file cannot be read; [`Error::Format`] if it is not a valid
