@@ -651,3 +651,27 @@ fn interop_with_python_safetensors_and_numpy() {
     check_against_numpy::<f32>(&dir.0, 1e-6);
     check_against_numpy::<f64>(&dir.0, 1e-12);
 }
+
+#[test]
+fn many_layers_load_in_linear_time() {
+    let n = 20_000;
+    let names: Vec<(String, String)> =
+        (0..n).map(|l| (format!("layers.{l}.weight"), format!("layers.{l}.bias"))).collect();
+    let mut tensors: Vec<(&str, &[usize], &[f64])> = Vec::new();
+    for (w, b) in &names {
+        tensors.push((w, &[1, 1], &[1.0]));
+        tensors.push((b, &[1], &[0.0]));
+    }
+    let layers = vec!["1:sigmoid"; n].join(",");
+    let mut meta: Vec<(&str, &str)> = META.to_vec();
+    meta[3] = ("inputs", "1");
+    meta[4] = ("layers", &layers);
+    let net = Network::<f64>::from_reader(handmade(&meta, &tensors, false).as_slice()).unwrap();
+    assert_eq!(net.layers().len(), n);
+    // The same tensors under a metadata that lists a million layers: the first missing
+    // one is named at once.
+    let many = vec!["1:sigmoid"; 1_000_000].join(",");
+    meta[4] = ("layers", &many);
+    let e = Network::<f64>::from_reader(handmade(&meta, &tensors, false).as_slice()).unwrap_err();
+    assert_eq!(e.to_string(), format!("malformed data: tensor \"layers.{n}.weight\" is missing"));
+}

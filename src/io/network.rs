@@ -38,7 +38,7 @@
 //! bias is NaN or infinite. Other metadata keys are ignored. Every problem is an
 //! [`Error`], never a panic.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Write};
 use std::path::Path;
 
@@ -298,9 +298,10 @@ fn parse_layers(text: &str) -> Result<Vec<(usize, Activation)>> {
         .collect()
 }
 
-/// The elements of the tensor `name` as `T`, after checking it is there with `shape`.
-fn take_tensor<T: Float>(st: &SafeTensors, name: &str, shape: &[usize]) -> Result<Vec<T>> {
-    let t = st.tensor(name).ok_or_else(|| format_error(format!("tensor {name:?} is missing")))?;
+/// The elements of the tensor `name` as `T`, taken out of `tensors` after checking it
+/// is there with `shape`.
+fn take_tensor<T: Float>(tensors: &mut HashMap<String, Tensor>, name: &str, shape: &[usize]) -> Result<Vec<T>> {
+    let t = tensors.remove(name).ok_or_else(|| format_error(format!("tensor {name:?} is missing")))?;
     if t.shape != shape {
         return Err(format_error(format!("tensor {name:?} has shape {:?} but the metadata gives {shape:?}", t.shape)));
     }
@@ -315,18 +316,18 @@ fn take_tensor<T: Float>(st: &SafeTensors, name: &str, shape: &[usize]) -> Resul
 
 /// The network a safetensors file describes, after every check of the module docs.
 fn network_from<T: Float>(st: SafeTensors) -> Result<Network<T>> {
-    let meta = &st.metadata;
-    let format = required(meta, "format")?;
+    let SafeTensors { metadata: meta, tensors } = st;
+    let format = required(&meta, "format")?;
     if format != FORMAT {
         return Err(format_error(format!("the format is {format:?}, not {FORMAT:?}")));
     }
-    let version = required(meta, "format_version")?;
+    let version = required(&meta, "format_version")?;
     if version != FORMAT_VERSION {
         return Err(format_error(format!(
             "format version {version:?} is not known to this reader, which reads version {FORMAT_VERSION}"
         )));
     }
-    let dtype = required(meta, "dtype")?;
+    let dtype = required(&meta, "dtype")?;
     if dtype != "f32" && dtype != "f64" {
         return Err(format_error(format!("dtype must be \"f32\" or \"f64\", got {dtype:?}")));
     }
@@ -338,39 +339,24 @@ fn network_from<T: Float>(st: SafeTensors) -> Result<Network<T>> {
             ),
         });
     }
-    let n_inputs = parse_size("the number of inputs", required(meta, "inputs")?)?;
-    let sizes = parse_layers(required(meta, "layers")?)?;
-    let cost_name = required(meta, "cost")?;
+    let n_inputs = parse_size("the number of inputs", required(&meta, "inputs")?)?;
+    let sizes = parse_layers(required(&meta, "layers")?)?;
+    let cost_name = required(&meta, "cost")?;
     let cost = parse_cost(cost_name).ok_or_else(|| format_error(format!("unknown cost {cost_name:?}")))?;
 
-    // Each layer takes two tensors, so a count that does not match means extra ones.
-    // Checked before reading the tensors, so that a huge `layers` list costs nothing.
-    if st.tensors.len() > 2 * sizes.len() {
-        let expected: Vec<String> = (0..sizes.len()).flat_map(|l| [weight_name(l), bias_name(l)]).collect();
-        if let Some(extra) = st.tensors.iter().find(|t| !expected.contains(&t.name)) {
-            return Err(format_error(format!(
-                "tensor {:?} is not part of a network of {} layers",
-                extra.name,
-                sizes.len()
-            )));
-        }
-    }
-    let mut layers = Vec::with_capacity(sizes.len().min(st.tensors.len()));
+    // Looked up by name, so that the work grows with the number of tensors, not with
+    // its square.
+    let mut tensors: HashMap<String, Tensor> = tensors.into_iter().map(|t| (t.name.clone(), t)).collect();
+    let mut layers = Vec::with_capacity(sizes.len().min(tensors.len()));
     let mut n_in = n_inputs;
     for (l, &(n_out, activation)) in sizes.iter().enumerate() {
-        let weights = take_tensor::<T>(&st, &weight_name(l), &[n_out, n_in])?;
-        let biases = take_tensor::<T>(&st, &bias_name(l), &[n_out])?;
+        let weights = take_tensor::<T>(&mut tensors, &weight_name(l), &[n_out, n_in])?;
+        let biases = take_tensor::<T>(&mut tensors, &bias_name(l), &[n_out])?;
         layers.push(Layer::new(Matrix::new(n_out, n_in, weights)?, Vector::from(biases), activation)?);
         n_in = n_out;
     }
-    if st.tensors.len() != 2 * layers.len() {
-        // Only reachable with extra tensors, which the check above names.
-        return Err(format_error(format!(
-            "the file holds {} tensors but a network of {} layers has {}",
-            st.tensors.len(),
-            layers.len(),
-            2 * layers.len()
-        )));
+    if let Some(extra) = tensors.keys().min() {
+        return Err(format_error(format!("tensor {extra:?} is not part of a network of {} layers", layers.len())));
     }
     Network::from_layers(layers, cost)
 }

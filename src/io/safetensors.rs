@@ -196,6 +196,7 @@ pub(crate) struct SafeTensors {
 
 impl SafeTensors {
     /// The tensor called `name`, if there is one.
+    #[allow(dead_code)] // Only the tests look a single tensor up so far.
     pub(crate) fn tensor(&self, name: &str) -> Option<&Tensor> {
         self.tensors.iter().find(|t| t.name == name)
     }
