@@ -56,7 +56,8 @@ impl<T: Float> Network<T> {
     /// Saves the network to a safetensors file at `path`, replacing any file there all
     /// at once: the content goes to a temporary file in the same folder, which is
     /// flushed, synced and renamed over `path`. If saving fails, `path` keeps its
-    /// previous content.
+    /// previous content; the one exception is a failure to sync the folder after the
+    /// rename, which is reported although `path` already holds the new file.
     ///
     /// The file holds, for each layer l, the tensors `layers.{l}.weight` of shape
     /// [N(l), N(l−1)] and `layers.{l}.bias` of shape [N(l)] (PyTorch's `nn.Linear`
