@@ -63,6 +63,8 @@
 //!   [`train_batch`](Network::train_batch) for a mini-batch (one sample per row, computed
 //!   as matrix products; it gives the same gradients as the samples one by one);
 //!   [`predict`](Network::predict) for inference with `&self`.
+//! - [`Network::save`] and [`Network::load`] (or [`to_writer`](Network::to_writer) and
+//!   [`from_reader`](Network::from_reader)): a whole network as a safetensors file.
 //! - [`Layer`]: weights, biases, σ, and what the last passes cached (z, a, δ);
 //!   [`Gradients`]: ∂C/∂w and ∂C/∂b of one layer.
 //! - [`Activation`] (σ, σ′: sigmoid, tanh, ReLU, leaky ReLU, ELU, softplus, identity,

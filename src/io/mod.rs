@@ -1,6 +1,8 @@
-//! Saving and loading: the safetensors file layout, the JSON of its header, and
-//! atomic file replacement.
+//! Saving and loading: whole networks, the safetensors file layout, the JSON of its
+//! header, and atomic file replacement.
 //!
+//! - [`network`]: `Network::save`, `load`, `to_writer` and `from_reader`, and the
+//!   tensor names and metadata of a saved network.
 //! - [`safetensors`]: named `f32`/`f64` tensors in the safetensors layout, written
 //!   as the reference implementation writes them (byte for byte, up to the order of
 //!   the metadata) and read with every offset, size and field checked.
@@ -8,10 +10,11 @@
 //! - [`atomic`]: [`write_atomic`](atomic::write_atomic), which replaces a file all at
 //!   once or not at all.
 //!
-//! Nothing here is public yet: `Network` save and load will be built on these.
+//! Only the `Network` methods are public; the layers under them are crate-private.
 
 pub(crate) mod atomic;
 pub(crate) mod json;
+mod network;
 pub(crate) mod safetensors;
 
 #[cfg(test)]

@@ -176,7 +176,6 @@ pub(crate) struct Tensor {
 
 impl Tensor {
     /// The tensor borrowed as a [`TensorView`], e.g. to write it again.
-    #[allow(dead_code)] // Network save/load will use this.
     pub(crate) fn view(&self) -> TensorView<'_> {
         let data = match &self.data {
             TensorBuf::F32(xs) => TensorData::F32(xs),
@@ -197,7 +196,7 @@ pub(crate) struct SafeTensors {
 
 impl SafeTensors {
     /// The tensor called `name`, if there is one.
-    #[allow(dead_code)] // Network save/load will use this.
+    #[allow(dead_code)] // Only the tests look a single tensor up so far.
     pub(crate) fn tensor(&self, name: &str) -> Option<&Tensor> {
         self.tensors.iter().find(|t| t.name == name)
     }
@@ -205,7 +204,7 @@ impl SafeTensors {
 
 /// What the reader does with NaN and infinite elements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(dead_code)] // Network save/load will use this.
+#[allow(dead_code)] // `Allow` is only used by the tests so far.
 pub(crate) enum NonFinite {
     /// Keep them: read the bits as they are.
     Allow,
@@ -221,7 +220,6 @@ pub(crate) enum NonFinite {
 /// `"__metadata__"`, a tensor's element count is not the product of its shape, or the
 /// header would exceed [`HEADER_LIMIT`]; nothing is written then. [`Error::Io`] if
 /// writing fails.
-#[allow(dead_code)] // Network save/load will call this.
 pub(crate) fn write<W: Write + ?Sized>(
     w: &mut W,
     tensors: &[TensorView<'_>],
@@ -307,7 +305,6 @@ fn write_le<W: Write + ?Sized, T: Copy, const N: usize>(
 ///
 /// # Errors
 /// As [`write()`] and [`write_atomic`].
-#[allow(dead_code)] // Network save/load will call this.
 pub(crate) fn save(path: &Path, tensors: &[TensorView<'_>], metadata: &BTreeMap<String, String>) -> Result<()> {
     write_atomic(path, |w| write(w, tensors, metadata))
 }
@@ -317,7 +314,7 @@ pub(crate) fn save(path: &Path, tensors: &[TensorView<'_>], metadata: &BTreeMap<
 /// # Errors
 /// [`Error::Format`] if the bytes are not a valid safetensors file of `F32`/`F64`
 /// tensors (see the module docs for every check), with the offset of the problem.
-#[allow(dead_code)] // Network save/load will call this.
+#[allow(dead_code)] // Only the tests read from memory so far.
 pub(crate) fn read_bytes(bytes: &[u8], non_finite: NonFinite) -> Result<SafeTensors> {
     let Some((len_bytes, rest)) = bytes.split_first_chunk::<8>() else {
         return Err(too_short(bytes.len() as u64));
@@ -341,7 +338,6 @@ pub(crate) fn read_bytes(bytes: &[u8], non_finite: NonFinite) -> Result<SafeTens
 ///
 /// # Errors
 /// As [`read_bytes`], and [`Error::Io`] if reading fails.
-#[allow(dead_code)] // Network save/load will call this.
 pub(crate) fn read<R: Read>(mut r: R, len: Option<u64>, non_finite: NonFinite) -> Result<SafeTensors> {
     let mut len_bytes = [0; 8];
     let got = read_up_to(&mut r, &mut len_bytes)?;
@@ -371,7 +367,6 @@ pub(crate) fn read<R: Read>(mut r: R, len: Option<u64>, non_finite: NonFinite) -
 ///
 /// # Errors
 /// As [`read`]; [`Error::Io`] if the file cannot be opened.
-#[allow(dead_code)] // Network save/load will call this.
 pub(crate) fn load(path: &Path, non_finite: NonFinite) -> Result<SafeTensors> {
     let file = File::open(path)?;
     let len = file.metadata()?.len();
