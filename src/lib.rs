@@ -87,6 +87,7 @@ mod matrix;
 mod network;
 mod optimizer;
 mod scalar;
+mod train;
 
 pub use activation::Activation;
 pub use cost::Cost;
@@ -105,6 +106,10 @@ pub use optimizer::{
     OptimizerState, Param, ParamKind, Params, ReduceOnPlateau, RmsProp, Schedule, Sgd, StepDecay,
 };
 pub use scalar::Float;
+pub use train::{
+    BatchInfo, Callback, Control, Diagnostics, EarlyStopping, EpochRecord, FitInfo, History, LayerDiagnostics, Monitor,
+    ProgressReporter, StopReason, Trainer, ValidationSet,
+};
 
 /// The name of the matrix kernels selected for this CPU at run time (e.g. `"avx512"`,
 /// `"avx2"` or `"portable"`); the environment variable `BACKPROP_KERNEL=portable` forces
