@@ -78,6 +78,7 @@ mod activation;
 mod cost;
 mod data;
 mod error;
+mod gradient_check;
 mod init;
 mod io;
 #[allow(unsafe_code, clippy::too_many_arguments)] // BLAS-shaped kernel signatures
@@ -96,6 +97,9 @@ pub use data::{
     TargetColumn, argmax, one_hot, read_csv, read_csv_file, read_idx, read_idx_file, read_idx_images, read_idx_labels,
 };
 pub use error::{Error, Result};
+pub use gradient_check::{
+    DEFAULT_GRADIENT_CHECK_STEP, GradientCheckReport, LayerCheck, gradient_check, gradient_check_with_step,
+};
 pub use init::Rng;
 pub use kernels::Transpose;
 pub use layer::{Gradients, Layer};
