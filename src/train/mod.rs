@@ -610,3 +610,92 @@ fn parameters_finite<T: Float>(network: &Network<T>) -> bool {
     let finite = |values: &[T]| values.iter().all(|v| v.is_finite());
     network.layers().iter().all(|l| finite(l.weights().as_slice()) && finite(l.biases().as_slice()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Activation, Sgd};
+
+    fn dataset(targets: Vec<f64>, cols: usize) -> Dataset<f64> {
+        let rows = targets.len() / cols;
+        Dataset::new(Matrix::zeros(rows, 1), Matrix::new(rows, cols, targets).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn accuracy_rule_follows_the_targets() {
+        let binary = dataset(vec![0.0, 1.0, 1.0], 1);
+        let regression = dataset(vec![0.0, 0.5, 1.0], 1);
+        let one_hot = dataset(vec![0.0, 1.0, 1.0, 0.0], 2);
+        assert_eq!(Accuracy::for_data(&binary, None), Accuracy::Threshold);
+        assert_eq!(Accuracy::for_data(&binary, Some(&regression)), Accuracy::None);
+        assert_eq!(Accuracy::for_data(&regression, None), Accuracy::None);
+        assert_eq!(Accuracy::for_data(&one_hot, None), Accuracy::Argmax);
+
+        assert!(Accuracy::Threshold.is_correct(&[0.5], &[1.0]));
+        assert!(Accuracy::Threshold.is_correct(&[0.49], &[0.0]));
+        assert!(!Accuracy::Threshold.is_correct(&[0.2], &[1.0]));
+        assert!(Accuracy::Argmax.is_correct(&[0.1, 0.7, 0.2], &[0.0, 1.0, 0.0]));
+        assert!(!Accuracy::Argmax.is_correct(&[0.8, 0.7, 0.2], &[0.0, 1.0, 0.0]));
+        assert!(!Accuracy::Argmax.is_correct(&[f64::NAN, f64::NAN], &[0.0, 1.0]));
+        assert!(!Accuracy::None.is_correct(&[1.0], &[1.0]));
+
+        assert_eq!(Accuracy::Argmax.fraction(3, 4), Some(0.75));
+        assert_eq!(Accuracy::Argmax.fraction(0, 0), None);
+        assert_eq!(Accuracy::None.fraction(3, 4), None);
+    }
+
+    #[test]
+    fn batch_totals_sum_the_cost_and_count_hits() {
+        let outputs = Matrix::new(2, 1, vec![0.75, 0.25]).unwrap();
+        let targets = Matrix::new(2, 1, vec![1.0, 1.0]).unwrap();
+        let (cost, right) = batch_totals(&outputs, targets.view(), Cost::Quadratic, Accuracy::Threshold);
+        // ½(0.25² + 0.75²) = 0.3125
+        assert_eq!((cost, right), (0.3125, 1));
+    }
+
+    #[test]
+    fn a_snapshot_restores_every_parameter() {
+        let mut net =
+            Network::<f64>::builder(2).layer(3, Activation::Sigmoid).layer(1, Activation::Sigmoid).build().unwrap();
+        let mut snapshot = Snapshot::new();
+        Snapshot::<f64>::new().restore(&mut net); // nothing taken: nothing changes
+        snapshot.take(&net);
+        let saved = net.clone();
+        net.params().for_each(|p| p.value.iter_mut().for_each(|v| *v = -7.0));
+        let mut broken = net.clone();
+        broken.params().for_each(|p| p.value[0] = f64::INFINITY);
+        assert!(!parameters_finite(&broken));
+        snapshot.restore(&mut net);
+        for (a, b) in net.layers().iter().zip(saved.layers()) {
+            assert_eq!((a.weights(), a.biases()), (b.weights(), b.biases()));
+        }
+        assert!(parameters_finite(&net));
+    }
+
+    #[test]
+    fn every_callback_hears_every_event() {
+        #[derive(Default)]
+        struct Count(usize, Control);
+        impl Callback for Count {
+            fn on_epoch_end(&mut self, _: &EpochRecord) -> Control {
+                self.0 += 1;
+                self.1
+            }
+        }
+        let (mut first, mut second) = (Count(0, Control::Stop), Count::default());
+        let data = dataset(vec![0.0, 1.0, 1.0, 0.0], 1);
+        let mut net = Network::<f64>::builder(1).layer(1, Activation::Sigmoid).build().unwrap();
+        let h = Trainer::new(Sgd::new(0.1).unwrap()).callback(&mut first).callback(&mut second).fit(&mut net, &data);
+        assert_eq!(h.unwrap().stop_reason, StopReason::Callback);
+        assert_eq!((first.0, second.0), (1, 1), "the second callback still ran");
+    }
+
+    #[test]
+    fn settings_show_in_debug() {
+        let data = dataset(vec![0.0, 1.0], 1);
+        let t = Trainer::new(Sgd::new(0.5).unwrap()).epochs(3).validation(ValidationSet::Data(&data));
+        let text = format!("{t:?}");
+        assert!(text.contains("epochs: 3") && text.contains("Data(2 samples)"), "{text}");
+        assert_eq!(format!("{:?}", ValidationSet::<f64>::Fraction(0.1)), "Fraction(0.1)");
+    }
+}
