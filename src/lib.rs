@@ -68,6 +68,15 @@
 //!   [`RmsProp`], [`Adam`], [`AdamW`], and [`Clipped`] for gradient clipping; a
 //!   [`Schedule`] sets the learning rate per epoch; [`OptimizerState`] is what a checkpoint
 //!   keeps of an optimiser.
+//! - [`Trainer`], whose [`fit`](Trainer::fit) runs the whole training loop: epochs of
+//!   seeded, shuffled mini-batches with any optimiser, a [`ValidationSet`], a schedule,
+//!   [`EarlyStopping`] that gives back the best epoch's weights, [`Callback`]s (such as
+//!   the [`ProgressReporter`] line) that may stop training, and gradient [`Diagnostics`]
+//!   per layer (|δ|, ‖∂C/∂w‖, saturated units); it returns a [`History`] of
+//!   [`EpochRecord`]s, and stops with [`Error::Diverged`] if the cost becomes NaN or
+//!   infinite.
+//! - [`gradient_check`]: your network's ∂C/∂w and ∂C/∂b on your data against finite
+//!   differences, e.g. to test an activation of your own.
 //! - [`Error`]: every fallible operation returns [`Result`]`<_, Error>`; bad input never
 //!   panics at the network level.
 //! - [`Rng`]: the small seeded generator behind weight initialisation.

@@ -3,8 +3,8 @@
 
 use backprop::{
     Activation, Adam, BatchInfo, Callback, Control, Cost, Dataset, Diagnostics, EarlyStopping, EpochRecord, Error,
-    FitInfo, Layer, Matrix, Monitor, Network, Optimizer, Params, ProgressReporter, Result, Rng, Sgd, StepDecay,
-    StopReason, Trainer, ValidationSet, Vector,
+    FitInfo, Layer, Matrix, Monitor, Network, Optimizer, Params, ProgressReporter, Result, Rng, Schedule, Sgd,
+    StepDecay, StopReason, Trainer, ValidationSet, Vector,
 };
 
 /// Two Gaussian blobs in the plane, σ = 0.6, centred at (−1, −1) (class 0) and (1, 1)
@@ -300,6 +300,32 @@ fn a_schedule_sets_the_rate_once_per_epoch() {
     let rates: Vec<f64> = history.epochs.iter().map(|r| r.learning_rate.unwrap()).collect();
     assert_eq!(rates, [0.8, 0.8, 0.4, 0.4, 0.2]);
     assert_eq!(sgd.learning_rate(), 0.2, "the borrowed optimiser keeps its last rate");
+}
+
+#[test]
+fn a_monitoring_schedule_sees_the_previous_epochs_validation_cost() {
+    /// Keeps the rate, and what it was shown.
+    struct Watch(Vec<Option<f64>>);
+    impl Schedule for Watch {
+        fn learning_rate(&mut self, _epoch: usize, base: f64, monitored: Option<f64>) -> f64 {
+            self.0.push(monitored);
+            base
+        }
+    }
+    let data = blobs(30, 14);
+    let mut watch = Watch(Vec::new());
+    for validation in [ValidationSet::Fraction(0.2), ValidationSet::None] {
+        watch.0.clear();
+        let history = Trainer::new(Sgd::new(0.5).unwrap())
+            .epochs(4)
+            .validation(validation)
+            .schedule(&mut watch)
+            .fit(&mut network(1), &data)
+            .unwrap();
+        let mut expected = vec![None];
+        expected.extend(history.epochs[..3].iter().map(|r| Some(r.validation_cost.unwrap_or(r.training_cost))));
+        assert_eq!(watch.0, expected);
+    }
 }
 
 #[test]

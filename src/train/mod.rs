@@ -63,8 +63,8 @@ impl<T: Float> fmt::Debug for ValidationSet<'_, T> {
 /// use backprop::EarlyStopping;
 ///
 /// let stop = EarlyStopping::new(5)?.min_delta(1e-4)?;
-/// assert_eq!((stop.patience(), stop.min_delta_value()), (5, 1e-4));
 /// assert!(EarlyStopping::new(0).is_err());
+/// assert!(EarlyStopping::new(5)?.min_delta(-1.0).is_err());
 /// # Ok::<(), backprop::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -96,16 +96,6 @@ impl EarlyStopping {
         }
         self.min_delta = min_delta;
         Ok(self)
-    }
-
-    /// The number of epochs without improvement that stops training.
-    pub fn patience(&self) -> usize {
-        self.patience
-    }
-
-    /// The smallest decrease that counts as an improvement.
-    pub fn min_delta_value(&self) -> f64 {
-        self.min_delta
     }
 }
 
