@@ -89,6 +89,8 @@ impl fmt::Display for GradientCheckReport {
 ///
 /// The caller's network is not changed: the check works on a clone. It costs four
 /// forward passes over the batch per parameter, so use a small network or a few samples.
+/// Where σ has a kink (a ReLU at z = 0), a unit whose z lies within 2h of it makes the
+/// difference quotient meaningless there: choose inputs that keep z away from kinks.
 ///
 /// ```
 /// use backprop::{Activation, Matrix, Network, gradient_check};
@@ -115,6 +117,17 @@ pub fn gradient_check<'a>(
 
 /// [`gradient_check`] with a finite-difference step h of your choice: smaller steps cut
 /// the truncation error, O(h⁴), and raise the rounding error, O(ε/h).
+///
+/// ```
+/// use backprop::{Activation, Matrix, Network, gradient_check_with_step};
+///
+/// let net = Network::<f64>::builder(2).layer(2, Activation::Sigmoid).seed(1).build()?;
+/// let x = Matrix::new(1, 2, vec![0.5, -0.5])?;
+/// let y = Matrix::new(1, 2, vec![1.0, 0.0])?;
+/// let report = gradient_check_with_step(&net, &x, &y, 1e-3)?;
+/// assert!(report.max_relative_error() < 1e-6, "{report}");
+/// # Ok::<(), backprop::Error>(())
+/// ```
 ///
 /// # Errors
 /// As [`gradient_check`]; [`Error::InvalidHyperparameter`] unless h is finite and > 0.

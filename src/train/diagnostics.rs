@@ -4,6 +4,21 @@
 use crate::{Activation, Float, Network};
 
 /// Whether the training loop records [`LayerDiagnostics`].
+///
+/// ```
+/// use backprop::{Activation, Dataset, Diagnostics, Matrix, Network, Sgd, Trainer};
+///
+/// let data = Dataset::new(Matrix::from_fn(8, 1, |i, _| i as f64), Matrix::from_fn(8, 1, |i, _| (i % 2) as f64))?;
+/// let mut net = Network::<f64>::builder(1).layer(3, Activation::Sigmoid).layer(1, Activation::Sigmoid).build()?;
+/// let history = Trainer::new(Sgd::new(0.5)?).epochs(2).diagnostics(Diagnostics::PerEpoch).fit(&mut net, &data)?;
+/// for record in &history.epochs {
+///     assert_eq!(record.layers.len(), 2); // one entry per layer
+///     for (l, d) in record.layers.iter().enumerate() {
+///         println!("epoch {} layer {l}: {:.0}% saturated", record.epoch, 100.0 * d.saturated_fraction);
+///     }
+/// }
+/// # Ok::<(), backprop::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Diagnostics {
     /// No diagnostics (the default).

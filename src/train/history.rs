@@ -67,6 +67,19 @@ impl EpochRecord {
 
 /// What [`Trainer::fit`](crate::Trainer::fit) returns: the record of every epoch run, the
 /// best one, and why training stopped.
+///
+/// ```
+/// use backprop::{Activation, Dataset, Matrix, Monitor, Network, Sgd, StopReason, Trainer};
+///
+/// let data = Dataset::new(Matrix::from_fn(8, 1, |i, _| i as f64 / 8.0), Matrix::from_fn(8, 1, |i, _| (i % 2) as f64))?;
+/// let mut net = Network::<f64>::builder(1).layer(1, Activation::Sigmoid).build()?;
+/// let history = Trainer::new(Sgd::new(0.5)?).epochs(5).fit(&mut net, &data)?;
+/// assert_eq!((history.epochs.len(), history.stop_reason), (5, StopReason::Completed));
+/// assert_eq!(history.monitor, Monitor::TrainingCost); // no validation set
+/// let best = history.best().unwrap();
+/// assert!(history.epochs.iter().all(|r| r.training_cost >= best.training_cost));
+/// # Ok::<(), backprop::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct History {

@@ -20,6 +20,17 @@ use crate::{Batcher, Cost, Dataset, Float, Matrix, MatrixView, Network, Optimize
 use diagnostics::Collector;
 
 /// The data the network is validated on after every epoch.
+///
+/// ```
+/// use backprop::{Activation, Dataset, Matrix, Network, Sgd, Trainer, ValidationSet};
+///
+/// let data = Dataset::new(Matrix::from_fn(20, 1, |i, _| i as f64 / 20.0), Matrix::from_fn(20, 1, |i, _| (i % 2) as f64))?;
+/// let (train, test) = data.split(0.25, 1)?;
+/// let mut net = Network::<f64>::builder(1).layer(1, Activation::Sigmoid).build()?;
+/// let history = Trainer::new(Sgd::new(0.5)?).epochs(3).validation(ValidationSet::Data(&test)).fit(&mut net, &train)?;
+/// assert!(history.epochs.iter().all(|r| r.validation_cost.is_some()));
+/// # Ok::<(), backprop::Error>(())
+/// ```
 #[derive(Default)]
 pub enum ValidationSet<'a, T> {
     /// No validation: the training cost stands in for the validation cost wherever one
