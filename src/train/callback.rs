@@ -97,7 +97,9 @@ pub trait Callback {
         Control::Continue
     }
 
-    /// Called once when training ends, however it ends (an error included).
+    /// Called once when training ends, however it ends (an error included), if
+    /// [`on_fit_begin`](Self::on_fit_begin) was called: settings rejected before training
+    /// starts call neither.
     fn on_fit_end(&mut self) {}
 }
 
