@@ -86,6 +86,20 @@ pub enum Error {
         /// The byte offset at which the problem was found, when one is known.
         offset: Option<u64>,
     },
+    /// Training diverged: the cost of a mini-batch, its gradient, or the parameters after
+    /// an update step became NaN or infinite. The training loop stops with this error and
+    /// leaves the network with finite parameters (see [`Trainer::fit`](crate::Trainer::fit)).
+    Diverged {
+        /// The epoch, counted from 0.
+        epoch: usize,
+        /// The mini-batch within the epoch, counted from 0.
+        batch: usize,
+        /// The mean cost of that mini-batch (NaN or infinite when the cost itself diverged).
+        cost: f64,
+        /// What became non-finite: `"the cost"`, `"the gradient"` or `"a parameter after
+        /// the update"`.
+        what: &'static str,
+    },
     /// An I/O operation failed.
     Io(io::Error),
 }
@@ -117,6 +131,14 @@ impl fmt::Display for Error {
             Error::Incompatible { reason } => write!(f, "{reason}"),
             Error::Format { reason, offset: Some(o) } => write!(f, "malformed data at byte {o}: {reason}"),
             Error::Format { reason, offset: None } => write!(f, "malformed data: {reason}"),
+            Error::Diverged { epoch, batch, cost, what } => {
+                write!(f, "training diverged at epoch {epoch}, batch {batch}: ")?;
+                if cost.is_finite() {
+                    write!(f, "{what} is not finite (the batch cost was {cost})")
+                } else {
+                    write!(f, "the cost is {cost}")
+                }
+            }
             Error::Io(e) => write!(f, "i/o error: {e}"),
         }
     }
@@ -169,6 +191,13 @@ mod tests {
         assert_eq!(e.to_string(), "input has 3 values but the network's first layer expects 2");
         let e = Error::InvalidHyperparameter { name: "learning rate", rule: "finite and > 0", value: -1.0 };
         assert_eq!(e.to_string(), "learning rate must be finite and > 0, got -1");
+        let e = Error::Diverged { epoch: 3, batch: 17, cost: f64::NAN, what: "the cost" };
+        assert_eq!(e.to_string(), "training diverged at epoch 3, batch 17: the cost is NaN");
+        let e = Error::Diverged { epoch: 0, batch: 2, cost: 0.5, what: "the gradient" };
+        assert_eq!(
+            e.to_string(),
+            "training diverged at epoch 0, batch 2: the gradient is not finite (the batch cost was 0.5)"
+        );
     }
 
     #[test]

@@ -76,6 +76,15 @@
 //!   [`RmsProp`], [`Adam`], [`AdamW`], and [`Clipped`] for gradient clipping; a
 //!   [`Schedule`] sets the learning rate per epoch; [`OptimizerState`] is what a checkpoint
 //!   keeps of an optimiser.
+//! - [`Trainer`], whose [`fit`](Trainer::fit) runs the whole training loop: epochs of
+//!   seeded, shuffled mini-batches with any optimiser, a [`ValidationSet`], a schedule,
+//!   [`EarlyStopping`] that gives back the best epoch's weights, [`Callback`]s (such as
+//!   the [`ProgressReporter`] line) that may stop training, and gradient [`Diagnostics`]
+//!   per layer (|δ|, ‖∂C/∂w‖, saturated units); it returns a [`History`] of
+//!   [`EpochRecord`]s, and stops with [`Error::Diverged`] if the cost becomes NaN or
+//!   infinite.
+//! - [`gradient_check`]: your network's ∂C/∂w and ∂C/∂b on your data against finite
+//!   differences, e.g. to test an activation of your own.
 //! - [`Error`]: every fallible operation returns [`Result`]`<_, Error>`; bad input never
 //!   panics at the network level.
 //! - [`Rng`]: the small seeded generator behind weight initialisation.
@@ -86,6 +95,7 @@ mod activation;
 mod cost;
 mod data;
 mod error;
+mod gradient_check;
 mod init;
 mod io;
 #[allow(unsafe_code, clippy::too_many_arguments)] // BLAS-shaped kernel signatures
@@ -95,6 +105,7 @@ mod matrix;
 mod network;
 mod optimizer;
 mod scalar;
+mod train;
 
 pub use activation::{Activation, CustomActivation};
 pub use cost::{Cost, CustomCost};
@@ -103,6 +114,9 @@ pub use data::{
     TargetColumn, argmax, one_hot, read_csv, read_csv_file, read_idx, read_idx_file, read_idx_images, read_idx_labels,
 };
 pub use error::{Error, Result};
+pub use gradient_check::{
+    DEFAULT_GRADIENT_CHECK_STEP, GradientCheckReport, LayerCheck, gradient_check, gradient_check_with_step,
+};
 pub use init::{Init, Rng};
 pub use kernels::Transpose;
 pub use layer::{Gradients, Layer};
@@ -113,6 +127,10 @@ pub use optimizer::{
     OptimizerState, Param, ParamKind, Params, ReduceOnPlateau, RmsProp, Schedule, Sgd, StepDecay,
 };
 pub use scalar::Float;
+pub use train::{
+    BatchInfo, Callback, Control, Diagnostics, EarlyStopping, EpochRecord, FitInfo, History, LayerDiagnostics, Monitor,
+    ProgressReporter, StopReason, Trainer, ValidationSet,
+};
 
 /// The name of the matrix kernels selected for this CPU at run time (e.g. `"avx512"`,
 /// `"avx2"` or `"portable"`); the environment variable `BACKPROP_KERNEL=portable` forces

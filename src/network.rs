@@ -425,6 +425,12 @@ impl<T: Float> Network<T> {
             .collect())
     }
 
+    /// Every weight and bias with its accumulated gradient, lent for in-place access (the
+    /// training loop's snapshots and checks, the gradient check's perturbations).
+    pub(crate) fn params(&mut self) -> Params<'_, T> {
+        Params::new(&mut self.layers)
+    }
+
     /// Drops the gradients accumulated since the last step without applying them.
     pub fn clear_gradients(&mut self) {
         self.layers.iter_mut().for_each(Layer::clear_gradients);

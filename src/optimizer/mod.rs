@@ -161,6 +161,46 @@ pub trait Optimizer<T: Float> {
     }
 }
 
+/// A borrowed optimiser is an optimiser, so that `&mut dyn Optimizer<T>` (or `&mut adam`,
+/// to keep using it after training) can go wherever an optimiser is taken by value.
+impl<T: Float, O: Optimizer<T> + ?Sized> Optimizer<T> for &mut O {
+    fn step(&mut self, params: &mut Params<'_, T>) -> Result<()> {
+        (**self).step(params)
+    }
+    fn learning_rate(&self) -> Option<f64> {
+        (**self).learning_rate()
+    }
+    fn set_learning_rate(&mut self, learning_rate: f64) -> Result<()> {
+        (**self).set_learning_rate(learning_rate)
+    }
+    fn state(&self) -> OptimizerState<T> {
+        (**self).state()
+    }
+    fn set_state(&mut self, state: OptimizerState<T>) -> Result<()> {
+        (**self).set_state(state)
+    }
+}
+
+/// A boxed optimiser is an optimiser, so that one chosen at run time
+/// (`Box<dyn Optimizer<T>>`) can go wherever an optimiser is taken by value.
+impl<T: Float, O: Optimizer<T> + ?Sized> Optimizer<T> for Box<O> {
+    fn step(&mut self, params: &mut Params<'_, T>) -> Result<()> {
+        (**self).step(params)
+    }
+    fn learning_rate(&self) -> Option<f64> {
+        (**self).learning_rate()
+    }
+    fn set_learning_rate(&mut self, learning_rate: f64) -> Result<()> {
+        (**self).set_learning_rate(learning_rate)
+    }
+    fn state(&self) -> OptimizerState<T> {
+        (**self).state()
+    }
+    fn set_state(&mut self, state: OptimizerState<T>) -> Result<()> {
+        (**self).set_state(state)
+    }
+}
+
 /// Plain gradient descent, the classic update step: θ := θ − α ∂C/∂θ.
 ///
 /// With L2 weight decay λ (weights only): w := w − α (∂C/∂w + λw).

@@ -29,6 +29,14 @@ pub trait Schedule {
     fn learning_rate(&mut self, epoch: usize, base: f64, monitored: Option<f64>) -> f64;
 }
 
+/// A borrowed schedule is a schedule, so that one can be lent to a training loop and
+/// inspected or reused afterwards.
+impl<S: Schedule + ?Sized> Schedule for &mut S {
+    fn learning_rate(&mut self, epoch: usize, base: f64, monitored: Option<f64>) -> f64 {
+        (**self).learning_rate(epoch, base, monitored)
+    }
+}
+
 /// The same rate every epoch: α = α₀.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ConstantRate;

@@ -1,0 +1,708 @@
+//! The training loop: [`Trainer::fit`] runs epochs of mini-batch gradient descent with any
+//! [`Optimizer`] and returns a [`History`]; validation, schedules, early stopping,
+//! callbacks and gradient diagnostics are settings of the [`Trainer`].
+
+mod callback;
+mod diagnostics;
+mod history;
+
+pub use callback::{BatchInfo, Callback, Control, FitInfo, ProgressReporter};
+pub use diagnostics::{Diagnostics, LayerDiagnostics};
+pub use history::{EpochRecord, History, Monitor, StopReason};
+
+use core::fmt;
+use std::time::Instant;
+
+use crate::error::{Error, Result, check_len};
+use crate::network::DEFAULT_SEED;
+use crate::optimizer::ParamKind;
+use crate::{Batcher, Cost, Dataset, Float, Matrix, MatrixView, Network, Optimizer, Rng, Schedule, argmax};
+use diagnostics::Collector;
+
+/// The data the network is validated on after every epoch.
+///
+/// ```
+/// use backprop::{Activation, Dataset, Matrix, Network, Sgd, Trainer, ValidationSet};
+///
+/// let data = Dataset::new(Matrix::from_fn(20, 1, |i, _| i as f64 / 20.0), Matrix::from_fn(20, 1, |i, _| (i % 2) as f64))?;
+/// let (train, test) = data.split(0.25, 1)?;
+/// let mut net = Network::<f64>::builder(1).layer(1, Activation::Sigmoid).build()?;
+/// let history = Trainer::new(Sgd::new(0.5)?).epochs(3).validation(ValidationSet::Data(&test)).fit(&mut net, &train)?;
+/// assert!(history.epochs.iter().all(|r| r.validation_cost.is_some()));
+/// # Ok::<(), backprop::Error>(())
+/// ```
+#[derive(Default)]
+pub enum ValidationSet<'a, T> {
+    /// No validation: the training cost stands in for the validation cost wherever one
+    /// is monitored (the default).
+    #[default]
+    None,
+    /// This fraction of the training data, set aside before training by
+    /// [`Dataset::split`] with a seed drawn from the trainer's seed; it must be in (0, 1)
+    /// and leave at least one sample on each side.
+    Fraction(f64),
+    /// A dataset of its own.
+    Data(&'a Dataset<T>),
+}
+
+// By hand: derived impls would ask `T: Clone`/`T: Debug` of the element type.
+impl<T> Clone for ValidationSet<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for ValidationSet<'_, T> {}
+
+impl<T: Float> fmt::Debug for ValidationSet<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ValidationSet::None => f.write_str("None"),
+            ValidationSet::Fraction(x) => f.debug_tuple("Fraction").field(x).finish(),
+            ValidationSet::Data(d) => write!(f, "Data({} samples)", d.len()),
+        }
+    }
+}
+
+/// Early stopping: stop when the monitored cost (validation cost, else training cost)
+/// has not improved for `patience` epochs in a row, and give back the network of the best
+/// epoch.
+///
+/// An epoch improves when its cost is below the best so far by more than `min_delta`.
+///
+/// ```
+/// use backprop::EarlyStopping;
+///
+/// let stop = EarlyStopping::new(5)?.min_delta(1e-4)?;
+/// assert!(EarlyStopping::new(0).is_err());
+/// assert!(EarlyStopping::new(5)?.min_delta(-1.0).is_err());
+/// # Ok::<(), backprop::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EarlyStopping {
+    patience: usize,
+    min_delta: f64,
+}
+
+impl EarlyStopping {
+    /// Stops after `patience` epochs in a row without improvement; `min_delta` 0.
+    ///
+    /// # Errors
+    /// [`Error::InvalidHyperparameter`] if `patience` is 0.
+    pub fn new(patience: usize) -> Result<Self> {
+        if patience == 0 {
+            return Err(Error::InvalidHyperparameter { name: "patience", rule: "at least 1", value: 0.0 });
+        }
+        Ok(EarlyStopping { patience, min_delta: 0.0 })
+    }
+
+    /// Sets by how much an epoch must beat the best cost so far to count as an
+    /// improvement, in the cost's units (default 0: any decrease).
+    ///
+    /// # Errors
+    /// [`Error::InvalidHyperparameter`] unless it is finite and ≥ 0.
+    pub fn min_delta(mut self, min_delta: f64) -> Result<Self> {
+        if !(min_delta.is_finite() && min_delta >= 0.0) {
+            return Err(Error::InvalidHyperparameter { name: "min delta", rule: "finite and ≥ 0", value: min_delta });
+        }
+        self.min_delta = min_delta;
+        Ok(self)
+    }
+}
+
+/// Trains a [`Network`] on a [`Dataset`]: epochs of shuffled mini-batches, each one a
+/// forward pass, backpropagation and an update step by the optimiser `O`.
+///
+/// Built from an optimiser and settings, each with a default; the settings are checked
+/// once, when [`fit`](Self::fit) starts, before anything changes. The trainer keeps the
+/// optimiser, its schedule and its callbacks from one fit to the next, so a second `fit`
+/// resumes with the optimiser's state (e.g. Adam's moments).
+///
+/// ```
+/// use backprop::{Activation, Adam, Dataset, EarlyStopping, Matrix, Network, Trainer, ValidationSet};
+///
+/// // Two classes: x below or above 0.5, one-hot targets.
+/// let inputs = Matrix::from_fn(40, 1, |i, _| i as f64 / 40.0);
+/// let labels: Vec<usize> = (0..40).map(|i| usize::from(i >= 20)).collect();
+/// let data = Dataset::from_labels(inputs, &labels, 2)?;
+///
+/// let mut net = Network::<f64>::builder(1).layer(4, Activation::Sigmoid).layer(2, Activation::Sigmoid).seed(3).build()?;
+/// let history = Trainer::new(Adam::new(0.05)?)
+///     .epochs(100)
+///     .batch_size(8)
+///     .seed(7)
+///     .validation(ValidationSet::Fraction(0.25))
+///     .early_stopping(EarlyStopping::new(10)?)
+///     .fit(&mut net, &data)?;
+/// let best = history.best().unwrap();
+/// assert!(best.validation_accuracy.unwrap() >= 0.9);
+/// # Ok::<(), backprop::Error>(())
+/// ```
+pub struct Trainer<'a, T, O> {
+    optimizer: O,
+    epochs: usize,
+    batch_size: usize,
+    seed: u64,
+    validation: ValidationSet<'a, T>,
+    schedule: Option<Box<dyn Schedule + 'a>>,
+    early_stopping: Option<EarlyStopping>,
+    diagnostics: Diagnostics,
+    callbacks: Vec<Box<dyn Callback + 'a>>,
+}
+
+impl<T: Float, O: fmt::Debug> fmt::Debug for Trainer<'_, T, O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Trainer")
+            .field("optimizer", &self.optimizer)
+            .field("epochs", &self.epochs)
+            .field("batch_size", &self.batch_size)
+            .field("seed", &self.seed)
+            .field("validation", &self.validation)
+            .field("schedule", &self.schedule.is_some())
+            .field("early_stopping", &self.early_stopping)
+            .field("diagnostics", &self.diagnostics)
+            .field("callbacks", &self.callbacks.len())
+            .finish()
+    }
+}
+
+/// How a batch's outputs are scored as class predictions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Accuracy {
+    /// Several outputs: the class is the index of the largest value.
+    Argmax,
+    /// One output and 0/1 targets: class 1 when the output is ≥ 0.5.
+    Threshold,
+    /// The targets are not class labels.
+    None,
+}
+
+impl Accuracy {
+    fn for_data<T: Float>(train: &Dataset<T>, validation: Option<&Dataset<T>>) -> Self {
+        let binary = |d: &Dataset<T>| d.targets().as_slice().iter().all(|&y| y == T::ZERO || y == T::ONE);
+        if train.n_targets() > 1 {
+            Accuracy::Argmax
+        } else if binary(train) && validation.is_none_or(binary) {
+            Accuracy::Threshold
+        } else {
+            Accuracy::None
+        }
+    }
+
+    fn is_correct<T: Float>(self, a: &[T], y: &[T]) -> bool {
+        let half = T::from_f64(0.5);
+        match self {
+            Accuracy::Argmax => argmax(a).is_some() && argmax(a) == argmax(y),
+            Accuracy::Threshold => (a[0] >= half) == (y[0] >= half),
+            Accuracy::None => false,
+        }
+    }
+
+    fn fraction(self, correct: usize, samples: usize) -> Option<f64> {
+        (self != Accuracy::None && samples > 0).then(|| correct as f64 / samples as f64)
+    }
+}
+
+/// A copy of every weight and bias, in buffers reused from one snapshot to the next.
+#[derive(Debug)]
+struct Snapshot<T> {
+    tensors: Vec<Vec<T>>,
+}
+
+impl<T: Float> Snapshot<T> {
+    fn new() -> Self {
+        Snapshot { tensors: Vec::new() }
+    }
+
+    fn take(&mut self, network: &Network<T>) {
+        self.tensors.resize_with(2 * network.layers().len(), Vec::new);
+        for (l, layer) in network.layers().iter().enumerate() {
+            for (buffer, values) in
+                self.tensors[2 * l..].iter_mut().zip([layer.weights().as_slice(), layer.biases().as_slice()])
+            {
+                buffer.clear();
+                buffer.extend_from_slice(values);
+            }
+        }
+    }
+
+    /// Puts the copied values back (if one was taken, which the loop guarantees).
+    fn restore(&self, network: &mut Network<T>) {
+        network.params().for_each(|p| {
+            if let Some(saved) = self.tensors.get(p.id).filter(|s| s.len() == p.value.len()) {
+                p.value.copy_from_slice(saved);
+            }
+        });
+    }
+}
+
+impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
+    /// A trainer that updates the parameters with `optimizer` (its learning rate is the
+    /// base rate α₀ of a [`schedule`](Self::schedule)). To keep the optimiser after the
+    /// fit, pass `&mut optimizer`; a `Box<dyn Optimizer<T>>` works too.
+    pub fn new(optimizer: O) -> Self {
+        Trainer {
+            optimizer,
+            epochs: 10,
+            batch_size: 32,
+            seed: DEFAULT_SEED,
+            validation: ValidationSet::None,
+            schedule: None,
+            early_stopping: None,
+            diagnostics: Diagnostics::Off,
+            callbacks: Vec::new(),
+        }
+    }
+
+    /// Sets the number of epochs, passes over the training data (default 10; at least 1).
+    pub fn epochs(mut self, epochs: usize) -> Self {
+        self.epochs = epochs;
+        self
+    }
+
+    /// Sets the number of samples per mini-batch (default 32; at least 1). The last batch
+    /// of an epoch is smaller when the size does not divide the number of samples.
+    pub fn batch_size(mut self, batch_size: usize) -> Self {
+        self.batch_size = batch_size;
+        self
+    }
+
+    /// Sets the seed of the shuffles and of the validation split (default
+    /// [`DEFAULT_SEED`](crate::DEFAULT_SEED)). The same seed, network and data give the
+    /// same weights bit for bit.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Sets the validation data (default [`ValidationSet::None`]).
+    pub fn validation(mut self, validation: ValidationSet<'a, T>) -> Self {
+        self.validation = validation;
+        self
+    }
+
+    /// Sets a learning-rate schedule, applied once at the start of every epoch through
+    /// [`Optimizer::set_learning_rate`], from the optimiser's rate when the fit starts
+    /// (default: none, the rate stays as it is). A schedule that monitors a value (such
+    /// as [`ReduceOnPlateau`](crate::ReduceOnPlateau)) gets the previous epoch's
+    /// validation cost, or its training cost when there is no validation set.
+    pub fn schedule(mut self, schedule: impl Schedule + 'a) -> Self {
+        self.schedule = Some(Box::new(schedule));
+        self
+    }
+
+    /// Sets early stopping (default: none, every epoch runs).
+    pub fn early_stopping(mut self, early_stopping: EarlyStopping) -> Self {
+        self.early_stopping = Some(early_stopping);
+        self
+    }
+
+    /// Sets whether gradient diagnostics are recorded (default [`Diagnostics::Off`]).
+    pub fn diagnostics(mut self, diagnostics: Diagnostics) -> Self {
+        self.diagnostics = diagnostics;
+        self
+    }
+
+    /// Adds a callback, called after the ones added before it.
+    pub fn callback(mut self, callback: impl Callback + 'a) -> Self {
+        self.callbacks.push(Box::new(callback));
+        self
+    }
+
+    /// The optimiser.
+    pub fn optimizer(&self) -> &O {
+        &self.optimizer
+    }
+
+    /// The optimiser, by value.
+    pub fn into_optimizer(self) -> O {
+        self.optimizer
+    }
+
+    /// Trains `network` on `data` and returns the [`History`] of the run.
+    ///
+    /// # The loop
+    /// Once: drop any gradient accumulated but not applied; set the validation fraction
+    /// aside. Then for each epoch e = 0, 1, …:
+    /// 1. the schedule, if any, sets the learning rate α;
+    /// 2. a [`Batcher`] draws a new seeded order of the training samples (the caller's
+    ///    data is never reordered) and for each mini-batch:
+    ///    - the forward pass z(l) = w(l)·a(l−1) + b(l), a(l) = σ(z(l)), and the batch's
+    ///      mean cost C from a(L);
+    ///    - backpropagation: BP1 δ(L) = ∇ₐC ⊙ σ′(z(L)), BP2 δ(l) = (w(l+1)ᵀ δ(l+1)) ⊙
+    ///      σ′(z(l)), BP3 ∂C/∂w(l) = δ(l)·a(l−1)ᵀ, BP4 ∂C/∂b(l) = δ(l), as means over
+    ///      the batch;
+    ///    - the update step by the optimiser ([`Network::step_with`]), for
+    ///      [`Sgd`](crate::Sgd) w := w − α ∂C/∂w, b := b − α ∂C/∂b;
+    ///    - the callbacks' [`on_batch_end`](Callback::on_batch_end);
+    /// 3. the validation cost and accuracy, the [`EpochRecord`], the best epoch, early
+    ///    stopping and the callbacks' [`on_epoch_end`](Callback::on_epoch_end).
+    ///
+    /// When training ends without error and early stopping is set, the network gets back
+    /// the weights and biases of the best epoch (a copy is kept whenever an epoch
+    /// improves), whether early stopping, a callback or the last epoch ended it.
+    ///
+    /// # Metrics
+    /// The training cost of an epoch is the mean over its samples of the cost seen in the
+    /// forward pass of each batch, before that batch's step (no second pass). The
+    /// validation cost is computed after the epoch's last step. Accuracy, the fraction of
+    /// samples classified right, is recorded when the targets are class labels: with
+    /// several target columns the class is the index of the largest value (of output and
+    /// target alike, as for one-hot targets); with one column whose targets are all 0 or
+    /// 1, an output ≥ 0.5 means class 1; otherwise accuracy is `None`.
+    ///
+    /// # Divergence
+    /// Every batch is checked: its cost before the backward pass, its gradient before the
+    /// step, and every weight and bias after the step. If the cost or the gradient is NaN
+    /// or infinite, that batch's step is not taken, so the network keeps the parameters
+    /// of the last step, which the check after it found finite. If the step itself made a
+    /// parameter non-finite (e.g. an overflow in the optimiser), the network is rolled
+    /// back to its parameters at the start of that epoch (copied once per epoch). The
+    /// optimiser's own state, such as momentum, is not rolled back. A NaN or infinite
+    /// validation cost is not an error: it is recorded, and never counts as an
+    /// improvement.
+    ///
+    /// # Memory and overhead
+    /// After the first epoch, the loop allocates nothing per batch; per epoch, it
+    /// allocates the diagnostics list (when on) and the record's room in the history.
+    /// Validation reuses the network's workspaces, in batches of `batch_size` rows. It
+    /// keeps two copies of the parameters (the epoch's start, and with early stopping the
+    /// best epoch). The divergence checks read every gradient and parameter once per
+    /// batch, little next to the forward and backward passes, which cost about
+    /// 6 × batch size × parameters floating-point operations.
+    ///
+    /// # Errors
+    /// Before anything changes: [`Error::InvalidHyperparameter`] if the number of epochs
+    /// or the batch size is 0 or the validation fraction is out of range;
+    /// [`Error::ShapeMismatch`] if the data's columns do not fit the network;
+    /// [`Error::Incompatible`] if a schedule is set for an optimiser without a learning
+    /// rate. During training: [`Error::Diverged`] as described above, and whatever the
+    /// optimiser or the schedule's rate returns.
+    pub fn fit(&mut self, network: &mut Network<T>, data: &Dataset<T>) -> Result<History> {
+        self.check(network, data)?;
+        let mut rng = Rng::new(self.seed);
+        let split;
+        let (train, validation) = match self.validation {
+            ValidationSet::None => (data, None),
+            ValidationSet::Data(v) => (data, Some(v)),
+            ValidationSet::Fraction(f) => {
+                split = data.split(f, rng.next_u64()).map_err(|e| match e {
+                    Error::InvalidHyperparameter { rule, value, .. } => {
+                        Error::InvalidHyperparameter { name: "validation fraction", rule, value }
+                    }
+                    e => e,
+                })?;
+                (&split.0, Some(&split.1))
+            }
+        };
+        let mut batcher = Batcher::new(train, self.batch_size)?;
+        let info = FitInfo {
+            epochs: self.epochs,
+            batches_per_epoch: batcher.batches_per_epoch(),
+            training_samples: train.len(),
+            validation_samples: validation.map(Dataset::len),
+        };
+        self.callbacks.iter_mut().for_each(|c| c.on_fit_begin(&info));
+        let accuracy = Accuracy::for_data(train, validation);
+        let result = self.run(network, &mut batcher, validation, accuracy, &mut rng);
+        self.callbacks.iter_mut().for_each(|c| c.on_fit_end());
+        result
+    }
+
+    /// The settings' and the data's checks, before anything changes.
+    fn check(&self, network: &Network<T>, data: &Dataset<T>) -> Result<()> {
+        let at_least_one = |name, value: usize| match value {
+            0 => Err(Error::InvalidHyperparameter { name, rule: "at least 1", value: 0.0 }),
+            _ => Ok(()),
+        };
+        at_least_one("number of epochs", self.epochs)?;
+        at_least_one("batch size", self.batch_size)?;
+        let (first, last) = ("the network's first layer", "the network's output layer");
+        check_len("a training input", first, network.n_inputs(), data.n_inputs())?;
+        check_len("a training target", last, network.n_outputs(), data.n_targets())?;
+        match self.validation {
+            ValidationSet::None => {}
+            ValidationSet::Fraction(f) => {
+                if !(f.is_finite() && f > 0.0 && f < 1.0) {
+                    let rule = "finite and in (0, 1)";
+                    return Err(Error::InvalidHyperparameter { name: "validation fraction", rule, value: f });
+                }
+            }
+            ValidationSet::Data(v) => {
+                check_len("a validation input", first, network.n_inputs(), v.n_inputs())?;
+                check_len("a validation target", last, network.n_outputs(), v.n_targets())?;
+            }
+        }
+        if self.schedule.is_some() && self.optimizer.learning_rate().is_none() {
+            return Err(Error::Incompatible {
+                reason: "a learning-rate schedule needs an optimiser with a learning rate".into(),
+            });
+        }
+        Ok(())
+    }
+
+    fn run(
+        &mut self,
+        network: &mut Network<T>,
+        batcher: &mut Batcher<'_, T>,
+        validation: Option<&Dataset<T>>,
+        accuracy: Accuracy,
+        rng: &mut Rng,
+    ) -> Result<History> {
+        let cost_fn = network.cost_fn();
+        let base_rate = self.optimizer.learning_rate();
+        let batches_per_epoch = batcher.batches_per_epoch();
+        let mut collector = (self.diagnostics == Diagnostics::PerEpoch).then(|| Collector::new(network));
+        let mut norms = vec![0.0; network.layers().len()];
+        let (mut epoch_start, mut best) = (Snapshot::new(), Snapshot::new());
+        let monitor = if validation.is_some() { Monitor::ValidationCost } else { Monitor::TrainingCost };
+        let mut history = History { epochs: Vec::new(), best_epoch: None, monitor, stop_reason: StopReason::Completed };
+        let (mut best_cost, mut since_best) = (None::<f64>, 0usize);
+        network.clear_gradients();
+
+        for epoch in 0..self.epochs {
+            let started = Instant::now();
+            if let (Some(schedule), Some(base)) = (self.schedule.as_mut(), base_rate) {
+                let monitored = history.last().map(EpochRecord::monitored_cost);
+                self.optimizer.set_learning_rate(schedule.learning_rate(epoch, base, monitored))?;
+            }
+            epoch_start.take(network);
+            batcher.shuffle(rng);
+            let (mut cost_sum, mut correct, mut samples, mut batch) = (0.0, 0usize, 0usize, 0usize);
+            let mut stopped_by_callback = false;
+            while let Some(b) = batcher.next_batch() {
+                let rows = b.len();
+                let (sum, right) = batch_totals(network.forward_batch(b.inputs)?, b.targets, cost_fn, accuracy);
+                let cost = sum / rows as f64;
+                if !cost.is_finite() {
+                    return Err(Error::Diverged { epoch, batch, cost, what: "the cost" });
+                }
+                network.backward_batch(b.targets)?; // BP1..BP4
+                if !weight_gradient_norms(network, rows, &mut norms, collector.is_some()) {
+                    network.clear_gradients();
+                    return Err(Error::Diverged { epoch, batch, cost, what: "the gradient" });
+                }
+                if let Some(c) = collector.as_mut() {
+                    c.add_batch(network, &norms);
+                }
+                network.step_with(&mut self.optimizer)?; // the update step
+                if !parameters_finite(network) {
+                    epoch_start.restore(network);
+                    return Err(Error::Diverged { epoch, batch, cost, what: "a parameter after the update" });
+                }
+                (cost_sum, correct, samples) = (cost_sum + sum, correct + right, samples + rows);
+                let info = BatchInfo { epoch, batch, batches_per_epoch, samples: rows, cost };
+                batch += 1;
+                if notify(&mut self.callbacks, |c| c.on_batch_end(&info)) == Control::Stop {
+                    stopped_by_callback = true;
+                    break;
+                }
+            }
+
+            let (validation_cost, validation_accuracy) = match validation {
+                Some(v) => {
+                    let (cost, accuracy) = evaluate(network, v, batcher.batch_size(), cost_fn, accuracy)?;
+                    (Some(cost), accuracy)
+                }
+                None => (None, None),
+            };
+            let record = EpochRecord {
+                epoch,
+                batches: batch,
+                samples,
+                training_cost: cost_sum / samples.max(1) as f64,
+                training_accuracy: accuracy.fraction(correct, samples),
+                validation_cost,
+                validation_accuracy,
+                learning_rate: self.optimizer.learning_rate(),
+                duration: started.elapsed(),
+                layers: collector.as_mut().map(Collector::finish).unwrap_or_default(),
+            };
+            let cost = record.monitored_cost();
+            let min_delta = self.early_stopping.map_or(0.0, |e| e.min_delta);
+            if !cost.is_nan() && best_cost.is_none_or(|b| cost < b - min_delta) {
+                (best_cost, since_best, history.best_epoch) = (Some(cost), 0, Some(epoch));
+                if self.early_stopping.is_some() {
+                    best.take(network);
+                }
+            } else {
+                since_best += 1;
+            }
+            history.epochs.push(record);
+            let record = &history.epochs[epoch];
+            let callback_stop = notify(&mut self.callbacks, |c| c.on_epoch_end(record)) == Control::Stop;
+            let early_stop = self.early_stopping.is_some_and(|e| since_best >= e.patience);
+            let reason = match (stopped_by_callback, early_stop, callback_stop) {
+                (true, _, _) => StopReason::Callback,
+                (false, true, _) => StopReason::EarlyStopping,
+                (false, false, true) => StopReason::Callback,
+                (false, false, false) => continue,
+            };
+            history.stop_reason = reason;
+            break;
+        }
+        if self.early_stopping.is_some() && history.best_epoch.is_some() {
+            best.restore(network);
+        }
+        Ok(history)
+    }
+}
+
+/// Calls `f` on every callback (all of them, even after one asks to stop); `Stop` if any
+/// asked to.
+fn notify(callbacks: &mut [Box<dyn Callback + '_>], mut f: impl FnMut(&mut dyn Callback) -> Control) -> Control {
+    let mut control = Control::Continue;
+    for c in callbacks {
+        if f(c.as_mut()) == Control::Stop {
+            control = Control::Stop;
+        }
+    }
+    control
+}
+
+/// The summed cost C and the number of right class predictions of a batch's outputs.
+fn batch_totals<T: Float>(
+    outputs: &Matrix<T>,
+    targets: MatrixView<'_, T>,
+    cost: Cost,
+    accuracy: Accuracy,
+) -> (f64, usize) {
+    let (mut total, mut correct) = (0.0, 0);
+    for r in 0..targets.rows() {
+        let (a, y) = (outputs.row(r), targets.row(r));
+        total += cost.value(a, y).to_f64();
+        correct += usize::from(accuracy.is_correct(a, y));
+    }
+    (total, correct)
+}
+
+/// The mean cost and the accuracy of the network on `data`, forward passes in batches of
+/// `batch_size` rows through the network's own workspaces.
+fn evaluate<T: Float>(
+    network: &mut Network<T>,
+    data: &Dataset<T>,
+    batch_size: usize,
+    cost: Cost,
+    accuracy: Accuracy,
+) -> Result<(f64, Option<f64>)> {
+    let (mut total, mut correct) = (0.0, 0);
+    for b in data.batches(batch_size)? {
+        let (sum, right) = batch_totals(network.forward_batch(b.inputs)?, b.targets, cost, accuracy);
+        (total, correct) = (total + sum, correct + right);
+    }
+    Ok((total / data.len() as f64, accuracy.fraction(correct, data.len())))
+}
+
+/// Checks that every accumulated gradient is finite; if `norms_wanted`, sets `norms[l]`
+/// to ‖∂C/∂w(l)‖ of the batch's mean gradient (the sums divided by `rows`).
+fn weight_gradient_norms<T: Float>(
+    network: &mut Network<T>,
+    rows: usize,
+    norms: &mut [f64],
+    norms_wanted: bool,
+) -> bool {
+    let mut finite = true;
+    network.params().for_each(|p| {
+        finite &= p.grad.iter().all(|g| g.is_finite());
+        if norms_wanted && p.kind == ParamKind::Weights {
+            let sum_of_squares: f64 = p.grad.iter().map(|g| g.to_f64() * g.to_f64()).sum();
+            norms[p.layer] = sum_of_squares.sqrt() / rows as f64;
+        }
+    });
+    finite
+}
+
+/// `true` if every weight and bias is finite.
+fn parameters_finite<T: Float>(network: &Network<T>) -> bool {
+    let finite = |values: &[T]| values.iter().all(|v| v.is_finite());
+    network.layers().iter().all(|l| finite(l.weights().as_slice()) && finite(l.biases().as_slice()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Activation, Sgd};
+
+    fn dataset(targets: Vec<f64>, cols: usize) -> Dataset<f64> {
+        let rows = targets.len() / cols;
+        Dataset::new(Matrix::zeros(rows, 1), Matrix::new(rows, cols, targets).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn accuracy_rule_follows_the_targets() {
+        let binary = dataset(vec![0.0, 1.0, 1.0], 1);
+        let regression = dataset(vec![0.0, 0.5, 1.0], 1);
+        let one_hot = dataset(vec![0.0, 1.0, 1.0, 0.0], 2);
+        assert_eq!(Accuracy::for_data(&binary, None), Accuracy::Threshold);
+        assert_eq!(Accuracy::for_data(&binary, Some(&regression)), Accuracy::None);
+        assert_eq!(Accuracy::for_data(&regression, None), Accuracy::None);
+        assert_eq!(Accuracy::for_data(&one_hot, None), Accuracy::Argmax);
+
+        assert!(Accuracy::Threshold.is_correct(&[0.5], &[1.0]));
+        assert!(Accuracy::Threshold.is_correct(&[0.49], &[0.0]));
+        assert!(!Accuracy::Threshold.is_correct(&[0.2], &[1.0]));
+        assert!(Accuracy::Argmax.is_correct(&[0.1, 0.7, 0.2], &[0.0, 1.0, 0.0]));
+        assert!(!Accuracy::Argmax.is_correct(&[0.8, 0.7, 0.2], &[0.0, 1.0, 0.0]));
+        assert!(!Accuracy::Argmax.is_correct(&[f64::NAN, f64::NAN], &[0.0, 1.0]));
+        assert!(!Accuracy::None.is_correct(&[1.0], &[1.0]));
+
+        assert_eq!(Accuracy::Argmax.fraction(3, 4), Some(0.75));
+        assert_eq!(Accuracy::Argmax.fraction(0, 0), None);
+        assert_eq!(Accuracy::None.fraction(3, 4), None);
+    }
+
+    #[test]
+    fn batch_totals_sum_the_cost_and_count_hits() {
+        let outputs = Matrix::new(2, 1, vec![0.75, 0.25]).unwrap();
+        let targets = Matrix::new(2, 1, vec![1.0, 1.0]).unwrap();
+        let (cost, right) = batch_totals(&outputs, targets.view(), Cost::Quadratic, Accuracy::Threshold);
+        // ½(0.25² + 0.75²) = 0.3125
+        assert_eq!((cost, right), (0.3125, 1));
+    }
+
+    #[test]
+    fn a_snapshot_restores_every_parameter() {
+        let mut net =
+            Network::<f64>::builder(2).layer(3, Activation::Sigmoid).layer(1, Activation::Sigmoid).build().unwrap();
+        let mut snapshot = Snapshot::new();
+        Snapshot::<f64>::new().restore(&mut net); // nothing taken: nothing changes
+        snapshot.take(&net);
+        let saved = net.clone();
+        net.params().for_each(|p| p.value.iter_mut().for_each(|v| *v = -7.0));
+        let mut broken = net.clone();
+        broken.params().for_each(|p| p.value[0] = f64::INFINITY);
+        assert!(!parameters_finite(&broken));
+        snapshot.restore(&mut net);
+        for (a, b) in net.layers().iter().zip(saved.layers()) {
+            assert_eq!((a.weights(), a.biases()), (b.weights(), b.biases()));
+        }
+        assert!(parameters_finite(&net));
+    }
+
+    #[test]
+    fn every_callback_hears_every_event() {
+        #[derive(Default)]
+        struct Count(usize, Control);
+        impl Callback for Count {
+            fn on_epoch_end(&mut self, _: &EpochRecord) -> Control {
+                self.0 += 1;
+                self.1
+            }
+        }
+        let (mut first, mut second) = (Count(0, Control::Stop), Count::default());
+        let data = dataset(vec![0.0, 1.0, 1.0, 0.0], 1);
+        let mut net = Network::<f64>::builder(1).layer(1, Activation::Sigmoid).build().unwrap();
+        let h = Trainer::new(Sgd::new(0.1).unwrap()).callback(&mut first).callback(&mut second).fit(&mut net, &data);
+        assert_eq!(h.unwrap().stop_reason, StopReason::Callback);
+        assert_eq!((first.0, second.0), (1, 1), "the second callback still ran");
+    }
+
+    #[test]
+    fn settings_show_in_debug() {
+        let data = dataset(vec![0.0, 1.0], 1);
+        let t = Trainer::new(Sgd::new(0.5).unwrap()).epochs(3).validation(ValidationSet::Data(&data));
+        let text = format!("{t:?}");
+        assert!(text.contains("epochs: 3") && text.contains("Data(2 samples)"), "{text}");
+        assert_eq!(format!("{:?}", ValidationSet::<f64>::Fraction(0.1)), "Fraction(0.1)");
+    }
+}
