@@ -7,6 +7,17 @@ use crate::error::{Error, Result, check_finite, check_len};
 use crate::kernels::Transpose;
 use crate::{Activation, Float, Matrix, MatrixView, Vector};
 
+/// Where the backward pass puts a batch's gradients.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum GradientSink<T> {
+    /// Added to the running sums that the next step averages and applies.
+    Sum,
+    /// Applied straight to the parameters with this factor, −α/m for gradient descent
+    /// on a batch of m samples: w += (−α/m)·Σ δ·aᵀ. The same update as summing and then
+    /// stepping, without writing and reading back a gradient the size of w.
+    Descend(T),
+}
+
 /// ∂C/∂w and ∂C/∂b of one layer, shaped like its weights and biases.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Gradients<T> {
@@ -195,21 +206,18 @@ impl<T: Float> Layer<T> {
         }
     }
 
-    /// Adds this batch's gradients to the running sums (BP3 and BP4):
-    /// ∂C/∂w += δ·a(l−1)ᵀ and ∂C/∂b += δ, summed over the samples (rows).
-    pub(crate) fn accumulate_gradients(&mut self, input: MatrixView<'_, T>, threads: usize) {
+    /// This batch's gradients (BP3 and BP4), ∂C/∂w = Σ δ·a(l−1)ᵀ and ∂C/∂b = Σ δ summed
+    /// over the samples (rows), added to the running sums or, for plain gradient descent
+    /// on one batch, applied to the parameters at once (see [`GradientSink`]).
+    pub(crate) fn accumulate_gradients(&mut self, input: MatrixView<'_, T>, threads: usize, sink: GradientSink<T>) {
+        let (alpha, weights, biases) = match sink {
+            GradientSink::Sum => (T::ONE, &mut self.gradient_sum.weights, &mut self.gradient_sum.biases),
+            GradientSink::Descend(scale) => (scale, &mut self.weights, &mut self.biases),
+        };
         // Σ over samples of δ·aᵀ is the product Δᵀ·A(l−1), read as stored.
-        self.gradient_sum.weights.gemm_threads(
-            threads,
-            T::ONE,
-            self.delta.view(),
-            Transpose::Yes,
-            input,
-            Transpose::No,
-            T::ONE,
-        );
+        weights.gemm_threads(threads, alpha, self.delta.view(), Transpose::Yes, input, Transpose::No, T::ONE);
         for r in 0..self.delta.rows() {
-            T::axpy(T::ONE, self.delta.row(r), &mut self.gradient_sum.biases);
+            T::axpy(alpha, self.delta.row(r), biases);
         }
     }
 
@@ -294,7 +302,7 @@ mod tests {
         let x = [1.0, 2.0, 3.0];
         l.forward(MatrixView::from_row(&x), 1);
         l.delta = Matrix::new(1, 2, vec![1.0, -2.0]).unwrap();
-        l.accumulate_gradients(MatrixView::from_row(&x), 1);
+        l.accumulate_gradients(MatrixView::from_row(&x), 1, GradientSink::Sum);
         // δ·xᵀ = [1 2 3; −2 −4 −6], ∂C/∂b = δ
         assert_eq!(l.gradient_sum().weights.as_slice(), &[1.0, 2.0, 3.0, -2.0, -4.0, -6.0]);
         assert_eq!(l.gradient_sum().biases.as_slice(), &[1.0, -2.0]);

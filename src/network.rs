@@ -6,7 +6,7 @@ use core::marker::PhantomData;
 
 use crate::error::{Error, Result, check_finite, check_len};
 use crate::init::{Init, Rng};
-use crate::layer::{Gradients, Layer};
+use crate::layer::{GradientSink, Gradients, Layer};
 use crate::optimizer::{Optimizer, Params};
 use crate::{Activation, Cost, Float, Matrix, MatrixView, Vector};
 
@@ -329,7 +329,12 @@ impl<T: Float> Network<T> {
     /// As [`backward`](Self::backward); the number of target rows must equal the number
     /// of rows of the forward pass.
     pub fn backward_batch<'a>(&mut self, y: impl Into<MatrixView<'a, T>>) -> Result<()> {
-        let y = y.into();
+        self.backward_into(y.into(), GradientSink::Sum)
+    }
+
+    /// The backward pass with the gradients going to `sink`; `backward_batch` and the
+    /// fused step of `train_batch`.
+    fn backward_into(&mut self, y: MatrixView<'_, T>, sink: GradientSink<T>) -> Result<()> {
         if self.pending_rows == 0 {
             return Err(Error::NoForwardPass);
         }
@@ -340,8 +345,10 @@ impl<T: Float> Network<T> {
         check_finite("target", y.as_slice())?;
         (0..y.rows()).try_for_each(|r| self.cost.check_target(y.row(r)))?;
         let Network { layers, input, cost, threads, .. } = self;
-        backward_layers(layers, input.view(), y, *cost, *threads);
-        self.accumulated += self.pending_rows;
+        backward_layers(layers, input.view(), y, *cost, *threads, sink);
+        if let GradientSink::Sum = sink {
+            self.accumulated += self.pending_rows;
+        }
         self.pending_rows = 0;
         Ok(())
     }
@@ -386,7 +393,12 @@ impl<T: Float> Network<T> {
     }
 
     /// Forward, backward and step on one mini-batch: one step of mini-batch gradient
-    /// descent. Any gradient accumulated before is applied with this batch's.
+    /// descent, w := w − (α/m) Σ δ·aᵀ over the batch's m samples. Any gradient
+    /// accumulated before is applied with this batch's.
+    ///
+    /// When nothing was accumulated before, BP3 and BP4 add −(α/m)·δ·aᵀ straight into the
+    /// weights instead of into a gradient that `step` would read back: the same update,
+    /// one pass over w instead of three.
     ///
     /// # Errors
     /// As [`forward_batch`](Self::forward_batch), [`backward_batch`](Self::backward_batch)
@@ -399,8 +411,12 @@ impl<T: Float> Network<T> {
     ) -> Result<()> {
         check_learning_rate(learning_rate)?;
         self.forward_batch(x)?;
-        self.backward_batch(y)?;
-        self.step(learning_rate)
+        if self.accumulated > 0 {
+            self.backward_batch(y)?;
+            return self.step(learning_rate);
+        }
+        let scale = -learning_rate / T::from_usize(self.pending_rows);
+        self.backward_into(y.into(), GradientSink::Descend(scale))
     }
 
     /// The mean gradients ∂C/∂w and ∂C/∂b per layer, over the samples accumulated by
@@ -521,6 +537,7 @@ fn backward_layers<T: Float>(
     targets: MatrixView<'_, T>,
     cost: Cost,
     threads: usize,
+    sink: GradientSink<T>,
 ) {
     let last = layers.len() - 1;
     layers[last].output_error(cost, targets); // BP1
@@ -529,10 +546,12 @@ fn backward_layers<T: Float>(
     for l in (1..=last).rev() {
         let (below, above) = layers.split_at_mut(l);
         let (layer, prev) = (&mut above[0], &mut below[l - 1]);
+        // BP2 before BP3/BP4: with `GradientSink::Descend`, w(l) changes in the next line,
+        // and δ(l−1) needs the w(l) of the forward pass.
         layer.backpropagate_error(prev, threads); // BP2, δ(l−1) from δ(l)
-        layer.accumulate_gradients(prev.activation().view(), threads); // BP3, BP4
+        layer.accumulate_gradients(prev.activation().view(), threads, sink); // BP3, BP4
     }
-    layers[0].accumulate_gradients(input, threads);
+    layers[0].accumulate_gradients(input, threads, sink);
 }
 
 fn check_learning_rate<T: Float>(learning_rate: T) -> Result<()> {

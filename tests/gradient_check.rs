@@ -347,6 +347,27 @@ proptest! {
         // The step cleared the accumulated gradient.
         prop_assert!(net.gradients().is_err());
     }
+
+    #[test]
+    fn train_batch_is_forward_backward_and_step(c in case(), alpha in 0.01f64..=1.0) {
+        // train_batch applies −(α/m)·δ·aᵀ straight to the weights; the result must be the
+        // step of the accumulated mean gradient, up to the rounding of the sums.
+        let (x, y) = (c.x(), c.y());
+        let mut fused = c.network();
+        fused.train_batch(&x, &y, alpha).unwrap();
+        let mut plain = c.network();
+        plain.forward_batch(&x).unwrap();
+        plain.backward_batch(&y).unwrap();
+        plain.step(alpha).unwrap();
+        for (l, (lf, lp)) in fused.layers().iter().zip(plain.layers()).enumerate() {
+            let f = lf.weights().as_slice().iter().chain(lf.biases().iter());
+            let p = lp.weights().as_slice().iter().chain(lp.biases().iter());
+            for (i, (&a, &b)) in f.zip(p).enumerate() {
+                prop_assert!((a - b).abs() <= 1e-13 * a.abs().max(1.0), "layer {l}, index {i}: {a:e} vs {b:e}");
+            }
+        }
+        prop_assert!(fused.gradients().is_err(), "nothing stays accumulated");
+    }
 }
 
 #[test]
