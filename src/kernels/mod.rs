@@ -20,6 +20,7 @@
 //! `avx512`) forces one, read once on first use; a forced set the CPU lacks falls back to
 //! the best one it has. [`selected`] names the set in use.
 
+mod pool;
 pub mod portable;
 mod scratch;
 #[cfg(test)]
@@ -456,9 +457,8 @@ const THREADED_ROW_ALIGN: usize = 48;
 /// result is bitwise identical for every thread count. Products below
 /// [`THREADED_MIN_FLOPS`], or `threads <= 1`, run on the calling thread.
 ///
-/// Each worker is a new thread, so its packing scratch is allocated afresh on every call;
-/// call it with `threads = 1` (or use [`Matrix::gemm`](crate::Matrix::gemm)) where
-/// allocation matters.
+/// The workers are the persistent threads of [`pool`], so their packing scratch is kept
+/// from call to call; each threaded call allocates only its small list of jobs.
 ///
 /// # Panics
 /// If a slice is too short for its shape and stride.
@@ -488,45 +488,53 @@ pub fn gemm_threaded<T: Float>(
         return gemm_routed(ops, full, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc);
     }
     let c = &mut c[..required_len(m, n, ldc)];
-    std::thread::scope(|scope| {
-        if m > 1 {
-            let rows = m.div_ceil(threads).next_multiple_of(THREADED_ROW_ALIGN);
-            let mut rest = c;
-            let mut i0 = 0;
-            while i0 < m {
-                let mr = rows.min(m - i0);
-                let c_block;
-                (c_block, rest) = if i0 + mr < m { rest.split_at_mut(mr * ldc) } else { (rest, &mut [][..]) };
-                // Rows i0.. of op(A): rows of A, or columns of the stored Aᵀ.
-                let a_block = if ta == Transpose::No { &a[i0 * lda..] } else { &a[i0..] };
-                let mut work =
-                    move || gemm_routed(ops, full, mr, k, n, alpha, a_block, lda, ta, b, ldb, tb, beta, c_block, ldc);
-                i0 += mr;
-                if i0 < m {
-                    scope.spawn(work);
-                } else {
-                    work();
-                }
-            }
-        } else {
-            let cols = n.div_ceil(threads);
-            let mut rest = c;
-            let mut j0 = 0;
-            while j0 < n {
-                let nc = cols.min(n - j0);
-                let c_block;
-                (c_block, rest) = rest.split_at_mut(nc);
-                // Columns j0.. of op(B): columns of B, or rows of the stored Bᵀ.
-                let b_block = if tb == Transpose::No { &b[j0..] } else { &b[j0 * ldb..] };
-                let mut work =
-                    move || gemm_routed(ops, full, 1, k, nc, alpha, a, lda, ta, b_block, ldb, tb, beta, c_block, ldc);
-                j0 += nc;
-                if j0 < n {
-                    scope.spawn(work);
-                } else {
-                    work();
-                }
-            }
+    // One job per block of C; the pool runs the first on this thread. Each block gets
+    // whole rows (or, for a single row, whole columns), so no element is summed by two
+    // threads and the result does not depend on the thread count.
+    let mut jobs = Vec::with_capacity(threads);
+    if m > 1 {
+        let rows = m.div_ceil(threads).next_multiple_of(THREADED_ROW_ALIGN);
+        let mut rest = c;
+        let mut i0 = 0;
+        while i0 < m {
+            let mr = rows.min(m - i0);
+            let c_block;
+            (c_block, rest) = if i0 + mr < m { rest.split_at_mut(mr * ldc) } else { (rest, &mut [][..]) };
+            // Rows i0.. of op(A): rows of A, or columns of the stored Aᵀ.
+            let a_block = if ta == Transpose::No { &a[i0 * lda..] } else { &a[i0..] };
+            jobs.push(Block { rows: mr, cols: n, a: a_block, b, c: c_block });
+            i0 += mr;
         }
-    });
+    } else {
+        let cols = n.div_ceil(threads);
+        let mut rest = c;
+        let mut j0 = 0;
+        while j0 < n {
+            let nc = cols.min(n - j0);
+            let c_block;
+            (c_block, rest) = rest.split_at_mut(nc);
+            // Columns j0.. of op(B): columns of B, or rows of the stored Bᵀ.
+            let b_block = if tb == Transpose::No { &b[j0..] } else { &b[j0 * ldb..] };
+            jobs.push(Block { rows: 1, cols: nc, a, b: b_block, c: c_block });
+            j0 += nc;
+        }
+    }
+    let mut closures: Vec<_> = jobs
+        .into_iter()
+        .map(|block| {
+            let Block { rows, cols, a, b, c } = block;
+            move || gemm_routed(ops, full, rows, k, cols, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc)
+        })
+        .collect();
+    let mut refs: Vec<&mut (dyn FnMut() + Send)> = closures.iter_mut().map(|f| f as _).collect();
+    pool::run(&mut refs);
+}
+
+/// One worker's share of a threaded gemm: `rows`×`cols` of C and the operands it reads.
+struct Block<'a, T> {
+    rows: usize,
+    cols: usize,
+    a: &'a [T],
+    b: &'a [T],
+    c: &'a mut [T],
 }

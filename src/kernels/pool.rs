@@ -1,0 +1,176 @@
+//! A small pool of persistent worker threads for [`run`]: the threaded matrix products
+//! reuse the same threads (and so their packing scratch) from call to call, where
+//! `std::thread::scope` would start new threads, with empty scratch, every time.
+
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::thread;
+
+/// A job lent to a worker: a closure of the caller's, its lifetime erased (see [`run`]).
+type Job = &'static mut (dyn FnMut() + Send);
+
+/// What a worker waits on and reports through.
+#[derive(Default)]
+struct Slot {
+    state: Mutex<SlotState>,
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct SlotState {
+    job: Option<Job>,
+    /// Set when the job has finished; `Some(panic)` if it panicked.
+    finished: Option<thread::Result<()>>,
+}
+
+/// The workers, started on first use and kept for the life of the process. The mutex
+/// also makes parallel regions one at a time: a second caller runs its jobs itself.
+fn workers() -> &'static Mutex<Vec<Arc<Slot>>> {
+    static WORKERS: OnceLock<Mutex<Vec<Arc<Slot>>>> = OnceLock::new();
+    WORKERS.get_or_init(|| Mutex::new(Vec::new()))
+}
+
+fn worker_loop(slot: Arc<Slot>) {
+    loop {
+        let job = {
+            let mut state = slot.state.lock().unwrap_or_else(|e| e.into_inner());
+            loop {
+                if let Some(job) = state.job.take() {
+                    break job;
+                }
+                state = slot.changed.wait(state).unwrap_or_else(|e| e.into_inner());
+            }
+        };
+        let result = panic::catch_unwind(AssertUnwindSafe(job));
+        let mut state = slot.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.finished = Some(result);
+        slot.changed.notify_all();
+    }
+}
+
+/// Runs every job, the first on the calling thread and the others on pool workers, and
+/// returns when all have finished. A panic in any job is resumed on the caller after
+/// all have finished.
+///
+/// If another thread is inside `run` already, the jobs run one after another on the
+/// calling thread: the result is the same, only slower.
+pub fn run(jobs: &mut [&mut (dyn FnMut() + Send)]) {
+    let Some((first, rest)) = jobs.split_first_mut() else { return };
+    let guard = match workers().try_lock() {
+        Ok(guard) if !rest.is_empty() => guard,
+        _ => {
+            first();
+            rest.iter_mut().for_each(|job| job());
+            return;
+        }
+    };
+    let mut pool = guard;
+    while pool.len() < rest.len() {
+        let slot = Arc::new(Slot::default());
+        let worker = Arc::clone(&slot);
+        let spawned = thread::Builder::new().name("backprop-worker".into()).spawn(move || worker_loop(worker));
+        if spawned.is_err() {
+            break; // No more threads to be had: the caller runs the remaining jobs.
+        }
+        pool.push(slot);
+    }
+    let lent = rest.len().min(pool.len());
+    let (to_workers, to_caller) = rest.split_at_mut(lent);
+    // Waits for every lent job in its drop, so that even if a job on this thread panics,
+    // no worker can still be using a closure whose borrow has ended.
+    let mut waiter = Waiter { slots: &pool[..lent] };
+    for (slot, job) in pool.iter().zip(to_workers.iter_mut()) {
+        let job: &mut (dyn FnMut() + Send) = &mut **job;
+        // SAFETY: the closure is borrowed for the rest of this function only, and the
+        // `waiter` (dropped on every way out of the function, panics included) waits
+        // until the worker has reported the job finished, after which the worker holds
+        // no reference to it. So the erased lifetime never outlives the real borrow.
+        let job: Job = unsafe { std::mem::transmute::<&mut (dyn FnMut() + Send), Job>(job) };
+        let mut state = slot.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.finished = None;
+        state.job = Some(job);
+        slot.changed.notify_all();
+    }
+    first();
+    to_caller.iter_mut().for_each(|job| job());
+    let panicked = waiter.wait();
+    drop(waiter);
+    drop(pool);
+    if let Some(payload) = panicked {
+        panic::resume_unwind(payload);
+    }
+}
+
+struct Waiter<'a> {
+    slots: &'a [Arc<Slot>],
+}
+
+impl Waiter<'_> {
+    /// Waits for every slot's job; returns the first panic payload, if any.
+    fn wait(&mut self) -> Option<Box<dyn std::any::Any + Send>> {
+        let mut panicked = None;
+        for slot in self.slots {
+            let mut state = slot.state.lock().unwrap_or_else(|e| e.into_inner());
+            let result = loop {
+                if let Some(result) = state.finished.take() {
+                    break result;
+                }
+                state = slot.changed.wait(state).unwrap_or_else(|e| e.into_inner());
+            };
+            if let Err(payload) = result {
+                panicked.get_or_insert(payload);
+            }
+        }
+        self.slots = &[];
+        panicked
+    }
+}
+
+impl Drop for Waiter<'_> {
+    fn drop(&mut self) {
+        // Only reached with slots left if a job on the calling thread panicked.
+        let _ = self.wait();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_job_runs_once_on_borrowed_data() {
+        for jobs in 0..6 {
+            let mut out = vec![0usize; jobs];
+            let mut closures: Vec<Box<dyn FnMut() + Send + '_>> = Vec::new();
+            for (i, slot) in out.iter_mut().enumerate() {
+                closures.push(Box::new(move || *slot += i + 1));
+            }
+            let mut refs: Vec<&mut (dyn FnMut() + Send)> = closures.iter_mut().map(|c| &mut **c as _).collect();
+            run(&mut refs);
+            drop(refs);
+            drop(closures);
+            assert_eq!(out, (1..=jobs).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn a_panicking_job_is_resumed_after_all_finished() {
+        let mut done = [false; 3];
+        let [a, b, c] = &mut done;
+        let mut j0 = || *a = true;
+        let mut j1 = || panic!("job 1 fails");
+        let mut j2 = || *c = true;
+        let _ = b;
+        let result = panic::catch_unwind(AssertUnwindSafe(|| {
+            run(&mut [&mut j0, &mut j1, &mut j2]);
+        }));
+        assert!(result.is_err());
+        assert!(done[0] && done[2], "the other jobs still ran");
+        // The pool is usable afterwards.
+        let mut x = 0;
+        let mut j = || x += 1;
+        let mut k = || {};
+        run(&mut [&mut j, &mut k]);
+        assert_eq!(x, 1);
+    }
+}
