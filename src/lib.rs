@@ -87,7 +87,15 @@
 //!   differences, e.g. to test an activation of your own.
 //! - [`Error`]: every fallible operation returns [`Result`]`<_, Error>`; bad input never
 //!   panics at the network level.
-//! - [`Rng`]: the small seeded generator behind weight initialisation.
+//! - [`Init`]: how each layer's weights and biases start (Xavier, He, LeCun, …), drawn
+//!   from [`Rng`], the small seeded generator behind everything random in the crate.
+//! - [`Dataset`] (one sample per row), [`one_hot`], [`Dataset::split`],
+//!   [`Dataset::batches`], [`Batcher`] (seeded shuffles), [`Standardizer`], and readers
+//!   for IDX (MNIST) and CSV files: [`read_idx_images`], [`read_idx_labels`],
+//!   [`read_csv_file`].
+//! - Speed: the matrix products run on SIMD kernels chosen for the CPU at run time
+//!   ([`kernel_name`]; `BACKPROP_KERNEL=portable` forces the plain loops), and
+//!   [`Network::set_threads`] splits large products over threads.
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
