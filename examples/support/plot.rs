@@ -61,7 +61,13 @@ impl Chart {
     }
 
     /// The chart as an SVG document.
+    #[allow(dead_code)] // an example may draw panels instead
     pub fn to_svg(&self) -> String {
+        panels(std::slice::from_ref(self))
+    }
+
+    /// The chart's elements, drawn in a `WIDTH`×`HEIGHT` box at the origin.
+    fn body(&self) -> String {
         let (x0, x1, y0, y1) = self.bounds();
         let pw = WIDTH - MARGIN_LEFT - MARGIN_RIGHT;
         let ph = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM;
@@ -70,22 +76,51 @@ impl Chart {
         let mut s = String::new();
         let _ = writeln!(
             s,
-            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" font-family="sans-serif" font-size="12">"#
+            r#"<text x="{}" y="24" text-anchor="middle" font-size="15">{}</text>"#,
+            WIDTH / 2.0,
+            escape(&self.title)
         );
-        let _ = writeln!(s, r#"<rect width="100%" height="100%" fill="white"/>"#);
-        let _ = writeln!(s, r#"<text x="{}" y="24" text-anchor="middle" font-size="15">{}</text>"#, WIDTH / 2.0, escape(&self.title));
         // Frame and ticks.
-        let _ = writeln!(s, r##"<rect x="{MARGIN_LEFT}" y="{MARGIN_TOP}" width="{pw}" height="{ph}" fill="none" stroke="#444"/>"##);
+        let _ = writeln!(
+            s,
+            r##"<rect x="{MARGIN_LEFT}" y="{MARGIN_TOP}" width="{pw}" height="{ph}" fill="none" stroke="#444"/>"##
+        );
         for i in 0..=5 {
             let t = i as f64 / 5.0;
             let (xv, yv) = (x0 + t * (x1 - x0), y0 + t * (y1 - y0));
             let (px, py) = (sx(xv), sy(yv));
-            let _ = writeln!(s, r##"<line x1="{px:.1}" y1="{:.1}" x2="{px:.1}" y2="{:.1}" stroke="#444"/>"##, MARGIN_TOP + ph, MARGIN_TOP + ph + 5.0);
-            let _ = writeln!(s, r#"<text x="{px:.1}" y="{:.1}" text-anchor="middle">{}</text>"#, MARGIN_TOP + ph + 18.0, tick(xv));
-            let _ = writeln!(s, r##"<line x1="{:.1}" y1="{py:.1}" x2="{MARGIN_LEFT}" y2="{py:.1}" stroke="#444"/>"##, MARGIN_LEFT - 5.0);
-            let _ = writeln!(s, r#"<text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#, MARGIN_LEFT - 8.0, py + 4.0, tick(yv));
+            let _ = writeln!(
+                s,
+                r##"<line x1="{px:.1}" y1="{:.1}" x2="{px:.1}" y2="{:.1}" stroke="#444"/>"##,
+                MARGIN_TOP + ph,
+                MARGIN_TOP + ph + 5.0
+            );
+            let _ = writeln!(
+                s,
+                r#"<text x="{px:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
+                MARGIN_TOP + ph + 18.0,
+                tick(xv)
+            );
+            let _ = writeln!(
+                s,
+                r##"<line x1="{:.1}" y1="{py:.1}" x2="{MARGIN_LEFT}" y2="{py:.1}" stroke="#444"/>"##,
+                MARGIN_LEFT - 5.0
+            );
+            let _ = writeln!(
+                s,
+                r#"<text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
+                MARGIN_LEFT - 8.0,
+                py + 4.0,
+                tick(yv)
+            );
         }
-        let _ = writeln!(s, r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#, MARGIN_LEFT + pw / 2.0, HEIGHT - 10.0, escape(&self.x_label));
+        let _ = writeln!(
+            s,
+            r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
+            MARGIN_LEFT + pw / 2.0,
+            HEIGHT - 10.0,
+            escape(&self.x_label)
+        );
         let _ = writeln!(
             s,
             r#"<text x="16" y="{:.1}" text-anchor="middle" transform="rotate(-90 16 {:.1})">{}</text>"#,
@@ -99,22 +134,52 @@ impl Chart {
             match series.style {
                 Style::Line => {
                     let path: Vec<String> = finite.map(|&(x, y)| format!("{:.1},{:.1}", sx(x), sy(y))).collect();
-                    let _ = writeln!(s, r#"<polyline fill="none" stroke="{}" stroke-width="2" points="{}"/>"#, series.color, path.join(" "));
+                    let _ = writeln!(
+                        s,
+                        r#"<polyline fill="none" stroke="{}" stroke-width="2" points="{}"/>"#,
+                        series.color,
+                        path.join(" ")
+                    );
                 }
                 Style::Dots => {
                     for &(x, y) in finite {
-                        let _ = writeln!(s, r#"<circle cx="{:.1}" cy="{:.1}" r="2" fill="{}" fill-opacity="0.6"/>"#, sx(x), sy(y), series.color);
+                        let _ = writeln!(
+                            s,
+                            r#"<circle cx="{:.1}" cy="{:.1}" r="2" fill="{}" fill-opacity="0.6"/>"#,
+                            sx(x),
+                            sy(y),
+                            series.color
+                        );
                     }
                 }
             }
             let ly = MARGIN_TOP + 14.0 + 16.0 * k as f64;
             let lx = MARGIN_LEFT + pw - 150.0;
-            let _ = writeln!(s, r#"<rect x="{lx:.1}" y="{:.1}" width="12" height="4" fill="{}"/>"#, ly - 6.0, series.color);
+            let _ =
+                writeln!(s, r#"<rect x="{lx:.1}" y="{:.1}" width="12" height="4" fill="{}"/>"#, ly - 6.0, series.color);
             let _ = writeln!(s, r#"<text x="{:.1}" y="{ly:.1}">{}</text>"#, lx + 18.0, escape(&series.name));
         }
-        s.push_str("</svg>\n");
         s
     }
+}
+
+/// Charts side by side, left to right, as one SVG document.
+#[allow(dead_code)] // an example may draw a single chart instead
+pub fn panels(charts: &[Chart]) -> String {
+    let width = WIDTH * charts.len().max(1) as f64;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{HEIGHT}" viewBox="0 0 {width} {HEIGHT}" font-family="sans-serif" font-size="12">"#
+    );
+    let _ = writeln!(s, r#"<rect width="100%" height="100%" fill="white"/>"#);
+    for (k, chart) in charts.iter().enumerate() {
+        let _ = writeln!(s, r#"<g transform="translate({})">"#, WIDTH * k as f64);
+        s.push_str(&chart.body());
+        s.push_str("</g>\n");
+    }
+    s.push_str("</svg>\n");
+    s
 }
 
 /// A tick label with as few digits as read well.
