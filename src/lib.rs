@@ -88,6 +88,8 @@
 //! - [`Error`]: every fallible operation returns [`Result`]`<_, Error>`; bad input never
 //!   panics at the network level.
 //! - [`Rng`]: the small seeded generator behind weight initialisation.
+//! - [`guide`]: choosing an activation, a cost and an optimiser, with a runnable example
+//!   for each case.
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
@@ -96,6 +98,7 @@ mod cost;
 mod data;
 mod error;
 mod gradient_check;
+pub mod guide;
 mod init;
 mod io;
 #[allow(unsafe_code, clippy::too_many_arguments)] // BLAS-shaped kernel signatures
