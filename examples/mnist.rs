@@ -55,9 +55,9 @@ struct Options {
     epochs: Option<usize>,
 }
 
-fn parse_args() -> Result<Options, String> {
+fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options, String> {
     let (mut dir, mut setup, mut epochs) = (None, Setup::Classic, None);
-    let mut args = std::env::args().skip(1);
+    let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--modern" => setup = Setup::Modern,
@@ -122,7 +122,7 @@ impl Callback for PrintTestAccuracy {
 }
 
 fn main() -> ExitCode {
-    match run() {
+    match run(std::env::args().skip(1)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
@@ -131,8 +131,9 @@ fn main() -> ExitCode {
     }
 }
 
-fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let options = parse_args()?;
+/// Runs the example with its command-line arguments (without the program's name).
+pub fn run(args: impl IntoIterator<Item = String>) -> Result<(), Box<dyn std::error::Error>> {
+    let options = parse_args(args)?;
     if !options.dir.is_dir() {
         return Err(format!("{} is not a directory\n\n{WHERE}", options.dir.display()).into());
     }
