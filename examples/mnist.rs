@@ -21,7 +21,7 @@
 //!   N(0, 1), plain SGD with α = 3.0 on mini-batches of 10, 30 epochs (the book reports
 //!   about 95% right on the test set).
 //! - `--modern`: 784-128-10, ReLU then softmax, categorical cross-entropy, He
-//!   initialisation, Adam with α = 10⁻³ on mini-batches of 64, 10 epochs.
+//!   initialisation, Adam with α = 10⁻³ on mini-batches of 128, 10 epochs.
 //! - `--epochs N` changes the number of epochs.
 //!
 //! The test set is evaluated after every epoch only to print it, as in the book: it is
@@ -162,7 +162,7 @@ pub fn run(args: impl IntoIterator<Item = String>) -> Result<(), Box<dyn std::er
                 .layer(CLASSES, Activation::Softmax)
                 .cost(Cost::CategoricalCrossEntropy)
                 .build()?;
-            (net, Box::new(Adam::new(1e-3)?), 64, 10)
+            (net, Box::new(Adam::new(1e-3)?), 128, 10)
         }
     };
     let epochs = options.epochs.unwrap_or(epochs);
