@@ -18,7 +18,7 @@ use backprop::{
     Activation, Adam, Cost, CsvOptions, DEFAULT_SEED, Dataset, EarlyStopping, Network, Standardizer, TargetColumn,
     Trainer, ValidationSet, argmax, read_csv_file,
 };
-use plot::{Chart, Series, Style};
+use plot::{Chart, Legend, Series, Style};
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/digits.csv");
 const CLASSES: usize = 10;
@@ -94,6 +94,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             series("training", curve(&|r| Some(r.training_cost)), "#1f77b4"),
             series("validation", curve(&|r| r.validation_cost), "#d62728"),
         ],
+        legend: Legend::TopRight,
     };
     let accuracy = Chart {
         title: "Accuracy".into(),
@@ -103,6 +104,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             series("training", curve(&|r| r.training_accuracy), "#1f77b4"),
             series("validation", curve(&|r| r.validation_accuracy), "#d62728"),
         ],
+        legend: Legend::BottomRight,
     };
     std::fs::write(&svg_path, plot::panels(&[costs, accuracy]))?;
     println!("\ntraining curves written to {svg_path}");

@@ -13,7 +13,7 @@ mod plot;
 use std::f64::consts::PI;
 
 use backprop::{Activation, Adam, Cost, Dataset, EarlyStopping, Matrix, Network, Rng, Trainer, ValidationSet};
-use plot::{Chart, Series, Style};
+use plot::{Chart, Legend, Series, Style};
 
 const NOISE: f64 = 0.1;
 
@@ -70,6 +70,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Series { name: "samples".into(), points: samples, style: Style::Dots, color: "#7f7f7f" },
             Series { name: "network".into(), points: fit, style: Style::Line, color: "#d62728" },
         ],
+        legend: Legend::BottomRight,
     };
     std::fs::write(&svg_path, chart.to_svg())?;
     println!("data and fit written to {svg_path}");

@@ -21,12 +21,21 @@ pub struct Series {
     pub color: &'static str,
 }
 
+/// Which corner of the plot area the legend goes in: the one the data leaves empty.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(dead_code)] // each example uses the corners it needs
+pub enum Legend {
+    TopRight,
+    BottomRight,
+}
+
 /// A chart with axes, ticks, a title and a legend.
 pub struct Chart {
     pub title: String,
     pub x_label: String,
     pub y_label: String,
     pub series: Vec<Series>,
+    pub legend: Legend,
 }
 
 const WIDTH: f64 = 640.0;
@@ -85,10 +94,8 @@ impl Chart {
             s,
             r##"<rect x="{MARGIN_LEFT}" y="{MARGIN_TOP}" width="{pw}" height="{ph}" fill="none" stroke="#444"/>"##
         );
-        for i in 0..=5 {
-            let t = i as f64 / 5.0;
-            let (xv, yv) = (x0 + t * (x1 - x0), y0 + t * (y1 - y0));
-            let (px, py) = (sx(xv), sy(yv));
+        for (xv, label) in ticks(x0, x1) {
+            let px = sx(xv);
             let _ = writeln!(
                 s,
                 r##"<line x1="{px:.1}" y1="{:.1}" x2="{px:.1}" y2="{:.1}" stroke="#444"/>"##,
@@ -97,10 +104,12 @@ impl Chart {
             );
             let _ = writeln!(
                 s,
-                r#"<text x="{px:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
-                MARGIN_TOP + ph + 18.0,
-                tick(xv)
+                r#"<text x="{px:.1}" y="{:.1}" text-anchor="middle">{label}</text>"#,
+                MARGIN_TOP + ph + 18.0
             );
+        }
+        for (yv, label) in ticks(y0, y1) {
+            let py = sy(yv);
             let _ = writeln!(
                 s,
                 r##"<line x1="{:.1}" y1="{py:.1}" x2="{MARGIN_LEFT}" y2="{py:.1}" stroke="#444"/>"##,
@@ -108,10 +117,9 @@ impl Chart {
             );
             let _ = writeln!(
                 s,
-                r#"<text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
+                r#"<text x="{:.1}" y="{:.1}" text-anchor="end">{label}</text>"#,
                 MARGIN_LEFT - 8.0,
-                py + 4.0,
-                tick(yv)
+                py + 4.0
             );
         }
         let _ = writeln!(
@@ -153,7 +161,11 @@ impl Chart {
                     }
                 }
             }
-            let ly = MARGIN_TOP + 14.0 + 16.0 * k as f64;
+            let first = match self.legend {
+                Legend::TopRight => MARGIN_TOP + 14.0,
+                Legend::BottomRight => MARGIN_TOP + ph - 6.0 - 16.0 * (self.series.len() - 1) as f64,
+            };
+            let ly = first + 16.0 * k as f64;
             let lx = MARGIN_LEFT + pw - 150.0;
             let _ =
                 writeln!(s, r#"<rect x="{lx:.1}" y="{:.1}" width="12" height="4" fill="{}"/>"#, ly - 6.0, series.color);
@@ -182,9 +194,21 @@ pub fn panels(charts: &[Chart]) -> String {
     s
 }
 
-/// A tick label with as few digits as read well.
-fn tick(v: f64) -> String {
-    if v.abs() >= 1000.0 || (v != 0.0 && v.abs() < 0.01) { format!("{v:.1e}") } else { format!("{v:.2}") }
+/// Ticks at round values in [lo, hi], about five of them, 1, 2 or 5 times a power of
+/// ten apart, each with a label showing as many decimals as the step needs.
+fn ticks(lo: f64, hi: f64) -> Vec<(f64, String)> {
+    let rough = (hi - lo) / 5.0;
+    let power = 10f64.powf(rough.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0].into_iter().map(|m| m * power).find(|&s| s >= rough).unwrap_or(10.0 * power);
+    let decimals = (-step.log10().floor()).max(0.0) as usize;
+    let first = (lo / step).ceil() as i64;
+    let last = (hi / step).floor() as i64;
+    (first..=last)
+        .map(|k| {
+            let v = k as f64 * step;
+            (v, format!("{v:.decimals$}"))
+        })
+        .collect()
 }
 
 fn escape(text: &str) -> String {
