@@ -96,6 +96,8 @@
 //! - Speed: the matrix products run on SIMD kernels chosen for the CPU at run time
 //!   ([`kernel_name`]; `BACKPROP_KERNEL=portable` forces the plain loops), and
 //!   [`Network::set_threads`] splits large products over threads.
+//! - [`guide`]: choosing an activation, a cost and an optimiser, with a runnable example
+//!   for each case.
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
@@ -104,6 +106,7 @@ mod cost;
 mod data;
 mod error;
 mod gradient_check;
+pub mod guide;
 mod init;
 mod io;
 #[allow(unsafe_code, clippy::too_many_arguments)] // BLAS-shaped kernel signatures

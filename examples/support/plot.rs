@@ -21,12 +21,21 @@ pub struct Series {
     pub color: &'static str,
 }
 
+/// Which corner of the plot area the legend goes in: the one the data leaves empty.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(dead_code)] // each example uses the corners it needs
+pub enum Legend {
+    TopRight,
+    BottomRight,
+}
+
 /// A chart with axes, ticks, a title and a legend.
 pub struct Chart {
     pub title: String,
     pub x_label: String,
     pub y_label: String,
     pub series: Vec<Series>,
+    pub legend: Legend,
 }
 
 const WIDTH: f64 = 640.0;
@@ -61,7 +70,13 @@ impl Chart {
     }
 
     /// The chart as an SVG document.
+    #[allow(dead_code)] // an example may draw panels instead
     pub fn to_svg(&self) -> String {
+        panels(std::slice::from_ref(self))
+    }
+
+    /// The chart's elements, drawn in a `WIDTH`×`HEIGHT` box at the origin.
+    fn body(&self) -> String {
         let (x0, x1, y0, y1) = self.bounds();
         let pw = WIDTH - MARGIN_LEFT - MARGIN_RIGHT;
         let ph = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM;
@@ -70,22 +85,50 @@ impl Chart {
         let mut s = String::new();
         let _ = writeln!(
             s,
-            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" font-family="sans-serif" font-size="12">"#
+            r#"<text x="{}" y="24" text-anchor="middle" font-size="15">{}</text>"#,
+            WIDTH / 2.0,
+            escape(&self.title)
         );
-        let _ = writeln!(s, r#"<rect width="100%" height="100%" fill="white"/>"#);
-        let _ = writeln!(s, r#"<text x="{}" y="24" text-anchor="middle" font-size="15">{}</text>"#, WIDTH / 2.0, escape(&self.title));
         // Frame and ticks.
-        let _ = writeln!(s, r##"<rect x="{MARGIN_LEFT}" y="{MARGIN_TOP}" width="{pw}" height="{ph}" fill="none" stroke="#444"/>"##);
-        for i in 0..=5 {
-            let t = i as f64 / 5.0;
-            let (xv, yv) = (x0 + t * (x1 - x0), y0 + t * (y1 - y0));
-            let (px, py) = (sx(xv), sy(yv));
-            let _ = writeln!(s, r##"<line x1="{px:.1}" y1="{:.1}" x2="{px:.1}" y2="{:.1}" stroke="#444"/>"##, MARGIN_TOP + ph, MARGIN_TOP + ph + 5.0);
-            let _ = writeln!(s, r#"<text x="{px:.1}" y="{:.1}" text-anchor="middle">{}</text>"#, MARGIN_TOP + ph + 18.0, tick(xv));
-            let _ = writeln!(s, r##"<line x1="{:.1}" y1="{py:.1}" x2="{MARGIN_LEFT}" y2="{py:.1}" stroke="#444"/>"##, MARGIN_LEFT - 5.0);
-            let _ = writeln!(s, r#"<text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#, MARGIN_LEFT - 8.0, py + 4.0, tick(yv));
+        let _ = writeln!(
+            s,
+            r##"<rect x="{MARGIN_LEFT}" y="{MARGIN_TOP}" width="{pw}" height="{ph}" fill="none" stroke="#444"/>"##
+        );
+        for (xv, label) in ticks(x0, x1) {
+            let px = sx(xv);
+            let _ = writeln!(
+                s,
+                r##"<line x1="{px:.1}" y1="{:.1}" x2="{px:.1}" y2="{:.1}" stroke="#444"/>"##,
+                MARGIN_TOP + ph,
+                MARGIN_TOP + ph + 5.0
+            );
+            let _ = writeln!(
+                s,
+                r#"<text x="{px:.1}" y="{:.1}" text-anchor="middle">{label}</text>"#,
+                MARGIN_TOP + ph + 18.0
+            );
         }
-        let _ = writeln!(s, r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#, MARGIN_LEFT + pw / 2.0, HEIGHT - 10.0, escape(&self.x_label));
+        for (yv, label) in ticks(y0, y1) {
+            let py = sy(yv);
+            let _ = writeln!(
+                s,
+                r##"<line x1="{:.1}" y1="{py:.1}" x2="{MARGIN_LEFT}" y2="{py:.1}" stroke="#444"/>"##,
+                MARGIN_LEFT - 5.0
+            );
+            let _ = writeln!(
+                s,
+                r#"<text x="{:.1}" y="{:.1}" text-anchor="end">{label}</text>"#,
+                MARGIN_LEFT - 8.0,
+                py + 4.0
+            );
+        }
+        let _ = writeln!(
+            s,
+            r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
+            MARGIN_LEFT + pw / 2.0,
+            HEIGHT - 10.0,
+            escape(&self.x_label)
+        );
         let _ = writeln!(
             s,
             r#"<text x="16" y="{:.1}" text-anchor="middle" transform="rotate(-90 16 {:.1})">{}</text>"#,
@@ -99,27 +142,73 @@ impl Chart {
             match series.style {
                 Style::Line => {
                     let path: Vec<String> = finite.map(|&(x, y)| format!("{:.1},{:.1}", sx(x), sy(y))).collect();
-                    let _ = writeln!(s, r#"<polyline fill="none" stroke="{}" stroke-width="2" points="{}"/>"#, series.color, path.join(" "));
+                    let _ = writeln!(
+                        s,
+                        r#"<polyline fill="none" stroke="{}" stroke-width="2" points="{}"/>"#,
+                        series.color,
+                        path.join(" ")
+                    );
                 }
                 Style::Dots => {
                     for &(x, y) in finite {
-                        let _ = writeln!(s, r#"<circle cx="{:.1}" cy="{:.1}" r="2" fill="{}" fill-opacity="0.6"/>"#, sx(x), sy(y), series.color);
+                        let _ = writeln!(
+                            s,
+                            r#"<circle cx="{:.1}" cy="{:.1}" r="2" fill="{}" fill-opacity="0.6"/>"#,
+                            sx(x),
+                            sy(y),
+                            series.color
+                        );
                     }
                 }
             }
-            let ly = MARGIN_TOP + 14.0 + 16.0 * k as f64;
+            let first = match self.legend {
+                Legend::TopRight => MARGIN_TOP + 14.0,
+                Legend::BottomRight => MARGIN_TOP + ph - 6.0 - 16.0 * (self.series.len() - 1) as f64,
+            };
+            let ly = first + 16.0 * k as f64;
             let lx = MARGIN_LEFT + pw - 150.0;
-            let _ = writeln!(s, r#"<rect x="{lx:.1}" y="{:.1}" width="12" height="4" fill="{}"/>"#, ly - 6.0, series.color);
+            let _ =
+                writeln!(s, r#"<rect x="{lx:.1}" y="{:.1}" width="12" height="4" fill="{}"/>"#, ly - 6.0, series.color);
             let _ = writeln!(s, r#"<text x="{:.1}" y="{ly:.1}">{}</text>"#, lx + 18.0, escape(&series.name));
         }
-        s.push_str("</svg>\n");
         s
     }
 }
 
-/// A tick label with as few digits as read well.
-fn tick(v: f64) -> String {
-    if v.abs() >= 1000.0 || (v != 0.0 && v.abs() < 0.01) { format!("{v:.1e}") } else { format!("{v:.2}") }
+/// Charts side by side, left to right, as one SVG document.
+#[allow(dead_code)] // an example may draw a single chart instead
+pub fn panels(charts: &[Chart]) -> String {
+    let width = WIDTH * charts.len().max(1) as f64;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{HEIGHT}" viewBox="0 0 {width} {HEIGHT}" font-family="sans-serif" font-size="12">"#
+    );
+    let _ = writeln!(s, r#"<rect width="100%" height="100%" fill="white"/>"#);
+    for (k, chart) in charts.iter().enumerate() {
+        let _ = writeln!(s, r#"<g transform="translate({})">"#, WIDTH * k as f64);
+        s.push_str(&chart.body());
+        s.push_str("</g>\n");
+    }
+    s.push_str("</svg>\n");
+    s
+}
+
+/// Ticks at round values in [lo, hi], about five of them, 1, 2 or 5 times a power of
+/// ten apart, each with a label showing as many decimals as the step needs.
+fn ticks(lo: f64, hi: f64) -> Vec<(f64, String)> {
+    let rough = (hi - lo) / 5.0;
+    let power = 10f64.powf(rough.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0].into_iter().map(|m| m * power).find(|&s| s >= rough).unwrap_or(10.0 * power);
+    let decimals = (-step.log10().floor()).max(0.0) as usize;
+    let first = (lo / step).ceil() as i64;
+    let last = (hi / step).floor() as i64;
+    (first..=last)
+        .map(|k| {
+            let v = k as f64 * step;
+            (v, format!("{v:.decimals$}"))
+        })
+        .collect()
 }
 
 fn escape(text: &str) -> String {
