@@ -64,7 +64,10 @@
 //!   as matrix products; it gives the same gradients as the samples one by one);
 //!   [`predict`](Network::predict) for inference with `&self`.
 //! - [`Network::save`] and [`Network::load`] (or [`to_writer`](Network::to_writer) and
-//!   [`from_reader`](Network::from_reader)): a whole network as a safetensors file.
+//!   [`from_reader`](Network::from_reader)): a whole network as a safetensors file;
+//!   [`Network::save_checkpoint`] and [`Network::load_checkpoint`]: a [`Checkpoint`] of
+//!   the network, its optimiser's state and the [`TrainingPosition`], to resume training
+//!   bit for bit.
 //! - [`Layer`]: weights, biases, σ, and what the last passes cached (z, a, δ);
 //!   [`Gradients`]: ∂C/∂w and ∂C/∂b of one layer.
 //! - [`Activation`] (σ, σ′: sigmoid, tanh, ReLU, leaky ReLU, ELU, softplus, identity,
@@ -118,6 +121,7 @@ pub use gradient_check::{
     DEFAULT_GRADIENT_CHECK_STEP, GradientCheckReport, LayerCheck, gradient_check, gradient_check_with_step,
 };
 pub use init::{Init, Rng};
+pub use io::{Checkpoint, TrainingPosition};
 pub use kernels::Transpose;
 pub use layer::{Gradients, Layer};
 pub use matrix::{Matrix, MatrixView, Vector};
