@@ -19,6 +19,8 @@ mod checkpoint;
 pub(crate) mod json;
 mod network;
 pub(crate) mod safetensors;
+#[cfg(feature = "serde")]
+mod serde_impls;
 
 #[cfg(test)]
 mod fuzz;
