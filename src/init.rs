@@ -268,6 +268,18 @@ mod tests {
     }
 
     #[test]
+    fn a_restored_state_continues_the_sequence() {
+        let mut rng = Rng::new(0);
+        rng.next_u64();
+        let mut resumed = Rng::from_state(rng.state()).unwrap();
+        assert_eq!([resumed.next_u64(), resumed.next_u64()], [0xbf6e1f784956452a, 0x1a5f849d4933e6e0]);
+        // Any state but all zeros is one.
+        assert!(Rng::from_state([0, 0, 0, 1]).is_ok());
+        let e = Rng::from_state([0; 4]).unwrap_err().to_string();
+        assert!(e.contains("the all-zero state is not a state of the generator"), "{e}");
+    }
+
+    #[test]
     fn same_seed_same_sequence_different_seed_different_sequence() {
         let draw = |seed| {
             let mut rng = Rng::new(seed);

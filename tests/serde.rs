@@ -300,3 +300,72 @@ fn invalid_optimiser_documents_are_errors() {
     let e = serde_json::from_value::<OptimizerState<f32>>(value).unwrap_err().to_string();
     assert_eq!(e, "optimiser state buffer \"velocity.0\" holds the non-finite value inf at index 0");
 }
+
+/// The number of generated cases of the hostile-input test, unless `BACKPROP_FUZZ_CASES`
+/// says otherwise.
+fn fuzz_cases() -> u32 {
+    match std::env::var("BACKPROP_FUZZ_CASES") {
+        Ok(s) => s.parse().unwrap_or_else(|_| panic!("BACKPROP_FUZZ_CASES must be a count, got {s:?}")),
+        Err(_) => 500,
+    }
+}
+
+#[test]
+fn mutated_documents_are_read_or_rejected_without_panicking() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+
+    let net = network(random_f64, &[]);
+    let valid = serde_json::to_string(&net).unwrap();
+    let adam = serde_json::to_string(&stepped(Adam::new(0.01).unwrap())).unwrap();
+    let piece = prop::sample::select(vec![
+        "",
+        "0",
+        "1",
+        "-1",
+        "2",
+        "1e400",
+        "null",
+        "[]",
+        "{}",
+        ",",
+        "\"",
+        "]",
+        "}",
+        "\"softmax\"",
+        "\"relu\"",
+        "{\"custom\":\"x\"}",
+        "\"rows\":0",
+        "\"cols\":3",
+        "0.5,",
+        "18446744073709551616",
+    ]);
+    let edit = (any::<usize>(), 0usize..8, piece);
+    let config = Config { cases: fuzz_cases(), failure_persistence: None, ..Config::default() };
+    let mut runner = TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &[9; 32]));
+    let result = runner.run(&(any::<bool>(), prop::collection::vec(edit, 1..4)), |(is_adam, edits)| {
+        let mut text = if is_adam { adam.clone() } else { valid.clone() };
+        for (at, delete, insert) in edits {
+            let mut at = at % (text.len() + 1);
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            let mut end = (at + delete).min(text.len());
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            text.replace_range(at..end, insert);
+        }
+        if let Ok(net) = serde_json::from_str::<Network<f64>>(&text) {
+            // Whatever is accepted is a working network.
+            prop_assert!(net.predict(&vec![0.5; net.n_inputs()]).is_ok());
+        }
+        let _ = serde_json::from_str::<Network<f32>>(&text);
+        let _ = serde_json::from_str::<Adam<f64>>(&text);
+        let _ = serde_json::from_str::<OptimizerState<f32>>(&text);
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}

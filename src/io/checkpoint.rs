@@ -75,7 +75,9 @@ pub struct TrainingPosition {
     /// The generator the loop shuffles with, in its current state, if it has one.
     pub rng: Option<Rng>,
     /// The order of sample indices of the current epoch (e.g.
-    /// [`Batcher::order`](crate::Batcher::order)), if the loop needs it to resume.
+    /// [`Batcher::order`](crate::Batcher::order)), if the loop needs it to resume. It is
+    /// saved as text in the file's header, which holds at most 100 MB: room for about ten
+    /// million indices.
     pub order: Option<Vec<usize>>,
 }
 
