@@ -34,9 +34,9 @@
 //! `crate_version` is present, `format` and `format_version` are known, the dtype is
 //! the network's element type, every size is a positive integer, activation and cost
 //! names are known, each layer's weight and bias tensor is there with the shape the
-//! metadata gives (so the layers chain), no other tensor is there (but see below), and no weight or
-//! bias is NaN or infinite. Other metadata keys, and the tensors named `optimizer.…`
-//! that a [checkpoint](super::checkpoint) adds, are ignored. Every problem is an
+//! metadata gives (so the layers chain), no other tensor is there (the `optimizer.…`
+//! tensors of a [checkpoint](super::checkpoint) aside: they are skipped), and no weight
+//! or bias is NaN or infinite. Other metadata keys are ignored. Every problem is an
 //! [`Error`], never a panic.
 
 use std::collections::{BTreeMap, HashMap};
