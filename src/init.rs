@@ -58,6 +58,36 @@ impl Rng {
         Rng { state: [splitmix64(&mut s), splitmix64(&mut s), splitmix64(&mut s), splitmix64(&mut s)] }
     }
 
+    /// The generator's 256 bits of state, e.g. to save in a checkpoint; restore it with
+    /// [`from_state`](Self::from_state) to continue the same sequence.
+    ///
+    /// ```
+    /// use backprop::Rng;
+    ///
+    /// let mut rng = Rng::new(42);
+    /// rng.next_u64();
+    /// let mut resumed = Rng::from_state(rng.state())?;
+    /// assert_eq!(resumed.next_u64(), rng.next_u64());
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    pub fn state(&self) -> [u64; 4] {
+        self.state
+    }
+
+    /// The generator in the state `state`, as returned by [`state`](Self::state).
+    ///
+    /// # Errors
+    /// [`Error::Incompatible`] if every word is 0: xoshiro256** would then return 0
+    /// forever, and no generator reaches that state.
+    pub fn from_state(state: [u64; 4]) -> Result<Self> {
+        if state == [0; 4] {
+            return Err(Error::Incompatible {
+                reason: "the all-zero state is not a state of the generator (it would return 0 forever)".into(),
+            });
+        }
+        Ok(Rng { state })
+    }
+
     /// The next 64 uniformly distributed random bits.
     pub fn next_u64(&mut self) -> u64 {
         let s = &mut self.state;
@@ -235,6 +265,18 @@ mod tests {
             [rng.next_u64(), rng.next_u64(), rng.next_u64()],
             [0x15780b2e0c2ec716, 0x6104d9866d113a7e, 0xae17533239e499a1]
         );
+    }
+
+    #[test]
+    fn a_restored_state_continues_the_sequence() {
+        let mut rng = Rng::new(0);
+        rng.next_u64();
+        let mut resumed = Rng::from_state(rng.state()).unwrap();
+        assert_eq!([resumed.next_u64(), resumed.next_u64()], [0xbf6e1f784956452a, 0x1a5f849d4933e6e0]);
+        // Any state but all zeros is one.
+        assert!(Rng::from_state([0, 0, 0, 1]).is_ok());
+        let e = Rng::from_state([0; 4]).unwrap_err().to_string();
+        assert!(e.contains("the all-zero state is not a state of the generator"), "{e}");
     }
 
     #[test]

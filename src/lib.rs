@@ -64,7 +64,10 @@
 //!   as matrix products; it gives the same gradients as the samples one by one);
 //!   [`predict`](Network::predict) for inference with `&self`.
 //! - [`Network::save`] and [`Network::load`] (or [`to_writer`](Network::to_writer) and
-//!   [`from_reader`](Network::from_reader)): a whole network as a safetensors file.
+//!   [`from_reader`](Network::from_reader)): a whole network as a safetensors file;
+//!   [`Network::save_checkpoint`] and [`Network::load_checkpoint`]: a [`Checkpoint`] of
+//!   the network, its optimiser's state and the [`TrainingPosition`], to resume training
+//!   bit for bit.
 //! - [`Layer`]: weights, biases, σ, and what the last passes cached (z, a, δ);
 //!   [`Gradients`]: ∂C/∂w and ∂C/∂b of one layer.
 //! - [`Activation`] (σ, σ′: sigmoid, tanh, ReLU, leaky ReLU, ELU, softplus, identity,
@@ -98,6 +101,32 @@
 //!   [`Network::set_threads`] splits large products over threads.
 //! - [`guide`]: choosing an activation, a cost and an optimiser, with a runnable example
 //!   for each case.
+//!
+//! # The `serde` feature
+//! Off by default (the default build has no dependency). With
+//! `backprop = { version = "0.1", features = ["serde"] }`, [`Network`], [`Layer`],
+//! [`Matrix`], [`Vector`], [`Activation`], [`Cost`], [`Init`], [`OptimizerState`] and
+//! the optimisers ([`Sgd`], [`Momentum`], [`MomentumKind`], [`RmsProp`], [`Adam`],
+//! [`AdamW`], [`Clipped`]) implement `Serialize` and `Deserialize`:
+//!
+//! - a network is `{"layers": [...], "cost": "quadratic"}`, a layer
+//!   `{"weights": {"rows": r, "cols": c, "data": [...]}, "biases": [...], "activation":
+//!   "sigmoid"}`; an activation with a parameter is e.g. `{"leaky_relu": {"slope": 0.01}}`.
+//!   The caches of the last passes, the accumulated gradients and the thread count are
+//!   not written (a deserialised network runs on 1 thread).
+//! - Everything is read back through its constructor ([`Matrix::new`], [`Layer::new`],
+//!   [`Network::from_layers`], the optimisers' setters, [`Optimizer::set_state`]), so a
+//!   document that breaks one of their rules (element count, layers that chain, finite
+//!   values, a cost that suits the output, hyperparameter ranges) is an error naming the
+//!   rule, never an invalid value.
+//! - An optimiser is written as its hyperparameters and its state under `"state"`, which
+//!   may be left out to read a fresh optimiser from a configuration.
+//! - A [`Custom`](Activation::Custom) activation or cost is written as
+//!   `{"custom": "name"}`, for the record, but reading it back fails with a message
+//!   saying so: a name cannot rebuild a function of the caller's program.
+//! - Round trips are bit-exact with a format that writes floats exactly; with
+//!   `serde_json`, enable its `float_roundtrip` feature, without which it may read a
+//!   float one unit in the last place off.
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
@@ -129,6 +158,7 @@ pub use gradient_check::{
     DEFAULT_GRADIENT_CHECK_STEP, GradientCheckReport, LayerCheck, gradient_check, gradient_check_with_step,
 };
 pub use init::{Init, Rng};
+pub use io::{Checkpoint, TrainingPosition};
 pub use kernels::Transpose;
 pub use layer::{Gradients, Layer};
 pub use matrix::{Matrix, MatrixView, Vector};

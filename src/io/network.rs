@@ -34,8 +34,9 @@
 //! `crate_version` is present, `format` and `format_version` are known, the dtype is
 //! the network's element type, every size is a positive integer, activation and cost
 //! names are known, each layer's weight and bias tensor is there with the shape the
-//! metadata gives (so the layers chain), no other tensor is there, and no weight or
-//! bias is NaN or infinite. Other metadata keys are ignored. Every problem is an
+//! metadata gives (so the layers chain), no other tensor is there (the `optimizer.…`
+//! tensors of a [checkpoint](super::checkpoint) aside: they are skipped), and no weight
+//! or bias is NaN or infinite. Other metadata keys are ignored. Every problem is an
 //! [`Error`], never a panic.
 
 use std::collections::{BTreeMap, HashMap};
@@ -45,6 +46,10 @@ use std::path::Path;
 use crate::error::{Error, Result};
 use crate::io::safetensors::{self, NonFinite, SafeTensors, Tensor, TensorBuf, TensorView};
 use crate::{Activation, Cost, Float, Layer, Matrix, Network, Vector};
+
+/// The prefix of the tensor names a network loader skips: a checkpoint's optimiser
+/// buffers.
+pub(super) const OPTIMIZER_PREFIX: &str = "optimizer.";
 
 /// The value of the `format` metadata key.
 const FORMAT: &str = "backprop";
@@ -104,6 +109,10 @@ impl<T: Float> Network<T> {
     /// Every weight and bias must be finite: a network cannot hold NaN or infinities,
     /// so a file with them is rejected, naming the tensor and the element.
     ///
+    /// A checkpoint written by [`save_checkpoint`](Self::save_checkpoint) loads too: its
+    /// network is read and the optimiser tensors (named `optimizer.…`) and the training
+    /// position are ignored. Use [`load_checkpoint`](Self::load_checkpoint) to read them.
+    ///
     /// # Errors
     /// [`Error::Io`] if the file cannot be read; [`Error::Format`] if it is not a valid
     /// saved network: not a safetensors file, metadata or tensors missing, unknown or
@@ -136,7 +145,7 @@ impl<T: Float> Network<T> {
     }
 
     /// The `"__metadata__"` strings of a saved network.
-    fn metadata(&self) -> BTreeMap<String, String> {
+    pub(super) fn metadata(&self) -> BTreeMap<String, String> {
         let layers: Vec<String> =
             self.layers().iter().map(|l| format!("{}:{}", l.n_outputs(), activation_spec(l.activation_fn()))).collect();
         [
@@ -154,7 +163,7 @@ impl<T: Float> Network<T> {
     }
 
     /// Each layer's weight and bias tensors, named and shaped as the module docs say.
-    fn tensors(&self) -> Vec<Tensor> {
+    pub(super) fn tensors(&self) -> Vec<Tensor> {
         let mut tensors = Vec::with_capacity(2 * self.layers().len());
         for (l, layer) in self.layers().iter().enumerate() {
             let w = layer.weights();
@@ -165,7 +174,7 @@ impl<T: Float> Network<T> {
     }
 }
 
-fn views(tensors: &[Tensor]) -> Vec<TensorView<'_>> {
+pub(super) fn views(tensors: &[Tensor]) -> Vec<TensorView<'_>> {
     tensors.iter().map(Tensor::view).collect()
 }
 
@@ -179,7 +188,7 @@ fn bias_name(l: usize) -> String {
 
 /// The elements as a buffer of their own dtype. `Float` is sealed to `f32` and `f64`,
 /// and both convert to `f64` and back exactly, so the bits are kept.
-fn to_buf<T: Float>(xs: &[T]) -> TensorBuf {
+pub(super) fn to_buf<T: Float>(xs: &[T]) -> TensorBuf {
     match T::NAME {
         "f32" => TensorBuf::F32(xs.iter().map(|x| x.to_f64() as f32).collect()),
         _ => TensorBuf::F64(xs.iter().map(|x| x.to_f64()).collect()),
@@ -187,7 +196,7 @@ fn to_buf<T: Float>(xs: &[T]) -> TensorBuf {
 }
 
 /// The elements of a buffer as `T`, or `None` if the buffer holds the other dtype.
-fn from_buf<T: Float>(buf: &TensorBuf) -> Option<Vec<T>> {
+pub(super) fn from_buf<T: Float>(buf: &TensorBuf) -> Option<Vec<T>> {
     match (buf, T::NAME) {
         (TensorBuf::F32(xs), "f32") => Some(xs.iter().map(|&x| T::from_f64(f64::from(x))).collect()),
         (TensorBuf::F64(xs), "f64") => Some(xs.iter().map(|&x| T::from_f64(x)).collect()),
@@ -195,7 +204,7 @@ fn from_buf<T: Float>(buf: &TensorBuf) -> Option<Vec<T>> {
     }
 }
 
-fn dtype_name(buf: &TensorBuf) -> &'static str {
+pub(super) fn dtype_name(buf: &TensorBuf) -> &'static str {
     match buf {
         TensorBuf::F32(_) => "f32",
         TensorBuf::F64(_) => "f64",
@@ -266,7 +275,7 @@ fn parse_cost(spec: &str) -> Option<Cost> {
     }
 }
 
-fn format_error(reason: impl Into<String>) -> Error {
+pub(super) fn format_error(reason: impl Into<String>) -> Error {
     Error::Format { reason: reason.into(), offset: None }
 }
 
@@ -340,7 +349,7 @@ fn take_tensor<T: Float>(tensors: &mut HashMap<String, Tensor>, name: &str, shap
 }
 
 /// The network a safetensors file describes, after every check of the module docs.
-fn network_from<T: Float>(st: SafeTensors) -> Result<Network<T>> {
+pub(super) fn network_from<T: Float>(st: SafeTensors) -> Result<Network<T>> {
     let SafeTensors { metadata: meta, tensors } = st;
     let format = required(&meta, "format")?;
     if format != FORMAT {
@@ -380,7 +389,8 @@ fn network_from<T: Float>(st: SafeTensors) -> Result<Network<T>> {
         layers.push(Layer::new(Matrix::new(n_out, n_in, weights)?, Vector::from(biases), activation)?);
         n_in = n_out;
     }
-    if let Some(extra) = tensors.keys().min() {
+    // A checkpoint's optimiser buffers are read by `load_checkpoint` only.
+    if let Some(extra) = tensors.keys().filter(|name| !name.starts_with(OPTIMIZER_PREFIX)).min() {
         return Err(format_error(format!("tensor {extra:?} is not part of a network of {} layers", layers.len())));
     }
     Network::from_layers(layers, cost)

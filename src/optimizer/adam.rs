@@ -16,12 +16,13 @@ enum Decay {
 
 /// The moments, step count and hyperparameters shared by [`Adam`] and [`AdamW`].
 #[derive(Clone, Debug, PartialEq)]
-struct Moments<T> {
-    learning_rate: T,
-    beta1: T,
-    beta2: T,
-    epsilon: T,
-    weight_decay: T,
+pub(super) struct Moments<T> {
+    // The hyperparameters are visible to the serde impls next door.
+    pub(super) learning_rate: T,
+    pub(super) beta1: T,
+    pub(super) beta2: T,
+    pub(super) epsilon: T,
+    pub(super) weight_decay: T,
     decay: Decay,
     step: u64,
     first: Slots<T>,
@@ -138,7 +139,7 @@ impl<T: Float> Moments<T> {
 /// # Ok::<(), backprop::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq)]
-pub struct Adam<T>(Moments<T>);
+pub struct Adam<T>(pub(super) Moments<T>);
 
 impl<T: Float> Adam<T> {
     /// Adam with learning rate α, β₁ = 0.9, β₂ = 0.999, ε = 1e-8 and no weight decay.
@@ -241,7 +242,7 @@ impl<T: Float> Optimizer<T> for Adam<T> {
 /// # Ok::<(), backprop::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq)]
-pub struct AdamW<T>(Moments<T>);
+pub struct AdamW<T>(pub(super) Moments<T>);
 
 impl<T: Float> AdamW<T> {
     /// AdamW with learning rate α, β₁ = 0.9, β₂ = 0.999, ε = 1e-8 and λ = 0.01.

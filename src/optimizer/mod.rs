@@ -16,6 +16,8 @@ mod clip;
 mod momentum;
 mod rmsprop;
 mod schedule;
+#[cfg(feature = "serde")]
+mod serde_impls;
 mod state;
 #[cfg(test)]
 mod testing;

@@ -7,6 +7,7 @@ use crate::{Float, Optimizer, Result};
 
 /// Where [`Momentum`] takes the gradient step from.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
 pub enum MomentumKind {
     /// Classical (Polyak) momentum: v := μv − α g; θ := θ + v.
     #[default]
@@ -37,10 +38,11 @@ pub enum MomentumKind {
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Momentum<T> {
-    learning_rate: T,
-    momentum: T,
-    kind: MomentumKind,
-    weight_decay: T,
+    // The hyperparameters are visible to the serde impls next door.
+    pub(super) learning_rate: T,
+    pub(super) momentum: T,
+    pub(super) kind: MomentumKind,
+    pub(super) weight_decay: T,
     step: u64,
     velocity: Slots<T>,
 }

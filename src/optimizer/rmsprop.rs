@@ -26,10 +26,11 @@ use crate::{Float, Optimizer, Result};
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct RmsProp<T> {
-    learning_rate: T,
-    rho: T,
-    epsilon: T,
-    weight_decay: T,
+    // The hyperparameters are visible to the serde impls next door.
+    pub(super) learning_rate: T,
+    pub(super) rho: T,
+    pub(super) epsilon: T,
+    pub(super) weight_decay: T,
     step: u64,
     mean_square: Slots<T>,
 }
