@@ -2,13 +2,16 @@
 //!
 //! - [`lanes`]: one SIMD register and its operations, per instruction set and element type;
 //! - [`vector`]: x·y, axpy, W·x, Wᵀ·x and the rank-1 update, written once over it;
-//! - [`gemm`]: the packed, register-blocked matrix product, written once over it.
+//! - [`gemm`]: the packed, register-blocked matrix product, written once over it;
+//! - [`gemm_dots`]: the matrix product as tiles of dot products, for a narrow C (the
+//!   forward pass with a small batch), where packing would cost as much as the product.
 //!
 //! This file holds the thin `#[target_feature]` wrappers that compile those bodies for
 //! each instruction set, and the two kernel tables, [`AVX512`] and [`AVX2`], that the
 //! dispatcher in the parent module picks from after checking the CPU.
 
 mod gemm;
+mod gemm_dots;
 mod lanes;
 mod vector;
 
@@ -67,6 +70,15 @@ pub static AVX2: Isa = Isa {
         gemm: dgemm_avx2,
     },
 };
+
+/// Whether C ← α·op(A)·op(B) + β·C should run as dot products ([`gemm_dots`]): when A is
+/// stored as used (rows contiguous along k), C has at most `max_n` columns and k is long
+/// enough (≥ 64) that summing each accumulator across its lanes at the end is cheap next
+/// to the dot product itself. Depends on n, k and the transposes only, never on m, so a
+/// row split of C (see `gemm_threaded`) takes the same route in every block.
+fn use_dots(k: usize, n: usize, ta: Transpose, max_n: usize) -> bool {
+    ta == Transpose::No && n <= max_n && k >= 64
+}
 
 // ---- AVX-512F -------------------------------------------------------------------------
 
@@ -169,7 +181,9 @@ unsafe fn sgemm_avx512(
     type S = Avx512<f32>;
     // SAFETY: this function's contract is the body's.
     unsafe {
-        if n <= 16 {
+        if use_dots(k, n, ta, 128) {
+            gemm_dots::gemm::<S, 2, 10>(1024, m, k, n, alpha, a, lda, b, ldb, tb, beta, c, ldc)
+        } else if n <= 16 {
             let blocking = Blocking { kc: 512, nc: 16 };
             gemm::gemm::<S, 24, 1>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc)
         } else {
@@ -207,7 +221,9 @@ unsafe fn dgemm_avx512(
     type S = Avx512<f64>;
     // SAFETY: this function's contract is the body's.
     unsafe {
-        if n <= 8 {
+        if use_dots(k, n, ta, 32) {
+            gemm_dots::gemm::<S, 2, 10>(128, m, k, n, alpha, a, lda, b, ldb, tb, beta, c, ldc)
+        } else if n <= 8 {
             let blocking = Blocking { kc: 512, nc: 8 };
             gemm::gemm::<S, 24, 1>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc)
         } else {
@@ -314,7 +330,9 @@ unsafe fn sgemm_avx2(
     type S = Avx2<f32>;
     // SAFETY: this function's contract is the body's.
     unsafe {
-        if n <= 8 {
+        if use_dots(k, n, ta, 32) {
+            gemm_dots::gemm::<S, 2, 5>(256, m, k, n, alpha, a, lda, b, ldb, tb, beta, c, ldc)
+        } else if n <= 8 {
             let blocking = Blocking { kc: 512, nc: 8 };
             gemm::gemm::<S, 12, 1>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc)
         } else {
@@ -351,7 +369,9 @@ unsafe fn dgemm_avx2(
     type S = Avx2<f64>;
     // SAFETY: this function's contract is the body's.
     unsafe {
-        if n <= 4 {
+        if use_dots(k, n, ta, 32) {
+            gemm_dots::gemm::<S, 2, 5>(128, m, k, n, alpha, a, lda, b, ldb, tb, beta, c, ldc)
+        } else if n <= 4 {
             let blocking = Blocking { kc: 512, nc: 4 };
             gemm::gemm::<S, 12, 1>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc)
         } else {
