@@ -21,7 +21,7 @@
 //! short tile (Q > R) loads A, the big operand, as few times as possible. Each k block
 //! adds its lane sums into C (the first one applies β), the same way for every element.
 
-use super::lanes::Lanes;
+use super::lanes::{Lanes, gather_fits};
 use crate::Float;
 use crate::kernels::Transpose;
 use crate::kernels::scratch::{Scratch, scratch};
@@ -57,7 +57,7 @@ pub unsafe fn gemm<S: Lanes, const R: usize, const Q: usize>(
     let (bt, ldbt) = match tb {
         Transpose::Yes => (b, ldb),
         Transpose::No => {
-            transpose_into(k, n, b, ldb, &mut packed, ldbt);
+            transpose_into::<S>(k, n, b, ldb, &mut packed, ldbt);
             (&packed[..], ldbt)
         }
     };
@@ -171,25 +171,32 @@ unsafe fn tile<S: Lanes, const RR: usize, const QQ: usize>(
 }
 
 /// dst[j·ld + p] = b[p·ldb + j] for p < k, j < n: the k×n matrix B (row stride `ldb`)
-/// transposed into n rows of stride `ld`. Eight rows of B are read side by side, so each
-/// row of the result is written eight contiguous elements at a time.
+/// transposed into n rows of stride `ld`, LANES elements of a column of B at a time (a
+/// strided gather). The caller's instruction set is `S`'s.
 #[inline(always)]
-fn transpose_into<T: Float>(k: usize, n: usize, b: &[T], ldb: usize, dst: &mut [T], ld: usize) {
-    const P: usize = 8;
-    let mut p = 0;
-    while p + P <= k {
-        let rows: [&[T]; P] = core::array::from_fn(|u| &b[(p + u) * ldb..(p + u) * ldb + n]);
-        for j in 0..n {
-            let out = &mut dst[j * ld + p..j * ld + p + P];
-            for u in 0..P {
-                out[u] = rows[u][j];
+fn transpose_into<S: Lanes>(k: usize, n: usize, b: &[S::Elem], ldb: usize, dst: &mut [S::Elem], ld: usize) {
+    let l = S::LANES;
+    if !gather_fits::<S>(ldb) {
+        for p in 0..k {
+            for (j, &v) in b[p * ldb..p * ldb + n].iter().enumerate() {
+                dst[j * ld + p] = v;
             }
         }
-        p += P;
+        return;
     }
-    for p in p..k {
-        for (j, &v) in b[p * ldb..p * ldb + n].iter().enumerate() {
-            dst[j * ld + p] = v;
+    // LANES rows of B at a time (they stay in L1), each column of them gathered into a row
+    // of dst.
+    for p0 in (0..k).step_by(l) {
+        let w = l.min(k - p0);
+        for j in 0..n {
+            // SAFETY: the caller's instruction set is `S`'s (contract). The gather reads B
+            // at rows p0 + u < k for u < w, column j < n, inside `b` (checked by the
+            // caller); the store writes elements p0..p0 + w < k of row j of dst, inside
+            // its n·ld elements.
+            unsafe {
+                let v = S::gather_first(b.as_ptr().add(p0 * ldb + j), ldb, w);
+                S::store_first(dst.as_mut_ptr().add(j * ld + p0), w, v);
+            }
         }
     }
 }

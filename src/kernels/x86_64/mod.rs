@@ -159,6 +159,11 @@ where
 /// For C at most 16 wide, a 24×16 tile (24 accumulators of one vector) wastes fewer lanes;
 /// its A panel is used once, so a deeper KC is fine.
 ///
+/// For A as stored and C at most 32 wide, dot products ([`gemm_dots`]) in 2×10 tiles:
+/// 20 accumulators, 12 loads per 20 FMAs, and A (the big operand) read once per 10
+/// columns of C. k blocks of 1024 (one block for the 784 inputs of MNIST): the lane sums
+/// at the end of a block cost more than the L1 misses of the ten 3 KiB rows of Bᵀ.
+///
 /// # Safety
 /// The CPU supports AVX-512F; the slices fit the shapes and strides; k > 0.
 #[allow(clippy::too_many_arguments)]
@@ -181,7 +186,7 @@ unsafe fn sgemm_avx512(
     type S = Avx512<f32>;
     // SAFETY: this function's contract is the body's.
     unsafe {
-        if use_dots(k, n, ta, 128) {
+        if use_dots(k, n, ta, 32) {
             gemm_dots::gemm::<S, 2, 10>(1024, m, k, n, alpha, a, lda, b, ldb, tb, beta, c, ldc)
         } else if n <= 16 {
             let blocking = Blocking { kc: 512, nc: 16 };
@@ -198,6 +203,9 @@ unsafe fn sgemm_avx512(
 /// Tile 12×16: 24 accumulators (12 rows × 2 vectors of 8), as for `f32`. KC = 192 keeps
 /// the 12×192 A panel at 18 KiB in L1; NC = 320 makes the packed B block 480 KiB of L2.
 /// For C at most 8 wide, a 24×8 tile.
+///
+/// For A as stored and C at most 16 wide, dot products ([`gemm_dots`]) in 2×10 tiles,
+/// k blocks of 256 (the ten rows of Bᵀ, 20 KiB, stay in L1); wider, the packed tiles win.
 ///
 /// # Safety
 /// The CPU supports AVX-512F; the slices fit the shapes and strides; k > 0.
@@ -221,8 +229,8 @@ unsafe fn dgemm_avx512(
     type S = Avx512<f64>;
     // SAFETY: this function's contract is the body's.
     unsafe {
-        if use_dots(k, n, ta, 32) {
-            gemm_dots::gemm::<S, 2, 10>(128, m, k, n, alpha, a, lda, b, ldb, tb, beta, c, ldc)
+        if use_dots(k, n, ta, 16) {
+            gemm_dots::gemm::<S, 2, 10>(256, m, k, n, alpha, a, lda, b, ldb, tb, beta, c, ldc)
         } else if n <= 8 {
             let blocking = Blocking { kc: 512, nc: 8 };
             gemm::gemm::<S, 24, 1>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc)
@@ -307,6 +315,8 @@ where
 /// Tile 6×16: 12 accumulators (6 rows × 2 vectors of 8), 2 for the row of B and one for
 /// the broadcast A element: 15 of the 16 registers. KC = 256 (6 KiB A panel in L1),
 /// NC = 512 (512 KiB packed B block in L2). For C at most 8 wide, a 12×8 tile.
+/// For A as stored and C at most 32 wide, dot products ([`gemm_dots`]) in 2×5 tiles
+/// (10 accumulators, 7 loads per 10 FMAs), k blocks of 256.
 ///
 /// # Safety
 /// The CPU supports AVX2 and FMA; the slices fit the shapes and strides; k > 0.
@@ -346,6 +356,8 @@ unsafe fn sgemm_avx2(
 ///
 /// Tile 6×8: 12 accumulators (6 rows × 2 vectors of 4), as for `f32`. KC = 256 (12 KiB A
 /// panel in L1), NC = 256 (512 KiB packed B block in L2). For C at most 4 wide, a 12×4 tile.
+/// For A as stored and C at most 32 wide, dot products ([`gemm_dots`]) in 2×5 tiles,
+/// k blocks of 128.
 ///
 /// # Safety
 /// The CPU supports AVX2 and FMA; the slices fit the shapes and strides; k > 0.
