@@ -353,10 +353,11 @@ fn gemm_routed<T: Float>(
         scale_rows(beta, c, m, n, ldc);
         return;
     }
-    // SAFETY (for every kernel call below): `ops` belongs to a set the CPU supports (the
-    // callers take it from `isa()` or, in tests, from `available()`), and the lengths were
-    // checked by `check_gemm`: each call passes the operand with the shape and stride it
-    // has in op(A)·op(B), as the comments say, or a gathered copy of the exact length.
+    // Every kernel call below is safe for the same two reasons: `ops` belongs to a set the
+    // CPU supports (the callers take it from `isa()` or, in tests, from `available()`), and
+    // the lengths were checked by `check_gemm`: each call passes an operand with the shape
+    // and stride it has in op(A)·op(B), as the comments say, or a gathered copy of the
+    // exact length.
     if full.m == 1 {
         // cⱼ ← α·Σₚ aₚ·op(B)ₚⱼ + β·cⱼ, a = the one row of op(A) (k elements, stride lda if Aᵀ).
         let mut buf = scratch::<T>(k);
@@ -371,8 +372,10 @@ fn gemm_routed<T: Float>(
         };
         match tb {
             // op(B) = B, k×n: c ← α·Bᵀ·a + β·c.
+            // SAFETY: supported set; B is k×n with stride ldb, x has k, c has n (see above).
             No => unsafe { (ops.gemv_t)(k, n, alpha, b, ldb, x, beta, &mut c[..n]) },
             // op(B) = Bᵀ, B n×k: c ← α·B·a + β·c.
+            // SAFETY: supported set; B is n×k with stride ldb, x has k, c has n (see above).
             Yes => unsafe { (ops.gemv)(n, k, alpha, b, ldb, x, beta, &mut c[..n]) },
         }
     } else if full.n == 1 {
@@ -398,8 +401,10 @@ fn gemm_routed<T: Float>(
         };
         match ta {
             // op(A) = A, m×k: y ← α·A·b + β·y.
+            // SAFETY: supported set; A is m×k with stride lda, x has k, y has m (see above).
             No => unsafe { (ops.gemv)(m, k, alpha, a, lda, x, beta, y) },
             // op(A) = Aᵀ, A k×m: y ← α·Aᵀ·b + β·y.
+            // SAFETY: supported set; A is k×m with stride lda, x has k, y has m (see above).
             Yes => unsafe { (ops.gemv_t)(k, m, alpha, a, lda, x, beta, y) },
         }
         if ldc != 1 {
@@ -430,8 +435,10 @@ fn gemm_routed<T: Float>(
                 vb
             }
         };
+        // SAFETY: supported set; u has m, v has n, C is m×n with stride ldc (see above).
         unsafe { (ops.ger)(m, n, alpha, u, v, c, ldc) }
     } else {
+        // SAFETY: supported set; lengths checked by `check_gemm`; k > 0 and n > 0 here.
         unsafe { (ops.gemm)(m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc) }
     }
 }

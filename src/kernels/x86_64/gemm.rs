@@ -71,12 +71,15 @@ pub unsafe fn gemm<S: Lanes, const MR: usize, const NV: usize>(
     // (contiguous, and no cache-set conflicts from a large power-of-two stride).
     let a_in_place = ta == Transpose::Yes && n <= 4 * nr;
     let kc_max = blocking.kc.min(k);
-    let b_len = kc_max * blocking.nc.min(n.next_multiple_of(nr));
+    // NC bounds the packed B block (KC×NC) to its share of L2; when k is shorter than KC
+    // the same share holds more columns, and fewer blocks mean fewer repacks of A.
+    let nc_max = (blocking.nc * blocking.kc / kc_max).next_multiple_of(nr);
+    let b_len = kc_max * nc_max.min(n.next_multiple_of(nr));
     let a_len = MR * kc_max;
     let mut buf = scratch::<S::Elem>(b_len + a_len);
     let (b_pack, a_pack) = buf.split_at_mut(b_len);
-    for jc in (0..n).step_by(blocking.nc) {
-        let nc = blocking.nc.min(n - jc);
+    for jc in (0..n).step_by(nc_max) {
+        let nc = nc_max.min(n - jc);
         for pc in (0..k).step_by(blocking.kc) {
             let kc = blocking.kc.min(k - pc);
             pack_b::<S>(nr, kc, nc, b, ldb, tb, pc, jc, b_pack);
@@ -166,9 +169,12 @@ unsafe fn micro_kernel<S: Lanes, const MR: usize, const NV: usize>(
 
         let alpha_v = S::splat(alpha);
         let beta_v = S::splat(beta);
-        // c ← α·acc + β·c, by the same operations on every element of every tile.
+        // c ← α·acc + β·c, by the same operations on every element of every tile. With
+        // α = 1 the product α·acc is acc exactly, so the multiply is skipped (it is a
+        // sizeable part of a tile when k is small, as in the weight gradient).
+        let scaled = |acc: S::V| if alpha == S::Elem::ONE { acc } else { S::mul(alpha_v, acc) };
         let update = |acc: S::V, c: S::V| {
-            let ab = S::mul(alpha_v, acc);
+            let ab = scaled(acc);
             if beta == S::Elem::ONE { S::add(c, ab) } else { S::mul_add(beta_v, c, ab) }
         };
         if mr == MR && nr == NV * l {
@@ -191,11 +197,8 @@ unsafe fn micro_kernel<S: Lanes, const MR: usize, const NV: usize>(
                         break;
                     }
                     let w = (nr - j).min(l);
-                    let out = if beta == S::Elem::ZERO {
-                        S::mul(alpha_v, acc)
-                    } else {
-                        update(acc, S::load_first(row.add(j), w))
-                    };
+                    let out =
+                        if beta == S::Elem::ZERO { scaled(acc) } else { update(acc, S::load_first(row.add(j), w)) };
                     S::store_first(row.add(j), w, out);
                 }
             }

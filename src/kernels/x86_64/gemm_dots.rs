@@ -62,10 +62,6 @@ pub unsafe fn gemm<S: Lanes, const R: usize, const Q: usize>(
         }
     };
     let (ap, bp, cp) = (a.as_ptr(), bt.as_ptr(), c.as_mut_ptr());
-    // SAFETY (every tile below): the instruction set is present (contract). A tile at
-    // rows i0.., columns j0.. reads rows i0 + r < m of A and rows j0 + q < n of Bᵀ at
-    // columns pc..pc + kc <= k, inside `a` (checked) and `bt` (checked, or packed n×ldbt);
-    // it writes C at rows i0 + r < m, columns j0 + q < n, inside `c`.
     for pc in (0..k).step_by(kc) {
         let kc = kc.min(k - pc);
         let beta = if pc == 0 { beta } else { S::Elem::ONE };
@@ -74,8 +70,14 @@ pub unsafe fn gemm<S: Lanes, const R: usize, const Q: usize>(
             let mut i0 = 0;
             while i0 < m {
                 let rows = if i0 + R <= m { R } else { 1 };
+                // SAFETY: i0 < m, pc < k and j0 < n, so these are positions of elements of
+                // `a`, `bt` and `c` (lengths checked by the caller, or packed n×ldbt).
                 let (a0, b0, c0) = unsafe { (ap.add(i0 * lda + pc), bp.add(j0 * ldbt + pc), cp.add(i0 * ldc + j0)) };
                 let at = (a0, lda, b0, ldbt, c0, ldc);
+                // SAFETY: the instruction set is present (contract). The tile reads rows
+                // i0.. i0 + rows <= m of A and j0..j0 + q <= n of Bᵀ at columns
+                // pc..pc + kc <= k, and writes C at those rows and columns: all inside
+                // `a`, `bt` and `c`.
                 unsafe {
                     match (rows == R, q) {
                         (true, q) if q == Q => tile::<S, R, Q>(kc, at, alpha, beta),
@@ -120,6 +122,8 @@ unsafe fn narrow<S: Lanes, const RR: usize>(k: usize, q: usize, at: At<S::Elem>,
 /// # Safety
 /// The CPU supports `S`'s instruction set; `at` holds RR rows of A and QQ rows of Bᵀ with k
 /// readable elements each (strides lda, ldbt) and an RR×QQ block of C (stride ldc).
+// Column q is the outer loop so that one register of Bᵀ at a time is live.
+#[allow(clippy::needless_range_loop)]
 #[inline(always)]
 unsafe fn tile<S: Lanes, const RR: usize, const QQ: usize>(
     k: usize,
