@@ -444,9 +444,11 @@ fn gemm_routed<T: Float>(
 }
 
 /// Products below this many floating-point operations (2·m·k·n) run on the calling thread
-/// in [`gemm_threaded`]: starting a scoped thread costs tens of microseconds, the time of
-/// about 2 MFLOP here.
-pub const THREADED_MIN_FLOPS: usize = 2_000_000;
+/// in [`gemm_threaded`]. Starting and joining a scoped thread costs tens of microseconds;
+/// measured here, a second thread only paid off for products of tens of MFLOP (a 128³
+/// product, 4 MFLOP and about 30 µs on one core, ran slower on two), so the split starts
+/// at 16 MFLOP, about 100 µs of work.
+pub const THREADED_MIN_FLOPS: usize = 16_000_000;
 
 /// Rows of C per worker in [`gemm_threaded`] are rounded up to a multiple of this, so that
 /// the micro-kernel tiles (up to 24 rows) are not split between workers more than needed.
