@@ -188,8 +188,15 @@ unsafe fn micro_kernel<S: Lanes, const MR: usize, const NV: usize>(
                 }
             }
         } else {
-            // An edge tile: the first mr rows, the first nr columns (masked).
-            for (i, acc) in acc.iter().enumerate().take(mr) {
+            // An edge tile: the first mr rows, the first nr columns (masked). The loop
+            // bounds are only known at run time, so it works on a copy: indexing `acc`
+            // itself by a run-time row would move the accumulators of the k loop above
+            // out of registers and into memory.
+            let mut spilled = [[S::zero(); NV]; MR];
+            for (spilled, acc) in spilled.iter_mut().zip(&acc) {
+                *spilled = *acc;
+            }
+            for (i, acc) in spilled.iter().enumerate().take(mr) {
                 let row = c.add(i * ldc);
                 for (v, &acc) in acc.iter().enumerate() {
                     let j = v * l;
