@@ -146,7 +146,7 @@ pub fn selected() -> &'static str {
 }
 
 /// The kernels, specialised per element type. Implemented for `f32` and `f64` only; the
-/// crate reaches them through [`Float`](crate::Float), which has this as a sealed supertrait.
+/// crate reaches them through [`Float`], which has this as a sealed supertrait.
 ///
 /// Every method checks that its slices are long enough for the shape it is given (and
 /// panics otherwise) before running the selected kernel.

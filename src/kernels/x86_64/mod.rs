@@ -159,10 +159,11 @@ where
 /// For C at most 16 wide, a 24×16 tile (24 accumulators of one vector) wastes fewer lanes;
 /// its A panel is used once, so a deeper KC is fine.
 ///
-/// For A as stored and C at most 32 wide, dot products ([`gemm_dots`]) in 2×10 tiles:
-/// 20 accumulators, 12 loads per 20 FMAs, and A (the big operand) read once per 10
-/// columns of C. k blocks of 1024 (one block for the 784 inputs of MNIST): the lane sums
-/// at the end of a block cost more than the L1 misses of the ten 3 KiB rows of Bᵀ.
+/// For A as stored and C at most 32 wide, dot products ([`gemm_dots`]) in 4×6 tiles:
+/// 24 accumulators, 10 loads per 24 FMAs, and A (the big operand) read once per 6
+/// columns of C (measured against 2×10 and 3×8: 4×6 was best at 32 columns, even at 10).
+/// k blocks of 1024 (one block for the 784 inputs of MNIST): the lane sums at the end of
+/// a block cost more than the L1 misses of the six 3 KiB rows of Bᵀ.
 ///
 /// # Safety
 /// The CPU supports AVX-512F; the slices fit the shapes and strides; k > 0.
@@ -187,7 +188,7 @@ unsafe fn sgemm_avx512(
     // SAFETY: this function's contract is the body's.
     unsafe {
         if use_dots(k, n, ta, 32) {
-            gemm_dots::gemm::<S, 2, 10>(1024, m, k, n, alpha, a, lda, b, ldb, tb, beta, c, ldc)
+            gemm_dots::gemm::<S, 4, 6>(1024, m, k, n, alpha, a, lda, b, ldb, tb, beta, c, ldc)
         } else if n <= 16 {
             let blocking = Blocking { kc: 512, nc: 16 };
             gemm::gemm::<S, 24, 1>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc)
@@ -204,8 +205,8 @@ unsafe fn sgemm_avx512(
 /// the 12×192 A panel at 18 KiB in L1; NC = 320 makes the packed B block 480 KiB of L2.
 /// For C at most 8 wide, a 24×8 tile.
 ///
-/// For A as stored and C at most 16 wide, dot products ([`gemm_dots`]) in 2×10 tiles,
-/// k blocks of 256 (the ten rows of Bᵀ, 20 KiB, stay in L1); wider, the packed tiles win.
+/// For A as stored and C at most 16 wide, dot products ([`gemm_dots`]) in 4×6 tiles,
+/// k blocks of 256 (the six rows of Bᵀ, 12 KiB, stay in L1); wider, the packed tiles win.
 ///
 /// # Safety
 /// The CPU supports AVX-512F; the slices fit the shapes and strides; k > 0.
@@ -230,7 +231,7 @@ unsafe fn dgemm_avx512(
     // SAFETY: this function's contract is the body's.
     unsafe {
         if use_dots(k, n, ta, 16) {
-            gemm_dots::gemm::<S, 2, 10>(256, m, k, n, alpha, a, lda, b, ldb, tb, beta, c, ldc)
+            gemm_dots::gemm::<S, 4, 6>(256, m, k, n, alpha, a, lda, b, ldb, tb, beta, c, ldc)
         } else if n <= 8 {
             let blocking = Blocking { kc: 512, nc: 8 };
             gemm::gemm::<S, 24, 1>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc)
