@@ -32,6 +32,9 @@ pub trait Lanes: Copy {
     type V: Copy;
     /// Elements per register.
     const LANES: usize;
+    /// Vector registers the instruction set has (16 for AVX2, 32 for AVX-512), which
+    /// bounds how many accumulators a kernel can keep.
+    const REGISTERS: usize;
 
     /// A register of zeros.
     unsafe fn zero() -> Self::V;
@@ -97,6 +100,7 @@ impl Lanes for Avx512<f32> {
     type Elem = f32;
     type V = __m512;
     const LANES: usize = 16;
+    const REGISTERS: usize = 32;
 
     #[inline(always)]
     unsafe fn zero() -> __m512 {
@@ -161,6 +165,7 @@ impl Lanes for Avx512<f64> {
     type Elem = f64;
     type V = __m512d;
     const LANES: usize = 8;
+    const REGISTERS: usize = 32;
 
     #[inline(always)]
     unsafe fn zero() -> __m512d {
@@ -235,6 +240,7 @@ impl Lanes for Avx2<f32> {
     type Elem = f32;
     type V = __m256;
     const LANES: usize = 8;
+    const REGISTERS: usize = 16;
 
     #[inline(always)]
     unsafe fn zero() -> __m256 {
@@ -318,6 +324,7 @@ impl Lanes for Avx2<f64> {
     type Elem = f64;
     type V = __m256d;
     const LANES: usize = 4;
+    const REGISTERS: usize = 16;
 
     #[inline(always)]
     unsafe fn zero() -> __m256d {

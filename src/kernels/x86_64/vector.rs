@@ -167,6 +167,16 @@ pub unsafe fn gemv<S: Lanes>(
     }
     let ap = a.as_ptr();
     let mut i = 0;
+    // With 32 registers, 8 rows (16 chains) keep more loads of A in flight.
+    while S::REGISTERS >= 32 && i + 2 * ROWS <= m {
+        // SAFETY: rows i..i + 2·ROWS < m start at `r·lda` and hold n elements inside `a`
+        // (contract), x holds n; the instruction set is present.
+        let s = unsafe { dot_rows::<S, { 2 * ROWS }>(n, core::array::from_fn(|r| ap.add((i + r) * lda)), x.as_ptr()) };
+        for (yi, s) in y[i..i + 2 * ROWS].iter_mut().zip(s) {
+            update(yi, s);
+        }
+        i += 2 * ROWS;
+    }
     while i + ROWS <= m {
         // SAFETY: rows i..i + ROWS < m start at `r·lda` and hold n elements inside `a`
         // (contract), x holds n; the instruction set is present.
