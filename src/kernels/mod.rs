@@ -8,11 +8,14 @@
 //!   (one row, one column, k = 1) to the matrix·vector kernels;
 //! - [`portable`]: plain loops, the fallback on every target and the oracle the tests
 //!   compare the SIMD kernels with;
-//! - `x86_64/`: AVX-512F and AVX2 + FMA kernels, including a packed, register-blocked GEMM;
-//! - `scratch`: the per-thread buffer the packed GEMM reuses, so that it does not allocate
-//!   after the first call at a given shape.
+//! - `x86_64/`: AVX-512F and AVX2 + FMA kernels: the vector and matrix·vector kernels, a
+//!   packed, register-blocked GEMM, and a GEMM by tiles of dot products for narrow
+//!   products such as the forward pass of a small batch;
+//! - `scratch`: the per-thread buffer the GEMMs pack into, grown once and reused, so that
+//!   after the first call at a given shape no kernel allocates.
 //!
-//! There are no NEON kernels yet: on aarch64 (and every other target) the portable loops run.
+//! There are no NEON kernels yet (no aarch64 target was at hand to test them): on aarch64,
+//! and every other target, the portable loops run.
 //!
 //! # Choosing the kernels
 //! The most capable instruction set the CPU has is used: AVX-512F, then AVX2 + FMA, then

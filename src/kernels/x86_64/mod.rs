@@ -4,13 +4,16 @@
 //! - [`vector`]: x·y, axpy, W·x, Wᵀ·x and the rank-1 update, written once over it;
 //! - [`gemm`]: the packed, register-blocked matrix product, written once over it;
 //! - [`gemm_dots`]: the matrix product as tiles of dot products, for a narrow C (the
-//!   forward pass with a small batch), where packing would cost as much as the product.
+//!   forward pass with a small batch), where packing would cost as much as the product;
+//! - [`gemm_cols`]: the matrix product Aᵀ·B with registers down the columns of a narrow C
+//!   (the backward pass with a small batch), where rows of C are shorter than a register.
 //!
 //! This file holds the thin `#[target_feature]` wrappers that compile those bodies for
 //! each instruction set, and the two kernel tables, [`AVX512`] and [`AVX2`], that the
 //! dispatcher in the parent module picks from after checking the CPU.
 
 mod gemm;
+mod gemm_cols;
 mod gemm_dots;
 mod lanes;
 mod vector;
@@ -165,6 +168,10 @@ where
 /// k blocks of 1024 (one block for the 784 inputs of MNIST): the lane sums at the end of
 /// a block cost more than the L1 misses of the six 3 KiB rows of Bᵀ.
 ///
+/// For op(A) = Aᵀ and C 4 to 12 wide, registers down the columns of C ([`gemm_cols`]):
+/// a 32-row tile is 2×n accumulators, every lane used, where a row of C would fill only
+/// n of 16 lanes.
+///
 /// # Safety
 /// The CPU supports AVX-512F; the slices fit the shapes and strides; k > 0.
 #[allow(clippy::too_many_arguments)]
@@ -187,7 +194,9 @@ unsafe fn sgemm_avx512(
     type S = Avx512<f32>;
     // SAFETY: this function's contract is the body's.
     unsafe {
-        if use_dots(k, n, ta, 32) {
+        if ta == Transpose::Yes && (4..=gemm_cols::MAX_N).contains(&n) {
+            gemm_cols::gemm::<S>(m, k, n, alpha, a, lda, b, ldb, tb, beta, c, ldc)
+        } else if use_dots(k, n, ta, 32) {
             gemm_dots::gemm::<S, 4, 6>(1024, m, k, n, alpha, a, lda, b, ldb, tb, beta, c, ldc)
         } else if n <= 16 {
             let blocking = Blocking { kc: 512, nc: 16 };
