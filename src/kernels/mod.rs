@@ -8,11 +8,14 @@
 //!   (one row, one column, k = 1) to the matrix·vector kernels;
 //! - [`portable`]: plain loops, the fallback on every target and the oracle the tests
 //!   compare the SIMD kernels with;
-//! - `x86_64/`: AVX-512F and AVX2 + FMA kernels, including a packed, register-blocked GEMM;
-//! - `scratch`: the per-thread buffer the packed GEMM reuses, so that it does not allocate
-//!   after the first call at a given shape.
+//! - `x86_64/`: AVX-512F and AVX2 + FMA kernels: the vector and matrix·vector kernels, a
+//!   packed, register-blocked GEMM, and a GEMM by tiles of dot products for narrow
+//!   products such as the forward pass of a small batch;
+//! - `scratch`: the per-thread buffer the GEMMs pack into, grown once and reused, so that
+//!   after the first call at a given shape no kernel allocates.
 //!
-//! There are no NEON kernels yet: on aarch64 (and every other target) the portable loops run.
+//! There are no NEON kernels yet (no aarch64 target was at hand to test them): on aarch64,
+//! and every other target, the portable loops run.
 //!
 //! # Choosing the kernels
 //! The most capable instruction set the CPU has is used: AVX-512F, then AVX2 + FMA, then
@@ -147,7 +150,7 @@ pub fn selected() -> &'static str {
 }
 
 /// The kernels, specialised per element type. Implemented for `f32` and `f64` only; the
-/// crate reaches them through [`Float`](crate::Float), which has this as a sealed supertrait.
+/// crate reaches them through [`Float`], which has this as a sealed supertrait.
 ///
 /// Every method checks that its slices are long enough for the shape it is given (and
 /// panics otherwise) before running the selected kernel.
@@ -354,10 +357,11 @@ fn gemm_routed<T: Float>(
         scale_rows(beta, c, m, n, ldc);
         return;
     }
-    // SAFETY (for every kernel call below): `ops` belongs to a set the CPU supports (the
-    // callers take it from `isa()` or, in tests, from `available()`), and the lengths were
-    // checked by `check_gemm`: each call passes the operand with the shape and stride it
-    // has in op(A)·op(B), as the comments say, or a gathered copy of the exact length.
+    // Every kernel call below is safe for the same two reasons: `ops` belongs to a set the
+    // CPU supports (the callers take it from `isa()` or, in tests, from `available()`), and
+    // the lengths were checked by `check_gemm`: each call passes an operand with the shape
+    // and stride it has in op(A)·op(B), as the comments say, or a gathered copy of the
+    // exact length.
     if full.m == 1 {
         // cⱼ ← α·Σₚ aₚ·op(B)ₚⱼ + β·cⱼ, a = the one row of op(A) (k elements, stride lda if Aᵀ).
         let mut buf = scratch::<T>(k);
@@ -372,8 +376,10 @@ fn gemm_routed<T: Float>(
         };
         match tb {
             // op(B) = B, k×n: c ← α·Bᵀ·a + β·c.
+            // SAFETY: supported set; B is k×n with stride ldb, x has k, c has n (see above).
             No => unsafe { (ops.gemv_t)(k, n, alpha, b, ldb, x, beta, &mut c[..n]) },
             // op(B) = Bᵀ, B n×k: c ← α·B·a + β·c.
+            // SAFETY: supported set; B is n×k with stride ldb, x has k, c has n (see above).
             Yes => unsafe { (ops.gemv)(n, k, alpha, b, ldb, x, beta, &mut c[..n]) },
         }
     } else if full.n == 1 {
@@ -399,8 +405,10 @@ fn gemm_routed<T: Float>(
         };
         match ta {
             // op(A) = A, m×k: y ← α·A·b + β·y.
+            // SAFETY: supported set; A is m×k with stride lda, x has k, y has m (see above).
             No => unsafe { (ops.gemv)(m, k, alpha, a, lda, x, beta, y) },
             // op(A) = Aᵀ, A k×m: y ← α·Aᵀ·b + β·y.
+            // SAFETY: supported set; A is k×m with stride lda, x has k, y has m (see above).
             Yes => unsafe { (ops.gemv_t)(k, m, alpha, a, lda, x, beta, y) },
         }
         if ldc != 1 {
@@ -431,16 +439,20 @@ fn gemm_routed<T: Float>(
                 vb
             }
         };
+        // SAFETY: supported set; u has m, v has n, C is m×n with stride ldc (see above).
         unsafe { (ops.ger)(m, n, alpha, u, v, c, ldc) }
     } else {
+        // SAFETY: supported set; lengths checked by `check_gemm`; k > 0 and n > 0 here.
         unsafe { (ops.gemm)(m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc) }
     }
 }
 
 /// Products below this many floating-point operations (2·m·k·n) run on the calling thread
-/// in [`gemm_threaded`]: starting a scoped thread costs tens of microseconds, the time of
-/// about 2 MFLOP here.
-pub const THREADED_MIN_FLOPS: usize = 2_000_000;
+/// in [`gemm_threaded`]. Starting and joining a scoped thread costs tens of microseconds;
+/// measured here, a second thread only paid off for products of tens of MFLOP (a 128³
+/// product, 4 MFLOP and about 30 µs on one core, ran slower on two), so the split starts
+/// at 16 MFLOP, about 100 µs of work.
+pub const THREADED_MIN_FLOPS: usize = 16_000_000;
 
 /// Rows of C per worker in [`gemm_threaded`] are rounded up to a multiple of this, so that
 /// the micro-kernel tiles (up to 24 rows) are not split between workers more than needed.

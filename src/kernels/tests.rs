@@ -299,7 +299,9 @@ fn check_gemm_large<T: Kernels + Float>() {
 /// columns, for one-row products), including shapes whose blocks end mid-tile.
 fn check_threaded<T: Kernels + Float>() {
     let mut rng = Rng(0x1405_7B7E_F767_814F);
-    for (m, k, n) in [(300, 200, 50), (1, 3000, 1000), (130, 70, 300), (1000, 1, 600), (517, 37, 13)] {
+    for (m, k, n) in
+        [(300, 200, 150), (1, 9000, 1000), (230, 170, 300), (1000, 1, 8100), (1017, 537, 17), (2017, 537, 10)]
+    {
         for (ta, tb) in TRANSPOSES {
             let cs = Case { m, k, n, ta, tb, pad: 1, alpha: 0.7, beta: 0.3 };
             let (a, lda, b, ldb, c, ldc) = operands::<T>(&mut rng, cs, false);

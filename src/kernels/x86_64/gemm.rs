@@ -23,7 +23,7 @@
 //!
 //! The first KC block applies β (β = 0 stores without reading C); later blocks add.
 
-use super::lanes::Lanes;
+use super::lanes::{Lanes, gather_fits};
 use crate::Float;
 use crate::kernels::Transpose;
 use crate::kernels::scratch::{Scratch, scratch};
@@ -71,15 +71,18 @@ pub unsafe fn gemm<S: Lanes, const MR: usize, const NV: usize>(
     // (contiguous, and no cache-set conflicts from a large power-of-two stride).
     let a_in_place = ta == Transpose::Yes && n <= 4 * nr;
     let kc_max = blocking.kc.min(k);
-    let b_len = kc_max * blocking.nc.min(n.next_multiple_of(nr));
+    // NC bounds the packed B block (KC×NC) to its share of L2; when k is shorter than KC
+    // the same share holds more columns, and fewer blocks mean fewer repacks of A.
+    let nc_max = (blocking.nc * blocking.kc / kc_max).next_multiple_of(nr);
+    let b_len = kc_max * nc_max.min(n.next_multiple_of(nr));
     let a_len = MR * kc_max;
     let mut buf = scratch::<S::Elem>(b_len + a_len);
     let (b_pack, a_pack) = buf.split_at_mut(b_len);
-    for jc in (0..n).step_by(blocking.nc) {
-        let nc = blocking.nc.min(n - jc);
+    for jc in (0..n).step_by(nc_max) {
+        let nc = nc_max.min(n - jc);
         for pc in (0..k).step_by(blocking.kc) {
             let kc = blocking.kc.min(k - pc);
-            pack_b(nr, kc, nc, b, ldb, tb, pc, jc, b_pack);
+            pack_b::<S>(nr, kc, nc, b, ldb, tb, pc, jc, b_pack);
             let beta = if pc == 0 { beta } else { S::Elem::ONE };
             for ic in (0..m).step_by(MR) {
                 let mr = MR.min(m - ic);
@@ -87,7 +90,7 @@ pub unsafe fn gemm<S: Lanes, const MR: usize, const NV: usize>(
                     // Column p of the panel is row pc + p of the stored A, from column ic.
                     (a[pc * lda + ic..].as_ptr(), lda)
                 } else {
-                    pack_a::<S::Elem, MR>(kc, mr, a, lda, ta, ic, pc, a_pack);
+                    pack_a::<S, MR>(kc, mr, a, lda, ta, ic, pc, a_pack);
                     (a_pack.as_ptr(), MR)
                 };
                 for jr in (0..nc).step_by(nr) {
@@ -166,27 +169,43 @@ unsafe fn micro_kernel<S: Lanes, const MR: usize, const NV: usize>(
 
         let alpha_v = S::splat(alpha);
         let beta_v = S::splat(beta);
-        for (i, acc) in acc.iter().enumerate() {
-            if i >= mr {
-                break;
-            }
-            let row = c.add(i * ldc);
-            for (v, &acc) in acc.iter().enumerate() {
-                let j = v * l;
-                if j >= nr {
-                    break;
+        // c ← α·acc + β·c, by the same operations on every element of every tile. With
+        // α = 1 the product α·acc is acc exactly, so the multiply is skipped (it is a
+        // sizeable part of a tile when k is small, as in the weight gradient).
+        let scaled = |acc: S::V| if alpha == S::Elem::ONE { acc } else { S::mul(alpha_v, acc) };
+        let update = |acc: S::V, c: S::V| {
+            let ab = scaled(acc);
+            if beta == S::Elem::ONE { S::add(c, ab) } else { S::mul_add(beta_v, c, ab) }
+        };
+        if mr == MR && nr == NV * l {
+            // A whole tile: full-width loads and stores, unrolled, accumulators in registers.
+            for (i, acc) in acc.iter().enumerate() {
+                let row = c.add(i * ldc);
+                for (v, &acc) in acc.iter().enumerate() {
+                    let out =
+                        if beta == S::Elem::ZERO { S::mul(alpha_v, acc) } else { update(acc, S::load(row.add(v * l))) };
+                    S::store(row.add(v * l), out);
                 }
-                let w = (nr - j).min(l);
-                let ab = S::mul(alpha_v, acc);
-                let out = if beta == S::Elem::ZERO {
-                    ab
-                } else {
-                    let cv = if w == l { S::load(row.add(j)) } else { S::load_first(row.add(j), w) };
-                    if beta == S::Elem::ONE { S::add(cv, ab) } else { S::mul_add(beta_v, cv, ab) }
-                };
-                if w == l {
-                    S::store(row.add(j), out);
-                } else {
+            }
+        } else {
+            // An edge tile: the first mr rows, the first nr columns (masked). The loop
+            // bounds are only known at run time, so it works on a copy: indexing `acc`
+            // itself by a run-time row would move the accumulators of the k loop above
+            // out of registers and into memory.
+            let mut spilled = [[S::zero(); NV]; MR];
+            for (spilled, acc) in spilled.iter_mut().zip(&acc) {
+                *spilled = *acc;
+            }
+            for (i, acc) in spilled.iter().enumerate().take(mr) {
+                let row = c.add(i * ldc);
+                for (v, &acc) in acc.iter().enumerate() {
+                    let j = v * l;
+                    if j >= nr {
+                        break;
+                    }
+                    let w = (nr - j).min(l);
+                    let out =
+                        if beta == S::Elem::ZERO { scaled(acc) } else { update(acc, S::load_first(row.add(j), w)) };
                     S::store_first(row.add(j), w, out);
                 }
             }
@@ -196,19 +215,22 @@ unsafe fn micro_kernel<S: Lanes, const MR: usize, const NV: usize>(
 
 /// Packs rows pc..pc + kc, columns jc..jc + nc of op(B) into `nr`-wide panels: panel q,
 /// row p is `dst[(q·kc + p)·nr ..][..nr]`, zero-padded past column nc.
+///
+/// `nr` is a multiple of `S::LANES`, and the caller's instruction set is `S`'s.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn pack_b<T: Float>(
+fn pack_b<S: Lanes>(
     nr: usize,
     kc: usize,
     nc: usize,
-    b: &[T],
+    b: &[S::Elem],
     ldb: usize,
     tb: Transpose,
     pc: usize,
     jc: usize,
-    dst: &mut [T],
+    dst: &mut [S::Elem],
 ) {
+    let l = S::LANES;
     for (q, j0) in (0..nc).step_by(nr).enumerate() {
         let w = nr.min(nc - j0);
         let panel = &mut dst[q * kc * nr..(q + 1) * kc * nr];
@@ -218,20 +240,36 @@ fn pack_b<T: Float>(
                 for (p, out) in panel.chunks_exact_mut(nr).enumerate() {
                     let start = (pc + p) * ldb + jc + j0;
                     out[..w].copy_from_slice(&b[start..start + w]);
-                    out[w..].fill(T::ZERO);
+                    out[w..].fill(S::Elem::ZERO);
                 }
             }
-            // Column j of op(B) is row jc + j0 + j of B: scatter it down the panel.
-            Transpose::Yes => {
-                if w < nr {
-                    for out in panel.chunks_exact_mut(nr) {
-                        out[w..].fill(T::ZERO);
+            // Row p of op(B) is column pc + p of B, rows jc + j0..: read it with strided
+            // gathers, LANES rows at a time.
+            Transpose::Yes if gather_fits::<S>(ldb) => {
+                let first = (jc + j0) * ldb + pc;
+                for (p, out) in panel.chunks_exact_mut(nr).enumerate() {
+                    for v0 in (0..nr).step_by(l) {
+                        let valid = w.saturating_sub(v0).min(l);
+                        // SAFETY: the caller's instruction set is `S`'s (contract). The
+                        // gather reads B at rows jc + j0 + v0 + u < jc + nc <= n for
+                        // u < valid, column pc + p < k, inside `b` (checked by the caller);
+                        // the store writes lanes v0..v0 + l <= nr of this panel row.
+                        unsafe {
+                            let v = if valid == 0 {
+                                S::zero()
+                            } else {
+                                S::gather_first(b.as_ptr().add(first + v0 * ldb + p), ldb, valid)
+                            };
+                            S::store(out.as_mut_ptr().add(v0), v);
+                        }
                     }
                 }
-                for j in 0..w {
-                    let start = (jc + j0 + j) * ldb + pc;
-                    for (out, &v) in panel.chunks_exact_mut(nr).zip(&b[start..start + kc]) {
-                        out[j] = v;
+            }
+            // The same, element by element, for strides too large for 32-bit gather offsets.
+            Transpose::Yes => {
+                for (p, out) in panel.chunks_exact_mut(nr).enumerate() {
+                    for (j, o) in out.iter_mut().enumerate() {
+                        *o = if j < w { b[(jc + j0 + j) * ldb + pc + p] } else { S::Elem::ZERO };
                     }
                 }
             }
@@ -241,29 +279,50 @@ fn pack_b<T: Float>(
 
 /// Packs rows ic..ic + mr, columns pc..pc + kc of op(A) into one MR-tall panel: column p
 /// is `dst[p·MR..][..MR]`, zero-padded past row mr.
+///
+/// The caller's instruction set is `S`'s.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn pack_a<T: Float, const MR: usize>(
+fn pack_a<S: Lanes, const MR: usize>(
     kc: usize,
     mr: usize,
-    a: &[T],
+    a: &[S::Elem],
     lda: usize,
     ta: Transpose,
     ic: usize,
     pc: usize,
-    dst: &mut [T],
+    dst: &mut [S::Elem],
 ) {
+    let l = S::LANES;
     let panel = &mut dst[..kc * MR];
     match ta {
-        // Row i of op(A) is row ic + i of A: scatter it along the panel.
-        Transpose::No => {
-            if mr < MR {
-                panel.fill(T::ZERO);
+        // Column p of op(A) is column pc + p of A, rows ic..: read it with strided gathers.
+        Transpose::No if gather_fits::<S>(lda) => {
+            let first = ic * lda + pc;
+            for (p, out) in panel.chunks_exact_mut(MR).enumerate() {
+                for i0 in (0..MR).step_by(l) {
+                    let lanes = l.min(MR - i0);
+                    let valid = mr.saturating_sub(i0).min(lanes);
+                    // SAFETY: the caller's instruction set is `S`'s (contract). The gather
+                    // reads A at rows ic + i0 + u < ic + mr <= m for u < valid, column
+                    // pc + p < k, inside `a` (checked by the caller); the store writes
+                    // `lanes` elements from i0, inside this MR-long panel column.
+                    unsafe {
+                        let v = if valid == 0 {
+                            S::zero()
+                        } else {
+                            S::gather_first(a.as_ptr().add(first + i0 * lda + p), lda, valid)
+                        };
+                        S::store_first(out.as_mut_ptr().add(i0), lanes, v);
+                    }
+                }
             }
-            for i in 0..mr {
-                let start = (ic + i) * lda + pc;
-                for (out, &v) in panel.chunks_exact_mut(MR).zip(&a[start..start + kc]) {
-                    out[i] = v;
+        }
+        // The same, element by element, for strides too large for 32-bit gather offsets.
+        Transpose::No => {
+            for (p, out) in panel.chunks_exact_mut(MR).enumerate() {
+                for (i, o) in out.iter_mut().enumerate() {
+                    *o = if i < mr { a[(ic + i) * lda + pc + p] } else { S::Elem::ZERO };
                 }
             }
         }
@@ -272,7 +331,7 @@ fn pack_a<T: Float, const MR: usize>(
             for (p, out) in panel.chunks_exact_mut(MR).enumerate() {
                 let start = (pc + p) * lda + ic;
                 out[..mr].copy_from_slice(&a[start..start + mr]);
-                out[mr..].fill(T::ZERO);
+                out[mr..].fill(S::Elem::ZERO);
             }
         }
     }

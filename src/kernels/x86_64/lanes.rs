@@ -32,6 +32,9 @@ pub trait Lanes: Copy {
     type V: Copy;
     /// Elements per register.
     const LANES: usize;
+    /// Vector registers the instruction set has (16 for AVX2, 32 for AVX-512), which
+    /// bounds how many accumulators a kernel can keep.
+    const REGISTERS: usize;
 
     /// A register of zeros.
     unsafe fn zero() -> Self::V;
@@ -54,6 +57,36 @@ pub trait Lanes: Copy {
     unsafe fn add(a: Self::V, b: Self::V) -> Self::V;
     /// The sum of the lanes.
     unsafe fn sum(v: Self::V) -> Self::Elem;
+    /// Lane i = `*p.add(i·stride)` for i < n (n ≤ LANES), the other lanes 0: a strided
+    /// column read, used to transpose while packing. Elements past the first n are not
+    /// touched.
+    ///
+    /// Requires `stride·LANES·size_of::<Elem>() <= i32::MAX` (see [`gather_fits`]).
+    unsafe fn gather_first(p: *const Self::Elem, stride: usize, n: usize) -> Self::V;
+}
+
+/// Whether [`Lanes::gather_first`] can take this stride: its lane offsets are 32-bit.
+#[inline(always)]
+pub fn gather_fits<S: Lanes>(stride: usize) -> bool {
+    stride.saturating_mul(S::LANES * size_of::<S::Elem>()) <= i32::MAX as usize
+}
+
+/// The lane offsets 0, s, 2s, … of a strided gather, as 32-bit integers.
+#[inline(always)]
+unsafe fn offsets_512(s: usize) -> __m512i {
+    let s = s as i32;
+    // SAFETY: the caller guarantees AVX-512F (trait contract of the caller).
+    unsafe {
+        _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi32(s))
+    }
+}
+
+/// The lane offsets 0, s, 2s, … of a strided gather, as 32-bit integers.
+#[inline(always)]
+unsafe fn offsets_256(s: usize) -> __m256i {
+    let s = s as i32;
+    // SAFETY: the caller guarantees AVX2 (trait contract of the caller).
+    unsafe { _mm256_mullo_epi32(_mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0), _mm256_set1_epi32(s)) }
 }
 
 /// The AVX-512 lane mask that selects the first `n` lanes (n ≤ 16).
@@ -67,6 +100,7 @@ impl Lanes for Avx512<f32> {
     type Elem = f32;
     type V = __m512;
     const LANES: usize = 16;
+    const REGISTERS: usize = 32;
 
     #[inline(always)]
     unsafe fn zero() -> __m512 {
@@ -119,12 +153,19 @@ impl Lanes for Avx512<f32> {
         // SAFETY: the caller guarantees AVX-512F (trait contract).
         unsafe { _mm512_reduce_add_ps(v) }
     }
+    #[inline(always)]
+    unsafe fn gather_first(p: *const f32, stride: usize, n: usize) -> __m512 {
+        // SAFETY: AVX-512F by the trait contract; masked-off lanes are not read; the caller
+        // guarantees the n elements are readable and that the offsets fit in 32 bits.
+        unsafe { _mm512_mask_i32gather_ps::<4>(_mm512_setzero_ps(), first_lanes_mask(n), offsets_512(stride), p) }
+    }
 }
 
 impl Lanes for Avx512<f64> {
     type Elem = f64;
     type V = __m512d;
     const LANES: usize = 8;
+    const REGISTERS: usize = 32;
 
     #[inline(always)]
     unsafe fn zero() -> __m512d {
@@ -177,6 +218,14 @@ impl Lanes for Avx512<f64> {
         // SAFETY: the caller guarantees AVX-512F (trait contract).
         unsafe { _mm512_reduce_add_pd(v) }
     }
+    #[inline(always)]
+    unsafe fn gather_first(p: *const f64, stride: usize, n: usize) -> __m512d {
+        // SAFETY: as for `f32`; eight 32-bit offsets are the low half of `offsets_512`.
+        unsafe {
+            let offsets = _mm512_castsi512_si256(offsets_512(stride));
+            _mm512_mask_i32gather_pd::<8>(_mm512_setzero_pd(), first_lanes_mask(n) as u8, offsets, p)
+        }
+    }
 }
 
 /// Sixteen 32-bit words, eight all-ones then eight zeros: the eight words starting at
@@ -191,6 +240,7 @@ impl Lanes for Avx2<f32> {
     type Elem = f32;
     type V = __m256;
     const LANES: usize = 8;
+    const REGISTERS: usize = 16;
 
     #[inline(always)]
     unsafe fn zero() -> __m256 {
@@ -257,12 +307,24 @@ impl Lanes for Avx2<f32> {
             _mm_cvtss_f32(s)
         }
     }
+    #[inline(always)]
+    unsafe fn gather_first(p: *const f32, stride: usize, n: usize) -> __m256 {
+        debug_assert!(n <= 8);
+        // SAFETY: AVX2 by the trait contract; the mask read stays inside MASK_32 as in
+        // `load_first`; masked-off lanes are not read; the caller guarantees the n
+        // elements are readable and that the offsets fit in 32 bits.
+        unsafe {
+            let mask = _mm256_castsi256_ps(_mm256_loadu_si256(MASK_32.as_ptr().add(8 - n).cast()));
+            _mm256_mask_i32gather_ps::<4>(_mm256_setzero_ps(), p, offsets_256(stride), mask)
+        }
+    }
 }
 
 impl Lanes for Avx2<f64> {
     type Elem = f64;
     type V = __m256d;
     const LANES: usize = 4;
+    const REGISTERS: usize = 16;
 
     #[inline(always)]
     unsafe fn zero() -> __m256d {
@@ -326,6 +388,17 @@ impl Lanes for Avx2<f64> {
             let s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd::<1>(v));
             let s = _mm_add_sd(s, _mm_unpackhi_pd(s, s));
             _mm_cvtsd_f64(s)
+        }
+    }
+    #[inline(always)]
+    unsafe fn gather_first(p: *const f64, stride: usize, n: usize) -> __m256d {
+        debug_assert!(n <= 4);
+        // SAFETY: as for `f32`, with MASK_64; four 32-bit offsets are the low half of
+        // `offsets_256`.
+        unsafe {
+            let mask = _mm256_castsi256_pd(_mm256_loadu_si256(MASK_64.as_ptr().add(4 - n).cast()));
+            let offsets = _mm256_castsi256_si128(offsets_256(stride));
+            _mm256_mask_i32gather_pd::<8>(_mm256_setzero_pd(), p, offsets, mask)
         }
     }
 }

@@ -2,13 +2,19 @@
 //!
 //! - [`lanes`]: one SIMD register and its operations, per instruction set and element type;
 //! - [`vector`]: x·y, axpy, W·x, Wᵀ·x and the rank-1 update, written once over it;
-//! - [`gemm`]: the packed, register-blocked matrix product, written once over it.
+//! - [`gemm`]: the packed, register-blocked matrix product, written once over it;
+//! - [`gemm_dots`]: the matrix product as tiles of dot products, for a narrow C (the
+//!   forward pass with a small batch), where packing would cost as much as the product;
+//! - [`gemm_cols`]: the matrix product Aᵀ·B with registers down the columns of a narrow C
+//!   (the backward pass with a small batch), where rows of C are shorter than a register.
 //!
 //! This file holds the thin `#[target_feature]` wrappers that compile those bodies for
 //! each instruction set, and the two kernel tables, [`AVX512`] and [`AVX2`], that the
 //! dispatcher in the parent module picks from after checking the CPU.
 
 mod gemm;
+mod gemm_cols;
+mod gemm_dots;
 mod lanes;
 mod vector;
 
@@ -67,6 +73,15 @@ pub static AVX2: Isa = Isa {
         gemm: dgemm_avx2,
     },
 };
+
+/// Whether C ← α·op(A)·op(B) + β·C should run as dot products ([`gemm_dots`]): when A is
+/// stored as used (rows contiguous along k), C has at most `max_n` columns and k is long
+/// enough (≥ 64) that summing each accumulator across its lanes at the end is cheap next
+/// to the dot product itself. Depends on n, k and the transposes only, never on m, so a
+/// row split of C (see `gemm_threaded`) takes the same route in every block.
+fn use_dots(k: usize, n: usize, ta: Transpose, max_n: usize) -> bool {
+    ta == Transpose::No && n <= max_n && k >= 64
+}
 
 // ---- AVX-512F -------------------------------------------------------------------------
 
@@ -147,6 +162,16 @@ where
 /// For C at most 16 wide, a 24×16 tile (24 accumulators of one vector) wastes fewer lanes;
 /// its A panel is used once, so a deeper KC is fine.
 ///
+/// For A as stored and C at most 32 wide, dot products ([`gemm_dots`]) in 4×6 tiles:
+/// 24 accumulators, 10 loads per 24 FMAs, and A (the big operand) read once per 6
+/// columns of C (measured against 2×10 and 3×8: 4×6 was best at 32 columns, even at 10).
+/// k blocks of 1024 (one block for the 784 inputs of MNIST): the lane sums at the end of
+/// a block cost more than the L1 misses of the six 3 KiB rows of Bᵀ.
+///
+/// For op(A) = Aᵀ and C 4 to 12 wide, registers down the columns of C ([`gemm_cols`]):
+/// a 32-row tile is 2×n accumulators, every lane used, where a row of C would fill only
+/// n of 16 lanes.
+///
 /// # Safety
 /// The CPU supports AVX-512F; the slices fit the shapes and strides; k > 0.
 #[allow(clippy::too_many_arguments)]
@@ -169,7 +194,11 @@ unsafe fn sgemm_avx512(
     type S = Avx512<f32>;
     // SAFETY: this function's contract is the body's.
     unsafe {
-        if n <= 16 {
+        if ta == Transpose::Yes && (4..=gemm_cols::MAX_N).contains(&n) {
+            gemm_cols::gemm::<S>(m, k, n, alpha, a, lda, b, ldb, tb, beta, c, ldc)
+        } else if use_dots(k, n, ta, 32) {
+            gemm_dots::gemm::<S, 4, 6>(1024, m, k, n, alpha, a, lda, b, ldb, tb, beta, c, ldc)
+        } else if n <= 16 {
             let blocking = Blocking { kc: 512, nc: 16 };
             gemm::gemm::<S, 24, 1>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc)
         } else {
@@ -184,6 +213,9 @@ unsafe fn sgemm_avx512(
 /// Tile 12×16: 24 accumulators (12 rows × 2 vectors of 8), as for `f32`. KC = 192 keeps
 /// the 12×192 A panel at 18 KiB in L1; NC = 320 makes the packed B block 480 KiB of L2.
 /// For C at most 8 wide, a 24×8 tile.
+///
+/// For A as stored and C at most 16 wide, dot products ([`gemm_dots`]) in 4×6 tiles,
+/// k blocks of 256 (the six rows of Bᵀ, 12 KiB, stay in L1); wider, the packed tiles win.
 ///
 /// # Safety
 /// The CPU supports AVX-512F; the slices fit the shapes and strides; k > 0.
@@ -207,7 +239,9 @@ unsafe fn dgemm_avx512(
     type S = Avx512<f64>;
     // SAFETY: this function's contract is the body's.
     unsafe {
-        if n <= 8 {
+        if use_dots(k, n, ta, 16) {
+            gemm_dots::gemm::<S, 4, 6>(256, m, k, n, alpha, a, lda, b, ldb, tb, beta, c, ldc)
+        } else if n <= 8 {
             let blocking = Blocking { kc: 512, nc: 8 };
             gemm::gemm::<S, 24, 1>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc)
         } else {
@@ -291,6 +325,8 @@ where
 /// Tile 6×16: 12 accumulators (6 rows × 2 vectors of 8), 2 for the row of B and one for
 /// the broadcast A element: 15 of the 16 registers. KC = 256 (6 KiB A panel in L1),
 /// NC = 512 (512 KiB packed B block in L2). For C at most 8 wide, a 12×8 tile.
+/// For A as stored and C at most 32 wide, dot products ([`gemm_dots`]) in 2×5 tiles
+/// (10 accumulators, 7 loads per 10 FMAs), k blocks of 256.
 ///
 /// # Safety
 /// The CPU supports AVX2 and FMA; the slices fit the shapes and strides; k > 0.
@@ -314,7 +350,9 @@ unsafe fn sgemm_avx2(
     type S = Avx2<f32>;
     // SAFETY: this function's contract is the body's.
     unsafe {
-        if n <= 8 {
+        if use_dots(k, n, ta, 32) {
+            gemm_dots::gemm::<S, 2, 5>(256, m, k, n, alpha, a, lda, b, ldb, tb, beta, c, ldc)
+        } else if n <= 8 {
             let blocking = Blocking { kc: 512, nc: 8 };
             gemm::gemm::<S, 12, 1>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc)
         } else {
@@ -328,6 +366,8 @@ unsafe fn sgemm_avx2(
 ///
 /// Tile 6×8: 12 accumulators (6 rows × 2 vectors of 4), as for `f32`. KC = 256 (12 KiB A
 /// panel in L1), NC = 256 (512 KiB packed B block in L2). For C at most 4 wide, a 12×4 tile.
+/// For A as stored and C at most 32 wide, dot products ([`gemm_dots`]) in 2×5 tiles,
+/// k blocks of 128.
 ///
 /// # Safety
 /// The CPU supports AVX2 and FMA; the slices fit the shapes and strides; k > 0.
@@ -351,7 +391,9 @@ unsafe fn dgemm_avx2(
     type S = Avx2<f64>;
     // SAFETY: this function's contract is the body's.
     unsafe {
-        if n <= 4 {
+        if use_dots(k, n, ta, 32) {
+            gemm_dots::gemm::<S, 2, 5>(128, m, k, n, alpha, a, lda, b, ldb, tb, beta, c, ldc)
+        } else if n <= 4 {
             let blocking = Blocking { kc: 512, nc: 4 };
             gemm::gemm::<S, 12, 1>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc)
         } else {

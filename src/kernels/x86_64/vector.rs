@@ -167,6 +167,16 @@ pub unsafe fn gemv<S: Lanes>(
     }
     let ap = a.as_ptr();
     let mut i = 0;
+    // With 32 registers, 8 rows (16 chains) keep more loads of A in flight.
+    while S::REGISTERS >= 32 && i + 2 * ROWS <= m {
+        // SAFETY: rows i..i + 2·ROWS < m start at `r·lda` and hold n elements inside `a`
+        // (contract), x holds n; the instruction set is present.
+        let s = unsafe { dot_rows::<S, { 2 * ROWS }>(n, core::array::from_fn(|r| ap.add((i + r) * lda)), x.as_ptr()) };
+        for (yi, s) in y[i..i + 2 * ROWS].iter_mut().zip(s) {
+            update(yi, s);
+        }
+        i += 2 * ROWS;
+    }
     while i + ROWS <= m {
         // SAFETY: rows i..i + ROWS < m start at `r·lda` and hold n elements inside `a`
         // (contract), x holds n; the instruction set is present.
@@ -216,6 +226,14 @@ pub unsafe fn gemv_t<S: Lanes>(
     }
     let ap = a.as_ptr();
     let mut i = 0;
+    // With 32 registers, 8 rows per pass halve the loads and stores of y.
+    while S::REGISTERS >= 32 && i + 2 * ROWS <= m {
+        let s: [S::Elem; 2 * ROWS] = core::array::from_fn(|r| alpha * x[i + r]);
+        // SAFETY: rows i..i + 2·ROWS < m hold n elements each inside `a` (contract), y
+        // holds n and is a separate `&mut`; the instruction set is present.
+        unsafe { axpy_rows::<S, { 2 * ROWS }>(n, s, core::array::from_fn(|r| ap.add((i + r) * lda)), y.as_mut_ptr()) };
+        i += 2 * ROWS;
+    }
     while i + ROWS <= m {
         let s: [S::Elem; ROWS] = core::array::from_fn(|r| alpha * x[i + r]);
         // SAFETY: rows i..i + ROWS < m hold n elements each inside `a` (contract), y holds
@@ -252,6 +270,14 @@ pub unsafe fn ger<S: Lanes>(
     }
     let ap = a.as_mut_ptr();
     let mut i = 0;
+    // With 32 registers, 8 rows share each load of y.
+    while S::REGISTERS >= 32 && i + 2 * ROWS <= m {
+        let s: [S::Elem; 2 * ROWS] = core::array::from_fn(|r| alpha * x[i + r]);
+        // SAFETY: rows i..i + 2·ROWS < m hold n writable elements each inside `a`
+        // (contract), do not overlap each other (lda >= n) nor y (a separate borrow).
+        unsafe { add_to_rows::<S, { 2 * ROWS }>(n, s, y.as_ptr(), core::array::from_fn(|r| ap.add((i + r) * lda))) };
+        i += 2 * ROWS;
+    }
     while i + ROWS <= m {
         let s: [S::Elem; ROWS] = core::array::from_fn(|r| alpha * x[i + r]);
         // SAFETY: rows i..i + ROWS < m hold n writable elements each inside `a` (contract),

@@ -1,0 +1,144 @@
+//! C ← α·Aᵀ·op(B) + β·C for A stored k×m and a narrow C, with vectors down the columns of
+//! C, written once over [`Lanes`].
+//!
+//! # Why a third algorithm
+//! The backward pass Wᵀ·Δ of a small batch (C is 784×10) gives the packed
+//! [`gemm`](super::gemm) a row of C ten elements long: a sixteen-lane register is only
+//! 10/16 used. Here the registers run down the columns of C instead, where there are 784
+//! elements: row p of the stored A is column p of op(A), contiguous, so a tile of C two
+//! registers tall is updated with two loads of A and one broadcast of op(B) per column.
+//! The price is the store: a tile's columns are transposed into C's rows through a small
+//! buffer (one strided gather per row of C).
+//!
+//! Every element of C is computed the same way whatever tile it falls in (one accumulator
+//! over all of k, then α·acc + β·c), so any split of C between threads gives the same bits.
+
+use super::lanes::Lanes;
+use crate::Float;
+use crate::kernels::Transpose;
+use crate::kernels::scratch::{Scratch, scratch};
+
+/// The widest C this handles: two accumulators per column, 24 of the 32 registers at 12.
+pub const MAX_N: usize = 12;
+
+/// C ← α·Aᵀ·op(B) + β·C with A stored k×m (row stride `lda`), op(B) k×n with n ≤
+/// [`MAX_N`]; β = 0 overwrites C without reading it.
+///
+/// # Safety
+/// The CPU supports `S`'s instruction set; the slices are long enough for their shapes
+/// and strides (as `check_gemm` asserts), `ldc >= n`, 0 < n ≤ MAX_N, and k > 0.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub unsafe fn gemm<S: Lanes>(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: S::Elem,
+    a: &[S::Elem],
+    lda: usize,
+    b: &[S::Elem],
+    ldb: usize,
+    tb: Transpose,
+    beta: S::Elem,
+    c: &mut [S::Elem],
+    ldc: usize,
+) where
+    S::Elem: Scratch,
+{
+    // SAFETY: forwarded from this function's contract, with NQ = n in every arm.
+    unsafe {
+        match n {
+            1 => columns::<S, 1>(m, k, alpha, a, lda, b, ldb, tb, beta, c, ldc),
+            2 => columns::<S, 2>(m, k, alpha, a, lda, b, ldb, tb, beta, c, ldc),
+            3 => columns::<S, 3>(m, k, alpha, a, lda, b, ldb, tb, beta, c, ldc),
+            4 => columns::<S, 4>(m, k, alpha, a, lda, b, ldb, tb, beta, c, ldc),
+            5 => columns::<S, 5>(m, k, alpha, a, lda, b, ldb, tb, beta, c, ldc),
+            6 => columns::<S, 6>(m, k, alpha, a, lda, b, ldb, tb, beta, c, ldc),
+            7 => columns::<S, 7>(m, k, alpha, a, lda, b, ldb, tb, beta, c, ldc),
+            8 => columns::<S, 8>(m, k, alpha, a, lda, b, ldb, tb, beta, c, ldc),
+            9 => columns::<S, 9>(m, k, alpha, a, lda, b, ldb, tb, beta, c, ldc),
+            10 => columns::<S, 10>(m, k, alpha, a, lda, b, ldb, tb, beta, c, ldc),
+            11 => columns::<S, 11>(m, k, alpha, a, lda, b, ldb, tb, beta, c, ldc),
+            _ => columns::<S, 12>(m, k, alpha, a, lda, b, ldb, tb, beta, c, ldc),
+        }
+    }
+}
+
+/// [`gemm`] for exactly NQ columns.
+///
+/// # Safety
+/// As for [`gemm`], with n = NQ.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn columns<S: Lanes, const NQ: usize>(
+    m: usize,
+    k: usize,
+    alpha: S::Elem,
+    a: &[S::Elem],
+    lda: usize,
+    b: &[S::Elem],
+    ldb: usize,
+    tb: Transpose,
+    beta: S::Elem,
+    c: &mut [S::Elem],
+    ldc: usize,
+) where
+    S::Elem: Scratch,
+{
+    let l = S::LANES;
+    // op(B), k×NQ, packed row by row (it is small: k·NQ elements).
+    let mut packed = scratch::<S::Elem>(k * NQ);
+    for (p, row) in packed.chunks_exact_mut(NQ).enumerate() {
+        for (j, bj) in row.iter_mut().enumerate() {
+            *bj = if tb == Transpose::No { b[p * ldb + j] } else { b[j * ldb + p] };
+        }
+    }
+    let (ap, bp, cp) = (a.as_ptr(), packed.as_ptr(), c.as_mut_ptr());
+    // SAFETY: the instruction set is present (contract).
+    let (alpha_v, beta_v) = unsafe { (S::splat(alpha), S::splat(beta)) };
+    let mut i0 = 0;
+    while i0 < m {
+        let rows = (2 * l).min(m - i0);
+        let (w0, w1) = (rows.min(l), rows.saturating_sub(l));
+        // SAFETY: the instruction set is present (contract). Loads read row p < k of A at
+        // columns i0..i0 + rows <= m (masked below 2·l), inside `a`; broadcasts read the
+        // packed k×NQ op(B); the stores write rows i0..i0 + rows of C, NQ columns each.
+        unsafe {
+            let mut acc = [[S::zero(); 2]; NQ];
+            for p in 0..k {
+                let row = ap.add(p * lda + i0);
+                let (a0, a1) = if rows == 2 * l {
+                    (S::load(row), S::load(row.add(l)))
+                } else {
+                    (S::load_first(row, w0), if w1 > 0 { S::load_first(row.add(l), w1) } else { S::zero() })
+                };
+                for (j, acc) in acc.iter_mut().enumerate() {
+                    let bj = S::splat(*bp.add(p * NQ + j));
+                    acc[0] = S::mul_add(a0, bj, acc[0]);
+                    acc[1] = S::mul_add(a1, bj, acc[1]);
+                }
+            }
+            // Column j of the tile goes to tile[j·2l ..]; row i of C is then the strided
+            // column tile[i], tile[i + 2l], … (NQ elements).
+            let mut tile = [[S::Elem::ZERO; 64]; NQ];
+            for (t, acc) in tile.iter_mut().zip(&acc) {
+                S::store(t.as_mut_ptr(), acc[0]);
+                S::store(t.as_mut_ptr().add(l), acc[1]);
+            }
+            let tp = tile.as_ptr().cast::<S::Elem>();
+            for i in 0..rows {
+                let v = S::gather_first(tp.add(i), 64, NQ);
+                let ab = if alpha == S::Elem::ONE { v } else { S::mul(alpha_v, v) };
+                let crow = cp.add((i0 + i) * ldc);
+                let out = if beta == S::Elem::ZERO {
+                    ab
+                } else {
+                    let cv = S::load_first(crow, NQ);
+                    if beta == S::Elem::ONE { S::add(cv, ab) } else { S::mul_add(beta_v, cv, ab) }
+                };
+                S::store_first(crow, NQ, out);
+            }
+        }
+        i0 += rows;
+    }
+}
