@@ -464,7 +464,7 @@ const THREADED_ROW_ALIGN: usize = 48;
 /// β = 0 overwrites C without reading it).
 ///
 /// C is split into blocks of whole rows (or, when C is a single row, of columns), one per
-/// [`std::thread::scope`] worker, the calling thread taking the last one. The k dimension
+/// job of [`pool::run`], the calling thread taking the first one. The k dimension
 /// is never split, and the algorithm is chosen from the shape of the whole product, so the
 /// result is bitwise identical for every thread count. Products below
 /// [`THREADED_MIN_FLOPS`], or `threads <= 1`, run on the calling thread.
