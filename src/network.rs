@@ -338,12 +338,7 @@ impl<T: Float> Network<T> {
         if self.pending_rows == 0 {
             return Err(Error::NoForwardPass);
         }
-        check_len("target", "the network's output layer", self.n_outputs(), y.cols())?;
-        if y.rows() != self.pending_rows {
-            return Err(Error::BatchSizeMismatch { expected: self.pending_rows, found: y.rows() });
-        }
-        check_finite("target", y.as_slice())?;
-        (0..y.rows()).try_for_each(|r| self.cost.check_target(y.row(r)))?;
+        self.check_targets(y, self.pending_rows)?;
         let Network { layers, input, cost, threads, .. } = self;
         backward_layers(layers, input.view(), y, *cost, *threads, sink);
         if let GradientSink::Sum = sink {
@@ -398,7 +393,9 @@ impl<T: Float> Network<T> {
     ///
     /// When nothing was accumulated before, BP3 and BP4 add −(α/m)·δ·aᵀ straight into the
     /// weights instead of into a gradient that `step` would read back: the same update,
-    /// one pass over w instead of three.
+    /// one pass over w instead of three; and the batch is read where it lies, not copied.
+    /// A [`backward`](Self::backward) right after `train_batch` is an
+    /// [`Error::NoForwardPass`].
     ///
     /// # Errors
     /// As [`forward_batch`](Self::forward_batch), [`backward_batch`](Self::backward_batch)
@@ -410,13 +407,22 @@ impl<T: Float> Network<T> {
         learning_rate: T,
     ) -> Result<()> {
         check_learning_rate(learning_rate)?;
-        self.forward_batch(x)?;
+        let (x, y) = (x.into(), y.into());
         if self.accumulated > 0 {
+            self.forward_batch(x)?;
             self.backward_batch(y)?;
             return self.step(learning_rate);
         }
-        let scale = -learning_rate / T::from_usize(self.pending_rows);
-        self.backward_into(y.into(), GradientSink::Descend(scale))
+        // Everything is checked before anything changes; then the batch is used where it
+        // lies, without the copy that `forward_batch` keeps for a later `backward`.
+        self.check_input(x)?;
+        self.check_targets(y, x.rows())?;
+        let scale = -learning_rate / T::from_usize(x.rows());
+        let Network { layers, cost, threads, .. } = self;
+        forward_layers(layers, x, *threads);
+        backward_layers(layers, x, y, *cost, *threads, GradientSink::Descend(scale));
+        self.pending_rows = 0;
+        Ok(())
     }
 
     /// The mean gradients ∂C/∂w and ∂C/∂b per layer, over the samples accumulated by
@@ -509,6 +515,16 @@ impl<T: Float> Network<T> {
             return Err(Error::EmptyData { what: "input batch" });
         }
         Ok(total / T::from_usize(x.rows()))
+    }
+
+    /// Checks a batch of targets for `rows` samples: width, row count, values.
+    fn check_targets(&self, y: MatrixView<'_, T>, rows: usize) -> Result<()> {
+        check_len("target", "the network's output layer", self.n_outputs(), y.cols())?;
+        if y.rows() != rows {
+            return Err(Error::BatchSizeMismatch { expected: rows, found: y.rows() });
+        }
+        check_finite("target", y.as_slice())?;
+        (0..y.rows()).try_for_each(|r| self.cost.check_target(y.row(r)))
     }
 
     fn check_input(&self, x: MatrixView<'_, T>) -> Result<()> {

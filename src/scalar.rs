@@ -36,6 +36,22 @@ pub(crate) fn sigmoid<T: Float>(z: T) -> T {
     if z >= T::ZERO { s } else { e * s }
 }
 
+/// The nearest integer to `x` for |x| < 2⁵¹, by adding and subtracting 1.5·2⁵²: at that
+/// magnitude the sum has no fraction bits, so the addition itself rounds. Unlike
+/// `f64::round`, this is two plain additions, which vectorise on every x86_64.
+#[inline]
+fn round_half_even_f64(x: f64) -> f64 {
+    const SHIFT: f64 = 6_755_399_441_055_744.0; // 1.5 · 2⁵²
+    (x + SHIFT) - SHIFT
+}
+
+/// As [`round_half_even_f64`] for f32, |x| < 2²², with 1.5·2²³.
+#[inline]
+fn round_half_even_f32(x: f32) -> f32 {
+    const SHIFT: f32 = 12_582_912.0; // 1.5 · 2²³
+    (x + SHIFT) - SHIFT
+}
+
 /// eˣ for x ≤ 0 in f64, within 2 ulp of the exact value, subnormal results included.
 ///
 /// x = n·ln 2 + r with |r| ≤ ½ ln 2, so eˣ = 2ⁿ·eʳ; eʳ is its Taylor polynomial of degree
@@ -50,7 +66,7 @@ pub(crate) fn exp_nonpositive_f64(x: f64) -> f64 {
     // Below −746, eˣ rounds to 0; clamping keeps n in the range the scaling handles.
     // (A comparison rather than `max`, so that NaN stays NaN.)
     let x = if x < -746.0 { -746.0 } else { x };
-    let n = (x * core::f64::consts::LOG2_E).round();
+    let n = round_half_even_f64(x * core::f64::consts::LOG2_E);
     let r = (x - n * LN2_HI) - n * LN2_LO;
     let mut p = 1.0 / 6_227_020_800.0; // 1/13!
     for c in [
@@ -84,7 +100,7 @@ pub(crate) fn exp_nonpositive_f32(x: f32) -> f32 {
     const LN2_HI: f32 = f32::from_bits(0x3F31_7200);
     const LN2_LO: f32 = f32::from_bits(0x35BF_BE8E);
     let x = if x < -104.0 { -104.0 } else { x };
-    let n = (x * core::f32::consts::LOG2_E).round();
+    let n = round_half_even_f32(x * core::f32::consts::LOG2_E);
     let r = (x - n * LN2_HI) - n * LN2_LO;
     let mut p = 1.0 / 5_040.0; // 1/7!
     for c in [1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0] {

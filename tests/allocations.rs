@@ -58,8 +58,12 @@ fn check(batch: usize) {
         Network::builder(784).layer(100, Activation::Sigmoid).layer(10, Activation::Sigmoid).seed(3).build().unwrap();
     let x = Matrix::from_fn(batch, 784, |i, j| ((i * 31 + j * 7) % 256) as f32 / 255.0);
     let y = Matrix::from_fn(batch, 10, |i, j| if i % 10 == j { 1.0 } else { 0.0 });
-    // The first step sizes the workspaces.
+    // The first step of each path sizes its workspaces (`train_batch` does not keep the
+    // copy of the input that `forward_batch` keeps for `backward_batch`).
     net.train_batch(&x, &y, 0.5).unwrap();
+    net.forward_batch(&x).unwrap();
+    net.backward_batch(&y).unwrap();
+    net.step(0.5).unwrap();
     for step in 0..5 {
         let n = allocations_in(|| {
             net.forward_batch(&x).unwrap();
