@@ -1,46 +1,15 @@
 //! The training loop allocates nothing per batch once its first epoch has sized every
 //! workspace: between two consecutive batches of a later epoch, the count stays at 0.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
 use backprop::{
     Activation, Adam, BatchInfo, Callback, Control, Dataset, Diagnostics, Matrix, Network, Trainer, ValidationSet,
 };
 
-/// Counts the allocations and reallocations of the current thread.
-struct Counting;
-
-thread_local! {
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-fn count() {
-    // `try_with`: the thread-local may be gone while a thread shuts down.
-    let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-}
-
-// SAFETY: every call is forwarded unchanged to the system allocator, which upholds the
-// `GlobalAlloc` contract; the counter has no effect on the memory handed out.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        // SAFETY: the caller's guarantees for `alloc` are passed on as they are.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from `System.alloc` with this layout (every allocation does).
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
-        // SAFETY: as for `dealloc`, and the caller's guarantees on `new_size` hold.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+#[path = "common/counting.rs"]
+mod counting;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: counting::Counting = counting::Counting;
 
 /// Records the allocations made between consecutive batches of the same epoch.
 #[derive(Default)]
@@ -51,13 +20,13 @@ struct Between {
 
 impl Callback for Between {
     fn on_batch_end(&mut self, b: &BatchInfo) -> Control {
-        let now = ALLOCATIONS.with(Cell::get);
+        let now = counting::allocated_so_far();
         if let Some((_, at)) = self.last.filter(|&(epoch, _)| epoch == b.epoch && b.epoch >= 1) {
             self.counts.push((b.epoch, b.batch, now - at));
         }
         // The vector's own growth is not the loop's: count from after it.
         self.counts.reserve(1);
-        self.last = Some((b.epoch, ALLOCATIONS.with(Cell::get)));
+        self.last = Some((b.epoch, counting::allocated_so_far()));
         Control::Continue
     }
 }
