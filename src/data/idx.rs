@@ -1,4 +1,4 @@
-//! The IDX reader: [`read_idx`] and the MNIST-style helpers [`read_idx_images`] and [`read_idx_labels`].
+//! The IDX reader (the MNIST file format): [`read_idx`], [`read_idx_images`], [`read_idx_labels`].
 //!
 //! The format, and how the reader guards against sizes that lie, are described at
 //! [`read_idx`].
