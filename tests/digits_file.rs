@@ -1,4 +1,4 @@
-//! The digits data file of the examples: it reads with the crate's CSV reader, holds what its README says, and goes through the data pipeline.
+//! The examples' digits file: it reads as CSV, holds what its README says, and feeds the data tools.
 
 use backprop::{Batcher, CsvOptions, Dataset, Rng, Standardizer, TargetColumn, argmax, read_csv_file};
 

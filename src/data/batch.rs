@@ -1,4 +1,4 @@
-//! Mini-batches: [`Batches`] (views of consecutive rows, no copy) and [`Batcher`] (rows in any order, gathered into reused buffers).
+//! Mini-batches: [`Batches`] views consecutive rows; [`Batcher`] gathers any order into reused buffers.
 //!
 //! Two shapes for two needs. When the order is fixed (evaluation, or data already
 //! shuffled once), a batch of consecutive rows is just a view into the dataset, so

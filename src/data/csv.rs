@@ -183,7 +183,8 @@ pub fn read_csv<T: Float>(reader: impl Read, options: &CsvOptions) -> Result<Csv
                 return Err(fail("empty field".into()));
             }
             let x: f64 = text.parse().map_err(|_| fail(format!("cannot parse '{}' as a number", shorten(text))))?;
-            if !x.is_finite() {
+            // `inf` and `NaN` are written out; `1e400` is a number too large for f64.
+            if x.is_nan() || (x.is_infinite() && text.to_ascii_lowercase().contains("inf")) {
                 return Err(fail(format!("'{}' is not a finite number", shorten(text))));
             }
             let x = T::from_f64(x);
@@ -269,6 +270,8 @@ mod tests {
         assert_eq!(reason(read("1,\"2\"")), "line 1, column 2: quoted fields are not supported");
         let e = read_csv::<f32>("1e39".as_bytes(), &CsvOptions::new()).unwrap_err();
         assert!(e.to_string().ends_with("line 1, column 1: '1e39' is out of range for f32"), "{e}");
+        assert_eq!(reason(read("-1e400")), "line 1, column 1: '-1e400' is out of range for f64");
+        assert_eq!(reason(read("-Infinity")), "line 1, column 1: '-Infinity' is not a finite number");
         let long = "x".repeat(100);
         assert!(reason(read(&long)).ends_with(&format!("cannot parse '{}…' as a number", "x".repeat(40))));
     }

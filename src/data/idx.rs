@@ -1,4 +1,4 @@
-//! The IDX reader: [`read_idx`] and the MNIST-style helpers [`read_idx_images`] and [`read_idx_labels`].
+//! The IDX reader (the MNIST file format): [`read_idx`], [`read_idx_images`], [`read_idx_labels`].
 //!
 //! The format, and how the reader guards against sizes that lie, are described at
 //! [`read_idx`].
@@ -295,7 +295,7 @@ fn read_header(reader: &mut impl Read, buf: &mut [u8], offset: u64) -> Result<()
 /// one of the six, there are no dimensions, their product overflows, the data is shorter
 /// than declared ("expected N bytes of data, found M") or followed by more bytes;
 /// [`Error::Io`] if reading fails.
-pub fn read_idx<R: Read>(reader: R) -> Result<IdxArray> {
+pub fn read_idx(reader: impl Read) -> Result<IdxArray> {
     read_idx_with_len(reader, None)
 }
 

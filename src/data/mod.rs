@@ -1,4 +1,4 @@
-//! [`Dataset`] and its tools: one-hot targets, seeded splits, mini-batches, feature standardisation, IDX and CSV readers.
+//! [`Dataset`] and what feeds it: one-hot targets, seeded splits, batches, standardisation, IDX and CSV.
 //!
 //! A dataset holds two matrices with one sample per row: the inputs x and the targets y.
 //! Everything here validates its input and returns [`Error`] rather than panicking;
@@ -237,12 +237,18 @@ impl<T: Float> Dataset<T> {
     ///
     /// # Errors
     /// [`Error::EmptyData`] if `indices` is empty; [`Error::Incompatible`] if an index is
-    /// out of range.
+    /// out of range; [`Error::MatrixShape`] if the result would be too large to address.
     pub fn subset(&self, indices: &[usize]) -> Result<Self> {
         if indices.is_empty() {
             return Err(Error::EmptyData { what: "subset" });
         }
         check_indices(indices, self.len())?;
+        // Repeated indices can ask for more rows than the dataset has.
+        for cols in [self.n_inputs(), self.n_targets()] {
+            if indices.len().checked_mul(cols).is_none() {
+                return Err(Error::MatrixShape { rows: indices.len(), cols, len: 0 });
+            }
+        }
         let mut inputs = Vec::with_capacity(indices.len() * self.n_inputs());
         let mut targets = Vec::with_capacity(indices.len() * self.n_targets());
         for &i in indices {
@@ -331,7 +337,9 @@ fn class_label(row: usize, column: usize, value: f64) -> Result<usize> {
         Ok(value as usize)
     } else {
         Err(Error::Incompatible {
-            reason: format!("row {row}, column {column}: the class label {value} is not a whole number ≥ 0"),
+            reason: format!(
+                "the class label {value} in row {row}, column {column} (counting from 0) is not a whole number ≥ 0"
+            ),
         })
     }
 }
@@ -514,7 +522,7 @@ mod tests {
         let e = Dataset::from_columns(&table, TargetColumn::Numeric(2)).unwrap_err();
         assert_eq!(e.to_string(), "target column 2 is out of range for a table of 2 columns");
         let e = Dataset::from_columns(&table, TargetColumn::Class { column: 1, classes: 3 }).unwrap_err();
-        assert_eq!(e.to_string(), "row 0, column 1: the class label 2.5 is not a whole number ≥ 0");
+        assert_eq!(e.to_string(), "the class label 2.5 in row 0, column 1 (counting from 0) is not a whole number ≥ 0");
         let table = Matrix::new(2, 2, vec![1.0, 2.0, 4.0, 3.0]).unwrap();
         let e = Dataset::from_columns(&table, TargetColumn::Class { column: 1, classes: 3 }).unwrap_err();
         assert!(e.to_string().starts_with("label 3 at position 1 is out of range"), "{e}");

@@ -88,7 +88,8 @@ impl<T: Float> Standardizer<T> {
         self.means.len()
     }
 
-    /// x ← (x − μ) / σ for every row of `inputs`, in place.
+    /// x ← (x − μ) / σ for every row of `inputs`, in place. A NaN or infinity stays
+    /// non-finite (and [`Dataset::new`] will reject it).
     ///
     /// # Errors
     /// [`Error::ShapeMismatch`] if `inputs` does not have as many columns as the data the
