@@ -52,10 +52,8 @@ struct Between {
 impl Callback for Between {
     fn on_batch_end(&mut self, b: &BatchInfo) -> Control {
         let now = ALLOCATIONS.with(Cell::get);
-        if let Some((epoch, at)) = self.last {
-            if epoch == b.epoch && b.epoch >= 1 {
-                self.counts.push((b.epoch, b.batch, now - at));
-            }
+        if let Some((_, at)) = self.last.filter(|&(epoch, _)| epoch == b.epoch && b.epoch >= 1) {
+            self.counts.push((b.epoch, b.batch, now - at));
         }
         // The vector's own growth is not the loop's: count from after it.
         self.counts.reserve(1);
