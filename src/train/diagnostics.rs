@@ -43,9 +43,9 @@ pub struct LayerDiagnostics {
     pub weight_gradient_norm: f64,
     /// The fraction of (sample, unit) pairs of the epoch whose unit is saturated:
     /// |σ′(z)| < 0.01·σ′ₘ, where σ′ₘ = max(|σ′(0)|, |σ′(1)|) is the activation's typical
-    /// slope. For the sigmoid σ′ₘ = ¼, so a unit is saturated when |z| > 5.99 (a < 0.0025
-    /// or a > 0.9975); for a ReLU σ′ₘ = 1, so a unit is saturated ("dead" for that
-    /// sample) when z ≤ 0. The rule uses only
+    /// slope, or ¼ if both of those are 0. For the sigmoid σ′ₘ = ¼, so a unit is
+    /// saturated when |z| > 5.99 (a < 0.0025 or a > 0.9975); for a ReLU σ′ₘ = 1, so a
+    /// unit is saturated ("dead" for that sample) when z ≤ 0. The rule uses only
     /// [`Activation::derivative`], so it holds for every activation.
     pub saturated_fraction: f64,
 }
@@ -119,8 +119,16 @@ impl Collector {
 /// σ′ₘ = max(|σ′(0)|, |σ′(1)|): the slope a unit has in its working range.
 fn typical_slope<T: Float>(sigma: Activation) -> f64 {
     let slope = |z: T| sigma.derivative(z, sigma.value(z)).abs().to_f64();
-    let m = slope(T::ZERO).max(slope(T::ONE));
-    if m.is_finite() { m } else { 0.0 }
+    typical_of(slope(T::ZERO), slope(T::ONE))
+}
+
+/// The larger of the two slopes; ¼ (the sigmoid's, the peak of a(1 − a)) if neither is
+/// a positive number, as for a function whose one-value form is flat (a softmax, whose
+/// per-unit slope aᵢ(1 − aᵢ) needs its whole row) or a constant one (then every unit
+/// counts as saturated, rightly).
+fn typical_of(at_zero: f64, at_one: f64) -> f64 {
+    let m = at_zero.max(at_one);
+    if m.is_finite() && m > 0.0 { m } else { 0.25 }
 }
 
 #[cfg(test)]
@@ -135,6 +143,14 @@ mod tests {
         let slope = |z: f64| s.derivative(z, s.value(z));
         assert!(slope(5.98) > 0.0025 && slope(6.0) < 0.0025);
         assert!(slope(-5.98) > 0.0025 && slope(-6.0) < 0.0025);
+    }
+
+    #[test]
+    fn a_flat_or_broken_slope_falls_back_to_a_quarter() {
+        assert_eq!(typical_of(0.0, 1.0), 1.0); // ReLU
+        assert_eq!(typical_of(1.0, 0.42), 1.0); // tanh
+        assert_eq!(typical_of(0.0, 0.0), 0.25);
+        assert_eq!(typical_of(f64::NAN, f64::INFINITY), 0.25);
     }
 
     #[test]
