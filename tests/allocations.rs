@@ -18,7 +18,10 @@ fn check(batch: usize) {
     let y = Matrix::from_fn(batch, 10, |i, j| if i % 10 == j { 1.0 } else { 0.0 });
     // The first step of each path sizes its workspaces (`train_batch` does not keep the
     // copy of the input that `forward_batch` keeps for `backward_batch`).
-    net.train_batch(&x, &y, 0.5).unwrap();
+    // That first step does allocate, which shows the counter sees this thread's
+    // allocations: a count of 0 below means something.
+    let first = allocations_in(|| net.train_batch(&x, &y, 0.5).unwrap());
+    assert!(first > 0, "batch {batch}: the first step sized no workspace?");
     net.forward_batch(&x).unwrap();
     net.backward_batch(&y).unwrap();
     net.step(0.5).unwrap();
