@@ -131,29 +131,51 @@ impl<T: Float> Layer<T> {
         self.weights.as_slice().len() + self.biases.len()
     }
 
+    /// Sizes the caches z, a and δ for a batch of `rows` samples (reusing their memory).
+    pub(crate) fn resize_caches(&mut self, rows: usize) {
+        let n = self.n_outputs();
+        self.weighted_input.resize(rows, n);
+        self.activation.resize(rows, n);
+        self.delta.resize(rows, n);
+    }
+
+    /// The parameters, shared, and the caches cut into blocks of rows at `cuts` (rows
+    /// `cuts[i]..cuts[i + 1]` in block i; `cuts` rises from 0 to the batch size): what a
+    /// data-parallel pass hands to its threads.
+    pub(crate) fn split_rows<'a>(&'a mut self, cuts: &[usize]) -> (Shared<'a, T>, Vec<Rows<'a, T>>) {
+        let n = self.n_outputs();
+        let shared = Shared { weights: &self.weights, biases: &self.biases, activation_fn: self.activation_fn };
+        let (mut z, mut a, mut delta) =
+            (self.weighted_input.as_mut_slice(), self.activation.as_mut_slice(), self.delta.as_mut_slice());
+        let mut blocks = Vec::with_capacity(cuts.len().saturating_sub(1));
+        for w in cuts.windows(2) {
+            let len = (w[1] - w[0]) * n;
+            let (zb, ab, db);
+            (zb, z) = z.split_at_mut(len);
+            (ab, a) = a.split_at_mut(len);
+            (db, delta) = delta.split_at_mut(len);
+            blocks.push(Rows { z: zb, a: ab, delta: db });
+        }
+        (shared, blocks)
+    }
+
+    /// The parameters and all rows of the caches, as one block (without allocating).
+    pub(crate) fn split_all(&mut self) -> (Shared<'_, T>, Rows<'_, T>) {
+        let shared = Shared { weights: &self.weights, biases: &self.biases, activation_fn: self.activation_fn };
+        let rows = Rows {
+            z: self.weighted_input.as_mut_slice(),
+            a: self.activation.as_mut_slice(),
+            delta: self.delta.as_mut_slice(),
+        };
+        (shared, rows)
+    }
+
     /// Forward pass over a batch (one sample per row of `input`): z = w·a(l−1) + b and
-    /// a = σ(z), cached for the backward pass.
-    ///
-    /// In row form, with one sample per row, Z = A(l−1)·wᵀ: a matrix product that reads
-    /// w as stored. Bias and σ are then applied in one pass over each row.
+    /// a = σ(z), cached for the backward pass. See [`Shared::forward`].
     pub(crate) fn forward(&mut self, input: MatrixView<'_, T>, threads: usize) {
-        let rows = input.rows();
-        self.weighted_input.resize(rows, self.n_outputs());
-        self.activation.resize(rows, self.n_outputs());
-        self.weighted_input.gemm_threads(
-            threads,
-            T::ONE,
-            input,
-            Transpose::No,
-            self.weights.view(),
-            Transpose::Yes,
-            T::ZERO,
-        );
-        self.activation_fn.add_bias_and_apply(
-            self.weighted_input.as_mut_slice(),
-            &self.biases,
-            self.activation.as_mut_slice(),
-        );
+        self.resize_caches(input.rows());
+        let (shared, mut rows) = self.split_all();
+        shared.forward(input.rows(), input.as_slice(), &mut rows, threads);
     }
 
     /// a = σ(w·x + b) for a batch (one sample per row), into `out`, without touching the
@@ -164,46 +186,20 @@ impl<T: Float> Layer<T> {
         self.activation_fn.add_bias_and_apply_in_place(out.as_mut_slice(), &self.biases);
     }
 
-    /// Sets δ(L) of the output layer from the targets (BP1): δ = ∇ₐC ⊙ σ′(z), see
-    /// [`Cost::output_error`](crate::Cost::output_error).
+    /// Sets δ(L) of the output layer from the targets (BP1), see [`Shared::output_error`].
     pub(crate) fn output_error(&mut self, cost: crate::Cost, targets: MatrixView<'_, T>) {
-        self.delta.resize(targets.rows(), self.n_outputs());
-        for r in 0..targets.rows() {
-            cost.output_error(
-                self.activation_fn,
-                self.weighted_input.row(r),
-                self.activation.row(r),
-                targets.row(r),
-                self.delta.row_mut(r),
-            );
-        }
+        let (shared, mut rows) = self.split_all();
+        shared.output_error(cost, targets.as_slice(), &mut rows);
     }
 
-    /// Sets δ of the layer below from this layer's δ (BP2):
-    /// δ(l−1) = (w(l)ᵀ δ(l)) ⊙ σ′(z(l−1)), or the product by σ's Jacobian for a softmax
-    /// (see [`Activation::backpropagate`]).
-    ///
-    /// With one sample per row the product wᵀδ becomes the row form Δ(l)·w(l); for a
-    /// single sample that is exactly the transposed matrix·vector product.
-    pub(crate) fn backpropagate_error(&self, below: &mut Layer<T>, threads: usize) {
+    /// Sets δ of the layer below from this layer's δ (BP2), see
+    /// [`Shared::backpropagate_error`].
+    pub(crate) fn backpropagate_error(&mut self, below: &mut Layer<T>, threads: usize) {
         let rows = self.delta.rows();
-        below.delta.resize(rows, below.n_outputs());
-        below.delta.gemm_threads(
-            threads,
-            T::ONE,
-            self.delta.view(),
-            Transpose::No,
-            self.weights.view(),
-            Transpose::No,
-            T::ZERO,
-        );
-        for r in 0..rows {
-            below.activation_fn.backpropagate(
-                below.weighted_input.row(r),
-                below.activation.row(r),
-                below.delta.row_mut(r),
-            );
-        }
+        let (shared, above) = self.split_all();
+        let below_fn = below.activation_fn;
+        let (_, mut below_rows) = below.split_all();
+        shared.backpropagate_error(rows, above.delta, below_fn, &mut below_rows, threads);
     }
 
     /// This batch's gradients (BP3 and BP4), ∂C/∂w = Σ δ·a(l−1)ᵀ and ∂C/∂b = Σ δ summed
@@ -254,6 +250,119 @@ impl<T: Float> Layer<T> {
     /// Clears the accumulated gradients without applying them.
     pub(crate) fn clear_gradients(&mut self) {
         self.gradient_sum.clear();
+    }
+}
+
+/// What the threads of a data-parallel pass share of a layer: its parameters.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Shared<'a, T> {
+    weights: &'a Matrix<T>,
+    biases: &'a [T],
+    activation_fn: Activation,
+}
+
+/// Some rows of a layer's caches (one row per sample, N(l) values each): z, a and δ of
+/// some of a batch's samples. One thread's share in a data-parallel pass, or all rows.
+#[derive(Debug)]
+pub(crate) struct Rows<'a, T> {
+    z: &'a mut [T],
+    a: &'a mut [T],
+    delta: &'a mut [T],
+}
+
+impl<T> Rows<'_, T> {
+    /// a = σ(z) of these rows, the input of the layer above.
+    pub(crate) fn activation(&self) -> &[T] {
+        self.a
+    }
+
+    /// δ of these rows.
+    pub(crate) fn delta(&self) -> &[T] {
+        self.delta
+    }
+}
+
+impl<T: Float> Shared<'_, T> {
+    /// The layer's activation function σ.
+    pub(crate) fn activation_fn(&self) -> Activation {
+        self.activation_fn
+    }
+
+    /// The forward pass of some rows of a batch of `batch_rows`: Z = A(l−1)·wᵀ (in row form,
+    /// one sample per row, z = w·a(l−1) for each), then z += b and a = σ(z) in one pass
+    /// over each row. `input` holds the same rows of a(l−1). Each row comes out as it would
+    /// from the whole batch, whatever the rows' split.
+    pub(crate) fn forward(&self, batch_rows: usize, input: &[T], out: &mut Rows<'_, T>, threads: usize) {
+        let (n_out, n_in) = self.weights.shape();
+        let rows = out.a.len() / n_out;
+        crate::kernels::gemm_threaded(
+            threads,
+            batch_rows,
+            rows,
+            n_in,
+            n_out,
+            T::ONE,
+            input,
+            n_in,
+            Transpose::No,
+            self.weights.as_slice(),
+            n_in,
+            Transpose::Yes,
+            T::ZERO,
+            out.z,
+            n_out,
+        );
+        self.activation_fn.add_bias_and_apply(out.z, self.biases, out.a);
+    }
+
+    /// δ(L) of the output layer from the targets (BP1), δ = ∇ₐC ⊙ σ′(z) row by row (see
+    /// [`Cost::output_error`](crate::Cost::output_error)); `targets` holds these rows' y.
+    pub(crate) fn output_error(&self, cost: crate::Cost, targets: &[T], out: &mut Rows<'_, T>) {
+        let n = self.weights.rows();
+        let rows = out.z.chunks_exact(n).zip(out.a.chunks_exact(n));
+        for (((z, a), y), delta) in rows.zip(targets.chunks_exact(n)).zip(out.delta.chunks_exact_mut(n)) {
+            cost.output_error(self.activation_fn, z, a, y, delta);
+        }
+    }
+
+    /// δ of the layer below from this layer's δ (BP2), for some rows of a batch of
+    /// `batch_rows`: δ(l−1) = (w(l)ᵀ δ(l)) ⊙ σ′(z(l−1)), or the product by σ's Jacobian
+    /// for a softmax (see [`Activation::backpropagate`]). `delta` holds these rows of δ(l),
+    /// `below` the same rows of the layer below, whose activation is `below_fn`.
+    ///
+    /// With one sample per row the product wᵀδ becomes the row form Δ(l)·w(l); for a
+    /// single sample that is exactly the transposed matrix·vector product.
+    pub(crate) fn backpropagate_error(
+        &self,
+        batch_rows: usize,
+        delta: &[T],
+        below_fn: Activation,
+        below: &mut Rows<'_, T>,
+        threads: usize,
+    ) {
+        let (n_out, n_in) = self.weights.shape();
+        let rows = delta.len() / n_out;
+        crate::kernels::gemm_threaded(
+            threads,
+            batch_rows,
+            rows,
+            n_out,
+            n_in,
+            T::ONE,
+            delta,
+            n_out,
+            Transpose::No,
+            self.weights.as_slice(),
+            n_in,
+            Transpose::No,
+            T::ZERO,
+            below.delta,
+            n_in,
+        );
+        let rows = below.z.chunks_exact(n_in).zip(below.a.chunks_exact(n_in));
+        for ((z, a), g) in rows.zip(below.delta.chunks_exact_mut(n_in)) {
+            below_fn.backpropagate(z, a, g);
+        }
     }
 }
 

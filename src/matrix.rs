@@ -349,6 +349,7 @@ impl<T: Float> Matrix<T> {
         crate::kernels::gemm_threaded(
             threads,
             m,
+            m,
             k,
             n,
             alpha,

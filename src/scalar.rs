@@ -86,11 +86,15 @@ pub(crate) fn exp_nonpositive_f64(x: f64) -> f64 {
     ] {
         p = p * r + c;
     }
-    // 2ⁿ = 2^(n − n/2) · 2^(n/2), each factor a normal number for n ≥ −1076.
-    let n = n as i64;
-    let half = n / 2;
-    let scale = |k: i64| f64::from_bits(((k + 1023) as u64) << 52);
-    p * scale(n - half) * scale(half)
+    // 2ⁿ = 2^(n − h) · 2^h with h the integer nearest n/2, each factor a normal number
+    // for n ≥ −1076, and p·2^(n − h) exact, so the one rounding is that of the result.
+    // k + SHIFT holds the integer k in its low mantissa bits: reading them there, rather
+    // than by an `as` conversion (which saturates, and so does not vectorise), keeps the
+    // whole function in SIMD registers.
+    const SHIFT: f64 = 6_755_399_441_055_744.0; // 1.5 · 2⁵², as in `round_half_even_f64`
+    let h = round_half_even_f64(n * 0.5);
+    let scale = |k: f64| f64::from_bits(((k + SHIFT).to_bits().wrapping_sub(SHIFT.to_bits()).wrapping_add(1023)) << 52);
+    p * scale(n - h) * scale(h)
 }
 
 /// eˣ for x ≤ 0 in f32, within 2 ulp, by the same method as
@@ -99,6 +103,7 @@ pub(crate) fn exp_nonpositive_f64(x: f64) -> f64 {
 pub(crate) fn exp_nonpositive_f32(x: f32) -> f32 {
     const LN2_HI: f32 = f32::from_bits(0x3F31_7200);
     const LN2_LO: f32 = f32::from_bits(0x35BF_BE8E);
+    const SHIFT: f32 = 12_582_912.0; // 1.5 · 2²³, as in `round_half_even_f32`
     let x = if x < -104.0 { -104.0 } else { x };
     let n = round_half_even_f32(x * core::f32::consts::LOG2_E);
     let r = (x - n * LN2_HI) - n * LN2_LO;
@@ -106,10 +111,11 @@ pub(crate) fn exp_nonpositive_f32(x: f32) -> f32 {
     for c in [1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0] {
         p = p * r + c;
     }
-    let n = n as i32;
-    let half = n / 2;
-    let scale = |k: i32| f32::from_bits(((k + 127) as u32) << 23);
-    p * scale(n - half) * scale(half)
+    // 2ⁿ = 2^(n − h) · 2^h with h ≈ n/2, as in `exp_nonpositive_f64`; k + SHIFT holds the
+    // integer k in its low mantissa bits, read without a float-to-int conversion.
+    let h = round_half_even_f32(n * 0.5);
+    let scale = |k: f32| f32::from_bits(((k + SHIFT).to_bits().wrapping_sub(SHIFT.to_bits()).wrapping_add(127)) << 23);
+    p * scale(n - h) * scale(h)
 }
 
 /// A floating-point element type: implemented for `f32` and `f64` only.

@@ -45,6 +45,13 @@ pub enum Transpose {
     Yes,
 }
 
+/// Runs every job, the first on the calling thread and the others on the persistent
+/// worker threads that the threaded products use, and returns when all have finished (a
+/// panic in a job is resumed here). For the data-parallel passes of the network.
+pub fn run_parallel(jobs: &mut [&mut (dyn FnMut() + Send)]) {
+    pool::run(jobs);
+}
+
 /// Minimum slice length of a row-major `rows × cols` operand with row stride `ld`.
 #[inline]
 pub fn required_len(rows: usize, cols: usize, ld: usize) -> usize {
@@ -81,6 +88,9 @@ pub struct Ops<T> {
     /// C ← α·op(A)·op(B) + β·C, for shapes with m, n, k all > 1 (the rest is routed to
     /// the matrix·vector entries first).
     pub gemm: GemmFn<T>,
+    /// z ← z + b and a ← σ(z) for rows of z, a and one row b (see
+    /// [`portable::bias_sigmoid`]).
+    pub bias_sigmoid: unsafe fn(&mut [T], &[T], &mut [T]),
 }
 
 /// An instruction set and its kernels for `f32` and `f64`.
@@ -103,6 +113,7 @@ pub static PORTABLE: Isa = Isa {
         gemv_t: portable::gemv_t::<f32>,
         ger: portable::ger::<f32>,
         gemm: portable::gemm::<f32>,
+        bias_sigmoid: portable::bias_sigmoid::<f32>,
     },
     f64: Ops {
         dot: portable::dot::<f64>,
@@ -111,6 +122,7 @@ pub static PORTABLE: Isa = Isa {
         gemv_t: portable::gemv_t::<f64>,
         ger: portable::ger::<f64>,
         gemm: portable::gemm::<f64>,
+        bias_sigmoid: portable::bias_sigmoid::<f64>,
     },
 };
 
@@ -160,6 +172,10 @@ pub trait Kernels: Copy + Sized + 'static + Scratch {
 
     /// x·y. Panics if the lengths differ.
     fn dot(x: &[Self], y: &[Self]) -> Self;
+
+    /// z ← z + b and a ← σ(z), the logistic sigmoid, for the rows of z (each as long as
+    /// `bias`) and a. Panics if `z` and `a` differ in length, or are not whole rows.
+    fn bias_sigmoid(z: &mut [Self], bias: &[Self], a: &mut [Self]);
 
     /// y ← α·x + y. Panics if the lengths differ.
     fn axpy(alpha: Self, x: &[Self], y: &mut [Self]);
@@ -245,6 +261,20 @@ macro_rules! impl_kernels {
                 assert_eq!(x.len(), y.len(), "dot: lengths {} and {} differ", x.len(), y.len());
                 // SAFETY: `isa()` only returns sets the CPU supports; the lengths are equal.
                 unsafe { (Self::ops(isa()).dot)(x, y) }
+            }
+
+            #[inline]
+            fn bias_sigmoid(z: &mut [$t], bias: &[$t], a: &mut [$t]) {
+                let rows_fit = if bias.is_empty() { z.is_empty() } else { z.len() % bias.len() == 0 };
+                assert!(
+                    z.len() == a.len() && rows_fit,
+                    "bias_sigmoid: z has {} values, a {}, rows of {}",
+                    z.len(),
+                    a.len(),
+                    bias.len()
+                );
+                // SAFETY: `isa()` only returns sets the CPU supports; lengths checked above.
+                unsafe { (Self::ops(isa()).bias_sigmoid)(z, bias, a) }
             }
 
             #[inline]
@@ -454,9 +484,10 @@ fn gemm_routed<T: Float>(
 /// at 16 MFLOP, about 100 µs of work.
 pub const THREADED_MIN_FLOPS: usize = 16_000_000;
 
-/// Rows of C per worker in [`gemm_threaded`] are rounded up to a multiple of this, so that
-/// the micro-kernel tiles (up to 24 rows) are not split between workers more than needed.
-const THREADED_ROW_ALIGN: usize = 48;
+/// Rows of C per worker in [`gemm_threaded`] are rounded up to a multiple of this: small
+/// enough that two workers get nearly equal shares of the 100 or 128 rows of a training
+/// product (52 + 48, 64 + 64), where a coarser rounding left one worker most of the work.
+const THREADED_ROW_ALIGN: usize = 4;
 
 /// C ← α·op(A)·op(B) + β·C on up to `threads` threads: the product of
 /// [`Matrix::gemm`](crate::Matrix::gemm) on raw row-major slices with row strides `lda`,
@@ -469,6 +500,10 @@ const THREADED_ROW_ALIGN: usize = 48;
 /// result is bitwise identical for every thread count. Products below
 /// [`THREADED_MIN_FLOPS`], or `threads <= 1`, run on the calling thread.
 ///
+/// C may itself be rows of a larger product of `full_m` rows (a data-parallel pass gives
+/// each thread some rows of a batch): the route is then chosen for `full_m` rows, so that
+/// the rows come out as they would from the whole product. `full_m = m` for a whole one.
+///
 /// The workers are the persistent threads of [`pool`], so their packing scratch is kept
 /// from call to call; each threaded call allocates only its small list of jobs.
 ///
@@ -478,6 +513,7 @@ const THREADED_ROW_ALIGN: usize = 48;
 #[track_caller]
 pub fn gemm_threaded<T: Float>(
     threads: usize,
+    full_m: usize,
     m: usize,
     k: usize,
     n: usize,
@@ -495,8 +531,8 @@ pub fn gemm_threaded<T: Float>(
     check_gemm(m, k, n, a.len(), lda, ta, b.len(), ldb, tb, c.len(), ldc);
     let flops = 2usize.saturating_mul(m).saturating_mul(k).saturating_mul(n);
     let ops = T::ops(isa());
-    let full = Shape { m, n };
-    if threads <= 1 || flops < THREADED_MIN_FLOPS {
+    let full = Shape { m: full_m.max(m), n };
+    if threads <= 1 || flops < THREADED_MIN_FLOPS || (m == 1 && full.m > 1) {
         return gemm_routed(ops, full, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc);
     }
     let c = &mut c[..required_len(m, n, ldc)];

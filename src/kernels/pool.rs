@@ -3,8 +3,33 @@
 //! `std::thread::scope` would start new threads, with empty scratch, every time.
 
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::thread;
+use std::time::{Duration, Instant};
+
+/// How long a worker that has just finished a job, or a caller waiting for a worker,
+/// polls before it sleeps on the condition variable. Waking a sleeping thread costs tens
+/// of microseconds on a virtual machine, as much as a whole threaded product of a
+/// mini-batch; training steps come back sooner than this, so between steps the worker is
+/// still polling when the next job arrives.
+const SPIN: Duration = Duration::from_micros(200);
+
+/// Polls `ready` for up to [`SPIN`]; true as soon as it is set.
+fn spin_until(ready: &AtomicBool) -> bool {
+    let start = Instant::now();
+    loop {
+        for _ in 0..64 {
+            if ready.load(Ordering::Acquire) {
+                return true;
+            }
+            std::hint::spin_loop();
+        }
+        if start.elapsed() > SPIN {
+            return ready.load(Ordering::Acquire);
+        }
+    }
+}
 
 /// A job lent to a worker: a closure of the caller's, its lifetime erased (see [`run`]).
 type Job = &'static mut (dyn FnMut() + Send);
@@ -14,6 +39,10 @@ type Job = &'static mut (dyn FnMut() + Send);
 struct Slot {
     state: Mutex<SlotState>,
     changed: Condvar,
+    /// Mirrors `state.job.is_some()`, for the worker to poll without the lock.
+    has_job: AtomicBool,
+    /// Mirrors `state.finished.is_some()`, for the caller to poll without the lock.
+    has_finished: AtomicBool,
 }
 
 #[derive(Default)]
@@ -32,10 +61,12 @@ fn workers() -> &'static Mutex<Vec<Arc<Slot>>> {
 
 fn worker_loop(slot: Arc<Slot>) {
     loop {
+        spin_until(&slot.has_job);
         let job = {
             let mut state = slot.state.lock().unwrap_or_else(|e| e.into_inner());
             loop {
                 if let Some(job) = state.job.take() {
+                    slot.has_job.store(false, Ordering::Relaxed);
                     break job;
                 }
                 state = slot.changed.wait(state).unwrap_or_else(|e| e.into_inner());
@@ -44,6 +75,7 @@ fn worker_loop(slot: Arc<Slot>) {
         let result = panic::catch_unwind(AssertUnwindSafe(job));
         let mut state = slot.state.lock().unwrap_or_else(|e| e.into_inner());
         state.finished = Some(result);
+        slot.has_finished.store(true, Ordering::Release);
         slot.changed.notify_all();
     }
 }
@@ -88,7 +120,9 @@ pub fn run(jobs: &mut [&mut (dyn FnMut() + Send)]) {
         let job: Job = unsafe { std::mem::transmute::<&mut (dyn FnMut() + Send), Job>(job) };
         let mut state = slot.state.lock().unwrap_or_else(|e| e.into_inner());
         state.finished = None;
+        slot.has_finished.store(false, Ordering::Relaxed);
         state.job = Some(job);
+        slot.has_job.store(true, Ordering::Release);
         slot.changed.notify_all();
     }
     first();
@@ -110,9 +144,11 @@ impl Waiter<'_> {
     fn wait(&mut self) -> Option<Box<dyn std::any::Any + Send>> {
         let mut panicked = None;
         for slot in self.slots {
+            spin_until(&slot.has_finished);
             let mut state = slot.state.lock().unwrap_or_else(|e| e.into_inner());
             let result = loop {
                 if let Some(result) = state.finished.take() {
+                    slot.has_finished.store(false, Ordering::Relaxed);
                     break result;
                 }
                 state = slot.changed.wait(state).unwrap_or_else(|e| e.into_inner());

@@ -9,6 +9,23 @@ use crate::Float;
 /// let the compiler keep them in one or two SIMD registers.
 const DOT_LANES: usize = 8;
 
+/// z ← z + b and a ← σ(z) = 1/(1 + e^−z) row by row, for rows of z and a as long as
+/// `bias` (the end of a sigmoid layer's forward pass). Element by element with plain IEEE
+/// operations and no fused multiply-adds, so the SIMD builds of this same loop, compiled
+/// for wider registers, give exactly these bits.
+#[inline(always)]
+pub fn bias_sigmoid<T: Float>(z: &mut [T], bias: &[T], a: &mut [T]) {
+    if bias.is_empty() {
+        return;
+    }
+    for (z_row, a_row) in z.chunks_exact_mut(bias.len()).zip(a.chunks_exact_mut(bias.len())) {
+        for ((zi, ai), &bi) in z_row.iter_mut().zip(a_row.iter_mut()).zip(bias) {
+            *zi += bi;
+            *ai = crate::scalar::sigmoid(*zi);
+        }
+    }
+}
+
 /// x·y = Σᵢ xᵢ yᵢ.
 ///
 /// The sum is split over [`DOT_LANES`] partial sums, so its rounding differs slightly from

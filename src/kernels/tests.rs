@@ -310,12 +310,65 @@ fn check_threaded<T: Kernels + Float>() {
             T::gemm(m, k, n, alpha, &a, lda, ta, &b, ldb, tb, beta, &mut want, ldc);
             for threads in 1..=4 {
                 let mut got = c.clone();
-                gemm_threaded(threads, m, k, n, alpha, &a, lda, ta, &b, ldb, tb, beta, &mut got, ldc);
+                gemm_threaded(threads, m, m, k, n, alpha, &a, lda, ta, &b, ldb, tb, beta, &mut got, ldc);
                 let same = got.iter().zip(&want).all(|(g, w)| g.to_f64().to_bits() == w.to_f64().to_bits());
                 assert!(same, "gemm_threaded({threads}) {} {m}×{k}×{n} {ta:?} {tb:?} differs from gemm", T::NAME);
             }
+            // Rows of C computed apart, as a data-parallel pass does (row blocks of 1, of
+            // a third, and the rest), told the whole product's m, give the same bits too.
+            let mut got = c.clone();
+            let cuts = [0, 1.min(m), (m / 3).max(1.min(m)), m];
+            for w in cuts.windows(2).filter(|w| w[0] < w[1]) {
+                let (i0, i1) = (w[0], w[1]);
+                let a_rows = if ta == Transpose::No { &a[i0 * lda..] } else { &a[i0..] };
+                let c_rows = &mut got[i0 * ldc..];
+                gemm_threaded(1, m, i1 - i0, k, n, alpha, a_rows, lda, ta, &b, ldb, tb, beta, c_rows, ldc);
+            }
+            let same = got.iter().zip(&want).all(|(g, w)| g.to_f64().to_bits() == w.to_f64().to_bits());
+            assert!(same, "row blocks of {} {m}×{k}×{n} {ta:?} {tb:?} differ from gemm", T::NAME);
         }
     }
+}
+
+/// Every set's `bias_sigmoid` gives the portable loop's bits (the same IEEE operations,
+/// only in wider registers), for row lengths around the register widths, arguments
+/// across σ's range (saturation at both ends, subnormal e^−|z|), and NaN.
+fn check_bias_sigmoid<T: Kernels + Float>() {
+    let mut rng = Rng(0x51C3_01D5_0000_0001);
+    for isa in isas() {
+        for &n in LENGTHS {
+            for rows in [1, 3] {
+                let bias: Vec<T> = rng.vec(n, false);
+                let z: Vec<T> = (0..rows * n)
+                    .map(|i| {
+                        let u = rng.vec::<T>(1, false)[0].to_f64();
+                        let z = match i % 5 {
+                            0 => u * 200.0,
+                            1 => u * 2000.0,
+                            4 if i % 7 == 0 => f64::NAN,
+                            _ => u * 12.0,
+                        };
+                        T::from_f64(z)
+                    })
+                    .collect();
+                let (mut z_got, mut z_want) = (z.clone(), z.clone());
+                let (mut a_got, mut a_want) = (vec![T::ZERO; z.len()], vec![T::ZERO; z.len()]);
+                // SAFETY: the set is supported (from `available`); z and a are whole rows.
+                unsafe { (T::ops(isa).bias_sigmoid)(&mut z_got, &bias, &mut a_got) };
+                portable::bias_sigmoid(&mut z_want, &bias, &mut a_want);
+                let bits = |v: &[T]| v.iter().map(|x| x.to_f64().to_bits()).collect::<Vec<_>>();
+                let what = format!("bias_sigmoid {} {} n={n} rows={rows}", isa.name, T::NAME);
+                assert_eq!(bits(&z_got), bits(&z_want), "{what}: z");
+                assert_eq!(bits(&a_got), bits(&a_want), "{what}: a");
+            }
+        }
+    }
+}
+
+#[test]
+fn bias_sigmoid_matches_the_loop() {
+    check_bias_sigmoid::<f32>();
+    check_bias_sigmoid::<f64>();
 }
 
 #[test]
