@@ -98,7 +98,7 @@
 //!   [`read_csv_file`].
 //! - Speed: the matrix products run on SIMD kernels chosen for the CPU at run time
 //!   ([`kernel_name`]; `BACKPROP_KERNEL=portable` forces the plain loops), and
-//!   [`Network::set_threads`] splits large products over threads.
+//!   [`Network::set_threads`] splits large mini-batches and products over threads.
 //! - [`guide`]: choosing an activation, a cost and an optimiser, with a runnable example
 //!   for each case.
 //!
