@@ -235,12 +235,21 @@ fn pack_b<S: Lanes>(
         let w = nr.min(nc - j0);
         let panel = &mut dst[q * kc * nr..(q + 1) * kc * nr];
         match tb {
-            // Row p of op(B) is row pc + p of B: copy w contiguous elements.
+            // Row p of op(B) is row pc + p of B: copy w contiguous elements, a register at
+            // a time (a call to memcpy per 32 elements would cost more than the copy).
             Transpose::No => {
                 for (p, out) in panel.chunks_exact_mut(nr).enumerate() {
-                    let start = (pc + p) * ldb + jc + j0;
-                    out[..w].copy_from_slice(&b[start..start + w]);
-                    out[w..].fill(S::Elem::ZERO);
+                    let row = &b[(pc + p) * ldb + jc + j0..][..w];
+                    for v0 in (0..nr).step_by(l) {
+                        let valid = w.saturating_sub(v0).min(l);
+                        // SAFETY: the caller's instruction set is `S`'s (contract); the load
+                        // reads `valid` elements of `row` from v0 (v0 + valid <= w), the
+                        // store writes lanes v0..v0 + l <= nr of this panel row.
+                        unsafe {
+                            let v = if valid == 0 { S::zero() } else { S::load_first(row.as_ptr().add(v0), valid) };
+                            S::store(out.as_mut_ptr().add(v0), v);
+                        }
+                    }
                 }
             }
             // Row p of op(B) is column pc + p of B, rows jc + j0..: read it with strided
@@ -326,12 +335,22 @@ fn pack_a<S: Lanes, const MR: usize>(
                 }
             }
         }
-        // Column p of op(A) is row pc + p of A: copy mr contiguous elements.
+        // Column p of op(A) is row pc + p of A: copy mr contiguous elements, a register at
+        // a time.
         Transpose::Yes => {
             for (p, out) in panel.chunks_exact_mut(MR).enumerate() {
-                let start = (pc + p) * lda + ic;
-                out[..mr].copy_from_slice(&a[start..start + mr]);
-                out[mr..].fill(S::Elem::ZERO);
+                let row = &a[(pc + p) * lda + ic..][..mr];
+                for i0 in (0..MR).step_by(l) {
+                    let lanes = l.min(MR - i0);
+                    let valid = mr.saturating_sub(i0).min(lanes);
+                    // SAFETY: the caller's instruction set is `S`'s (contract); the load
+                    // reads `valid` elements of `row` from i0 (i0 + valid <= mr), the store
+                    // writes `lanes` elements from i0, inside this MR-long panel column.
+                    unsafe {
+                        let v = if valid == 0 { S::zero() } else { S::load_first(row.as_ptr().add(i0), valid) };
+                        S::store_first(out.as_mut_ptr().add(i0), lanes, v);
+                    }
+                }
             }
         }
     }
