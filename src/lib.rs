@@ -173,9 +173,9 @@ pub use train::{
     ProgressReporter, StopReason, Trainer, ValidationSet,
 };
 
-/// The name of the matrix kernels selected for this CPU at run time (e.g. `"avx512"`,
-/// `"avx2"` or `"portable"`); the environment variable `BACKPROP_KERNEL=portable` forces
-/// the plain loops.
+/// The name of the matrix kernels selected for this CPU at run time (`"avx512"`,
+/// `"avx2"`, `"neon"` or `"portable"`); the environment variable
+/// `BACKPROP_KERNEL=portable` forces the plain loops.
 pub fn kernel_name() -> &'static str {
     kernels::selected()
 }

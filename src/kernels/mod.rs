@@ -8,24 +8,30 @@
 //!   (one row, one column, k = 1) to the matrix·vector kernels;
 //! - [`portable`]: plain loops, the fallback on every target and the oracle the tests
 //!   compare the SIMD kernels with;
-//! - `x86_64/`: AVX-512F and AVX2 + FMA kernels: the vector and matrix·vector kernels, a
-//!   packed, register-blocked GEMM, and a GEMM by tiles of dot products for narrow
-//!   products such as the forward pass of a small batch;
+//! - `simd/`: the SIMD kernel bodies, written once over a register type (`Lanes`): the
+//!   vector and matrix·vector kernels, a packed, register-blocked GEMM, and GEMMs by tiles
+//!   of dot products and down columns for narrow products such as those of a small batch;
+//! - `x86_64/`: the register type and `#[target_feature]` wrappers for AVX-512F and
+//!   AVX2 + FMA; `aarch64/`: the same for NEON;
 //! - `scratch`: the per-thread buffer the GEMMs pack into, grown once and reused, so that
-//!   after the first call at a given shape no kernel allocates.
+//!   after the first call at a given shape no kernel allocates;
+//! - `pool`: the persistent worker threads of the threaded products.
 //!
-//! There are no NEON kernels yet (no aarch64 target was at hand to test them): on aarch64,
-//! and every other target, the portable loops run.
+//! Every other target runs the portable loops.
 //!
 //! # Choosing the kernels
-//! The most capable instruction set the CPU has is used: AVX-512F, then AVX2 + FMA, then
-//! the portable loops. The environment variable `BACKPROP_KERNEL` (`portable`, `avx2` or
-//! `avx512`) forces one, read once on first use; a forced set the CPU lacks falls back to
+//! The most capable instruction set the CPU has is used: AVX-512F, then AVX2 + FMA (or
+//! NEON on AArch64), then the portable loops. The environment variable `BACKPROP_KERNEL`
+//! (`portable`, `avx2`, `avx512` or `neon`) forces one, read once on first use; a forced set the CPU lacks falls back to
 //! the best one it has. [`selected`] names the set in use.
 
+#[cfg(target_arch = "aarch64")]
+mod aarch64;
 mod pool;
 pub mod portable;
 mod scratch;
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+mod simd;
 #[cfg(test)]
 mod tests;
 #[cfg(target_arch = "x86_64")]
@@ -95,7 +101,7 @@ pub struct Ops<T> {
 
 /// An instruction set and its kernels for `f32` and `f64`.
 pub struct Isa {
-    /// `"portable"`, `"avx2"` or `"avx512"`.
+    /// `"portable"`, `"avx2"`, `"avx512"` or `"neon"`.
     pub name: &'static str,
     /// The `f32` kernels.
     pub f32: Ops<f32>,
@@ -138,6 +144,10 @@ pub fn available() -> Vec<&'static Isa> {
             sets.push(&x86_64::AVX2);
         }
     }
+    #[cfg(target_arch = "aarch64")]
+    if aarch64::has_neon() {
+        sets.push(&aarch64::NEON);
+    }
     sets.push(&PORTABLE);
     sets
 }
@@ -153,7 +163,7 @@ fn isa() -> &'static Isa {
     })
 }
 
-/// The name of the kernel set in use: `"avx512"`, `"avx2"` or `"portable"`.
+/// The name of the kernel set in use: `"avx512"`, `"avx2"`, `"neon"` or `"portable"`.
 ///
 /// The most capable set the CPU supports is chosen on first use, unless the environment
 /// variable `BACKPROP_KERNEL` names another one the CPU supports.

@@ -409,10 +409,13 @@ fn gemm_threaded_is_bitwise_gemm() {
 fn the_selected_set_is_available() {
     let name = selected();
     assert!(available().iter().any(|isa| isa.name == name), "{name} is not available");
-    #[cfg(target_arch = "x86_64")]
     if std::env::var("BACKPROP_KERNEL").is_err() {
         assert_eq!(name, available()[0].name, "the most capable set is the default");
     }
+    // Every AArch64 CPU that runs Linux has NEON: the SIMD kernels must be among those
+    // tested here, not only the portable loops.
+    #[cfg(target_arch = "aarch64")]
+    assert_eq!(available()[0].name, "neon");
 }
 
 #[test]

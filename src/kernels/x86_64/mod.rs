@@ -1,25 +1,15 @@
 //! x86-64 kernels: AVX-512F and AVX2 + FMA.
 //!
-//! - [`lanes`]: one SIMD register and its operations, per instruction set and element type;
-//! - [`vector`]: x·y, axpy, W·x, Wᵀ·x and the rank-1 update, written once over it;
-//! - [`gemm`]: the packed, register-blocked matrix product, written once over it;
-//! - [`gemm_dots`]: the matrix product as tiles of dot products, for a narrow C (the
-//!   forward pass with a small batch), where packing would cost as much as the product;
-//! - [`gemm_cols`]: the matrix product Aᵀ·B with registers down the columns of a narrow C
-//!   (the backward pass with a small batch), where rows of C are shorter than a register.
-//!
-//! This file holds the thin `#[target_feature]` wrappers that compile those bodies for
+//! [`lanes`] implements the register type of the generic bodies in
+//! [`simd`](super::simd) for both instruction sets. This file holds the thin `#[target_feature]` wrappers that compile those bodies for
 //! each instruction set, and the two kernel tables, [`AVX512`] and [`AVX2`], that the
 //! dispatcher in the parent module picks from after checking the CPU.
 
-mod gemm;
-mod gemm_cols;
-mod gemm_dots;
 mod lanes;
-mod vector;
 
-use self::gemm::Blocking;
-use self::lanes::{Avx2, Avx512, Lanes};
+use self::lanes::{Avx2, Avx512};
+use super::simd::gemm::Blocking;
+use super::simd::{Lanes, gemm, gemm_cols, gemm_dots, vector};
 use super::{Isa, Ops, Transpose};
 
 /// Whether the CPU running us has AVX-512F (and the AVX2 and FMA it implies).

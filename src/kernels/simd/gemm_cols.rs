@@ -26,7 +26,8 @@ pub const MAX_N: usize = 12;
 ///
 /// # Safety
 /// The CPU supports `S`'s instruction set; the slices are long enough for their shapes
-/// and strides (as `check_gemm` asserts), `ldc >= n`, 0 < n ≤ MAX_N, and k > 0.
+/// and strides (as `check_gemm` asserts), `ldc >= n`, 0 < n ≤ min(MAX_N, `S::LANES`) (a
+/// row of C is stored as one register), and k > 0.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 pub unsafe fn gemm<S: Lanes>(
@@ -45,6 +46,7 @@ pub unsafe fn gemm<S: Lanes>(
 ) where
     S::Elem: Scratch,
 {
+    debug_assert!(n <= S::LANES);
     // SAFETY: forwarded from this function's contract, with NQ = n in every arm.
     unsafe {
         match n {

@@ -1,0 +1,61 @@
+//! One SIMD register of `f32` or `f64` and the few operations the kernels are written in.
+//!
+//! The kernel bodies of this module's siblings are generic over [`Lanes`] and marked
+//! `#[inline(always)]`; each architecture implements it for its registers (AVX-512F and
+//! AVX2 on x86-64, NEON on AArch64) and instantiates the bodies in `#[target_feature]`
+//! wrappers, so every operation is compiled with the wrapper's instruction set.
+
+use crate::Float;
+
+/// A SIMD register of [`Lanes::LANES`] elements of type [`Lanes::Elem`].
+///
+/// # Safety
+/// Every method is `unsafe` for one shared reason: it executes instructions of the
+/// implementing instruction set, so the caller guarantees that the CPU supports it
+/// (AVX-512F, AVX2 and FMA, or NEON). Methods that take a pointer list
+/// what they read or write in their own doc.
+pub trait Lanes: Copy {
+    /// The element type, `f32` or `f64`.
+    type Elem: Float;
+    /// The register type.
+    type V: Copy;
+    /// Elements per register.
+    const LANES: usize;
+    /// Vector registers the instruction set has (16 for AVX2, 32 for AVX-512), which
+    /// bounds how many accumulators a kernel can keep.
+    const REGISTERS: usize;
+
+    /// A register of zeros.
+    unsafe fn zero() -> Self::V;
+    /// A register with every lane equal to `x`.
+    unsafe fn splat(x: Self::Elem) -> Self::V;
+    /// Reads `LANES` elements from `p` (no alignment needed).
+    unsafe fn load(p: *const Self::Elem) -> Self::V;
+    /// Writes `LANES` elements to `p` (no alignment needed).
+    unsafe fn store(p: *mut Self::Elem, v: Self::V);
+    /// Reads the first `n` elements from `p` (n ≤ LANES) and sets the other lanes to 0;
+    /// memory past `p + n` is not touched.
+    unsafe fn load_first(p: *const Self::Elem, n: usize) -> Self::V;
+    /// Writes the first `n` lanes of `v` to `p` (n ≤ LANES); memory past `p + n` is not touched.
+    unsafe fn store_first(p: *mut Self::Elem, n: usize, v: Self::V);
+    /// a·b + c, rounded once (fused multiply-add).
+    unsafe fn mul_add(a: Self::V, b: Self::V, c: Self::V) -> Self::V;
+    /// a·b.
+    unsafe fn mul(a: Self::V, b: Self::V) -> Self::V;
+    /// a + b.
+    unsafe fn add(a: Self::V, b: Self::V) -> Self::V;
+    /// The sum of the lanes.
+    unsafe fn sum(v: Self::V) -> Self::Elem;
+    /// Lane i = `*p.add(i·stride)` for i < n (n ≤ LANES), the other lanes 0: a strided
+    /// column read, used to transpose while packing. Elements past the first n are not
+    /// touched.
+    ///
+    /// Requires `stride·LANES·size_of::<Elem>() <= i32::MAX` (see [`gather_fits`]).
+    unsafe fn gather_first(p: *const Self::Elem, stride: usize, n: usize) -> Self::V;
+}
+
+/// Whether [`Lanes::gather_first`] can take this stride: its lane offsets are 32-bit.
+#[inline(always)]
+pub fn gather_fits<S: Lanes>(stride: usize) -> bool {
+    stride.saturating_mul(S::LANES * size_of::<S::Elem>()) <= i32::MAX as usize
+}

@@ -1,0 +1,20 @@
+//! The SIMD kernel bodies, written once over [`Lanes`] (one register and its operations)
+//! and instantiated per instruction set by the architecture modules:
+//!
+//! - [`lanes`]: the register abstraction;
+//! - [`vector`]: x·y, axpy, W·x, Wᵀ·x and the rank-1 update;
+//! - [`gemm`]: the packed, register-blocked matrix product;
+//! - [`gemm_dots`]: the matrix product as tiles of dot products, for a narrow C (the
+//!   forward pass with a small batch), where packing would cost as much as the product;
+//! - `gemm_cols`: the matrix product Aᵀ·B with registers down the columns of a narrow C
+//!   (the backward pass with a small batch), where rows of C are shorter than a register.
+
+pub mod gemm;
+// Only AVX-512 has registers wide enough for a row of its narrow C (see its docs).
+#[cfg(target_arch = "x86_64")]
+pub mod gemm_cols;
+pub mod gemm_dots;
+pub mod lanes;
+pub mod vector;
+
+pub use self::lanes::Lanes;
