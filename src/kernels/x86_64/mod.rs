@@ -170,10 +170,13 @@ where
 /// For A as stored and C at most 128 wide, dot products ([`gemm_dots`]) in 4×6 tiles:
 /// 24 accumulators, 10 loads per 24 FMAs, and A (the big operand) read once per 6
 /// columns of C (measured against 2×10 and 3×8: 4×6 was best at 32 columns, even at 10).
-/// Up to 128 columns because the forward product of a 100-neuron layer, X·Wᵀ (both
-/// operands along k as stored), then needs no packing at all: measured on a Xeon with
-/// AVX-512 at batch 10 / 32 / 64 / 128, 19 / 50 / 99 / 190 µs against 34 / 66 / 118 /
-/// 195 µs for the packed tiles, which must transpose W by gathers first.
+/// Up to 128 columns when B is stored transposed, because the forward product of a
+/// 100-neuron layer, X·Wᵀ (both operands along k as stored), then needs no packing at all:
+/// measured on a Xeon with AVX-512 at batch 10 / 32 / 64 / 128, 19 / 50 / 99 / 190 µs
+/// against 34 / 66 / 118 / 195 µs for the packed tiles, which must transpose W by gathers
+/// first. With B as stored, the dot products would have to transpose B instead, and W·X
+/// at batch 128 ran at 65 GFLOP/s against 100+ for the packed tiles: there the limit
+/// stays at 32 columns.
 /// k blocks of 1024 (one block for the 784 inputs of MNIST): the lane sums at the end of
 /// a block cost more than the L1 misses of the six 3 KiB rows of Bᵀ.
 ///
@@ -205,7 +208,7 @@ unsafe fn sgemm_avx512(
     unsafe {
         if ta == Transpose::Yes && (4..=gemm_cols::MAX_N).contains(&n) {
             gemm_cols::gemm::<S>(m, k, n, alpha, a, lda, b, ldb, tb, beta, c, ldc)
-        } else if use_dots(k, n, ta, 128) {
+        } else if use_dots(k, n, ta, if tb == Transpose::Yes { 128 } else { 32 }) {
             gemm_dots::gemm::<S, 4, 6>(1024, m, k, n, alpha, a, lda, b, ldb, tb, beta, c, ldc)
         } else if n <= 16 {
             let blocking = Blocking { kc: 512, nc: 16 };
