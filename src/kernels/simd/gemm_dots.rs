@@ -69,7 +69,15 @@ pub unsafe fn gemm<S: Lanes, const R: usize, const Q: usize>(
             let q = Q.min(n - j0);
             let mut i0 = 0;
             while i0 < m {
-                let rows = if i0 + R <= m { R } else { 1 };
+                // The rows left below the last whole tile go two at a time, then one: a
+                // one-row tile does only Q multiply-adds per Q + 1 loads.
+                let rows = if i0 + R <= m {
+                    R
+                } else if i0 + 2 <= m {
+                    2
+                } else {
+                    1
+                };
                 // SAFETY: i0 < m, pc < k and j0 < n, so these are positions of elements of
                 // `a`, `bt` and `c` (lengths checked by the caller, or packed n×ldbt).
                 let (a0, b0, c0) = unsafe { (ap.add(i0 * lda + pc), bp.add(j0 * ldbt + pc), cp.add(i0 * ldc + j0)) };
@@ -79,11 +87,13 @@ pub unsafe fn gemm<S: Lanes, const R: usize, const Q: usize>(
                 // pc..pc + kc <= k, and writes C at those rows and columns: all inside
                 // `a`, `bt` and `c`.
                 unsafe {
-                    match (rows == R, q) {
-                        (true, q) if q == Q => tile::<S, R, Q>(kc, at, alpha, beta),
-                        (false, q) if q == Q => tile::<S, 1, Q>(kc, at, alpha, beta),
-                        (true, q) => narrow::<S, R>(kc, q, at, alpha, beta),
-                        (false, q) => narrow::<S, 1>(kc, q, at, alpha, beta),
+                    match (rows, q == Q) {
+                        (1, true) => tile::<S, 1, Q>(kc, at, alpha, beta),
+                        (1, false) => narrow::<S, 1>(kc, q, at, alpha, beta),
+                        (2, true) if R > 2 => tile::<S, 2, Q>(kc, at, alpha, beta),
+                        (2, false) if R > 2 => narrow::<S, 2>(kc, q, at, alpha, beta),
+                        (_, true) => tile::<S, R, Q>(kc, at, alpha, beta),
+                        (_, false) => narrow::<S, R>(kc, q, at, alpha, beta),
                     }
                 }
                 i0 += rows;
