@@ -17,9 +17,10 @@
 //!   along the NC columns (`jr`), streaming the B panels from L2.
 //!
 //! Packing is where the transposes are handled: whichever way A and B are stored, the
-//! micro-kernel reads the same layout. When op(A) = Aᵀ its MR-columns are already
-//! contiguous in memory (rows of the stored A); if C is narrow (few column panels, so
-//! little reuse of a packed panel) the micro-kernel reads them in place instead.
+//! micro-kernel reads the same layout. If C is narrow (few column panels, so little reuse
+//! of a packed A panel), the micro-kernel reads A in place instead: when op(A) = Aᵀ its
+//! MR-columns are contiguous in memory (rows of the stored A); when op(A) = A they are MR
+//! elements a row apart, which packing would have to gather one at a time.
 //!
 //! The first KC block applies β (β = 0 stores without reading C); later blocks add.
 
@@ -64,12 +65,50 @@ pub unsafe fn gemm<S: Lanes, const MR: usize, const NV: usize>(
 ) where
     S::Elem: Scratch,
 {
+    // Reading op(A) = A in place (see `gemm_with`) needs another micro-kernel, with a row
+    // stride; it gets its own copy of the loops, so that each copy holds one micro-kernel.
+    // SAFETY: this function's contract is `gemm_with`'s.
+    unsafe {
+        if ta == Transpose::No && n <= 4 * NV * S::LANES {
+            gemm_with::<S, MR, NV, true>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc)
+        } else {
+            gemm_with::<S, MR, NV, false>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc)
+        }
+    }
+}
+
+/// [`gemm`] with op(A) = A read in place rather than packed when `A_ROWS_IN_PLACE`.
+///
+/// # Safety
+/// As for [`gemm`].
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn gemm_with<S: Lanes, const MR: usize, const NV: usize, const A_ROWS_IN_PLACE: bool>(
+    blocking: Blocking,
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: S::Elem,
+    a: &[S::Elem],
+    lda: usize,
+    ta: Transpose,
+    b: &[S::Elem],
+    ldb: usize,
+    tb: Transpose,
+    beta: S::Elem,
+    c: &mut [S::Elem],
+    ldc: usize,
+) where
+    S::Elem: Scratch,
+{
     let nr = NV * S::LANES;
     debug_assert!(blocking.nc.is_multiple_of(nr) && k > 0);
     // Packing an A panel costs about as much as one micro-kernel pass over it, so reading
-    // Aᵀ in place wins when few column panels reuse it; with many, the packed copy wins
-    // (contiguous, and no cache-set conflicts from a large power-of-two stride).
-    let a_in_place = ta == Transpose::Yes && n <= 4 * nr;
+    // A in place wins when few column panels reuse it; with many, the packed copy wins
+    // (contiguous, and no cache-set conflicts from a large power-of-two stride). In place,
+    // the MR-columns of op(A) = Aᵀ are rows of the stored A; those of op(A) = A are MR
+    // elements a row apart, which the packing would otherwise gather one by one.
+    let a_in_place = n <= 4 * nr;
     let kc_max = blocking.kc.min(k);
     // NC bounds the packed B block (KC×NC) to its share of L2; when k is shorter than KC
     // the same share holds more columns, and fewer blocks mean fewer repacks of A.
@@ -86,26 +125,32 @@ pub unsafe fn gemm<S: Lanes, const MR: usize, const NV: usize>(
             let beta = if pc == 0 { beta } else { S::Elem::ONE };
             for ic in (0..m).step_by(MR) {
                 let mr = MR.min(m - ic);
-                let (a_panel, a_step) = if a_in_place && mr == MR {
+                // Element (i, p) of this MR×kc panel of op(A) is at a_panel + i·a_row +
+                // p·a_step: packed, or in the stored A when the panel has all MR rows.
+                let (a_panel, a_row, a_step) = match ta {
                     // Column p of the panel is row pc + p of the stored A, from column ic.
-                    (a[pc * lda + ic..].as_ptr(), lda)
-                } else {
-                    pack_a::<S, MR>(kc, mr, a, lda, ta, ic, pc, a_pack);
-                    (a_pack.as_ptr(), MR)
+                    Transpose::Yes if a_in_place && mr == MR => (a[pc * lda + ic..].as_ptr(), 1, lda),
+                    // Row i of the panel is row ic + i of A, from column pc.
+                    Transpose::No if A_ROWS_IN_PLACE && mr == MR => (a[ic * lda + pc..].as_ptr(), lda, 1),
+                    _ => {
+                        pack_a::<S, MR>(kc, mr, a, lda, ta, ic, pc, a_pack);
+                        (a_pack.as_ptr(), 1, MR)
+                    }
                 };
                 for jr in (0..nc).step_by(nr) {
                     let nr_here = nr.min(nc - jr);
                     // SAFETY: the instruction set is present (contract). The A panel
-                    // holds kc columns of MR readable elements `a_step` apart: packed,
-                    // or rows pc..pc + kc of the stored A at columns ic..ic + MR, inside
-                    // `a` because ic + MR <= m and pc + kc <= k. The B panel jr / nr
+                    // holds MR×kc readable elements at `a_row`, `a_step` apart: packed,
+                    // or rows ic..ic + MR, columns pc..pc + kc of op(A) in the stored A,
+                    // inside `a` because ic + MR <= m and pc + kc <= k. The B panel jr / nr
                     // holds kc·nr packed elements. The C tile starts at row ic, column
                     // jc + jr, and the kernel writes only its first mr rows and nr_here
                     // columns, inside `c` since ic + mr <= m and jc + jr + nr_here <= n.
                     unsafe {
-                        micro_kernel::<S, MR, NV>(
+                        micro_kernel::<S, MR, NV, A_ROWS_IN_PLACE>(
                             kc,
                             a_panel,
+                            a_row,
                             a_step,
                             b_pack[jr * kc..].as_ptr(),
                             c.as_mut_ptr().add(ic * ldc + jc + jr),
@@ -125,16 +170,19 @@ pub unsafe fn gemm<S: Lanes, const MR: usize, const NV: usize>(
 /// The MR×NR tile C ← α·Σₚ aₚ·bₚᵀ + β·C, where aₚ (MR elements) and bₚ (NR = NV·LANES
 /// elements) are column p of the A panel and row p of the packed B panel. Only the first
 /// `mr` rows and `nr` columns of the tile are stored (masked at the right edge).
+/// Element i of aₚ is at `a + i·a_row + p·a_step`; without `STRIDED`, `a_row` is taken to
+/// be 1, so that the packed case keeps its plain addressing.
 ///
 /// # Safety
-/// The CPU supports `S`'s instruction set; `a` points at kc groups of MR readable elements,
-/// group p at `a + p·a_step`; `b` at kc·NR readable elements; `c` at a tile whose first `mr`
-/// rows (stride `ldc`) have `nr` writable elements, mr ≤ MR, nr ≤ NR.
+/// The CPU supports `S`'s instruction set; `a + i·a_row + p·a_step` is readable for i < MR,
+/// p < kc; `b` points at kc·NR readable elements; `c` at a tile whose first `mr` rows
+/// (stride `ldc`) have `nr` writable elements, mr ≤ MR, nr ≤ NR.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-unsafe fn micro_kernel<S: Lanes, const MR: usize, const NV: usize>(
+unsafe fn micro_kernel<S: Lanes, const MR: usize, const NV: usize, const STRIDED: bool>(
     kc: usize,
     a: *const S::Elem,
+    a_row: usize,
     a_step: usize,
     b: *const S::Elem,
     c: *mut S::Elem,
@@ -145,8 +193,8 @@ unsafe fn micro_kernel<S: Lanes, const MR: usize, const NV: usize>(
     beta: S::Elem,
 ) {
     let l = S::LANES;
-    // SAFETY: the instruction set is present (contract). Reads: group p of A is
-    // `a + p·a_step .. + MR`, row p of B is `b + p·NV·l .. + NV·l`, both inside what the
+    // SAFETY: the instruction set is present (contract). Reads: element i of group p of
+    // A is `a + i·a_row + p·a_step`, row p of B is `b + p·NV·l .. + NV·l`, both inside what the
     // contract provides for p < kc. Writes: row i < mr of the tile, columns `v·l..` up to
     // nr, masked when fewer than l remain.
     unsafe {
@@ -158,7 +206,7 @@ unsafe fn micro_kernel<S: Lanes, const MR: usize, const NV: usize>(
                 *bv = S::load(bp.add(v * l));
             }
             for (i, acc) in acc.iter_mut().enumerate() {
-                let ai = S::splat(*ap.add(i));
+                let ai = S::splat(*ap.add(if STRIDED { i * a_row } else { i }));
                 for v in 0..NV {
                     acc[v] = S::mul_add(ai, bv[v], acc[v]);
                 }
