@@ -60,6 +60,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("kernel: {}, batch {}, threads {}, {} samples", backprop::kernel_name(), o.batch, o.threads, o.samples);
 
     let mut batcher = Batcher::new(&data, o.batch)?;
+    batcher.set_threads(o.threads)?;
     let mut seconds = Vec::with_capacity(o.epochs);
     for epoch in 0..=o.epochs {
         let start = Instant::now();

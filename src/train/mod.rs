@@ -396,6 +396,7 @@ impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
             }
         };
         let mut batcher = Batcher::new(train, self.batch_size)?;
+        batcher.set_threads(network.threads())?;
         let info = FitInfo {
             epochs: self.epochs,
             batches_per_epoch: batcher.batches_per_epoch(),
