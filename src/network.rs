@@ -4,7 +4,7 @@
 use core::fmt;
 use core::marker::PhantomData;
 
-use crate::error::{Error, Result, check_finite, check_len};
+use crate::error::{Error, Result, check_finite, check_finite_rows, check_len};
 use crate::init::{Init, Rng};
 use crate::layer::{GradientSink, Gradients, Layer, Rows, Shared};
 use crate::optimizer::{Optimizer, Params};
@@ -540,7 +540,7 @@ impl<T: Float> Network<T> {
         if x.rows() == 0 {
             return Err(Error::EmptyData { what: "input batch" });
         }
-        check_finite("input", x.as_slice())
+        check_finite_rows("input", x.as_slice(), x.cols(), self.threads)
     }
 }
 
