@@ -226,9 +226,11 @@ impl<T: Float> Network<T> {
     /// In training, a large enough mini-batch (a forward pass of at least 8 MFLOP, e.g.
     /// 51 samples of a 784-100-10 network) is split by rows: each thread runs the forward
     /// pass, BP1 and BP2 for its own samples through every layer; then the gradient
-    /// products of BP3 and BP4, which sum over the whole batch, are split by neurons. In
-    /// inference, and for single large products, the products are split by rows of the
-    /// result. No value is ever summed by two threads, and every product is computed as if
+    /// products of BP3 and BP4, which sum over the whole batch, are split by neurons, or by
+    /// inputs when a layer has at least twice as many inputs as neurons. A
+    /// [`Batcher`](crate::Batcher) with the same thread count gathers each thread's rows on
+    /// that thread. In inference, and for single large products, the products are split
+    /// by rows of the result. No value is ever summed by two threads, and every product is computed as if
     /// whole, so results are bit for bit those of one thread, whatever the count (tested).
     /// The threads are started on first use and kept for the process (standard library
     /// only); a split step allocates a few small job lists, where a one-thread step
@@ -607,7 +609,7 @@ fn backward_layers<T: Float>(
     }
     // BP3 and BP4 once every δ is known: with `GradientSink::Descend` w(l) changes here,
     // and BP2 needed the w(l) of the forward pass. Each product sums over the whole batch,
-    // so it is split over neurons (rows of w), never over samples.
+    // so it is split over neurons (rows of w) or inputs (columns of w), never over samples.
     for l in (1..layers.len()).rev() {
         let (below, above) = layers.split_at_mut(l);
         above[0].accumulate_gradients(below[l - 1].activation().view(), threads, sink); // BP3, BP4

@@ -27,6 +27,7 @@
 
 #[cfg(target_arch = "aarch64")]
 mod aarch64;
+mod block;
 mod pool;
 pub mod portable;
 mod scratch;
@@ -39,6 +40,7 @@ mod x86_64;
 
 use std::sync::OnceLock;
 
+pub use self::block::BlockMut;
 use self::scratch::{Scratch, scratch};
 use crate::Float;
 
@@ -70,9 +72,9 @@ pub type GemvFn<T> = unsafe fn(usize, usize, T, &[T], usize, &[T], T, &mut [T]);
 /// A ← A + α·x·yᵀ as a kernel-table entry.
 pub type GerFn<T> = unsafe fn(usize, usize, T, &[T], &[T], &mut [T], usize);
 
-/// C ← α·op(A)·op(B) + β·C as a kernel-table entry.
+/// C ← α·op(A)·op(B) + β·C as a kernel-table entry, C an m×n block of a larger matrix.
 pub type GemmFn<T> =
-    unsafe fn(usize, usize, usize, T, &[T], usize, Transpose, &[T], usize, Transpose, T, &mut [T], usize);
+    unsafe fn(usize, usize, usize, T, &[T], usize, Transpose, &[T], usize, Transpose, T, BlockMut<'_, T>);
 
 /// One instruction set's kernels for one element type.
 ///
@@ -482,8 +484,9 @@ fn gemm_routed<T: Float>(
         // SAFETY: supported set; u has m, v has n, C is m×n with stride ldc (see above).
         unsafe { (ops.ger)(m, n, alpha, u, v, c, ldc) }
     } else {
+        let c = BlockMut::new(c, m, n, ldc);
         // SAFETY: supported set; lengths checked by `check_gemm`; k > 0 and n > 0 here.
-        unsafe { (ops.gemm)(m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc) }
+        unsafe { (ops.gemm)(m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c) }
     }
 }
 
@@ -546,6 +549,9 @@ pub fn gemm_threaded<T: Float>(
         return gemm_routed(ops, full, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc);
     }
     let c = &mut c[..required_len(m, n, ldc)];
+    if splits_columns(m, k, n, alpha, threads) {
+        return gemm_column_blocks(ops, threads, full, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc);
+    }
     // One job per block of C; the pool runs the first on this thread. Each block gets
     // whole rows (or, for a single row, whole columns), so no element is summed by two
     // threads and the result does not depend on the thread count.
@@ -582,6 +588,84 @@ pub fn gemm_threaded<T: Float>(
         .map(|block| {
             let Block { rows, cols, a, b, c } = block;
             move || gemm_routed(ops, full, rows, k, cols, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc)
+        })
+        .collect();
+    let mut refs: Vec<&mut (dyn FnMut() + Send)> = closures.iter_mut().map(|f| f as _).collect();
+    pool::run(&mut refs);
+}
+
+/// Blocks of columns of a C split by [`gemm_column_blocks`] are at least this wide: wider
+/// than 128, the largest C for which any kernel set picks another algorithm than its
+/// packed tiles (the dot-product and column tiles are for narrow C), so that every block
+/// is computed by the algorithm, and so to the bits, of the whole product.
+const COLUMN_BLOCK_MIN: usize = 256;
+
+/// Blocks of columns start at multiples of this (the widest tile, 32 `f32` columns of
+/// AVX-512), so that no block but the last has a partial tile.
+const COLUMN_BLOCK_ALIGN: usize = 32;
+
+/// Whether [`gemm_threaded`] splits C (m×n, more than one row) by columns rather than by
+/// rows: when C is at least twice as wide as tall and wide enough for two blocks. Each
+/// thread packs the part of op(B) its block reads and all of op(A); split by rows it would
+/// be the other way round, so the split by columns packs less when n > m. Measured with the
+/// weight gradient of a 100-neuron layer at batch 128 (C 100×784) on two threads: 75 µs
+/// against 97 µs split by rows (52 and 48 rows: five 12-row tiles against four).
+///
+/// The product must also go to the packed kernel whatever the block (k > 1 and α ≠ 0; the
+/// rest is a rank-1 update or a scaling, routed by [`gemm_routed`] on the whole C).
+fn splits_columns<T: Float>(m: usize, k: usize, n: usize, alpha: T, threads: usize) -> bool {
+    m > 1 && k > 1 && alpha != T::ZERO && n >= 2 * m && threads > 1 && n >= 2 * COLUMN_BLOCK_MIN
+}
+
+/// The threaded product of [`gemm_threaded`] with C split into blocks of whole columns
+/// (see [`splits_columns`]), one per thread, each at least [`COLUMN_BLOCK_MIN`] wide.
+#[allow(clippy::too_many_arguments)]
+fn gemm_column_blocks<T: Float>(
+    ops: &'static Ops<T>,
+    threads: usize,
+    full: Shape,
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: T,
+    a: &[T],
+    lda: usize,
+    ta: Transpose,
+    b: &[T],
+    ldb: usize,
+    tb: Transpose,
+    beta: T,
+    c: &mut [T],
+    ldc: usize,
+) {
+    let blocks = threads.min(n / COLUMN_BLOCK_MIN);
+    // Every block but the last is `cols` wide, rounded down to whole tiles: the first one
+    // runs on the calling thread, which also hands out the jobs.
+    let cols = (n / blocks) / COLUMN_BLOCK_ALIGN * COLUMN_BLOCK_ALIGN;
+    let mut jobs = Vec::with_capacity(blocks);
+    let mut rest = BlockMut::new(c, m, n, ldc);
+    let mut j0 = 0;
+    while j0 < n {
+        let nc = if jobs.len() + 1 == blocks { n - j0 } else { cols };
+        let c_block;
+        (c_block, rest) = rest.split_at_col(nc);
+        // Columns j0.. of op(B): columns of B, or rows of the stored Bᵀ.
+        let b_block = if tb == Transpose::No { &b[j0..] } else { &b[j0 * ldb..] };
+        jobs.push((nc, b_block, c_block));
+        j0 += nc;
+    }
+    let mut closures: Vec<_> = jobs
+        .into_iter()
+        .map(|(nc, b, mut c)| {
+            // SAFETY: `ops` is a set the CPU supports (from `isa()`); A is whole, B's
+            // columns j0..j0 + nc are inside `b` (lengths checked by `check_gemm` for the
+            // whole product), and C is this thread's own m×nc block; k > 1 and nc > 0.
+            // The route of `gemm_routed` for the whole C (m, n > 1, k > 1, α ≠ 0) is this
+            // same entry.
+            move || {
+                debug_assert!(full.m > 1 && full.n > 1);
+                unsafe { (ops.gemm)(m, k, nc, alpha, a, lda, ta, b, ldb, tb, beta, c.reborrow()) }
+            }
         })
         .collect();
     let mut refs: Vec<&mut (dyn FnMut() + Send)> = closures.iter_mut().map(|f| f as _).collect();

@@ -2,7 +2,7 @@
 //! tested against. No `unsafe`; the loops are shaped so that the compiler vectorises them
 //! (unit-stride inner loops, independent accumulators for reductions).
 
-use super::Transpose;
+use super::{BlockMut, Transpose};
 use crate::Float;
 
 /// Number of independent partial sums in [`dot`]: enough to hide the add latency and to
@@ -104,11 +104,15 @@ pub fn ger<T: Float>(m: usize, n: usize, alpha: T, x: &[T], y: &[T], a: &mut [T]
     }
 }
 
-/// C ← α·op(A)·op(B) + β·C, all row-major with row strides `lda`, `ldb`, `ldc`.
+/// C ← α·op(A)·op(B) + β·C, A and B row-major with row strides `lda`, `ldb`, and C an
+/// m×n block of a row-major matrix.
 ///
 /// op(A) is m×k: A is stored m×k when `ta` is [`Transpose::No`] and k×m when it is
 /// [`Transpose::Yes`]; likewise op(B) is k×n, stored k×n or n×k. β = 0 overwrites C
 /// without reading it.
+///
+/// # Panics
+/// If C is not m×n, or A or B is too short for its shape.
 #[allow(clippy::too_many_arguments)]
 pub fn gemm<T: Float>(
     m: usize,
@@ -122,14 +126,14 @@ pub fn gemm<T: Float>(
     ldb: usize,
     tb: Transpose,
     beta: T,
-    c: &mut [T],
-    ldc: usize,
+    mut c: BlockMut<'_, T>,
 ) {
+    assert!(c.rows() == m && c.cols() == n, "gemm: C is {}×{}, not {m}×{n}", c.rows(), c.cols());
     if n == 0 {
         return;
     }
     for i in 0..m {
-        scale(beta, &mut c[i * ldc..i * ldc + n]);
+        scale(beta, c.row(i));
     }
     if k == 0 {
         return;
@@ -138,7 +142,7 @@ pub fn gemm<T: Float>(
         // Cᵢ += Σₚ α Aᵢₚ Bₚ: row i of C gathers rows of B (unit stride throughout).
         (Transpose::No, Transpose::No) => {
             for i in 0..m {
-                let c_row = &mut c[i * ldc..i * ldc + n];
+                let c_row = c.row(i);
                 for p in 0..k {
                     axpy(alpha * a[i * lda + p], &b[p * ldb..p * ldb + n], c_row);
                 }
@@ -148,8 +152,8 @@ pub fn gemm<T: Float>(
         (Transpose::No, Transpose::Yes) => {
             for i in 0..m {
                 let a_row = &a[i * lda..i * lda + k];
-                for j in 0..n {
-                    c[i * ldc + j] += alpha * dot(a_row, &b[j * ldb..j * ldb + k]);
+                for (j, cij) in c.row(i).iter_mut().enumerate() {
+                    *cij += alpha * dot(a_row, &b[j * ldb..j * ldb + k]);
                 }
             }
         }
@@ -158,20 +162,20 @@ pub fn gemm<T: Float>(
             for p in 0..k {
                 let b_row = &b[p * ldb..p * ldb + n];
                 for i in 0..m {
-                    axpy(alpha * a[p * lda + i], b_row, &mut c[i * ldc..i * ldc + n]);
+                    axpy(alpha * a[p * lda + i], b_row, c.row(i));
                 }
             }
         }
         // Cᵢⱼ += α Σₚ Aₚᵢ Bⱼₚ.
         (Transpose::Yes, Transpose::Yes) => {
             for i in 0..m {
-                for j in 0..n {
+                for (j, cij) in c.row(i).iter_mut().enumerate() {
                     let b_row = &b[j * ldb..j * ldb + k];
                     let mut s = T::ZERO;
                     for (p, &bjp) in b_row.iter().enumerate() {
                         s += a[p * lda + i] * bjp;
                     }
-                    c[i * ldc + j] += alpha * s;
+                    *cij += alpha * s;
                 }
             }
         }

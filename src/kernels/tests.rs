@@ -219,7 +219,7 @@ fn check_gemm_case<T: Kernels + Float>(isa: &'static Isa, rng: &mut Rng, cs: Cas
     let (mut got, mut want) = (c.clone(), c.clone());
     let (m, k, n, ta, tb) = (cs.m, cs.k, cs.n, cs.ta, cs.tb);
     gemm_routed(T::ops(isa), Shape { m, n }, m, k, n, alpha, &a, lda, ta, &b, ldb, tb, beta, &mut got, ldc);
-    portable::gemm(m, k, n, alpha, &a, lda, ta, &b, ldb, tb, beta, &mut want, ldc);
+    portable::gemm(m, k, n, alpha, &a, lda, ta, &b, ldb, tb, beta, BlockMut::new(&mut want, m, n, ldc));
     let op_a = |i: usize, p: usize| if ta == Transpose::No { a[i * lda + p] } else { a[p * lda + i] };
     let op_b = |p: usize, j: usize| if tb == Transpose::No { b[p * ldb + j] } else { b[j * ldb + p] };
     let scale: Vec<f64> = (0..c.len())
@@ -299,9 +299,20 @@ fn check_gemm_large<T: Kernels + Float>() {
 /// columns, for one-row products), including shapes whose blocks end mid-tile.
 fn check_threaded<T: Kernels + Float>() {
     let mut rng = Rng(0x1405_7B7E_F767_814F);
-    for (m, k, n) in
-        [(300, 200, 150), (1, 9000, 1000), (230, 170, 300), (1000, 1, 8100), (1017, 537, 17), (2017, 537, 10)]
-    {
+    // Split by rows; by columns of a single row; by rows with k = 1; by columns of a wide
+    // C (the weight gradient of a 100-neuron layer at batch 128, and an odd shape whose
+    // last block has a partial tile).
+    let shapes = [
+        (300, 200, 150),
+        (1, 9000, 1000),
+        (230, 170, 300),
+        (1000, 1, 8100),
+        (1017, 537, 17),
+        (2017, 537, 10),
+        (100, 128, 784),
+        (37, 301, 1111),
+    ];
+    for (m, k, n) in shapes {
         for (ta, tb) in TRANSPOSES {
             let cs = Case { m, k, n, ta, tb, pad: 1, alpha: 0.7, beta: 0.3 };
             let (a, lda, b, ldb, c, ldc) = operands::<T>(&mut rng, cs, false);

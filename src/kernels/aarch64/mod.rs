@@ -10,7 +10,7 @@ mod lanes;
 use self::lanes::Neon;
 use super::simd::gemm::Blocking;
 use super::simd::{Lanes, gemm, gemm_dots, vector};
-use super::{Isa, Ops, Transpose};
+use super::{BlockMut, Isa, Ops, Transpose};
 
 /// Whether the CPU running us has NEON.
 pub fn has_neon() -> bool {
@@ -148,17 +148,16 @@ unsafe fn sgemm(
     ldb: usize,
     tb: Transpose,
     beta: f32,
-    c: &mut [f32],
-    ldc: usize,
+    c: BlockMut<'_, f32>,
 ) {
     type S = Neon<f32>;
     // SAFETY: this function's contract is the body's.
     unsafe {
         if use_dots(k, n, ta, 32) {
-            gemm_dots::gemm::<S, 4, 6>(1024, m, k, n, alpha, a, lda, b, ldb, tb, beta, c, ldc)
+            gemm_dots::gemm::<S, 4, 6>(1024, m, k, n, alpha, a, lda, b, ldb, tb, beta, c)
         } else {
             let blocking = Blocking { kc: 256, nc: 384 };
-            gemm::gemm::<S, 8, 3>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc)
+            gemm::gemm::<S, 8, 3>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c)
         }
     }
 }
@@ -182,17 +181,16 @@ unsafe fn dgemm(
     ldb: usize,
     tb: Transpose,
     beta: f64,
-    c: &mut [f64],
-    ldc: usize,
+    c: BlockMut<'_, f64>,
 ) {
     type S = Neon<f64>;
     // SAFETY: this function's contract is the body's.
     unsafe {
         if use_dots(k, n, ta, 16) {
-            gemm_dots::gemm::<S, 4, 6>(256, m, k, n, alpha, a, lda, b, ldb, tb, beta, c, ldc)
+            gemm_dots::gemm::<S, 4, 6>(256, m, k, n, alpha, a, lda, b, ldb, tb, beta, c)
         } else {
             let blocking = Blocking { kc: 256, nc: 192 };
-            gemm::gemm::<S, 8, 3>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc)
+            gemm::gemm::<S, 8, 3>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c)
         }
     }
 }

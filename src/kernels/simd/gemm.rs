@@ -26,8 +26,8 @@
 
 use super::lanes::{Lanes, gather_fits};
 use crate::Float;
-use crate::kernels::Transpose;
 use crate::kernels::scratch::{Scratch, scratch};
+use crate::kernels::{BlockMut, Transpose};
 
 /// Cache blocking of [`gemm`]; see the module docs for the loops they bound.
 #[derive(Clone, Copy, Debug)]
@@ -60,8 +60,7 @@ pub unsafe fn gemm<S: Lanes, const MR: usize, const NV: usize>(
     ldb: usize,
     tb: Transpose,
     beta: S::Elem,
-    c: &mut [S::Elem],
-    ldc: usize,
+    c: BlockMut<'_, S::Elem>,
 ) where
     S::Elem: Scratch,
 {
@@ -71,9 +70,9 @@ pub unsafe fn gemm<S: Lanes, const MR: usize, const NV: usize>(
     // SAFETY: this function's contract is `gemm_with`'s.
     unsafe {
         if ta == Transpose::No && reads_a_in_place(n, NV * S::LANES) {
-            gemm_with::<S, MR, NV, true>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc)
+            gemm_with::<S, MR, NV, true>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c)
         } else {
-            gemm_with::<S, MR, NV, false>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc)
+            gemm_with::<S, MR, NV, false>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c)
         }
     }
 }
@@ -108,13 +107,13 @@ unsafe fn gemm_with<S: Lanes, const MR: usize, const NV: usize, const A_ROWS_IN_
     ldb: usize,
     tb: Transpose,
     beta: S::Elem,
-    c: &mut [S::Elem],
-    ldc: usize,
+    mut c: BlockMut<'_, S::Elem>,
 ) where
     S::Elem: Scratch,
 {
     let nr = NV * S::LANES;
-    debug_assert!(blocking.nc.is_multiple_of(nr) && k > 0);
+    debug_assert!(blocking.nc.is_multiple_of(nr) && k > 0 && c.rows() == m && c.cols() == n);
+    let (cp, ldc) = (c.as_mut_ptr(), c.ld());
     let a_in_place = reads_a_in_place(n, nr);
     let kc_max = blocking.kc.min(k);
     // NC bounds the packed B block (KC×NC) to its share of L2; when k is shorter than KC
@@ -160,7 +159,7 @@ unsafe fn gemm_with<S: Lanes, const MR: usize, const NV: usize, const A_ROWS_IN_
                             a_row,
                             a_step,
                             b_pack[jr * kc..].as_ptr(),
-                            c.as_mut_ptr().add(ic * ldc + jc + jr),
+                            cp.add(ic * ldc + jc + jr),
                             ldc,
                             mr,
                             nr_here,

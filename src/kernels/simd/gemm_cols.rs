@@ -15,8 +15,8 @@
 
 use super::lanes::Lanes;
 use crate::Float;
-use crate::kernels::Transpose;
 use crate::kernels::scratch::{Scratch, scratch};
+use crate::kernels::{BlockMut, Transpose};
 
 /// The widest C this handles: two accumulators per column, 24 of the 32 registers at 12.
 pub const MAX_N: usize = 12;
@@ -41,8 +41,7 @@ pub unsafe fn gemm<S: Lanes>(
     ldb: usize,
     tb: Transpose,
     beta: S::Elem,
-    c: &mut [S::Elem],
-    ldc: usize,
+    c: BlockMut<'_, S::Elem>,
 ) where
     S::Elem: Scratch,
 {
@@ -50,18 +49,18 @@ pub unsafe fn gemm<S: Lanes>(
     // SAFETY: forwarded from this function's contract, with NQ = n in every arm.
     unsafe {
         match n {
-            1 => columns::<S, 1>(m, k, alpha, a, lda, b, ldb, tb, beta, c, ldc),
-            2 => columns::<S, 2>(m, k, alpha, a, lda, b, ldb, tb, beta, c, ldc),
-            3 => columns::<S, 3>(m, k, alpha, a, lda, b, ldb, tb, beta, c, ldc),
-            4 => columns::<S, 4>(m, k, alpha, a, lda, b, ldb, tb, beta, c, ldc),
-            5 => columns::<S, 5>(m, k, alpha, a, lda, b, ldb, tb, beta, c, ldc),
-            6 => columns::<S, 6>(m, k, alpha, a, lda, b, ldb, tb, beta, c, ldc),
-            7 => columns::<S, 7>(m, k, alpha, a, lda, b, ldb, tb, beta, c, ldc),
-            8 => columns::<S, 8>(m, k, alpha, a, lda, b, ldb, tb, beta, c, ldc),
-            9 => columns::<S, 9>(m, k, alpha, a, lda, b, ldb, tb, beta, c, ldc),
-            10 => columns::<S, 10>(m, k, alpha, a, lda, b, ldb, tb, beta, c, ldc),
-            11 => columns::<S, 11>(m, k, alpha, a, lda, b, ldb, tb, beta, c, ldc),
-            _ => columns::<S, 12>(m, k, alpha, a, lda, b, ldb, tb, beta, c, ldc),
+            1 => columns::<S, 1>(m, k, alpha, a, lda, b, ldb, tb, beta, c),
+            2 => columns::<S, 2>(m, k, alpha, a, lda, b, ldb, tb, beta, c),
+            3 => columns::<S, 3>(m, k, alpha, a, lda, b, ldb, tb, beta, c),
+            4 => columns::<S, 4>(m, k, alpha, a, lda, b, ldb, tb, beta, c),
+            5 => columns::<S, 5>(m, k, alpha, a, lda, b, ldb, tb, beta, c),
+            6 => columns::<S, 6>(m, k, alpha, a, lda, b, ldb, tb, beta, c),
+            7 => columns::<S, 7>(m, k, alpha, a, lda, b, ldb, tb, beta, c),
+            8 => columns::<S, 8>(m, k, alpha, a, lda, b, ldb, tb, beta, c),
+            9 => columns::<S, 9>(m, k, alpha, a, lda, b, ldb, tb, beta, c),
+            10 => columns::<S, 10>(m, k, alpha, a, lda, b, ldb, tb, beta, c),
+            11 => columns::<S, 11>(m, k, alpha, a, lda, b, ldb, tb, beta, c),
+            _ => columns::<S, 12>(m, k, alpha, a, lda, b, ldb, tb, beta, c),
         }
     }
 }
@@ -82,8 +81,7 @@ unsafe fn columns<S: Lanes, const NQ: usize>(
     ldb: usize,
     tb: Transpose,
     beta: S::Elem,
-    c: &mut [S::Elem],
-    ldc: usize,
+    mut c: BlockMut<'_, S::Elem>,
 ) where
     S::Elem: Scratch,
 {
@@ -95,7 +93,7 @@ unsafe fn columns<S: Lanes, const NQ: usize>(
             *bj = if tb == Transpose::No { b[p * ldb + j] } else { b[j * ldb + p] };
         }
     }
-    let (ap, bp, cp) = (a.as_ptr(), packed.as_ptr(), c.as_mut_ptr());
+    let (ap, bp, cp, ldc) = (a.as_ptr(), packed.as_ptr(), c.as_mut_ptr(), c.ld());
     // SAFETY: the instruction set is present (contract).
     let (alpha_v, beta_v) = unsafe { (S::splat(alpha), S::splat(beta)) };
     let mut i0 = 0;

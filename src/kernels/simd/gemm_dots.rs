@@ -23,8 +23,8 @@
 
 use super::lanes::{Lanes, gather_fits};
 use crate::Float;
-use crate::kernels::Transpose;
 use crate::kernels::scratch::{Scratch, scratch};
+use crate::kernels::{BlockMut, Transpose};
 
 /// C ← α·A·op(B) + β·C with A m×k as stored (row stride `lda`), op(B) k×n; β = 0
 /// overwrites C without reading it. Tiles of R×Q elements of C, k in blocks of `kc`.
@@ -46,8 +46,7 @@ pub unsafe fn gemm<S: Lanes, const R: usize, const Q: usize>(
     ldb: usize,
     tb: Transpose,
     beta: S::Elem,
-    c: &mut [S::Elem],
-    ldc: usize,
+    mut c: BlockMut<'_, S::Elem>,
 ) where
     S::Elem: Scratch,
 {
@@ -61,7 +60,7 @@ pub unsafe fn gemm<S: Lanes, const R: usize, const Q: usize>(
             (&packed[..], ldbt)
         }
     };
-    let (ap, bp, cp) = (a.as_ptr(), bt.as_ptr(), c.as_mut_ptr());
+    let (ap, bp, cp, ldc) = (a.as_ptr(), bt.as_ptr(), c.as_mut_ptr(), c.ld());
     for pc in (0..k).step_by(kc) {
         let kc = kc.min(k - pc);
         let beta = if pc == 0 { beta } else { S::Elem::ONE };

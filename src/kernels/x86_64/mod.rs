@@ -10,7 +10,7 @@ mod lanes;
 use self::lanes::{Avx2, Avx512};
 use super::simd::gemm::Blocking;
 use super::simd::{Lanes, gemm, gemm_cols, gemm_dots, vector};
-use super::{Isa, Ops, Transpose};
+use super::{BlockMut, Isa, Ops, Transpose};
 
 /// Whether the CPU running us has AVX-512F (and the AVX2 and FMA it implies).
 pub fn has_avx512() -> bool {
@@ -200,22 +200,21 @@ unsafe fn sgemm_avx512(
     ldb: usize,
     tb: Transpose,
     beta: f32,
-    c: &mut [f32],
-    ldc: usize,
+    c: BlockMut<'_, f32>,
 ) {
     type S = Avx512<f32>;
     // SAFETY: this function's contract is the body's.
     unsafe {
         if ta == Transpose::Yes && (4..=gemm_cols::MAX_N).contains(&n) {
-            gemm_cols::gemm::<S>(m, k, n, alpha, a, lda, b, ldb, tb, beta, c, ldc)
+            gemm_cols::gemm::<S>(m, k, n, alpha, a, lda, b, ldb, tb, beta, c)
         } else if use_dots(k, n, ta, if tb == Transpose::Yes { 128 } else { 32 }) {
-            gemm_dots::gemm::<S, 4, 6>(1024, m, k, n, alpha, a, lda, b, ldb, tb, beta, c, ldc)
+            gemm_dots::gemm::<S, 4, 6>(1024, m, k, n, alpha, a, lda, b, ldb, tb, beta, c)
         } else if n <= 16 {
             let blocking = Blocking { kc: 512, nc: 16 };
-            gemm::gemm::<S, 24, 1>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc)
+            gemm::gemm::<S, 24, 1>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c)
         } else {
             let blocking = Blocking { kc: 256, nc: 512 };
-            gemm::gemm::<S, 12, 2>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc)
+            gemm::gemm::<S, 12, 2>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c)
         }
     }
 }
@@ -245,20 +244,19 @@ unsafe fn dgemm_avx512(
     ldb: usize,
     tb: Transpose,
     beta: f64,
-    c: &mut [f64],
-    ldc: usize,
+    c: BlockMut<'_, f64>,
 ) {
     type S = Avx512<f64>;
     // SAFETY: this function's contract is the body's.
     unsafe {
         if use_dots(k, n, ta, 16) {
-            gemm_dots::gemm::<S, 4, 6>(256, m, k, n, alpha, a, lda, b, ldb, tb, beta, c, ldc)
+            gemm_dots::gemm::<S, 4, 6>(256, m, k, n, alpha, a, lda, b, ldb, tb, beta, c)
         } else if n <= 8 {
             let blocking = Blocking { kc: 512, nc: 8 };
-            gemm::gemm::<S, 24, 1>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc)
+            gemm::gemm::<S, 24, 1>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c)
         } else {
             let blocking = Blocking { kc: 192, nc: 320 };
-            gemm::gemm::<S, 12, 2>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc)
+            gemm::gemm::<S, 12, 2>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c)
         }
     }
 }
@@ -366,20 +364,19 @@ unsafe fn sgemm_avx2(
     ldb: usize,
     tb: Transpose,
     beta: f32,
-    c: &mut [f32],
-    ldc: usize,
+    c: BlockMut<'_, f32>,
 ) {
     type S = Avx2<f32>;
     // SAFETY: this function's contract is the body's.
     unsafe {
         if use_dots(k, n, ta, 32) {
-            gemm_dots::gemm::<S, 2, 5>(256, m, k, n, alpha, a, lda, b, ldb, tb, beta, c, ldc)
+            gemm_dots::gemm::<S, 2, 5>(256, m, k, n, alpha, a, lda, b, ldb, tb, beta, c)
         } else if n <= 8 {
             let blocking = Blocking { kc: 512, nc: 8 };
-            gemm::gemm::<S, 12, 1>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc)
+            gemm::gemm::<S, 12, 1>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c)
         } else {
             let blocking = Blocking { kc: 256, nc: 512 };
-            gemm::gemm::<S, 6, 2>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc)
+            gemm::gemm::<S, 6, 2>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c)
         }
     }
 }
@@ -407,20 +404,19 @@ unsafe fn dgemm_avx2(
     ldb: usize,
     tb: Transpose,
     beta: f64,
-    c: &mut [f64],
-    ldc: usize,
+    c: BlockMut<'_, f64>,
 ) {
     type S = Avx2<f64>;
     // SAFETY: this function's contract is the body's.
     unsafe {
         if use_dots(k, n, ta, 32) {
-            gemm_dots::gemm::<S, 2, 5>(128, m, k, n, alpha, a, lda, b, ldb, tb, beta, c, ldc)
+            gemm_dots::gemm::<S, 2, 5>(128, m, k, n, alpha, a, lda, b, ldb, tb, beta, c)
         } else if n <= 4 {
             let blocking = Blocking { kc: 512, nc: 4 };
-            gemm::gemm::<S, 12, 1>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc)
+            gemm::gemm::<S, 12, 1>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c)
         } else {
             let blocking = Blocking { kc: 256, nc: 256 };
-            gemm::gemm::<S, 6, 2>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc)
+            gemm::gemm::<S, 6, 2>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c)
         }
     }
 }
