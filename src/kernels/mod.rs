@@ -507,8 +507,9 @@ const THREADED_ROW_ALIGN: usize = 4;
 /// `ldb`, `ldc` (op(A) is m×k, stored k×m when `ta` is [`Transpose::Yes`]; op(B) is k×n;
 /// β = 0 overwrites C without reading it).
 ///
-/// C is split into blocks of whole rows (or, when C is a single row, of columns), one per
-/// job of [`pool::run`], the calling thread taking the first one. The k dimension
+/// C is split into blocks of whole rows (or, when C is a single row or much wider than
+/// tall, of whole columns: see [`splits_columns`]), one per job of [`pool::run`], the
+/// calling thread taking the first one. The k dimension
 /// is never split, and the algorithm is chosen from the shape of the whole product, so the
 /// result is bitwise identical for every thread count. Products below
 /// [`THREADED_MIN_FLOPS`], or `threads <= 1`, run on the calling thread.
@@ -657,13 +658,13 @@ fn gemm_column_blocks<T: Float>(
     let mut closures: Vec<_> = jobs
         .into_iter()
         .map(|(nc, b, mut c)| {
-            // SAFETY: `ops` is a set the CPU supports (from `isa()`); A is whole, B's
-            // columns j0..j0 + nc are inside `b` (lengths checked by `check_gemm` for the
-            // whole product), and C is this thread's own m×nc block; k > 1 and nc > 0.
-            // The route of `gemm_routed` for the whole C (m, n > 1, k > 1, α ≠ 0) is this
-            // same entry.
             move || {
                 debug_assert!(full.m > 1 && full.n > 1);
+                // SAFETY: `ops` is a set the CPU supports (from `isa()`); A is whole, B's
+                // columns j0..j0 + nc are inside `b` (lengths checked by `check_gemm` for
+                // the whole product), and C is this thread's own m×nc block; k > 1 and
+                // nc > 0. The route of `gemm_routed` for the whole C (m, n > 1, k > 1,
+                // α ≠ 0) is this same entry.
                 unsafe { (ops.gemm)(m, k, nc, alpha, a, lda, ta, b, ldb, tb, beta, c.reborrow()) }
             }
         })

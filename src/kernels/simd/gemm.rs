@@ -39,12 +39,13 @@ pub struct Blocking {
 }
 
 /// C ← α·op(A)·op(B) + β·C, with the MR×(NV·LANES) micro-kernel and the given blocking.
-/// Row-major operands with row strides `lda`, `ldb`, `ldc`; op(A) is m×k (A stored k×m when
-/// `ta` is [`Transpose::Yes`]), op(B) is k×n. β = 0 overwrites C without reading it.
+/// A and B row-major with row strides `lda`, `ldb`, C an m×n block of a row-major matrix;
+/// op(A) is m×k (A stored k×m when `ta` is [`Transpose::Yes`]), op(B) is k×n. β = 0
+/// overwrites C without reading it.
 ///
 /// # Safety
-/// The CPU supports `S`'s instruction set; the slices are long enough for their shapes
-/// and strides (as [`check_gemm`](crate::kernels) asserts), `ldc >= n`, and k > 0.
+/// The CPU supports `S`'s instruction set; A and B are long enough for their shapes and
+/// strides (as [`check_gemm`](crate::kernels) asserts), C is m×n, and k > 0.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 pub unsafe fn gemm<S: Lanes, const MR: usize, const NV: usize>(

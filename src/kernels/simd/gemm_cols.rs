@@ -25,8 +25,8 @@ pub const MAX_N: usize = 12;
 /// [`MAX_N`]; β = 0 overwrites C without reading it.
 ///
 /// # Safety
-/// The CPU supports `S`'s instruction set; the slices are long enough for their shapes
-/// and strides (as `check_gemm` asserts), `ldc >= n`, 0 < n ≤ min(MAX_N, `S::LANES`) (a
+/// The CPU supports `S`'s instruction set; A and B are long enough for their shapes and
+/// strides (as `check_gemm` asserts), C is m×n, 0 < n ≤ min(MAX_N, `S::LANES`) (a
 /// row of C is stored as one register), and k > 0.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]

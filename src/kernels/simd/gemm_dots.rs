@@ -30,8 +30,8 @@ use crate::kernels::{BlockMut, Transpose};
 /// overwrites C without reading it. Tiles of R×Q elements of C, k in blocks of `kc`.
 ///
 /// # Safety
-/// The CPU supports `S`'s instruction set; the slices are long enough for their shapes
-/// and strides (as `check_gemm` asserts), `ldc >= n`, and k > 0.
+/// The CPU supports `S`'s instruction set; A and B are long enough for their shapes and
+/// strides (as `check_gemm` asserts), C is m×n, and k > 0.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 pub unsafe fn gemm<S: Lanes, const R: usize, const Q: usize>(
