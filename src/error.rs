@@ -222,6 +222,15 @@ fn all_finite<T: crate::Float>(values: &[T]) -> bool {
     sum == T::ZERO
 }
 
+/// Checks a thread count: at least 1.
+pub(crate) fn check_threads(threads: usize) -> Result<()> {
+    if threads == 0 {
+        Err(Error::InvalidHyperparameter { name: "thread count", rule: "at least 1", value: 0.0 })
+    } else {
+        Ok(())
+    }
+}
+
 /// Checks that a vector has the length an operation needs.
 pub(crate) fn check_len(what: &'static str, against: &'static str, expected: usize, found: usize) -> Result<()> {
     if expected == found { Ok(()) } else { Err(Error::ShapeMismatch { what, against, expected, found }) }

@@ -4,7 +4,7 @@
 use core::fmt;
 use core::marker::PhantomData;
 
-use crate::error::{Error, Result, check_finite, check_finite_rows, check_len};
+use crate::error::{Error, Result, check_finite, check_finite_rows, check_len, check_threads};
 use crate::init::{Init, Rng};
 use crate::layer::{GradientSink, Gradients, Layer, Rows, Shared};
 use crate::optimizer::{Optimizer, Params};
@@ -239,9 +239,7 @@ impl<T: Float> Network<T> {
     /// # Errors
     /// [`Error::InvalidHyperparameter`] if `threads` is 0.
     pub fn set_threads(&mut self, threads: usize) -> Result<()> {
-        if threads == 0 {
-            return Err(Error::InvalidHyperparameter { name: "thread count", rule: "at least 1", value: 0.0 });
-        }
+        check_threads(threads)?;
         self.threads = threads;
         Ok(())
     }

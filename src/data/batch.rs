@@ -11,7 +11,7 @@ use core::fmt;
 use core::iter::FusedIterator;
 
 use super::{Dataset, check_indices};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, check_threads};
 use crate::{Float, Matrix, MatrixView, Rng};
 
 /// A mini-batch: the inputs and targets of the same samples, one sample per row.
@@ -200,9 +200,7 @@ impl<'a, T: Float> Batcher<'a, T> {
     /// # Errors
     /// [`Error::InvalidHyperparameter`] if `threads` is 0.
     pub fn set_threads(&mut self, threads: usize) -> Result<()> {
-        if threads == 0 {
-            return Err(Error::InvalidHyperparameter { name: "thread count", rule: "at least 1", value: 0.0 });
-        }
+        check_threads(threads)?;
         self.threads = threads;
         Ok(())
     }
