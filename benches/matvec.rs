@@ -18,16 +18,17 @@ fn data<T: Float>(m: usize, n: usize) -> (Matrix<T>, Vec<T>, Vec<T>) {
 }
 
 fn bench_type<T: Float>(c: &mut Criterion) {
-    let mut group = c.benchmark_group(format!("matvec_{}", T::NAME));
+    // Not `matvec_*`: that group is `benches/kernels.rs`'s, with its own function names.
+    let mut group = c.benchmark_group(format!("backprop_loops_{}", T::NAME));
     group.measurement_time(Duration::from_secs(2)).warm_up_time(Duration::from_millis(500));
     for (m, n) in SHAPES {
         let (w, x, mut y) = data::<T>(m, n);
         group.throughput(Throughput::Elements(2 * (m * n) as u64));
         let id = format!("{m}x{n}");
-        group.bench_with_input(BenchmarkId::new("w·x", &id), &(), |b, _| {
+        group.bench_with_input(BenchmarkId::new("w·a (forward)", &id), &(), |b, _| {
             b.iter(|| w.matvec_into(black_box(&x[..n]), &mut y[..m]))
         });
-        group.bench_with_input(BenchmarkId::new("wᵀ·x", &id), &(), |b, _| {
+        group.bench_with_input(BenchmarkId::new("wᵀ·δ (BP2)", &id), &(), |b, _| {
             b.iter(|| w.transpose_matvec_into(black_box(&x[..m]), &mut y[..n]))
         });
     }
