@@ -178,11 +178,12 @@ pub(crate) fn check_finite_rows<T: crate::Float>(
     if threads <= 1 || values.len() < MIN_LEN || row_len == 0 {
         return check_finite(what, values);
     }
-    let rows = values.len() / row_len;
-    let per_thread = rows.div_ceil(threads) * row_len;
-    let mut finite = vec![true; values.len().div_ceil(per_thread)];
-    let mut jobs: Vec<_> = values
-        .chunks(per_thread)
+    // The blocks of rows the network's data-parallel pass (and a `Batcher`) use.
+    let cuts = crate::kernels::row_blocks(values.len() / row_len, threads);
+    let mut finite = vec![true; cuts.len() - 1];
+    let mut jobs: Vec<_> = cuts
+        .windows(2)
+        .map(|w| &values[w[0] * row_len..w[1] * row_len])
         .zip(finite.iter_mut())
         .map(|(block, finite)| move || *finite = all_finite(block))
         .collect();

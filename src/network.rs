@@ -230,8 +230,9 @@ impl<T: Float> Network<T> {
     /// inputs when a layer has at least twice as many inputs as neurons. A
     /// [`Batcher`](crate::Batcher) with the same thread count gathers each thread's rows on
     /// that thread. In inference, and for single large products, the products are split
-    /// by rows of the result. No value is ever summed by two threads, and every product is computed as if
-    /// whole, so results are bit for bit those of one thread, whatever the count (tested).
+    /// by rows of the result. No value is ever summed by two threads, and every product is
+    /// computed as if whole, so results are bit for bit those of one thread, whatever the
+    /// count (tested).
     /// The threads are started on first use and kept for the process (standard library
     /// only); a split step allocates a few small job lists, where a one-thread step
     /// allocates nothing.
@@ -557,11 +558,8 @@ const SPLIT_MIN_FLOPS: usize = 8_000_000;
 /// the last; one block (no split) for one thread or a small batch.
 fn row_cuts<T: Float>(layers: &[Layer<T>], rows: usize, threads: usize) -> Vec<usize> {
     let flops_per_row: usize = layers.iter().map(|l| 2 * l.n_inputs() * l.n_outputs()).sum();
-    let blocks = if rows.saturating_mul(flops_per_row) >= SPLIT_MIN_FLOPS { threads.min(rows.div_ceil(4)) } else { 1 };
-    let mut cuts: Vec<usize> = (0..blocks).map(|i| (rows * i / blocks).next_multiple_of(4).min(rows)).collect();
-    cuts.push(rows);
-    cuts.dedup();
-    cuts
+    let blocks = if rows.saturating_mul(flops_per_row) >= SPLIT_MIN_FLOPS { threads } else { 1 };
+    crate::kernels::row_blocks(rows, blocks)
 }
 
 /// Forward pass: a(l) = σ(w(l)·a(l−1) + b(l)) for l = 0..=L, with a(−1) = `input`.

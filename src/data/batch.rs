@@ -250,18 +250,22 @@ impl<'a, T: Float> Batcher<'a, T> {
         self.targets.resize(rows, self.data.n_targets());
         let (n_in, n_out) = (self.data.n_inputs(), self.data.n_targets());
         let (inputs, targets) = (self.inputs.as_mut_slice(), self.targets.as_mut_slice());
-        let threads = if rows * n_in >= THREADED_GATHER_MIN { self.threads.min(rows) } else { 1 };
+        let threads = if rows * n_in >= THREADED_GATHER_MIN { self.threads } else { 1 };
         if threads <= 1 {
             gather(self.data, indices, inputs, targets);
         } else {
-            // Blocks of whole rows, the first (this thread's) as large as any other.
-            let per_thread = rows.div_ceil(threads);
-            let data = self.data;
-            let mut jobs: Vec<_> = indices
-                .chunks(per_thread)
-                .zip(inputs.chunks_mut(per_thread * n_in).zip(targets.chunks_mut(per_thread * n_out)))
-                .map(|(indices, (x, y))| move || gather(data, indices, x, y))
-                .collect();
+            // The blocks of rows the network's data-parallel pass will give each thread.
+            let cuts = crate::kernels::row_blocks(rows, threads);
+            let (data, mut inputs, mut targets) = (self.data, inputs, targets);
+            let mut jobs = Vec::with_capacity(cuts.len() - 1);
+            for w in cuts.windows(2) {
+                let len = w[1] - w[0];
+                let (x, rest_x) = core::mem::take(&mut inputs).split_at_mut(len * n_in);
+                let (y, rest_y) = core::mem::take(&mut targets).split_at_mut(len * n_out);
+                (inputs, targets) = (rest_x, rest_y);
+                let indices = &indices[w[0]..w[1]];
+                jobs.push(move || gather(data, indices, x, y));
+            }
             let mut refs: Vec<&mut (dyn FnMut() + Send)> = jobs.iter_mut().map(|job| job as _).collect();
             crate::kernels::run_parallel(&mut refs);
         }

@@ -60,6 +60,18 @@ pub fn run_parallel(jobs: &mut [&mut (dyn FnMut() + Send)]) {
     pool::run(jobs);
 }
 
+/// Where `rows` rows are cut into at most `parts` blocks for the threads of a data-parallel
+/// step: rows `cuts[i]..cuts[i + 1]` form block i; every block but the last starts and
+/// ends on a multiple of 4 rows. The batch gather, the input check and the passes of a
+/// training step all cut a batch here, so each thread finds its rows in its own cache.
+pub fn row_blocks(rows: usize, parts: usize) -> Vec<usize> {
+    let blocks = parts.clamp(1, rows.div_ceil(4).max(1));
+    let mut cuts: Vec<usize> = (0..blocks).map(|i| (rows * i / blocks).next_multiple_of(4).min(rows)).collect();
+    cuts.push(rows);
+    cuts.dedup();
+    cuts
+}
+
 /// Minimum slice length of a row-major `rows × cols` operand with row stride `ld`.
 #[inline]
 pub fn required_len(rows: usize, cols: usize, ld: usize) -> usize {
