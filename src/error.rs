@@ -174,8 +174,7 @@ pub(crate) fn check_finite_rows<T: crate::Float>(
     row_len: usize,
     threads: usize,
 ) -> Result<()> {
-    const MIN_LEN: usize = 64 * 1024;
-    if threads <= 1 || values.len() < MIN_LEN || row_len == 0 {
+    if threads <= 1 || values.len() < crate::kernels::THREADED_ROWS_MIN || row_len == 0 {
         return check_finite(what, values);
     }
     // The blocks of rows the network's data-parallel pass (and a `Batcher`) use.

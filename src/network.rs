@@ -227,7 +227,7 @@ impl<T: Float> Network<T> {
     /// 51 samples of a 784-100-10 network) is split by rows: each thread runs the forward
     /// pass, BP1 and BP2 for its own samples through every layer; then the gradient
     /// products of BP3 and BP4, which sum over the whole batch, are split by neurons, or by
-    /// inputs when a layer has at least twice as many inputs as neurons. A
+    /// inputs when a layer has 512 or more inputs and at least twice as many as neurons. A
     /// [`Batcher`](crate::Batcher) with the same thread count gathers each thread's rows on
     /// that thread. In inference, and for single large products, the products are split
     /// by rows of the result. No value is ever summed by two threads, and every product is

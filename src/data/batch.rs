@@ -139,11 +139,6 @@ pub struct Batcher<'a, T> {
     threads: usize,
 }
 
-/// A batch's gather is split over threads (see [`Batcher::set_threads`]) only from this
-/// many input values on: 64 Ki (256 KiB of `f32`, a batch of 84 MNIST images). Below it,
-/// handing half the rows to another thread costs about what it saves.
-const THREADED_GATHER_MIN: usize = 64 * 1024;
-
 impl<T: Float> fmt::Debug for Batcher<'_, T> {
     /// The settings and the position in the epoch, not the data.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -250,7 +245,7 @@ impl<'a, T: Float> Batcher<'a, T> {
         self.targets.resize(rows, self.data.n_targets());
         let (n_in, n_out) = (self.data.n_inputs(), self.data.n_targets());
         let (inputs, targets) = (self.inputs.as_mut_slice(), self.targets.as_mut_slice());
-        let threads = if rows * n_in >= THREADED_GATHER_MIN { self.threads } else { 1 };
+        let threads = if rows * n_in >= crate::kernels::THREADED_ROWS_MIN { self.threads } else { 1 };
         if threads <= 1 {
             gather(self.data, indices, inputs, targets);
         } else {
@@ -381,7 +376,7 @@ mod tests {
         let inputs = Matrix::from_fn(500, 270, |i, j| (i * 1000 + j) as f32);
         let targets = Matrix::from_fn(500, 3, |i, j| (i * 10 + j) as f32);
         let d = Dataset::new(inputs, targets).unwrap();
-        const { assert!(244 * 270 >= THREADED_GATHER_MIN) };
+        const { assert!(244 * 270 >= crate::kernels::THREADED_ROWS_MIN) };
         let batches = |threads| {
             let mut b = Batcher::new(&d, 256).unwrap();
             b.set_threads(threads).unwrap();

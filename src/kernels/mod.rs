@@ -60,6 +60,11 @@ pub fn run_parallel(jobs: &mut [&mut (dyn FnMut() + Send)]) {
     pool::run(jobs);
 }
 
+/// A batch of at least this many values (64 Ki: 256 KiB of `f32`, 84 MNIST images) is
+/// copied or checked on several threads (the `Batcher`'s gather and the network's input
+/// check); below it, handing half of it to another thread costs about what it saves.
+pub const THREADED_ROWS_MIN: usize = 64 * 1024;
+
 /// Where `rows` rows are cut into at most `parts` blocks for the threads of a data-parallel
 /// step: rows `cuts[i]..cuts[i + 1]` form block i; every block but the last starts and
 /// ends on a multiple of 4 rows. The batch gather, the input check and the passes of a
