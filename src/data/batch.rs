@@ -5,7 +5,8 @@
 //! [`Dataset::batches`] copies nothing. When every epoch visits the samples in a new
 //! random order, a batch's rows are scattered across the dataset and a contiguous
 //! matrix costs one copy: [`Batcher`] gathers them into two buffers it owns and reuses,
-//! so after construction it allocates nothing. Neither ever reorders the caller's data.
+//! so after construction it allocates nothing (but a short list of jobs when a batch is
+//! gathered on several threads). Neither ever reorders the caller's data.
 
 use core::fmt;
 use core::iter::FusedIterator;
@@ -107,9 +108,11 @@ impl<T: Float> FusedIterator for Batches<'_, T> {}
 ///
 /// The batcher holds an `order` of sample indices. [`next_batch`](Self::next_batch)
 /// copies the rows of the next `batch_size` indices into its buffers and lends them out
-/// as a [`Batch`]: one copy per batch, no allocation after construction (it is a lending
-/// iterator, so it is used with `while let` rather than `for`). [`shuffle`](Self::shuffle)
-/// draws a new order and starts a new epoch; the dataset itself is never reordered.
+/// as a [`Batch`]: one copy per batch, no allocation after construction on one thread (a
+/// batch gathered on several threads, see [`set_threads`](Self::set_threads), allocates
+/// its short list of jobs). It is a lending iterator, so it is used with `while let`
+/// rather than `for`. [`shuffle`](Self::shuffle) draws a new order and starts a new
+/// epoch; the dataset itself is never reordered.
 ///
 /// ```
 /// use backprop::{Batcher, Dataset, Matrix, Rng};

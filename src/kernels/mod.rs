@@ -66,12 +66,13 @@ pub fn run_parallel(jobs: &mut [&mut (dyn FnMut() + Send)]) {
 pub const THREADED_ROWS_MIN: usize = 64 * 1024;
 
 /// Where `rows` rows are cut into at most `parts` blocks for the threads of a data-parallel
-/// step: rows `cuts[i]..cuts[i + 1]` form block i; every block but the last starts and
-/// ends on a multiple of 4 rows. The batch gather, the input check and the passes of a
+/// step or of a threaded product: rows `cuts[i]..cuts[i + 1]` form block i; every block
+/// starts on a multiple of [`THREADED_ROW_ALIGN`] rows. The batch gather, the input check and the passes of a
 /// training step all cut a batch here, so each thread finds its rows in its own cache.
 pub fn row_blocks(rows: usize, parts: usize) -> Vec<usize> {
-    let blocks = parts.clamp(1, rows.div_ceil(4).max(1));
-    let mut cuts: Vec<usize> = (0..blocks).map(|i| (rows * i / blocks).next_multiple_of(4).min(rows)).collect();
+    let align = THREADED_ROW_ALIGN;
+    let blocks = parts.clamp(1, rows.div_ceil(align).max(1));
+    let mut cuts: Vec<usize> = (0..blocks).map(|i| (rows * i / blocks).next_multiple_of(align).min(rows)).collect();
     cuts.push(rows);
     cuts.dedup();
     cuts
@@ -89,9 +90,9 @@ pub type GemvFn<T> = unsafe fn(usize, usize, T, &[T], usize, &[T], T, &mut [T]);
 /// A ← A + α·x·yᵀ as a kernel-table entry.
 pub type GerFn<T> = unsafe fn(usize, usize, T, &[T], &[T], &mut [T], usize);
 
-/// C ← α·op(A)·op(B) + β·C as a kernel-table entry, C an m×n block of a larger matrix.
-pub type GemmFn<T> =
-    unsafe fn(usize, usize, usize, T, &[T], usize, Transpose, &[T], usize, Transpose, T, BlockMut<'_, T>);
+/// C ← α·op(A)·op(B) + β·C as a kernel-table entry: (k, α, A, lda, ta, B, ldb, tb, β, C),
+/// where C is an m×n block of a larger matrix and gives the product its m and n.
+pub type GemmFn<T> = unsafe fn(usize, T, &[T], usize, Transpose, &[T], usize, Transpose, T, BlockMut<'_, T>);
 
 /// One instruction set's kernels for one element type.
 ///
@@ -503,7 +504,7 @@ fn gemm_routed<T: Float>(
     } else {
         let c = BlockMut::new(c, m, n, ldc);
         // SAFETY: supported set; lengths checked by `check_gemm`; k > 0 and n > 0 here.
-        unsafe { (ops.gemm)(m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c) }
+        unsafe { (ops.gemm)(k, alpha, a, lda, ta, b, ldb, tb, beta, c) }
     }
 }
 
@@ -514,9 +515,9 @@ fn gemm_routed<T: Float>(
 /// at 16 MFLOP, about 100 µs of work.
 pub const THREADED_MIN_FLOPS: usize = 16_000_000;
 
-/// Rows of C per worker in [`gemm_threaded`] are rounded up to a multiple of this: small
-/// enough that two workers get nearly equal shares of the 100 or 128 rows of a training
-/// product (52 + 48, 64 + 64), where a coarser rounding left one worker most of the work.
+/// Blocks of rows ([`row_blocks`]) start on multiples of this: small enough that two
+/// workers get nearly equal shares of the 100 or 128 rows of a training product (52 + 48,
+/// 64 + 64), where a coarser rounding left one worker most of the work.
 const THREADED_ROW_ALIGN: usize = 4;
 
 /// C ← α·op(A)·op(B) + β·C on up to `threads` threads: the product of
@@ -568,24 +569,22 @@ pub fn gemm_threaded<T: Float>(
     }
     let c = &mut c[..required_len(m, n, ldc)];
     if splits_columns(m, k, n, alpha, threads) {
-        return gemm_column_blocks(ops, threads, full, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc);
+        let c = BlockMut::new(c, m, n, ldc);
+        return gemm_column_blocks(ops, threads, k, alpha, a, lda, ta, b, ldb, tb, beta, c);
     }
     // One job per block of C; the pool runs the first on this thread. Each block gets
     // whole rows (or, for a single row, whole columns), so no element is summed by two
     // threads and the result does not depend on the thread count.
     let mut jobs = Vec::with_capacity(threads);
     if m > 1 {
-        let rows = m.div_ceil(threads).next_multiple_of(THREADED_ROW_ALIGN);
         let mut rest = c;
-        let mut i0 = 0;
-        while i0 < m {
-            let mr = rows.min(m - i0);
+        for w in row_blocks(m, threads).windows(2) {
+            let (i0, mr) = (w[0], w[1] - w[0]);
             let c_block;
-            (c_block, rest) = if i0 + mr < m { rest.split_at_mut(mr * ldc) } else { (rest, &mut [][..]) };
+            (c_block, rest) = if w[1] < m { rest.split_at_mut(mr * ldc) } else { (rest, &mut [][..]) };
             // Rows i0.. of op(A): rows of A, or columns of the stored Aᵀ.
             let a_block = if ta == Transpose::No { &a[i0 * lda..] } else { &a[i0..] };
             jobs.push(Block { rows: mr, cols: n, a: a_block, b, c: c_block });
-            i0 += mr;
         }
     } else {
         let cols = n.div_ceil(threads);
@@ -641,10 +640,7 @@ fn splits_columns<T: Float>(m: usize, k: usize, n: usize, alpha: T, threads: usi
 fn gemm_column_blocks<T: Float>(
     ops: &'static Ops<T>,
     threads: usize,
-    full: Shape,
-    m: usize,
     k: usize,
-    n: usize,
     alpha: T,
     a: &[T],
     lda: usize,
@@ -653,15 +649,15 @@ fn gemm_column_blocks<T: Float>(
     ldb: usize,
     tb: Transpose,
     beta: T,
-    c: &mut [T],
-    ldc: usize,
+    c: BlockMut<'_, T>,
 ) {
+    let n = c.cols();
     let blocks = threads.min(n / COLUMN_BLOCK_MIN);
     // Every block but the last is `cols` wide, rounded down to whole tiles: the first one
     // runs on the calling thread, which also hands out the jobs.
     let cols = (n / blocks) / COLUMN_BLOCK_ALIGN * COLUMN_BLOCK_ALIGN;
     let mut jobs = Vec::with_capacity(blocks);
-    let mut rest = BlockMut::new(c, m, n, ldc);
+    let mut rest = c;
     let mut j0 = 0;
     while j0 < n {
         let nc = if jobs.len() + 1 == blocks { n - j0 } else { cols };
@@ -669,21 +665,18 @@ fn gemm_column_blocks<T: Float>(
         (c_block, rest) = rest.split_at_col(nc);
         // Columns j0.. of op(B): columns of B, or rows of the stored Bᵀ.
         let b_block = if tb == Transpose::No { &b[j0..] } else { &b[j0 * ldb..] };
-        jobs.push((nc, b_block, c_block));
+        jobs.push((b_block, c_block));
         j0 += nc;
     }
     let mut closures: Vec<_> = jobs
         .into_iter()
-        .map(|(nc, b, mut c)| {
-            move || {
-                debug_assert!(full.m > 1 && full.n > 1);
-                // SAFETY: `ops` is a set the CPU supports (from `isa()`); A is whole, B's
-                // columns j0..j0 + nc are inside `b` (lengths checked by `check_gemm` for
-                // the whole product), and C is this thread's own m×nc block; k > 1 and
-                // nc > 0. The route of `gemm_routed` for the whole C (m, n > 1, k > 1,
-                // α ≠ 0) is this same entry.
-                unsafe { (ops.gemm)(m, k, nc, alpha, a, lda, ta, b, ldb, tb, beta, c.reborrow()) }
-            }
+        .map(|(b, mut c)| {
+            // SAFETY: `ops` is a set the CPU supports (from `isa()`); A is whole, and `b`
+            // starts at this block's first column of op(B), so its m×nc block C reads
+            // inside `b` (lengths checked by `check_gemm` for the whole product); k > 1
+            // and nc > 0. The route of `gemm_routed` for the whole C (m, n > 1, k > 1,
+            // α ≠ 0) is this same entry.
+            move || unsafe { (ops.gemm)(k, alpha, a, lda, ta, b, ldb, tb, beta, c.reborrow()) }
         })
         .collect();
     let mut refs: Vec<&mut (dyn FnMut() + Send)> = closures.iter_mut().map(|f| f as _).collect();

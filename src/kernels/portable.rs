@@ -112,12 +112,10 @@ pub fn ger<T: Float>(m: usize, n: usize, alpha: T, x: &[T], y: &[T], a: &mut [T]
 /// without reading it.
 ///
 /// # Panics
-/// If C is not m×n, or A or B is too short for its shape.
+/// If A or B is too short for its shape (m and n are those of C).
 #[allow(clippy::too_many_arguments)]
 pub fn gemm<T: Float>(
-    m: usize,
     k: usize,
-    n: usize,
     alpha: T,
     a: &[T],
     lda: usize,
@@ -128,7 +126,7 @@ pub fn gemm<T: Float>(
     beta: T,
     mut c: BlockMut<'_, T>,
 ) {
-    assert!(c.rows() == m && c.cols() == n, "gemm: C is {}×{}, not {m}×{n}", c.rows(), c.cols());
+    let (m, n) = (c.rows(), c.cols());
     if n == 0 {
         return;
     }

@@ -137,9 +137,7 @@ fn use_dots(k: usize, n: usize, ta: Transpose, max_n: usize) -> bool {
 #[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "neon")]
 unsafe fn sgemm(
-    m: usize,
     k: usize,
-    n: usize,
     alpha: f32,
     a: &[f32],
     lda: usize,
@@ -150,14 +148,15 @@ unsafe fn sgemm(
     beta: f32,
     c: BlockMut<'_, f32>,
 ) {
+    let n = c.cols();
     type S = Neon<f32>;
     // SAFETY: this function's contract is the body's.
     unsafe {
         if use_dots(k, n, ta, 32) {
-            gemm_dots::gemm::<S, 4, 6>(1024, m, k, n, alpha, a, lda, b, ldb, tb, beta, c)
+            gemm_dots::gemm::<S, 4, 6>(1024, k, alpha, a, lda, b, ldb, tb, beta, c)
         } else {
             let blocking = Blocking { kc: 256, nc: 384 };
-            gemm::gemm::<S, 8, 3>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c)
+            gemm::gemm::<S, 8, 3>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
         }
     }
 }
@@ -170,9 +169,7 @@ unsafe fn sgemm(
 #[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "neon")]
 unsafe fn dgemm(
-    m: usize,
     k: usize,
-    n: usize,
     alpha: f64,
     a: &[f64],
     lda: usize,
@@ -183,14 +180,15 @@ unsafe fn dgemm(
     beta: f64,
     c: BlockMut<'_, f64>,
 ) {
+    let n = c.cols();
     type S = Neon<f64>;
     // SAFETY: this function's contract is the body's.
     unsafe {
         if use_dots(k, n, ta, 16) {
-            gemm_dots::gemm::<S, 4, 6>(256, m, k, n, alpha, a, lda, b, ldb, tb, beta, c)
+            gemm_dots::gemm::<S, 4, 6>(256, k, alpha, a, lda, b, ldb, tb, beta, c)
         } else {
             let blocking = Blocking { kc: 256, nc: 192 };
-            gemm::gemm::<S, 8, 3>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c)
+            gemm::gemm::<S, 8, 3>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
         }
     }
 }

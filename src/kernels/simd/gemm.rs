@@ -45,14 +45,13 @@ pub struct Blocking {
 ///
 /// # Safety
 /// The CPU supports `S`'s instruction set; A and B are long enough for their shapes and
-/// strides (as [`check_gemm`](crate::kernels) asserts), C is m×n, and k > 0.
+/// strides, with m×n the shape of the block C (as [`check_gemm`](crate::kernels)
+/// asserts), and k > 0.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 pub unsafe fn gemm<S: Lanes, const MR: usize, const NV: usize>(
     blocking: Blocking,
-    m: usize,
     k: usize,
-    n: usize,
     alpha: S::Elem,
     a: &[S::Elem],
     lda: usize,
@@ -65,15 +64,16 @@ pub unsafe fn gemm<S: Lanes, const MR: usize, const NV: usize>(
 ) where
     S::Elem: Scratch,
 {
+    let n = c.cols();
     // Reading op(A) = A in place needs another micro-kernel, with a row stride; it gets
     // its own copy of the loops, so that each copy holds one micro-kernel (with both in
     // one loop nest, the accumulators were kept in memory: 23% slower at k = 10).
     // SAFETY: this function's contract is `gemm_with`'s.
     unsafe {
         if ta == Transpose::No && reads_a_in_place(n, NV * S::LANES) {
-            gemm_with::<S, MR, NV, true>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c)
+            gemm_with::<S, MR, NV, true>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
         } else {
-            gemm_with::<S, MR, NV, false>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c)
+            gemm_with::<S, MR, NV, false>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
         }
     }
 }
@@ -97,9 +97,7 @@ fn reads_a_in_place(n: usize, nr: usize) -> bool {
 #[inline(always)]
 unsafe fn gemm_with<S: Lanes, const MR: usize, const NV: usize, const A_ROWS_IN_PLACE: bool>(
     blocking: Blocking,
-    m: usize,
     k: usize,
-    n: usize,
     alpha: S::Elem,
     a: &[S::Elem],
     lda: usize,
@@ -112,8 +110,9 @@ unsafe fn gemm_with<S: Lanes, const MR: usize, const NV: usize, const A_ROWS_IN_
 ) where
     S::Elem: Scratch,
 {
+    let (m, n) = (c.rows(), c.cols());
     let nr = NV * S::LANES;
-    debug_assert!(blocking.nc.is_multiple_of(nr) && k > 0 && c.rows() == m && c.cols() == n);
+    debug_assert!(blocking.nc.is_multiple_of(nr) && k > 0);
     let (cp, ldc) = (c.as_mut_ptr(), c.ld());
     let a_in_place = reads_a_in_place(n, nr);
     let kc_max = blocking.kc.min(k);

@@ -26,14 +26,12 @@ pub const MAX_N: usize = 12;
 ///
 /// # Safety
 /// The CPU supports `S`'s instruction set; A and B are long enough for their shapes and
-/// strides (as `check_gemm` asserts), C is m×n, 0 < n ≤ min(MAX_N, `S::LANES`) (a
-/// row of C is stored as one register), and k > 0.
+/// strides, with m×n the shape of the block C (as `check_gemm` asserts); 0 < n ≤
+/// min(MAX_N, `S::LANES`) (a row of C is stored as one register), and k > 0.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 pub unsafe fn gemm<S: Lanes>(
-    m: usize,
     k: usize,
-    n: usize,
     alpha: S::Elem,
     a: &[S::Elem],
     lda: usize,
@@ -45,22 +43,23 @@ pub unsafe fn gemm<S: Lanes>(
 ) where
     S::Elem: Scratch,
 {
+    let n = c.cols();
     debug_assert!(n <= S::LANES);
     // SAFETY: forwarded from this function's contract, with NQ = n in every arm.
     unsafe {
         match n {
-            1 => columns::<S, 1>(m, k, alpha, a, lda, b, ldb, tb, beta, c),
-            2 => columns::<S, 2>(m, k, alpha, a, lda, b, ldb, tb, beta, c),
-            3 => columns::<S, 3>(m, k, alpha, a, lda, b, ldb, tb, beta, c),
-            4 => columns::<S, 4>(m, k, alpha, a, lda, b, ldb, tb, beta, c),
-            5 => columns::<S, 5>(m, k, alpha, a, lda, b, ldb, tb, beta, c),
-            6 => columns::<S, 6>(m, k, alpha, a, lda, b, ldb, tb, beta, c),
-            7 => columns::<S, 7>(m, k, alpha, a, lda, b, ldb, tb, beta, c),
-            8 => columns::<S, 8>(m, k, alpha, a, lda, b, ldb, tb, beta, c),
-            9 => columns::<S, 9>(m, k, alpha, a, lda, b, ldb, tb, beta, c),
-            10 => columns::<S, 10>(m, k, alpha, a, lda, b, ldb, tb, beta, c),
-            11 => columns::<S, 11>(m, k, alpha, a, lda, b, ldb, tb, beta, c),
-            _ => columns::<S, 12>(m, k, alpha, a, lda, b, ldb, tb, beta, c),
+            1 => columns::<S, 1>(k, alpha, a, lda, b, ldb, tb, beta, c),
+            2 => columns::<S, 2>(k, alpha, a, lda, b, ldb, tb, beta, c),
+            3 => columns::<S, 3>(k, alpha, a, lda, b, ldb, tb, beta, c),
+            4 => columns::<S, 4>(k, alpha, a, lda, b, ldb, tb, beta, c),
+            5 => columns::<S, 5>(k, alpha, a, lda, b, ldb, tb, beta, c),
+            6 => columns::<S, 6>(k, alpha, a, lda, b, ldb, tb, beta, c),
+            7 => columns::<S, 7>(k, alpha, a, lda, b, ldb, tb, beta, c),
+            8 => columns::<S, 8>(k, alpha, a, lda, b, ldb, tb, beta, c),
+            9 => columns::<S, 9>(k, alpha, a, lda, b, ldb, tb, beta, c),
+            10 => columns::<S, 10>(k, alpha, a, lda, b, ldb, tb, beta, c),
+            11 => columns::<S, 11>(k, alpha, a, lda, b, ldb, tb, beta, c),
+            _ => columns::<S, 12>(k, alpha, a, lda, b, ldb, tb, beta, c),
         }
     }
 }
@@ -72,7 +71,6 @@ pub unsafe fn gemm<S: Lanes>(
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 unsafe fn columns<S: Lanes, const NQ: usize>(
-    m: usize,
     k: usize,
     alpha: S::Elem,
     a: &[S::Elem],
@@ -85,6 +83,7 @@ unsafe fn columns<S: Lanes, const NQ: usize>(
 ) where
     S::Elem: Scratch,
 {
+    let m = c.rows();
     let l = S::LANES;
     // op(B), k×NQ, packed row by row (it is small: k·NQ elements).
     let mut packed = scratch::<S::Elem>(k * NQ);

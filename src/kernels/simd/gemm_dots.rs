@@ -31,14 +31,12 @@ use crate::kernels::{BlockMut, Transpose};
 ///
 /// # Safety
 /// The CPU supports `S`'s instruction set; A and B are long enough for their shapes and
-/// strides (as `check_gemm` asserts), C is m×n, and k > 0.
+/// strides, with m×n the shape of the block C (as `check_gemm` asserts), and k > 0.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 pub unsafe fn gemm<S: Lanes, const R: usize, const Q: usize>(
     kc: usize,
-    m: usize,
     k: usize,
-    n: usize,
     alpha: S::Elem,
     a: &[S::Elem],
     lda: usize,
@@ -50,6 +48,7 @@ pub unsafe fn gemm<S: Lanes, const R: usize, const Q: usize>(
 ) where
     S::Elem: Scratch,
 {
+    let (m, n) = (c.rows(), c.cols());
     // Row j of Bᵀ: row j of the stored B when tb is Yes, else a packed copy of column j.
     let ldbt = k.next_multiple_of(S::LANES);
     let mut packed = scratch::<S::Elem>(if tb == Transpose::No { n * ldbt } else { 0 });

@@ -189,9 +189,7 @@ where
 #[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx512f,avx2,fma")]
 unsafe fn sgemm_avx512(
-    m: usize,
     k: usize,
-    n: usize,
     alpha: f32,
     a: &[f32],
     lda: usize,
@@ -202,19 +200,20 @@ unsafe fn sgemm_avx512(
     beta: f32,
     c: BlockMut<'_, f32>,
 ) {
+    let n = c.cols();
     type S = Avx512<f32>;
     // SAFETY: this function's contract is the body's.
     unsafe {
         if ta == Transpose::Yes && (4..=gemm_cols::MAX_N).contains(&n) {
-            gemm_cols::gemm::<S>(m, k, n, alpha, a, lda, b, ldb, tb, beta, c)
+            gemm_cols::gemm::<S>(k, alpha, a, lda, b, ldb, tb, beta, c)
         } else if use_dots(k, n, ta, if tb == Transpose::Yes { 128 } else { 32 }) {
-            gemm_dots::gemm::<S, 4, 6>(1024, m, k, n, alpha, a, lda, b, ldb, tb, beta, c)
+            gemm_dots::gemm::<S, 4, 6>(1024, k, alpha, a, lda, b, ldb, tb, beta, c)
         } else if n <= 16 {
             let blocking = Blocking { kc: 512, nc: 16 };
-            gemm::gemm::<S, 24, 1>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c)
+            gemm::gemm::<S, 24, 1>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
         } else {
             let blocking = Blocking { kc: 256, nc: 512 };
-            gemm::gemm::<S, 12, 2>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c)
+            gemm::gemm::<S, 12, 2>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
         }
     }
 }
@@ -233,9 +232,7 @@ unsafe fn sgemm_avx512(
 #[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx512f,avx2,fma")]
 unsafe fn dgemm_avx512(
-    m: usize,
     k: usize,
-    n: usize,
     alpha: f64,
     a: &[f64],
     lda: usize,
@@ -246,17 +243,18 @@ unsafe fn dgemm_avx512(
     beta: f64,
     c: BlockMut<'_, f64>,
 ) {
+    let n = c.cols();
     type S = Avx512<f64>;
     // SAFETY: this function's contract is the body's.
     unsafe {
         if use_dots(k, n, ta, 16) {
-            gemm_dots::gemm::<S, 4, 6>(256, m, k, n, alpha, a, lda, b, ldb, tb, beta, c)
+            gemm_dots::gemm::<S, 4, 6>(256, k, alpha, a, lda, b, ldb, tb, beta, c)
         } else if n <= 8 {
             let blocking = Blocking { kc: 512, nc: 8 };
-            gemm::gemm::<S, 24, 1>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c)
+            gemm::gemm::<S, 24, 1>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
         } else {
             let blocking = Blocking { kc: 192, nc: 320 };
-            gemm::gemm::<S, 12, 2>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c)
+            gemm::gemm::<S, 12, 2>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
         }
     }
 }
@@ -353,9 +351,7 @@ where
 #[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn sgemm_avx2(
-    m: usize,
     k: usize,
-    n: usize,
     alpha: f32,
     a: &[f32],
     lda: usize,
@@ -366,17 +362,18 @@ unsafe fn sgemm_avx2(
     beta: f32,
     c: BlockMut<'_, f32>,
 ) {
+    let n = c.cols();
     type S = Avx2<f32>;
     // SAFETY: this function's contract is the body's.
     unsafe {
         if use_dots(k, n, ta, 32) {
-            gemm_dots::gemm::<S, 2, 5>(256, m, k, n, alpha, a, lda, b, ldb, tb, beta, c)
+            gemm_dots::gemm::<S, 2, 5>(256, k, alpha, a, lda, b, ldb, tb, beta, c)
         } else if n <= 8 {
             let blocking = Blocking { kc: 512, nc: 8 };
-            gemm::gemm::<S, 12, 1>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c)
+            gemm::gemm::<S, 12, 1>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
         } else {
             let blocking = Blocking { kc: 256, nc: 512 };
-            gemm::gemm::<S, 6, 2>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c)
+            gemm::gemm::<S, 6, 2>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
         }
     }
 }
@@ -393,9 +390,7 @@ unsafe fn sgemm_avx2(
 #[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn dgemm_avx2(
-    m: usize,
     k: usize,
-    n: usize,
     alpha: f64,
     a: &[f64],
     lda: usize,
@@ -406,17 +401,18 @@ unsafe fn dgemm_avx2(
     beta: f64,
     c: BlockMut<'_, f64>,
 ) {
+    let n = c.cols();
     type S = Avx2<f64>;
     // SAFETY: this function's contract is the body's.
     unsafe {
         if use_dots(k, n, ta, 32) {
-            gemm_dots::gemm::<S, 2, 5>(128, m, k, n, alpha, a, lda, b, ldb, tb, beta, c)
+            gemm_dots::gemm::<S, 2, 5>(128, k, alpha, a, lda, b, ldb, tb, beta, c)
         } else if n <= 4 {
             let blocking = Blocking { kc: 512, nc: 4 };
-            gemm::gemm::<S, 12, 1>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c)
+            gemm::gemm::<S, 12, 1>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
         } else {
             let blocking = Blocking { kc: 256, nc: 256 };
-            gemm::gemm::<S, 6, 2>(blocking, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c)
+            gemm::gemm::<S, 6, 2>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
         }
     }
 }
