@@ -18,7 +18,15 @@ use crate::Float;
 use crate::error::{Error, Result};
 use crate::kernels::Transpose;
 
+mod aligned;
+
+use self::aligned::AlignedVec;
+
 /// A dense, row-major r×c matrix that owns its elements.
+///
+/// The first element sits on a 64-byte boundary (a cache line), so the SIMD kernels'
+/// register loads along a row never straddle two lines when a row is a whole number of
+/// lines long; this is for speed only, and a [`MatrixView`] of any slice works as well.
 ///
 /// ```
 /// use backprop::Matrix;
@@ -32,7 +40,8 @@ use crate::kernels::Transpose;
 pub struct Matrix<T> {
     rows: usize,
     cols: usize,
-    data: Vec<T>,
+    // On a 64-byte boundary, for the SIMD kernels (see `aligned`).
+    data: AlignedVec<T>,
 }
 
 /// A borrowed, row-major r×c matrix: rows of a dataset or a [`Matrix`], without a copy.
@@ -57,31 +66,32 @@ fn shape_error(rows: usize, cols: usize, len: usize) -> Error {
 }
 
 impl<T: Float> Matrix<T> {
-    /// A `rows`×`cols` matrix from its elements in row-major order.
+    /// A `rows`×`cols` matrix from its elements in row-major order. The elements are moved
+    /// to a 64-byte boundary within `data`'s allocation, which grows by up to 60 bytes.
     ///
     /// # Errors
     /// [`Error::MatrixShape`] if `data.len() != rows * cols` (or that product overflows).
     pub fn new(rows: usize, cols: usize, data: Vec<T>) -> Result<Self> {
         match rows.checked_mul(cols) {
-            Some(len) if len == data.len() => Ok(Matrix { rows, cols, data }),
+            Some(len) if len == data.len() => Ok(Matrix { rows, cols, data: AlignedVec::from_vec(data) }),
             _ => Err(shape_error(rows, cols, data.len())),
         }
     }
 
     /// A `rows`×`cols` matrix of zeros.
     pub fn zeros(rows: usize, cols: usize) -> Self {
-        Matrix { rows, cols, data: vec![T::ZERO; rows * cols] }
+        Matrix { rows, cols, data: AlignedVec::from_elem(T::ZERO, rows * cols) }
     }
 
     /// A `rows`×`cols` matrix whose element (i, j) is `f(i, j)`.
     pub fn from_fn(rows: usize, cols: usize, mut f: impl FnMut(usize, usize) -> T) -> Self {
-        let mut data = Vec::with_capacity(rows * cols);
-        for i in 0..rows {
-            for j in 0..cols {
-                data.push(f(i, j));
+        let mut m = Matrix::zeros(rows, cols);
+        for (i, row) in m.data.chunks_exact_mut(cols.max(1)).enumerate() {
+            for (j, x) in row.iter_mut().enumerate() {
+                *x = f(i, j);
             }
         }
-        Matrix { rows, cols, data }
+        m
     }
 
     /// A matrix whose rows are the given slices.
@@ -96,7 +106,7 @@ impl<T: Float> Matrix<T> {
             crate::error::check_len("a row", "the first row", cols, r.len())?;
             data.extend_from_slice(r);
         }
-        Ok(Matrix { rows: rows.len(), cols, data })
+        Ok(Matrix { rows: rows.len(), cols, data: AlignedVec::from_vec(data) })
     }
 
     /// The number of rows.
@@ -126,7 +136,7 @@ impl<T: Float> Matrix<T> {
 
     /// The elements in row-major order, by value.
     pub fn into_vec(self) -> Vec<T> {
-        self.data
+        self.data.into_vec()
     }
 
     /// Row `i`.
@@ -443,7 +453,7 @@ impl<'a, T: Float> MatrixView<'a, T> {
 
     /// An owned copy.
     pub fn to_matrix(&self) -> Matrix<T> {
-        Matrix { rows: self.rows, cols: self.cols, data: self.data.to_vec() }
+        Matrix { rows: self.rows, cols: self.cols, data: AlignedVec::from_slice(self.data) }
     }
 }
 
@@ -602,6 +612,27 @@ mod tests {
     fn w() -> Matrix<f64> {
         // Hand-worked 2×3 case used throughout.
         Matrix::new(2, 3, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]).unwrap()
+    }
+
+    #[test]
+    fn every_matrix_starts_on_a_cache_line() {
+        let aligned = |m: &Matrix<f32>| (m.as_slice().as_ptr() as usize).is_multiple_of(64);
+        let big = Matrix::<f32>::from_fn(300, 784, |i, j| (i * 784 + j) as f32);
+        let from_vec = Matrix::new(300, 784, big.as_slice().to_vec()).unwrap();
+        let mut cache = Matrix::<f32>::zeros(3, 5);
+        cache.resize(1000, 100);
+        for m in [
+            &big,
+            &from_vec,
+            &big.clone(),
+            &big.view().to_matrix(),
+            &cache,
+            &Matrix::from_rows(&[[1.0f32; 9]]).unwrap(),
+        ] {
+            assert!(aligned(m));
+        }
+        assert_eq!(from_vec, big);
+        assert_eq!(from_vec.into_vec(), big.as_slice());
     }
 
     #[test]
