@@ -8,7 +8,8 @@
 //! elements: row p of the stored A is column p of op(A), contiguous, so a tile of C two
 //! registers tall is updated with two loads of A and one broadcast of op(B) per column.
 //! The price is the store: a tile's columns are transposed into C's rows through a small
-//! buffer (one strided gather per row of C).
+//! buffer (one strided gather per row of C, two in `f64` when the row is longer than
+//! eight lanes).
 //!
 //! Every element of C is computed the same way whatever tile it falls in (one accumulator
 //! over all of k, then α·acc + β·c), so any split of C between threads gives the same bits.
@@ -27,7 +28,7 @@ pub const MAX_N: usize = 12;
 /// # Safety
 /// The CPU supports `S`'s instruction set; A and B are long enough for their shapes and
 /// strides, with m×n the shape of the block C (as `check_gemm` asserts); 0 < n ≤
-/// min(MAX_N, `S::LANES`) (a row of C is stored as one register), and k > 0.
+/// MAX_N, and k > 0.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 pub unsafe fn gemm<S: Lanes>(
@@ -44,7 +45,7 @@ pub unsafe fn gemm<S: Lanes>(
     S::Elem: Scratch,
 {
     let n = c.cols();
-    debug_assert!(n <= S::LANES);
+    debug_assert!(n <= MAX_N);
     // SAFETY: forwarded from this function's contract, with NQ = n in every arm.
     unsafe {
         match n {
@@ -117,25 +118,29 @@ unsafe fn columns<S: Lanes, const NQ: usize>(
                     acc[1] = S::mul_add(a1, bj, acc[1]);
                 }
             }
-            // Column j of the tile goes to tile[j·2l ..]; row i of C is then the strided
-            // column tile[i], tile[i + 2l], … (NQ elements).
+            // Column j of the tile goes to tile[j]; row i of C is then the strided column
+            // tile[0][i], tile[1][i], … (NQ elements, 64 apart).
             let mut tile = [[S::Elem::ZERO; 64]; NQ];
             for (t, acc) in tile.iter_mut().zip(&acc) {
                 S::store(t.as_mut_ptr(), acc[0]);
                 S::store(t.as_mut_ptr().add(l), acc[1]);
             }
+            // A row of C is one register, or two when NQ > LANES (f64).
             let tp = tile.as_ptr().cast::<S::Elem>();
             for i in 0..rows {
-                let v = S::gather_first(tp.add(i), 64, NQ);
-                let ab = if alpha == S::Elem::ONE { v } else { S::mul(alpha_v, v) };
-                let crow = cp.add((i0 + i) * ldc);
-                let out = if beta == S::Elem::ZERO {
-                    ab
-                } else {
-                    let cv = S::load_first(crow, NQ);
-                    if beta == S::Elem::ONE { S::add(cv, ab) } else { S::mul_add(beta_v, cv, ab) }
-                };
-                S::store_first(crow, NQ, out);
+                for j0 in (0..NQ).step_by(l) {
+                    let w = l.min(NQ - j0);
+                    let v = S::gather_first(tp.add(j0 * 64 + i), 64, w);
+                    let ab = if alpha == S::Elem::ONE { v } else { S::mul(alpha_v, v) };
+                    let crow = cp.add((i0 + i) * ldc + j0);
+                    let out = if beta == S::Elem::ZERO {
+                        ab
+                    } else {
+                        let cv = S::load_first(crow, w);
+                        if beta == S::Elem::ONE { S::add(cv, ab) } else { S::mul_add(beta_v, cv, ab) }
+                    };
+                    S::store_first(crow, w, out);
+                }
             }
         }
         i0 += rows;

@@ -10,7 +10,7 @@
 //!   (the backward pass with a small batch), where rows of C are shorter than a register.
 
 pub mod gemm;
-// Only AVX-512 has registers wide enough for a row of its narrow C (see its docs).
+// Only AVX-512 has the 32 registers its accumulators need (see its docs).
 #[cfg(target_arch = "x86_64")]
 pub mod gemm_cols;
 pub mod gemm_dots;
