@@ -100,13 +100,14 @@ impl<T: Float> Matrix<T> {
     /// [`Error::ShapeMismatch`] if the rows have different lengths.
     pub fn from_rows<R: AsRef<[T]>>(rows: &[R]) -> Result<Self> {
         let cols = rows.first().map_or(0, |r| r.as_ref().len());
-        let mut data = Vec::with_capacity(rows.len() * cols);
         for r in rows {
-            let r = r.as_ref();
-            crate::error::check_len("a row", "the first row", cols, r.len())?;
-            data.extend_from_slice(r);
+            crate::error::check_len("a row", "the first row", cols, r.as_ref().len())?;
         }
-        Ok(Matrix { rows: rows.len(), cols, data: AlignedVec::from_vec(data) })
+        let mut m = Matrix::zeros(rows.len(), cols);
+        for (dst, r) in m.data.chunks_exact_mut(cols.max(1)).zip(rows) {
+            dst.copy_from_slice(r.as_ref());
+        }
+        Ok(m)
     }
 
     /// The number of rows.
