@@ -180,16 +180,19 @@ where
 /// For C at most 16 wide, a 24×16 tile (24 accumulators of one vector) wastes fewer lanes;
 /// its A panel is used once, so a deeper KC is fine.
 ///
-/// For A as stored and C at most 128 wide, dot products ([`gemm_dots`]) in 4×6 tiles:
+/// For A as stored and C at most 128 wide (28 when B is as stored), dot products
+/// ([`gemm_dots`]) in 4×6 tiles:
 /// 24 accumulators, 10 loads per 24 FMAs, and A (the big operand) read once per 6
 /// columns of C (measured against 2×10 and 3×8: 4×6 was best at 32 columns, even at 10).
 /// Up to 128 columns when B is stored transposed, because the forward product of a
 /// 100-neuron layer, X·Wᵀ (both operands along k as stored), then needs no packing at all:
 /// measured on a Xeon with AVX-512 at batch 10 / 32 / 64 / 128, 19 / 50 / 99 / 190 µs
 /// against 34 / 66 / 118 / 195 µs for the packed tiles, which must transpose W by gathers
-/// first. With B as stored, the dot products would have to transpose B instead, and W·X
-/// at batch 128 ran at 65 GFLOP/s against 100+ for the packed tiles: there the limit
-/// stays at 32 columns.
+/// first. With B as stored, the dot products must transpose B instead, and the packed
+/// tiles win from 29 columns (the 32-wide tile nearly full): measured with k = 784,
+/// m = 100 / 128, n = 28 a tie (172 / 169 GFLOP/s), n = 32 155 against 207 (m = 100) and
+/// 168 against 206 (m = 128); at n = 20-26 the dot products stay ahead (157-175 against
+/// 125-165).
 /// k blocks of 1024 (one block for the 784 inputs of MNIST): the lane sums at the end of
 /// a block cost more than the L1 misses of the six 3 KiB rows of Bᵀ.
 ///
@@ -219,7 +222,7 @@ unsafe fn sgemm_avx512(
     unsafe {
         if ta == Transpose::Yes && (4..=gemm_cols::MAX_N).contains(&n) {
             gemm_cols::gemm::<S>(k, alpha, a, lda, b, ldb, tb, beta, c)
-        } else if use_dots(k, n, ta, if tb == Transpose::Yes { 128 } else { 32 }) {
+        } else if use_dots(k, n, ta, if tb == Transpose::Yes { 128 } else { 28 }) {
             gemm_dots::gemm::<S, 4, 6>(1024, k, alpha, a, lda, b, ldb, tb, beta, c)
         } else if n <= 16 {
             let blocking = Blocking { kc: 512, nc: 16 };
