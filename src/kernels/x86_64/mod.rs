@@ -191,8 +191,8 @@ where
 /// first. With B as stored, the dot products must transpose B instead, and the packed
 /// tiles win from 29 columns (the 32-wide tile nearly full): measured with k = 784,
 /// m = 100 / 128, n = 28 a tie (172 / 169 GFLOP/s), n = 32 155 against 207 (m = 100) and
-/// 168 against 206 (m = 128); at n = 20-26 the dot products stay ahead (157-175 against
-/// 125-165).
+/// 168 against 206 (m = 128); at n = 20-24 the dot products stay ahead (160-175 against
+/// 125-154), and at 26 they tie.
 /// k blocks of 1024 (one block for the 784 inputs of MNIST): the lane sums at the end of
 /// a block cost more than the L1 misses of the six 3 KiB rows of Bᵀ.
 ///
@@ -249,8 +249,8 @@ unsafe fn sgemm_avx512(
 ///
 /// For op(A) = Aᵀ and C 9 to 12 wide, registers down the columns of C ([`gemm_cols`]):
 /// the 16-wide packed tile would use 9 to 12 of its 16 lanes (measured on a Xeon, Wᵀ·Δ
-/// at batch 10, 784×100×10: 60 against 85 GFLOP/s). At 8 columns or fewer the 24×8 tile
-/// uses every lane.
+/// at batch 10, 784×100×10: 60 against 85 GFLOP/s). At 8 columns or fewer a row of C
+/// fits one register of the 24×8 tile (not measured against the column tiles).
 ///
 /// # Safety
 /// The CPU supports AVX-512F; the slices fit the shapes and strides; k > 0.
