@@ -227,12 +227,13 @@ unsafe fn sgemm_avx512(
         } else if n <= 16 {
             let blocking = Blocking { kc: 512, nc: 16 };
             gemm::gemm::<S, 24, 1>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
-        } else if ten_row_tiles(c.rows()) {
-            let blocking = Blocking { kc: 256, nc: 512 };
-            gemm::gemm::<S, 10, 2>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
         } else {
             let blocking = Blocking { kc: 256, nc: 512 };
-            gemm::gemm::<S, 12, 2>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
+            if ten_row_tiles(c.rows()) {
+                gemm::gemm::<S, 10, 2>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
+            } else {
+                gemm::gemm::<S, 12, 2>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
+            }
         }
     }
 }
@@ -279,12 +280,13 @@ unsafe fn dgemm_avx512(
         } else if n <= 8 {
             let blocking = Blocking { kc: 512, nc: 8 };
             gemm::gemm::<S, 24, 1>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
-        } else if ten_row_tiles(c.rows()) {
-            let blocking = Blocking { kc: 192, nc: 320 };
-            gemm::gemm::<S, 10, 2>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
         } else {
             let blocking = Blocking { kc: 192, nc: 320 };
-            gemm::gemm::<S, 12, 2>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
+            if ten_row_tiles(c.rows()) {
+                gemm::gemm::<S, 10, 2>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
+            } else {
+                gemm::gemm::<S, 12, 2>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
+            }
         }
     }
 }
