@@ -46,6 +46,19 @@ pub trait Lanes: Copy {
     unsafe fn add(a: Self::V, b: Self::V) -> Self::V;
     /// The sum of the lanes.
     unsafe fn sum(v: Self::V) -> Self::Elem;
+    /// The lane sums of `LANES` registers at once: `*out.add(i)` = [`sum`](Self::sum)`(*v.add(i))`
+    /// for i < `LANES`, bit for bit (the same lanes added in pairs in the same order).
+    /// One transposing tree of log₂(LANES) steps sums them all, sharing its shuffles,
+    /// where `LANES` single sums would take that many steps each.
+    ///
+    /// Reads `LANES` registers at `v` and writes `LANES` elements at `out`.
+    unsafe fn sum_lanes(v: *const Self::V, out: *mut Self::Elem) {
+        for i in 0..Self::LANES {
+            // SAFETY: the caller's instruction set is this one and the pointers cover
+            // `LANES` registers and elements (trait contract and this method's).
+            unsafe { *out.add(i) = Self::sum(*v.add(i)) };
+        }
+    }
     /// Lane i = `*p.add(i·stride)` for i < n (n ≤ LANES), the other lanes 0: a strided
     /// column read, used to transpose while packing. Elements past the first n are not
     /// touched.

@@ -99,6 +99,34 @@ impl Lanes for Avx512<f32> {
         unsafe { _mm512_reduce_add_ps(v) }
     }
     #[inline(always)]
+    unsafe fn sum_lanes(v: *const __m512, out: *mut f32) {
+        // SAFETY: AVX-512F by the trait contract; the caller guarantees 16 registers at v
+        // and 16 elements at out.
+        unsafe {
+            // Slot s takes v[4·(s mod 4) + s/4], so that sum(v[i]) comes out in lane i.
+            let x: [__m512; 16] = core::array::from_fn(|s| *v.add(4 * (s % 4) + s / 4));
+            // Each step adds the lanes `sum` adds at that step (j and j + 8, then j + 4,
+            // j + 2, j + 1) in two registers at once and packs the halves left into one.
+            let h: [__m512; 8] = core::array::from_fn(|p| {
+                let (a, b) = (x[2 * p], x[2 * p + 1]);
+                _mm512_add_ps(_mm512_shuffle_f32x4::<0b01_00_01_00>(a, b), _mm512_shuffle_f32x4::<0b11_10_11_10>(a, b))
+            });
+            let q: [__m512; 4] = core::array::from_fn(|p| {
+                let (a, b) = (h[2 * p], h[2 * p + 1]);
+                _mm512_add_ps(_mm512_shuffle_f32x4::<0b10_00_10_00>(a, b), _mm512_shuffle_f32x4::<0b11_01_11_01>(a, b))
+            });
+            let e: [__m512; 2] = core::array::from_fn(|p| {
+                let (a, b) = (q[2 * p], q[2 * p + 1]);
+                _mm512_add_ps(_mm512_shuffle_ps::<0b01_00_01_00>(a, b), _mm512_shuffle_ps::<0b11_10_11_10>(a, b))
+            });
+            let (a, b) = (e[0], e[1]);
+            _mm512_storeu_ps(
+                out,
+                _mm512_add_ps(_mm512_shuffle_ps::<0b10_00_10_00>(a, b), _mm512_shuffle_ps::<0b11_01_11_01>(a, b)),
+            );
+        }
+    }
+    #[inline(always)]
     unsafe fn gather_first(p: *const f32, stride: usize, n: usize) -> __m512 {
         // SAFETY: AVX-512F by the trait contract; masked-off lanes are not read; the caller
         // guarantees the n elements are readable and that the offsets fit in 32 bits.
@@ -162,6 +190,25 @@ impl Lanes for Avx512<f64> {
     unsafe fn sum(v: __m512d) -> f64 {
         // SAFETY: the caller guarantees AVX-512F (trait contract).
         unsafe { _mm512_reduce_add_pd(v) }
+    }
+    #[inline(always)]
+    unsafe fn sum_lanes(v: *const __m512d, out: *mut f64) {
+        // SAFETY: AVX-512F by the trait contract; the caller guarantees 8 registers at v
+        // and 8 elements at out.
+        unsafe {
+            // As for `f32`: slot s takes v[2·(s mod 4) + s/4]; the steps add lanes j and
+            // j + 4, then j + 2, then j + 1.
+            let x: [__m512d; 8] = core::array::from_fn(|s| *v.add(2 * (s % 4) + s / 4));
+            let h: [__m512d; 4] = core::array::from_fn(|p| {
+                let (a, b) = (x[2 * p], x[2 * p + 1]);
+                _mm512_add_pd(_mm512_shuffle_f64x2::<0b01_00_01_00>(a, b), _mm512_shuffle_f64x2::<0b11_10_11_10>(a, b))
+            });
+            let q: [__m512d; 2] = core::array::from_fn(|p| {
+                let (a, b) = (h[2 * p], h[2 * p + 1]);
+                _mm512_add_pd(_mm512_shuffle_f64x2::<0b10_00_10_00>(a, b), _mm512_shuffle_f64x2::<0b11_01_11_01>(a, b))
+            });
+            _mm512_storeu_pd(out, _mm512_add_pd(_mm512_unpacklo_pd(q[0], q[1]), _mm512_unpackhi_pd(q[0], q[1])));
+        }
     }
     #[inline(always)]
     unsafe fn gather_first(p: *const f64, stride: usize, n: usize) -> __m512d {
@@ -253,6 +300,29 @@ impl Lanes for Avx2<f32> {
         }
     }
     #[inline(always)]
+    unsafe fn sum_lanes(v: *const __m256, out: *mut f32) {
+        // SAFETY: AVX2 by the trait contract; the caller guarantees 8 registers at v and
+        // 8 elements at out.
+        unsafe {
+            // Slot s takes v[4·(s mod 2) + s/2]; the steps add lanes j and j + 4 (the
+            // halves, as `sum` does), then j + 2, then j + 1.
+            let x: [__m256; 8] = core::array::from_fn(|s| *v.add(4 * (s % 2) + s / 2));
+            let h: [__m256; 4] = core::array::from_fn(|p| {
+                let (a, b) = (x[2 * p], x[2 * p + 1]);
+                _mm256_add_ps(_mm256_permute2f128_ps::<0x20>(a, b), _mm256_permute2f128_ps::<0x31>(a, b))
+            });
+            let q: [__m256; 2] = core::array::from_fn(|p| {
+                let (a, b) = (h[2 * p], h[2 * p + 1]);
+                _mm256_add_ps(_mm256_shuffle_ps::<0b01_00_01_00>(a, b), _mm256_shuffle_ps::<0b11_10_11_10>(a, b))
+            });
+            let (a, b) = (q[0], q[1]);
+            _mm256_storeu_ps(
+                out,
+                _mm256_add_ps(_mm256_shuffle_ps::<0b10_00_10_00>(a, b), _mm256_shuffle_ps::<0b11_01_11_01>(a, b)),
+            );
+        }
+    }
+    #[inline(always)]
     unsafe fn gather_first(p: *const f32, stride: usize, n: usize) -> __m256 {
         debug_assert!(n <= 8);
         // SAFETY: AVX2 by the trait contract; the mask read stays inside MASK_32 as in
@@ -336,6 +406,21 @@ impl Lanes for Avx2<f64> {
         }
     }
     #[inline(always)]
+    unsafe fn sum_lanes(v: *const __m256d, out: *mut f64) {
+        // SAFETY: AVX2 by the trait contract; the caller guarantees 4 registers at v and
+        // 4 elements at out.
+        unsafe {
+            // Slot s takes v[2·(s mod 2) + s/2]; the steps add lanes j and j + 2 (the
+            // halves), then j + 1.
+            let x: [__m256d; 4] = core::array::from_fn(|s| *v.add(2 * (s % 2) + s / 2));
+            let h0 =
+                _mm256_add_pd(_mm256_permute2f128_pd::<0x20>(x[0], x[1]), _mm256_permute2f128_pd::<0x31>(x[0], x[1]));
+            let h1 =
+                _mm256_add_pd(_mm256_permute2f128_pd::<0x20>(x[2], x[3]), _mm256_permute2f128_pd::<0x31>(x[2], x[3]));
+            _mm256_storeu_pd(out, _mm256_add_pd(_mm256_unpacklo_pd(h0, h1), _mm256_unpackhi_pd(h0, h1)));
+        }
+    }
+    #[inline(always)]
     unsafe fn gather_first(p: *const f64, stride: usize, n: usize) -> __m256d {
         debug_assert!(n <= 4);
         // SAFETY: as for `f32`, with MASK_64; four 32-bit offsets are the low half of
@@ -344,6 +429,78 @@ impl Lanes for Avx2<f64> {
             let mask = _mm256_castsi256_pd(_mm256_loadu_si256(MASK_64.as_ptr().add(4 - n).cast()));
             let offsets = _mm256_castsi256_si128(offsets_256(stride));
             _mm256_mask_i32gather_pd::<8>(_mm256_setzero_pd(), p, offsets, mask)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Float;
+
+    /// Values from 2⁻²⁰ to 2²⁰ of either sign, so that the order of additions shows in
+    /// the last bits of a sum.
+    fn values<T: Float>(n: usize, seed: u64) -> Vec<T> {
+        let mut s = seed;
+        (0..n)
+            .map(|_| {
+                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                let (m, e) = ((s >> 40) as f64 / (1u64 << 24) as f64 + 0.5, ((s >> 8) % 41) as i32 - 20);
+                T::from_f64(if s & 1 == 0 { m } else { -m } * 2f64.powi(e))
+            })
+            .collect()
+    }
+
+    /// `sum_lanes` of LANES registers against `sum` of each, bit for bit, over many
+    /// random registers; and proof that the data can tell two orders of summation apart
+    /// (`sum` differs from a left-to-right sum somewhere), so the test can fail.
+    ///
+    /// # Safety
+    /// The CPU supports `S`'s instruction set.
+    unsafe fn check_sum_lanes<S: Lanes>()
+    where
+        S::Elem: Float,
+    {
+        let l = S::LANES;
+        let mut orders_differ = false;
+        for seed in 0..200 {
+            let x = values::<S::Elem>(l * l, seed);
+            // SAFETY: the instruction set is present (contract); every pointer covers
+            // `LANES` registers or elements.
+            unsafe {
+                let regs: Vec<S::V> = (0..l).map(|i| S::load(x[i * l..].as_ptr())).collect();
+                let mut got = vec![S::Elem::ZERO; l];
+                S::sum_lanes(regs.as_ptr(), got.as_mut_ptr());
+                for (i, &v) in regs.iter().enumerate() {
+                    let want = S::sum(v);
+                    assert_eq!(got[i].to_f64().to_bits(), want.to_f64().to_bits(), "register {i}, seed {seed}");
+                    let serial = x[i * l..(i + 1) * l].iter().fold(S::Elem::ZERO, |a, &b| a + b);
+                    orders_differ |= serial != want;
+                }
+            }
+        }
+        assert!(orders_differ, "the data never tells two orders of summation apart");
+    }
+
+    #[test]
+    fn sum_lanes_is_sum_of_each_register_bit_for_bit() {
+        if is_x86_feature_detected!("avx512f") {
+            // SAFETY: AVX-512F was just detected.
+            unsafe {
+                check_sum_lanes::<Avx512<f32>>();
+                check_sum_lanes::<Avx512<f64>>();
+            }
+        } else {
+            println!("skipping the AVX-512 lane sums: this CPU does not support AVX-512F");
+        }
+        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+            // SAFETY: AVX2 and FMA were just detected.
+            unsafe {
+                check_sum_lanes::<Avx2<f32>>();
+                check_sum_lanes::<Avx2<f64>>();
+            }
+        } else {
+            println!("skipping the AVX2 lane sums: this CPU does not support AVX2 and FMA");
         }
     }
 }
