@@ -269,7 +269,9 @@ fn check_gemm_small<T: Kernels + Float>() {
 }
 
 /// Shapes across the cache blocks (k past KC = 192, 256 and 512; n past NC = 256, 320
-/// and 512), the training shapes of a 784-100-10 network, and 1000.
+/// and 512), the training shapes of a 784-100-10 network, 1000, and B rows 512 wide
+/// (2 or 4 KiB apart without padding, where the packed kernels pack B rather than read it
+/// in place).
 fn check_gemm_large<T: Kernels + Float>() {
     let mut rng = Rng(0x5851_F42D_4C95_7F2D);
     let shapes = [
@@ -281,6 +283,7 @@ fn check_gemm_large<T: Kernels + Float>() {
         (784, 100, 10),
         (1000, 3, 41),
         (29, 1000, 5),
+        (12, 40, 512),
     ];
     for isa in isas() {
         for (s, &(m, k, n)) in shapes.iter().enumerate() {
