@@ -45,11 +45,20 @@ pub struct Matrix<T> {
 }
 
 /// A borrowed, row-major r×c matrix: rows of a dataset or a [`Matrix`], without a copy.
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy)]
 pub struct MatrixView<'a, T> {
     rows: usize,
     cols: usize,
     data: &'a [T],
+    // Every value is known to be finite: the view is of a `Dataset`, which checked them
+    // when it was built, so a network need not scan them again.
+    finite: bool,
+}
+
+impl<T: PartialEq> PartialEq for MatrixView<'_, T> {
+    fn eq(&self, other: &Self) -> bool {
+        (self.rows, self.cols) == (other.rows, other.cols) && self.data == other.data
+    }
 }
 
 /// A column vector of n elements, e.g. an input x, a bias b or an error δ.
@@ -161,7 +170,7 @@ impl<T: Float> Matrix<T> {
 
     /// A borrowed view of the whole matrix.
     pub fn view(&self) -> MatrixView<'_, T> {
-        MatrixView { rows: self.rows, cols: self.cols, data: &self.data }
+        MatrixView { rows: self.rows, cols: self.cols, data: &self.data, finite: false }
     }
 
     /// A borrowed view of rows `start..end`, without a copy.
@@ -397,14 +406,14 @@ impl<'a, T: Float> MatrixView<'a, T> {
     /// [`Error::MatrixShape`] if `data.len() != rows * cols`.
     pub fn new(rows: usize, cols: usize, data: &'a [T]) -> Result<Self> {
         match rows.checked_mul(cols) {
-            Some(len) if len == data.len() => Ok(MatrixView { rows, cols, data }),
+            Some(len) if len == data.len() => Ok(MatrixView { rows, cols, data, finite: false }),
             _ => Err(shape_error(rows, cols, data.len())),
         }
     }
 
     /// A view of one sample as a 1×n matrix.
     pub fn from_row(data: &'a [T]) -> Self {
-        MatrixView { rows: 1, cols: data.len(), data }
+        MatrixView { rows: 1, cols: data.len(), data, finite: false }
     }
 
     /// The number of rows.
@@ -449,7 +458,20 @@ impl<'a, T: Float> MatrixView<'a, T> {
             self.rows,
             self.cols
         );
-        MatrixView { rows: end - start, cols: self.cols, data: &self.data[start * self.cols..end * self.cols] }
+        let data = &self.data[start * self.cols..end * self.cols];
+        MatrixView { rows: end - start, cols: self.cols, data, finite: self.finite }
+    }
+
+    /// The view, marked as holding only finite values: for views of a [`Dataset`](crate::Dataset),
+    /// whose values were checked when it was built.
+    pub(crate) fn of_checked_data(self) -> Self {
+        MatrixView { finite: true, ..self }
+    }
+
+    /// Whether every value is known to be finite without a scan (see
+    /// [`of_checked_data`](Self::of_checked_data)).
+    pub(crate) fn known_finite(&self) -> bool {
+        self.finite
     }
 
     /// An owned copy.

@@ -298,6 +298,10 @@ impl<T: Float> Network<T> {
     /// The input is copied once into a workspace that the network keeps, because BP3 of
     /// the first layer (∂C/∂w = δ·xᵀ) needs it again in the backward pass.
     ///
+    /// A batch of a [`Dataset`](crate::Dataset) (from [`Dataset::batches`](crate::Dataset::batches)
+    /// or a [`Batcher`](crate::Batcher)) is not scanned for NaN and infinities: the dataset
+    /// checked every value when it was built. Any other input is.
+    ///
     /// # Errors
     /// [`Error::ShapeMismatch`] if a row does not have [`n_inputs`](Self::n_inputs)
     /// values; [`Error::EmptyData`] if `x` has no rows; [`Error::NonFinite`] if it holds
@@ -526,20 +530,27 @@ impl<T: Float> Network<T> {
         Ok(total / T::from_usize(x.rows()))
     }
 
-    /// Checks a batch of targets for `rows` samples: width, row count, values.
+    /// Checks a batch of targets for `rows` samples: width, row count, values (not for
+    /// NaN and infinities again in a batch of a `Dataset`, which checked them when built).
     fn check_targets(&self, y: MatrixView<'_, T>, rows: usize) -> Result<()> {
         check_len("target", "the network's output layer", self.n_outputs(), y.cols())?;
         if y.rows() != rows {
             return Err(Error::BatchSizeMismatch { expected: rows, found: y.rows() });
         }
-        check_finite("target", y.as_slice())?;
+        if !y.known_finite() {
+            check_finite("target", y.as_slice())?;
+        }
         (0..y.rows()).try_for_each(|r| self.cost.check_target(y.row(r)))
     }
 
+    /// Checks a batch of inputs: width, at least one row, finite values (as for targets).
     fn check_input(&self, x: MatrixView<'_, T>) -> Result<()> {
         check_len("input", "the network's first layer", self.n_inputs, x.cols())?;
         if x.rows() == 0 {
             return Err(Error::EmptyData { what: "input batch" });
+        }
+        if x.known_finite() {
+            return Ok(());
         }
         check_finite_rows("input", x.as_slice(), x.cols(), self.threads)
     }

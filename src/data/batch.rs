@@ -86,9 +86,10 @@ impl<'a, T: Float> Iterator for Batches<'a, T> {
             return None;
         }
         let end = n.min(self.start.saturating_add(self.batch_size));
+        // The dataset checked that its values are finite; the views say so.
         let batch = Batch {
-            inputs: self.data.inputs().rows_range(self.start, end),
-            targets: self.data.targets().rows_range(self.start, end),
+            inputs: self.data.inputs().rows_range(self.start, end).of_checked_data(),
+            targets: self.data.targets().rows_range(self.start, end).of_checked_data(),
         };
         self.start = end;
         Some(batch)
@@ -268,7 +269,8 @@ impl<'a, T: Float> Batcher<'a, T> {
             crate::kernels::run_parallel(&mut refs);
         }
         self.next += rows;
-        Some(Batch { inputs: self.inputs.view(), targets: self.targets.view() })
+        // Copies of rows of the dataset, which checked that its values are finite.
+        Some(Batch { inputs: self.inputs.view().of_checked_data(), targets: self.targets.view().of_checked_data() })
     }
 }
 
@@ -317,6 +319,21 @@ mod tests {
         assert_eq!(big.next().map(|b| b.len()), Some(5));
         assert!(big.next().is_none() && big.next().is_none());
         assert!(matches!(d.batches(0), Err(Error::InvalidHyperparameter { name: "batch size", .. })));
+    }
+
+    #[test]
+    fn batches_of_a_dataset_are_known_finite_and_other_views_are_not() {
+        let d = counting(5);
+        let b = d.batches(2).unwrap().nth(1).unwrap();
+        assert!(b.inputs.known_finite() && b.targets.known_finite());
+        assert!(b.inputs.rows_range(0, 1).known_finite());
+        let mut batcher = Batcher::new(&d, 3).unwrap();
+        let g = batcher.next_batch().unwrap();
+        assert!(g.inputs.known_finite() && g.targets.known_finite());
+        // The same values seen through the matrix are not marked, and compare equal.
+        let plain = d.inputs().rows_range(2, 4);
+        assert!(!plain.known_finite() && !d.inputs().view().known_finite());
+        assert_eq!(plain, b.inputs);
     }
 
     #[test]
