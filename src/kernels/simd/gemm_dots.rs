@@ -23,6 +23,8 @@
 //! short tile (Q > R) loads A, the big operand, as few times as possible. Each k block
 //! adds its lane sums into C (the first one applies β), the same way for every element.
 
+use core::mem::MaybeUninit;
+
 use super::lanes::{Lanes, gather_fits};
 use crate::Float;
 use crate::kernels::scratch::{Scratch, scratch};
@@ -175,13 +177,19 @@ unsafe fn tile<S: Lanes, const RR: usize, const QQ: usize>(
             }
         }
         // The lane sums, LANES accumulators at a time in one shared tree (row by row of
-        // the tile); the sums of the zeros past the last accumulator are not used.
+        // the tile), zeros after the last accumulator up to a whole group; their sums are
+        // not used. The rest of `regs` is never written or read (zeroing it all cost 2%
+        // of a training step).
         const { assert!(RR * QQ <= 48) };
-        let mut regs = [S::zero(); 48];
+        let used = (RR * QQ).next_multiple_of(l);
+        let mut regs = [const { MaybeUninit::<S::V>::uninit() }; 48];
         for r in 0..RR {
             for q in 0..QQ {
-                regs[r * QQ + q] = acc[r][q];
+                regs[r * QQ + q].write(acc[r][q]);
             }
+        }
+        for reg in &mut regs[RR * QQ..used] {
+            reg.write(S::zero());
         }
         // The accumulators end here, in memory. Left to itself, LLVM interleaves them
         // with the trees and then spills some of them inside the loop above (measured:
@@ -189,13 +197,12 @@ unsafe fn tile<S: Lanes, const RR: usize, const QQ: usize>(
         core::hint::black_box(&mut regs);
         let mut sums = [[S::Elem::ZERO; QQ]; RR];
         let flat = sums.as_flattened_mut();
-        let mut done = 0;
-        while done < RR * QQ {
+        for done in (0..RR * QQ).step_by(l) {
             let mut out = [S::Elem::ZERO; 16];
-            S::sum_lanes(regs.as_ptr().add(done), out.as_mut_ptr());
+            // `regs[done..done + l]` were written above: done + l <= used.
+            S::sum_lanes(regs.as_ptr().add(done).cast::<S::V>(), out.as_mut_ptr());
             let n = l.min(RR * QQ - done);
             flat[done..done + n].copy_from_slice(&out[..n]);
-            done += l;
         }
         for (r, sums) in sums.iter().enumerate() {
             for (q, &sum) in sums.iter().enumerate() {
