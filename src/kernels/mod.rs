@@ -92,7 +92,10 @@ pub type GerFn<T> = unsafe fn(usize, usize, T, &[T], &[T], &mut [T], usize);
 
 /// C ← α·op(A)·op(B) + β·C as a kernel-table entry: (k, α, A, lda, ta, B, ldb, tb, β, C),
 /// where C is an m×n block of a larger matrix and gives the product its m and n.
-pub type GemmFn<T> = unsafe fn(usize, T, &[T], usize, Transpose, &[T], usize, Transpose, T, BlockMut<'_, T>);
+/// `(full_m, k, α, A, lda, ta, B, ldb, tb, β, C)`: `full_m` is the number of rows of the
+/// whole product when C is a block of rows of it (see [`gemm_threaded`]), for kernels that
+/// choose their algorithm by it: every block must take the same route as the whole.
+pub type GemmFn<T> = unsafe fn(usize, usize, T, &[T], usize, Transpose, &[T], usize, Transpose, T, BlockMut<'_, T>);
 
 /// One instruction set's kernels for one element type.
 ///
@@ -138,7 +141,7 @@ pub static PORTABLE: Isa = Isa {
         gemv: portable::gemv::<f32>,
         gemv_t: portable::gemv_t::<f32>,
         ger: portable::ger::<f32>,
-        gemm: portable::gemm::<f32>,
+        gemm: portable_gemm::<f32>,
         bias_sigmoid: portable::bias_sigmoid::<f32>,
     },
     f64: Ops {
@@ -147,7 +150,7 @@ pub static PORTABLE: Isa = Isa {
         gemv: portable::gemv::<f64>,
         gemv_t: portable::gemv_t::<f64>,
         ger: portable::ger::<f64>,
-        gemm: portable::gemm::<f64>,
+        gemm: portable_gemm::<f64>,
         bias_sigmoid: portable::bias_sigmoid::<f64>,
     },
 };
@@ -189,6 +192,27 @@ fn isa() -> &'static Isa {
 /// variable `BACKPROP_KERNEL` names another one the CPU supports.
 pub fn selected() -> &'static str {
     isa().name
+}
+
+/// [`portable::gemm`] as a [`GemmFn`] (the loops take the same route whatever the rows).
+///
+/// # Safety
+/// None needed: the loops are safe code; `unsafe` only to fit the table.
+#[allow(clippy::too_many_arguments)]
+unsafe fn portable_gemm<T: Float>(
+    _full_m: usize,
+    k: usize,
+    alpha: T,
+    a: &[T],
+    lda: usize,
+    ta: Transpose,
+    b: &[T],
+    ldb: usize,
+    tb: Transpose,
+    beta: T,
+    c: BlockMut<'_, T>,
+) {
+    portable::gemm(k, alpha, a, lda, ta, b, ldb, tb, beta, c)
 }
 
 /// The kernels, specialised per element type. Implemented for `f32` and `f64` only; the
@@ -504,7 +528,7 @@ fn gemm_routed<T: Float>(
     } else {
         let c = BlockMut::new(c, m, n, ldc);
         // SAFETY: supported set; lengths checked by `check_gemm`; k > 0 and n > 0 here.
-        unsafe { (ops.gemm)(k, alpha, a, lda, ta, b, ldb, tb, beta, c) }
+        unsafe { (ops.gemm)(full.m, k, alpha, a, lda, ta, b, ldb, tb, beta, c) }
     }
 }
 
@@ -570,7 +594,7 @@ pub fn gemm_threaded<T: Float>(
     let c = &mut c[..required_len(m, n, ldc)];
     if splits_columns(m, k, n, alpha, threads) {
         let c = BlockMut::new(c, m, n, ldc);
-        return gemm_column_blocks(ops, threads, k, alpha, a, lda, ta, b, ldb, tb, beta, c);
+        return gemm_column_blocks(ops, threads, full.m, k, alpha, a, lda, ta, b, ldb, tb, beta, c);
     }
     // One job per block of C; the pool runs the first on this thread. Each block gets
     // whole rows (or, for a single row, whole columns), so no element is summed by two
@@ -640,6 +664,7 @@ fn splits_columns<T: Float>(m: usize, k: usize, n: usize, alpha: T, threads: usi
 fn gemm_column_blocks<T: Float>(
     ops: &'static Ops<T>,
     threads: usize,
+    full_m: usize,
     k: usize,
     alpha: T,
     a: &[T],
@@ -676,7 +701,7 @@ fn gemm_column_blocks<T: Float>(
             // inside `b` (lengths checked by `check_gemm` for the whole product); k > 1
             // and nc > 0. The route of `gemm_routed` for the whole C (m, n > 1, k > 1,
             // α ≠ 0) is this same entry.
-            move || unsafe { (ops.gemm)(k, alpha, a, lda, ta, b, ldb, tb, beta, c.reborrow()) }
+            move || unsafe { (ops.gemm)(full_m, k, alpha, a, lda, ta, b, ldb, tb, beta, c.reborrow()) }
         })
         .collect();
     let mut refs: Vec<&mut (dyn FnMut() + Send)> = closures.iter_mut().map(|f| f as _).collect();

@@ -284,6 +284,7 @@ fn check_gemm_large<T: Kernels + Float>() {
         (1000, 3, 41),
         (29, 1000, 5),
         (12, 40, 512),
+        (20, 600, 140),
     ];
     for isa in isas() {
         for (s, &(m, k, n)) in shapes.iter().enumerate() {
@@ -314,6 +315,10 @@ fn check_threaded<T: Kernels + Float>() {
         (2017, 537, 10),
         (100, 128, 784),
         (37, 301, 1111),
+        // Wide C with k ≥ 512: dot products for a product of at most 256 rows (f32
+        // AVX-512), packed tiles above, chosen by the whole product's rows in every block.
+        (200, 600, 140),
+        (300, 600, 140),
     ];
     for (m, k, n) in shapes {
         for (ta, tb) in TRANSPOSES {

@@ -137,6 +137,7 @@ fn use_dots(k: usize, n: usize, ta: Transpose, max_n: usize) -> bool {
 #[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "neon")]
 unsafe fn sgemm(
+    _full_m: usize,
     k: usize,
     alpha: f32,
     a: &[f32],
@@ -169,6 +170,7 @@ unsafe fn sgemm(
 #[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "neon")]
 unsafe fn dgemm(
+    _full_m: usize,
     k: usize,
     alpha: f64,
     a: &[f64],

@@ -64,45 +64,57 @@ pub unsafe fn gemm<S: Lanes, const R: usize, const Q: usize>(
         }
     };
     let (ap, bp, cp, ldc) = (a.as_ptr(), bt.as_ptr(), c.as_mut_ptr(), c.ld());
+    // Rows of A in blocks of whole tiles, at most A_BLOCK_BYTES of a k block each, so that
+    // a block stays in L2 while every column block of C sweeps over it.
+    let mc = (A_BLOCK_BYTES / (kc.min(k) * size_of::<S::Elem>())).max(R) / R * R;
     for pc in (0..k).step_by(kc) {
         let kc = kc.min(k - pc);
         let beta = if pc == 0 { beta } else { S::Elem::ONE };
-        for j0 in (0..n).step_by(Q) {
-            let q = Q.min(n - j0);
-            let mut i0 = 0;
-            while i0 < m {
-                // The rows left below the last whole tile go two at a time, then one: a
-                // one-row tile does only Q multiply-adds per Q + 1 loads.
-                let rows = if i0 + R <= m {
-                    R
-                } else if i0 + 2 <= m {
-                    2
-                } else {
-                    1
-                };
-                // SAFETY: i0 < m, pc < k and j0 < n, so these are positions of elements of
-                // `a`, `bt` and `c` (lengths checked by the caller, or packed n×ldbt).
-                let (a0, b0, c0) = unsafe { (ap.add(i0 * lda + pc), bp.add(j0 * ldbt + pc), cp.add(i0 * ldc + j0)) };
-                let at = (a0, lda, b0, ldbt, c0, ldc);
-                // SAFETY: the instruction set is present (contract). The tile reads rows
-                // i0.. i0 + rows <= m of A and j0..j0 + q <= n of Bᵀ at columns
-                // pc..pc + kc <= k, and writes C at those rows and columns: all inside
-                // `a`, `bt` and `c`.
-                unsafe {
-                    match (rows, q == Q) {
-                        (1, true) => tile::<S, 1, Q>(kc, at, alpha, beta),
-                        (1, false) => narrow::<S, 1>(kc, q, at, alpha, beta),
-                        (2, true) if R > 2 => tile::<S, 2, Q>(kc, at, alpha, beta),
-                        (2, false) if R > 2 => narrow::<S, 2>(kc, q, at, alpha, beta),
-                        (_, true) => tile::<S, R, Q>(kc, at, alpha, beta),
-                        (_, false) => narrow::<S, R>(kc, q, at, alpha, beta),
+        for ic in (0..m).step_by(mc) {
+            let m_end = m.min(ic + mc);
+            for j0 in (0..n).step_by(Q) {
+                let q = Q.min(n - j0);
+                let mut i0 = ic;
+                while i0 < m_end {
+                    // The rows left below the last whole tile go two at a time, then one: a
+                    // one-row tile does only Q multiply-adds per Q + 1 loads.
+                    let rows = if i0 + R <= m_end {
+                        R
+                    } else if i0 + 2 <= m_end {
+                        2
+                    } else {
+                        1
+                    };
+                    // SAFETY: i0 < m, pc < k and j0 < n, so these are positions of elements of
+                    // `a`, `bt` and `c` (lengths checked by the caller, or packed n×ldbt).
+                    let (a0, b0, c0) =
+                        unsafe { (ap.add(i0 * lda + pc), bp.add(j0 * ldbt + pc), cp.add(i0 * ldc + j0)) };
+                    let at = (a0, lda, b0, ldbt, c0, ldc);
+                    // SAFETY: the instruction set is present (contract). The tile reads rows
+                    // i0.. i0 + rows <= m of A and j0..j0 + q <= n of Bᵀ at columns
+                    // pc..pc + kc <= k, and writes C at those rows and columns: all inside
+                    // `a`, `bt` and `c`.
+                    unsafe {
+                        match (rows, q == Q) {
+                            (1, true) => tile::<S, 1, Q>(kc, at, alpha, beta),
+                            (1, false) => narrow::<S, 1>(kc, q, at, alpha, beta),
+                            (2, true) if R > 2 => tile::<S, 2, Q>(kc, at, alpha, beta),
+                            (2, false) if R > 2 => narrow::<S, 2>(kc, q, at, alpha, beta),
+                            (_, true) => tile::<S, R, Q>(kc, at, alpha, beta),
+                            (_, false) => narrow::<S, R>(kc, q, at, alpha, beta),
+                        }
                     }
+                    i0 += rows;
                 }
-                i0 += rows;
             }
         }
     }
 }
+
+/// The bytes of A that one block of rows may hold within a k block (see [`gemm`]): half of
+/// a 2 MiB L2 cache. With all of a larger A swept once per column block, the product of a
+/// 512×784 A by 784×1024 ran at 137 GFLOP/s against 202 for the packed tiles.
+const A_BLOCK_BYTES: usize = 1 << 20;
 
 /// Where a tile reads and writes: (A rows, lda, Bᵀ rows, ldbt, C, ldc).
 type At<T> = (*const T, usize, *const T, usize, *mut T, usize);

@@ -71,10 +71,21 @@ pub static AVX2: Isa = Isa {
 /// Whether C ← α·op(A)·op(B) + β·C should run as dot products ([`gemm_dots`]): when A is
 /// stored as used (rows contiguous along k), C has at most `max_n` columns and k is long
 /// enough (≥ 64) that summing each accumulator across its lanes at the end is cheap next
-/// to the dot product itself. Depends on n, k and the transposes only, never on m, so a
-/// row split of C (see `gemm_threaded`) takes the same route in every block.
+/// to the dot product itself. Depends on n, k and the transposes (and, through `max_n`,
+/// on the rows of the whole product), never on the rows of a block, so a row split of C
+/// (see `gemm_threaded`) takes the same route in every block.
 fn use_dots(k: usize, n: usize, ta: Transpose, max_n: usize) -> bool {
     ta == Transpose::No && n <= max_n && k >= 64
+}
+
+/// The widest C that [`sgemm_avx512`] computes by dot products (see there), for a product
+/// of `full_m` rows in all.
+fn sgemm_avx512_dots_max_n(full_m: usize, k: usize, tb: Transpose) -> usize {
+    match tb {
+        Transpose::Yes if k >= 512 && full_m <= 256 => usize::MAX,
+        Transpose::Yes => 128,
+        Transpose::No => 28,
+    }
 }
 
 /// Whether the AVX-512 packed product of a C with `m` rows should use 10-row tiles rather
@@ -193,6 +204,12 @@ where
 /// m = 100 / 128, n = 28 a tie (172 / 169 GFLOP/s), n = 32 155 against 207 (m = 100) and
 /// 168 against 206 (m = 128); at n = 20-24 the dot products stay ahead (160-175 against
 /// 125-154), and at 26 they tie.
+/// Wider C too, with B stored transposed, when k ≥ 512 and the whole product has at most
+/// 256 rows (a wider layer's forward pass at batch ≤ 256): the packing's gathers then cost
+/// more than the lane sums. Measured X·Wᵀ at k = 784 and n = 256 / 1024 against the packed
+/// tiles: m = 10 202 / 119 against 83 / 69 GFLOP/s, m = 32 218 / 173 against 136 / 125,
+/// m = 128 220 / 205 against 189 / 185, m = 256 203 / 191 against 192 / 186; but at
+/// m = 512 and n = 1024, 174 against 187, and at k = 256 and m = 128, 182 against 193.
 /// k blocks of 1024 (one block for the 784 inputs of MNIST): the lane sums at the end of
 /// a block cost more than the L1 misses of the six 3 KiB rows of Bᵀ.
 ///
@@ -205,6 +222,7 @@ where
 #[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx512f,avx2,fma")]
 unsafe fn sgemm_avx512(
+    full_m: usize,
     k: usize,
     alpha: f32,
     a: &[f32],
@@ -222,7 +240,7 @@ unsafe fn sgemm_avx512(
     unsafe {
         if ta == Transpose::Yes && (4..=gemm_cols::MAX_N).contains(&n) {
             gemm_cols::gemm::<S>(k, alpha, a, lda, b, ldb, tb, beta, c)
-        } else if use_dots(k, n, ta, if tb == Transpose::Yes { 128 } else { 28 }) {
+        } else if use_dots(k, n, ta, sgemm_avx512_dots_max_n(full_m, k, tb)) {
             gemm_dots::gemm::<S, 4, 6>(1024, k, alpha, a, lda, b, ldb, tb, beta, c)
         } else if n <= 16 {
             let blocking = Blocking { kc: 512, nc: 16 };
@@ -258,6 +276,7 @@ unsafe fn sgemm_avx512(
 #[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx512f,avx2,fma")]
 unsafe fn dgemm_avx512(
+    _full_m: usize,
     k: usize,
     alpha: f64,
     a: &[f64],
@@ -383,6 +402,7 @@ where
 #[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn sgemm_avx2(
+    _full_m: usize,
     k: usize,
     alpha: f32,
     a: &[f32],
@@ -422,6 +442,7 @@ unsafe fn sgemm_avx2(
 #[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn dgemm_avx2(
+    _full_m: usize,
     k: usize,
     alpha: f64,
     a: &[f64],
