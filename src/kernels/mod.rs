@@ -90,11 +90,11 @@ pub type GemvFn<T> = unsafe fn(usize, usize, T, &[T], usize, &[T], T, &mut [T]);
 /// A ← A + α·x·yᵀ as a kernel-table entry.
 pub type GerFn<T> = unsafe fn(usize, usize, T, &[T], &[T], &mut [T], usize);
 
-/// C ← α·op(A)·op(B) + β·C as a kernel-table entry: (k, α, A, lda, ta, B, ldb, tb, β, C),
-/// where C is an m×n block of a larger matrix and gives the product its m and n.
-/// `(full_m, k, α, A, lda, ta, B, ldb, tb, β, C)`: `full_m` is the number of rows of the
-/// whole product when C is a block of rows of it (see [`gemm_threaded`]), for kernels that
-/// choose their algorithm by it: every block must take the same route as the whole.
+/// C ← α·op(A)·op(B) + β·C as a kernel-table entry: (full_m, k, α, A, lda, ta, B, ldb,
+/// tb, β, C), where C is an m×n block of a larger matrix and gives the product its m and
+/// n. `full_m` is the number of rows of the whole product when C is a block of its rows
+/// (see [`gemm_threaded`]), for kernels that choose their algorithm by it: every block
+/// must take the route of the whole, so as to give its bits.
 pub type GemmFn<T> = unsafe fn(usize, usize, T, &[T], usize, Transpose, &[T], usize, Transpose, T, BlockMut<'_, T>);
 
 /// One instruction set's kernels for one element type.
@@ -197,7 +197,8 @@ pub fn selected() -> &'static str {
 /// [`portable::gemm`] as a [`GemmFn`] (the loops take the same route whatever the rows).
 ///
 /// # Safety
-/// None needed: the loops are safe code; `unsafe` only to fit the table.
+/// Nothing beyond [`GemmFn`]'s contract: the loops are safe code, and the function is
+/// `unsafe` only to fit the table.
 #[allow(clippy::too_many_arguments)]
 unsafe fn portable_gemm<T: Float>(
     _full_m: usize,

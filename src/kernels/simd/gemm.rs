@@ -94,7 +94,7 @@ fn reads_a_in_place(n: usize, nr: usize) -> bool {
 /// Whether [`gemm`] reads the whole NR-wide panels of op(B) = B (`tb` is
 /// [`Transpose::No`]) in the stored B, `ldb` elements of `T` a row apart, rather than
 /// packing them. Skipping the copy saves its pass over B (the weight gradient
-/// Δᵀ·X, 100×128×784 in f32: 208 → 226 GFLOP/s); but when the row stride is a multiple of
+/// Δᵀ·X, 100×128×784 in f32: 208 → 221 GFLOP/s); but when the row stride is a multiple of
 /// 2 KiB, the kc rows of a panel map to a few sets of the L1 cache and evict each other
 /// (1024×1024×1024 in f32: 8% slower in place), so those are packed.
 fn reads_b_in_place<T>(ldb: usize) -> bool {
@@ -174,9 +174,10 @@ unsafe fn gemm_with<S: Lanes, const MR: usize, const NV: usize, const A_ROWS_IN_
                     // inside `a` because ic + MR <= m and pc + kc <= k. The B panel holds kc
                     // rows of nr readable elements, b_step apart: packed, or rows
                     // pc..pc + kc, columns jc + jr..jc + jr + nr of the stored B (inside `b`
-                    // since pc + kc <= k and jr + nr <= whole <= nc). The C tile starts at row ic, column
-                    // jc + jr, and the kernel writes only its first mr rows and nr_here
-                    // columns, inside `c` since ic + mr <= m and jc + jr + nr_here <= n.
+                    // since pc + kc <= k and jr + nr <= whole <= nc). The C tile starts at
+                    // row ic, column jc + jr, and the kernel writes only its first mr rows
+                    // and nr_here columns, inside `c` since ic + mr <= m and
+                    // jc + jr + nr_here <= n.
                     unsafe {
                         micro_kernel::<S, MR, NV, A_ROWS_IN_PLACE>(
                             kc,
