@@ -315,8 +315,11 @@ fn check_threaded<T: Kernels + Float>() {
         (2017, 537, 10),
         (100, 128, 784),
         (37, 301, 1111),
-        // Wide C with k ≥ 512: dot products for a product of at most 256 rows (f32
-        // AVX-512), packed tiles above, chosen by the whole product's rows in every block.
+        // Wide C with k ≥ 512: dot products for a product of at most 32, 128 or 256 rows
+        // (by instruction set and type), packed tiles above, chosen by the whole product's
+        // rows in every block.
+        (30, 600, 140),
+        (100, 600, 140),
         (200, 600, 140),
         (300, 600, 140),
     ];

@@ -78,14 +78,13 @@ fn use_dots(k: usize, n: usize, ta: Transpose, max_n: usize) -> bool {
     ta == Transpose::No && n <= max_n && k >= 64
 }
 
-/// The widest C that [`sgemm_avx512`] computes by dot products (see there), for a product
-/// of `full_m` rows in all.
-fn sgemm_avx512_dots_max_n(full_m: usize, k: usize, tb: Transpose) -> usize {
-    match tb {
-        Transpose::Yes if k >= 512 && full_m <= 256 => usize::MAX,
-        Transpose::Yes => 128,
-        Transpose::No => 28,
-    }
+/// The widest C a gemm entry computes by dot products: `max_n` columns, or any width when
+/// B is stored transposed (a layer's forward pass X·Wᵀ), k ≥ 512 and the whole product has
+/// at most `wide_rows` rows (a small batch): then the packed tiles' transposing gathers
+/// cost more than the dot products' lane sums. `wide_rows` is set per instruction set and
+/// element type from measurements (see each entry).
+fn dots_max_n(full_m: usize, k: usize, tb: Transpose, max_n: usize, wide_rows: usize) -> usize {
+    if tb == Transpose::Yes && k >= 512 && full_m <= wide_rows { usize::MAX } else { max_n }
 }
 
 /// Whether the AVX-512 packed product of a C with `m` rows should use 10-row tiles rather
@@ -205,8 +204,7 @@ where
 /// 168 against 206 (m = 128); at n = 20-24 the dot products stay ahead (160-175 against
 /// 125-154), and at 26 they tie.
 /// Wider C too, with B stored transposed, when k ≥ 512 and the whole product has at most
-/// 256 rows (a wider layer's forward pass at batch ≤ 256): the packing's gathers then cost
-/// more than the lane sums. Measured X·Wᵀ at k = 784 and n = 256 / 1024 against the packed
+/// 256 rows (a wider layer's forward pass at batch ≤ 256; see [`dots_max_n`]). Measured X·Wᵀ at k = 784 and n = 256 / 1024 against the packed
 /// tiles: m = 10 202 / 119 against 83 / 69 GFLOP/s, m = 32 218 / 173 against 136 / 125,
 /// m = 128 220 / 205 against 189 / 185, m = 256 203 / 191 against 192 / 186; but at
 /// m = 512 and n = 1024, 174 against 187, and at k = 256 and m = 128, 182 against 193.
@@ -240,7 +238,7 @@ unsafe fn sgemm_avx512(
     unsafe {
         if ta == Transpose::Yes && (4..=gemm_cols::MAX_N).contains(&n) {
             gemm_cols::gemm::<S>(k, alpha, a, lda, b, ldb, tb, beta, c)
-        } else if use_dots(k, n, ta, sgemm_avx512_dots_max_n(full_m, k, tb)) {
+        } else if use_dots(k, n, ta, dots_max_n(full_m, k, tb, if tb == Transpose::Yes { 128 } else { 28 }, 256)) {
             gemm_dots::gemm::<S, 4, 6>(1024, k, alpha, a, lda, b, ldb, tb, beta, c)
         } else if n <= 16 {
             let blocking = Blocking { kc: 512, nc: 16 };
@@ -264,7 +262,12 @@ unsafe fn sgemm_avx512(
 /// For C at most 8 wide, a 24×8 tile.
 ///
 /// For A as stored and C at most 16 wide, dot products ([`gemm_dots`]) in 4×6 tiles,
-/// k blocks of 256 (the six rows of Bᵀ, 12 KiB, stay in L1); wider, the packed tiles win.
+/// k blocks of 256 (the six rows of Bᵀ, 12 KiB, stay in L1); wider, the packed tiles win,
+/// but for X·Wᵀ (B stored transposed) with k ≥ 512 and at most 32 rows in all (see
+/// [`dots_max_n`]): measured with k = 784 and m = 10 / 32, n = 100: 98 / 100 GFLOP/s
+/// against 48 / 66 packed; n = 256 at m = 10: 83 against 47; n = 1024: 48 / 71 against
+/// 40 / 65. At m = 128 the dot products still win at n = 100 (98 against 82-85) but lose at
+/// n = 1024 (83 against 92), so larger batches keep the packed tiles.
 ///
 /// For op(A) = Aᵀ and C 9 to 12 wide, registers down the columns of C ([`gemm_cols`]):
 /// the 16-wide packed tile would use 9 to 12 of its 16 lanes (measured on a Xeon, Wᵀ·Δ
@@ -276,7 +279,7 @@ unsafe fn sgemm_avx512(
 #[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx512f,avx2,fma")]
 unsafe fn dgemm_avx512(
-    _full_m: usize,
+    full_m: usize,
     k: usize,
     alpha: f64,
     a: &[f64],
@@ -294,7 +297,7 @@ unsafe fn dgemm_avx512(
     unsafe {
         if ta == Transpose::Yes && (9..=gemm_cols::MAX_N).contains(&n) {
             gemm_cols::gemm::<S>(k, alpha, a, lda, b, ldb, tb, beta, c)
-        } else if use_dots(k, n, ta, 16) {
+        } else if use_dots(k, n, ta, dots_max_n(full_m, k, tb, 16, 32)) {
             gemm_dots::gemm::<S, 4, 6>(256, k, alpha, a, lda, b, ldb, tb, beta, c)
         } else if n <= 8 {
             let blocking = Blocking { kc: 512, nc: 8 };
@@ -395,14 +398,18 @@ where
 /// the broadcast A element: 15 of the 16 registers. KC = 256 (6 KiB A panel in L1),
 /// NC = 512 (512 KiB packed B block in L2). For C at most 8 wide, a 12×8 tile.
 /// For A as stored and C at most 32 wide, dot products ([`gemm_dots`]) in 2×5 tiles
-/// (10 accumulators, 7 loads per 10 FMAs), k blocks of 256.
+/// (10 accumulators, 7 loads per 10 FMAs), k blocks of 256; wider too for X·Wᵀ (B stored
+/// transposed) with k ≥ 512 and at most 32 rows in all (see [`dots_max_n`]): measured with
+/// k = 784 on a Xeon forced to AVX2, n = 100 / 256 at m = 10, 98 / 98 GFLOP/s against
+/// 50 / 56 packed, n = 100 at m = 32, 97 against 72; from m = 128 the packed tiles are level
+/// or ahead (n = 256: 92 against 103).
 ///
 /// # Safety
 /// The CPU supports AVX2 and FMA; the slices fit the shapes and strides; k > 0.
 #[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn sgemm_avx2(
-    _full_m: usize,
+    full_m: usize,
     k: usize,
     alpha: f32,
     a: &[f32],
@@ -418,7 +425,7 @@ unsafe fn sgemm_avx2(
     type S = Avx2<f32>;
     // SAFETY: this function's contract is the body's.
     unsafe {
-        if use_dots(k, n, ta, 32) {
+        if use_dots(k, n, ta, dots_max_n(full_m, k, tb, 32, 32)) {
             gemm_dots::gemm::<S, 2, 5>(256, k, alpha, a, lda, b, ldb, tb, beta, c)
         } else if n <= 8 {
             let blocking = Blocking { kc: 512, nc: 8 };
@@ -435,14 +442,16 @@ unsafe fn sgemm_avx2(
 /// Tile 6×8: 12 accumulators (6 rows × 2 vectors of 4), as for `f32`. KC = 256 (12 KiB A
 /// panel in L1), NC = 256 (512 KiB packed B block in L2). For C at most 4 wide, a 12×4 tile.
 /// For A as stored and C at most 32 wide, dot products ([`gemm_dots`]) in 2×5 tiles,
-/// k blocks of 128.
+/// k blocks of 128; wider too for X·Wᵀ with k ≥ 512 and at most 32 rows in all, as in
+/// `f32` (measured, k = 784: n = 100 at m = 10 / 32, 51 / 50 GFLOP/s against 31 / 41
+/// packed; at m = 128, 47 against 48).
 ///
 /// # Safety
 /// The CPU supports AVX2 and FMA; the slices fit the shapes and strides; k > 0.
 #[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn dgemm_avx2(
-    _full_m: usize,
+    full_m: usize,
     k: usize,
     alpha: f64,
     a: &[f64],
@@ -458,7 +467,7 @@ unsafe fn dgemm_avx2(
     type S = Avx2<f64>;
     // SAFETY: this function's contract is the body's.
     unsafe {
-        if use_dots(k, n, ta, 32) {
+        if use_dots(k, n, ta, dots_max_n(full_m, k, tb, 32, 32)) {
             gemm_dots::gemm::<S, 2, 5>(128, k, alpha, a, lda, b, ldb, tb, beta, c)
         } else if n <= 4 {
             let blocking = Blocking { kc: 512, nc: 4 };
