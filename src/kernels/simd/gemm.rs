@@ -264,8 +264,7 @@ unsafe fn micro_kernel<S: Lanes, const MR: usize, const NV: usize, const STRIDED
             for (i, acc) in acc.iter().enumerate() {
                 let row = c.add(i * ldc);
                 for (v, &acc) in acc.iter().enumerate() {
-                    let out =
-                        if beta == S::Elem::ZERO { scaled(acc) } else { update(acc, S::load(row.add(v * l))) };
+                    let out = if beta == S::Elem::ZERO { scaled(acc) } else { update(acc, S::load(row.add(v * l))) };
                     S::store(row.add(v * l), out);
                 }
             }
