@@ -141,7 +141,7 @@ pub static PORTABLE: Isa = Isa {
         gemv: portable::gemv::<f32>,
         gemv_t: portable::gemv_t::<f32>,
         ger: portable::ger::<f32>,
-        gemm: portable_gemm::<f32>,
+        gemm: portable::gemm::<f32>,
         bias_sigmoid: portable::bias_sigmoid::<f32>,
     },
     f64: Ops {
@@ -150,7 +150,7 @@ pub static PORTABLE: Isa = Isa {
         gemv: portable::gemv::<f64>,
         gemv_t: portable::gemv_t::<f64>,
         ger: portable::ger::<f64>,
-        gemm: portable_gemm::<f64>,
+        gemm: portable::gemm::<f64>,
         bias_sigmoid: portable::bias_sigmoid::<f64>,
     },
 };
@@ -192,28 +192,6 @@ fn isa() -> &'static Isa {
 /// variable `BACKPROP_KERNEL` names another one the CPU supports.
 pub fn selected() -> &'static str {
     isa().name
-}
-
-/// [`portable::gemm`] as a [`GemmFn`] (the loops take the same route whatever the rows).
-///
-/// # Safety
-/// Nothing beyond [`GemmFn`]'s contract: the loops are safe code, and the function is
-/// `unsafe` only to fit the table.
-#[allow(clippy::too_many_arguments)]
-unsafe fn portable_gemm<T: Float>(
-    _full_m: usize,
-    k: usize,
-    alpha: T,
-    a: &[T],
-    lda: usize,
-    ta: Transpose,
-    b: &[T],
-    ldb: usize,
-    tb: Transpose,
-    beta: T,
-    c: BlockMut<'_, T>,
-) {
-    portable::gemm(k, alpha, a, lda, ta, b, ldb, tb, beta, c)
 }
 
 /// The kernels, specialised per element type. Implemented for `f32` and `f64` only; the

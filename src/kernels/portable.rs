@@ -109,12 +109,14 @@ pub fn ger<T: Float>(m: usize, n: usize, alpha: T, x: &[T], y: &[T], a: &mut [T]
 ///
 /// op(A) is m×k: A is stored m×k when `ta` is [`Transpose::No`] and k×m when it is
 /// [`Transpose::Yes`]; likewise op(B) is k×n, stored k×n or n×k. β = 0 overwrites C
-/// without reading it.
+/// without reading it. The loops are the same whatever the rows of the whole product
+/// (`_full_m`, which the kernel table's signature carries for the SIMD sets).
 ///
 /// # Panics
 /// If A or B is too short for its shape (m and n are those of C).
 #[allow(clippy::too_many_arguments)]
 pub fn gemm<T: Float>(
+    _full_m: usize,
     k: usize,
     alpha: T,
     a: &[T],

@@ -219,7 +219,7 @@ fn check_gemm_case<T: Kernels + Float>(isa: &'static Isa, rng: &mut Rng, cs: Cas
     let (mut got, mut want) = (c.clone(), c.clone());
     let (m, k, n, ta, tb) = (cs.m, cs.k, cs.n, cs.ta, cs.tb);
     gemm_routed(T::ops(isa), Shape { m, n }, m, k, n, alpha, &a, lda, ta, &b, ldb, tb, beta, &mut got, ldc);
-    portable::gemm(k, alpha, &a, lda, ta, &b, ldb, tb, beta, BlockMut::new(&mut want, m, n, ldc));
+    portable::gemm(m, k, alpha, &a, lda, ta, &b, ldb, tb, beta, BlockMut::new(&mut want, m, n, ldc));
     let op_a = |i: usize, p: usize| if ta == Transpose::No { a[i * lda + p] } else { a[p * lda + i] };
     let op_b = |p: usize, j: usize| if tb == Transpose::No { b[p * ldb + j] } else { b[j * ldb + p] };
     let scale: Vec<f64> = (0..c.len())
