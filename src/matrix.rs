@@ -462,8 +462,8 @@ impl<'a, T: Float> MatrixView<'a, T> {
         MatrixView { rows: end - start, cols: self.cols, data, finite: self.finite }
     }
 
-    /// The view, marked as holding only finite values: for views of a [`Dataset`](crate::Dataset),
-    /// whose values were checked when it was built.
+    /// The view, marked as holding only finite values: for views of a
+    /// [`Dataset`](crate::Dataset), whose values were checked when it was built.
     pub(crate) fn of_checked_data(self) -> Self {
         MatrixView { finite: true, ..self }
     }

@@ -298,9 +298,10 @@ impl<T: Float> Network<T> {
     /// The input is copied once into a workspace that the network keeps, because BP3 of
     /// the first layer (∂C/∂w = δ·xᵀ) needs it again in the backward pass.
     ///
-    /// A batch of a [`Dataset`](crate::Dataset) (from [`Dataset::batches`](crate::Dataset::batches)
-    /// or a [`Batcher`](crate::Batcher)) is not scanned for NaN and infinities: the dataset
-    /// checked every value when it was built. Any other input is.
+    /// A batch of a [`Dataset`](crate::Dataset) (from
+    /// [`Dataset::batches`](crate::Dataset::batches) or a [`Batcher`](crate::Batcher)) is not
+    /// scanned for NaN and infinities: the dataset checked every value when it was built.
+    /// Any other input is.
     ///
     /// # Errors
     /// [`Error::ShapeMismatch`] if a row does not have [`n_inputs`](Self::n_inputs)

@@ -315,9 +315,9 @@ fn check_threaded<T: Kernels + Float>() {
         (2017, 537, 10),
         (100, 128, 784),
         (37, 301, 1111),
-        // Wide C with k ≥ 512: dot products for a product of at most 32, 128 or 256 rows
-        // (by instruction set and type), packed tiles above, chosen by the whole product's
-        // rows in every block.
+        // Wide C with k ≥ 512: dot products for a product of at most 32 rows (every SIMD
+        // set) or 256 (f32 AVX-512), packed tiles above, chosen by the whole product's rows
+        // in every block; 100 and 200 rows take different routes by set and type.
         (30, 600, 140),
         (100, 600, 140),
         (200, 600, 140),

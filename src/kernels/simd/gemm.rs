@@ -208,8 +208,8 @@ unsafe fn gemm_with<S: Lanes, const MR: usize, const NV: usize, const A_ROWS_IN_
 ///
 /// # Safety
 /// The CPU supports `S`'s instruction set; `a + i·a_row + p·a_step` is readable for i < MR,
-/// p < kc; `b + p·b_step` points at NR readable elements for p < kc; `c` at a tile whose first `mr` rows
-/// (stride `ldc`) have `nr` writable elements, mr ≤ MR, nr ≤ NR.
+/// p < kc; `b + p·b_step` points at NR readable elements for p < kc; `c` at a tile whose
+/// first `mr` rows (stride `ldc`) have `nr` writable elements, mr ≤ MR, nr ≤ NR.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 unsafe fn micro_kernel<S: Lanes, const MR: usize, const NV: usize, const STRIDED: bool>(

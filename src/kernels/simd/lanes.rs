@@ -46,8 +46,9 @@ pub trait Lanes: Copy {
     unsafe fn add(a: Self::V, b: Self::V) -> Self::V;
     /// The sum of the lanes.
     unsafe fn sum(v: Self::V) -> Self::Elem;
-    /// The lane sums of `LANES` registers at once: `*out.add(i)` = [`sum`](Self::sum)`(*v.add(i))`
-    /// for i < `LANES`, bit for bit (the same lanes added in pairs in the same order).
+    /// The lane sums of `LANES` registers at once:
+    /// `*out.add(i)` = [`sum`](Self::sum)`(*v.add(i))` for i < `LANES`, bit for bit (the
+    /// same lanes added in pairs in the same order).
     /// One transposing tree of log₂(LANES) steps sums them all, sharing its shuffles,
     /// where `LANES` single sums would take that many steps each.
     ///

@@ -204,10 +204,11 @@ where
 /// 168 against 206 (m = 128); at n = 20-24 the dot products stay ahead (160-175 against
 /// 125-154), and at 26 they tie.
 /// Wider C too, with B stored transposed, when k ≥ 512 and the whole product has at most
-/// 256 rows (a wider layer's forward pass at batch ≤ 256; see [`dots_max_n`]). Measured X·Wᵀ at k = 784 and n = 256 / 1024 against the packed
-/// tiles: m = 10 202 / 119 against 83 / 69 GFLOP/s, m = 32 218 / 173 against 136 / 125,
-/// m = 128 220 / 205 against 189 / 185, m = 256 203 / 191 against 192 / 186; but at
-/// m = 512 and n = 1024, 174 against 187, and at k = 256 and m = 128, 182 against 193.
+/// 256 rows (a wider layer's forward pass at batch ≤ 256; see [`dots_max_n`]). Measured
+/// X·Wᵀ at k = 784 and n = 256 / 1024 against the packed tiles: m = 10 202 / 119 against
+/// 83 / 69 GFLOP/s, m = 32 218 / 173 against 136 / 125, m = 128 220 / 205 against
+/// 189 / 185, m = 256 203 / 191 against 192 / 186; but at m = 512 and n = 1024, 174
+/// against 187, and at k = 256 and m = 128, 182 against 193.
 /// k blocks of 1024 (one block for the 784 inputs of MNIST): the lane sums at the end of
 /// a block cost more than the L1 misses of the six 3 KiB rows of Bᵀ.
 ///
@@ -489,7 +490,8 @@ mod tests {
         for m in [5, 10, 20, 40, 50, 100] {
             assert!(ten_row_tiles(m), "{m} rows");
         }
-        // 200: 204 against 200 (2%); 128: 132 against 130; 784: 792 against 790; 11: 12 against 20.
+        // 200: 204 against 200 (2%); 128: 132 against 130; 784: 792 against 790;
+        // 11: 12 against 20.
         for m in [11, 12, 24, 96, 128, 200, 256, 784, 1024] {
             assert!(!ten_row_tiles(m), "{m} rows");
         }
