@@ -25,6 +25,10 @@
 //! MR-columns are contiguous in memory (rows of the stored A); when op(A) = A they are MR
 //! elements a row apart, which packing would have to gather one at a time.
 //!
+//! Packing a transposed operand (op(B) = Bᵀ, or op(A) = A into columns) reads LANES×LANES
+//! blocks row by row and transposes them in registers where the instruction set has a
+//! fast [`Lanes::transpose`] (AVX-512 `f32`); elsewhere it reads with strided gathers.
+//!
 //! The first KC block applies β (β = 0 stores without reading C); later blocks add.
 
 use super::lanes::{Lanes, gather_fits};
@@ -333,8 +337,29 @@ fn pack_b<S: Lanes>(
                     }
                 }
             }
-            // Row p of op(B) is column pc + p of B, rows jc + j0..: read it with strided
-            // gathers, LANES rows at a time.
+            // Row p of op(B) is column pc + p of B, rows jc + j0..: LANES×LANES blocks of
+            // B, read row by row, transposed in registers.
+            Transpose::Yes if S::TRANSPOSES_IN_REGISTERS => {
+                for v0 in (0..nr).step_by(l) {
+                    let rows = w.saturating_sub(v0).min(l);
+                    for p0 in (0..kc).step_by(l) {
+                        let cols = l.min(kc - p0);
+                        // SAFETY: the caller's instruction set is `S`'s (contract). The loads
+                        // read B at rows jc + j0 + v0 + u < jc + nc <= n for u < rows,
+                        // columns pc + p0.. pc + p0 + cols <= pc + kc <= k, inside `b`
+                        // (checked by the caller); the stores write lanes v0..v0 + l <= nr
+                        // of panel rows p0..p0 + cols <= kc.
+                        unsafe {
+                            // Past the last row when `rows` is 0: not read then, and so
+                            // computed without `add`'s promise to stay inside `b`.
+                            let src = b.as_ptr().wrapping_add((jc + j0 + v0) * ldb + pc + p0);
+                            let dst = panel.as_mut_ptr().add(p0 * nr + v0);
+                            copy_transposed::<S>(src, ldb, rows, cols, dst, nr, l);
+                        }
+                    }
+                }
+            }
+            // Otherwise with strided gathers, LANES rows at a time.
             Transpose::Yes if gather_fits::<S>(ldb) => {
                 let first = (jc + j0) * ldb + pc;
                 for (p, out) in panel.chunks_exact_mut(nr).enumerate() {
@@ -386,7 +411,29 @@ fn pack_a<S: Lanes, const MR: usize>(
     let l = S::LANES;
     let panel = &mut dst[..kc * MR];
     match ta {
-        // Column p of op(A) is column pc + p of A, rows ic..: read it with strided gathers.
+        // Column p of op(A) is column pc + p of A, rows ic..: LANES×LANES blocks of A,
+        // read row by row, transposed in registers.
+        Transpose::No if S::TRANSPOSES_IN_REGISTERS => {
+            for i0 in (0..MR).step_by(l) {
+                let lanes = l.min(MR - i0);
+                let rows = mr.saturating_sub(i0).min(lanes);
+                for p0 in (0..kc).step_by(l) {
+                    let cols = l.min(kc - p0);
+                    // SAFETY: the caller's instruction set is `S`'s (contract). The loads read
+                    // A at rows ic + i0 + u < ic + mr <= m for u < rows, columns
+                    // pc + p0..pc + p0 + cols <= pc + kc <= k, inside `a` (checked by the
+                    // caller); the stores write `lanes` elements from i0 of panel columns
+                    // p0..p0 + cols <= kc.
+                    unsafe {
+                        // Past the last row when `rows` is 0 (see `pack_b`).
+                        let src = a.as_ptr().wrapping_add((ic + i0) * lda + pc + p0);
+                        let dst = panel.as_mut_ptr().add(p0 * MR + i0);
+                        copy_transposed::<S>(src, lda, rows, cols, dst, MR, lanes);
+                    }
+                }
+            }
+        }
+        // Otherwise with strided gathers.
         Transpose::No if gather_fits::<S>(lda) => {
             let first = ic * lda + pc;
             for (p, out) in panel.chunks_exact_mut(MR).enumerate() {
@@ -433,6 +480,42 @@ fn pack_a<S: Lanes, const MR: usize>(
                     }
                 }
             }
+        }
+    }
+}
+
+/// Copies the LANES×LANES block of a matrix at `src` (row stride `ld`) transposed to
+/// `dst` (row stride `dst_ld`): row p of `dst` gets the first `lanes` elements of column p
+/// of the block. Only the first `rows` rows and `cols` columns of the block are read
+/// (the rest is taken as zeros) and only the first `cols` rows of `dst` written.
+///
+/// # Safety
+/// The caller's instruction set is `S`'s; `src + u·ld` has `cols` readable elements for
+/// u < rows, and `dst + p·dst_ld` has `lanes` writable elements for p < cols; rows, cols,
+/// lanes ≤ LANES ≤ 16.
+#[inline(always)]
+unsafe fn copy_transposed<S: Lanes>(
+    src: *const S::Elem,
+    ld: usize,
+    rows: usize,
+    cols: usize,
+    dst: *mut S::Elem,
+    dst_ld: usize,
+    lanes: usize,
+) {
+    let l = S::LANES;
+    // SAFETY: the instruction set is present and the reads and writes stay inside the
+    // rows and columns the contract provides; `transpose` takes LANES ≤ 16 registers.
+    unsafe {
+        let mut block = [S::zero(); 16];
+        for (u, reg) in block.iter_mut().enumerate().take(rows) {
+            let row = src.add(u * ld);
+            *reg = if cols == l { S::load(row) } else { S::load_first(row, cols) };
+        }
+        S::transpose(block.as_mut_ptr());
+        for (p, &v) in block.iter().enumerate().take(cols) {
+            let out = dst.add(p * dst_ld);
+            if lanes == l { S::store(out, v) } else { S::store_first(out, lanes, v) }
         }
     }
 }

@@ -60,6 +60,18 @@ pub trait Lanes: Copy {
             unsafe { *out.add(i) = Self::sum(*v.add(i)) };
         }
     }
+    /// Whether [`transpose`](Self::transpose) is a network of register shuffles, cheaper
+    /// than [`gather_first`](Self::gather_first) for packing a transposed operand (the
+    /// default transposes through memory, one element at a time).
+    const TRANSPOSES_IN_REGISTERS: bool = false;
+    /// Transposes the LANES×LANES block held row by row in the `LANES` registers at `v`,
+    /// in place: afterwards lane j of register i is what lane i of register j was.
+    ///
+    /// Reads and writes `LANES` registers at `v` (LANES ≤ 16).
+    unsafe fn transpose(v: *mut Self::V) {
+        // SAFETY: forwarded from this method's contract.
+        unsafe { transpose_in_memory::<Self>(v) }
+    }
     /// Lane i = `*p.add(i·stride)` for i < n (n ≤ LANES), the other lanes 0: a strided
     /// column read, used to transpose while packing. Elements past the first n are not
     /// touched.
@@ -72,4 +84,29 @@ pub trait Lanes: Copy {
 #[inline(always)]
 pub fn gather_fits<S: Lanes>(stride: usize) -> bool {
     stride.saturating_mul(S::LANES * size_of::<S::Elem>()) <= i32::MAX as usize
+}
+
+/// [`Lanes::transpose`] through memory, one element at a time: the trait's default, for
+/// instruction sets without a shuffle network for it.
+///
+/// # Safety
+/// As for [`Lanes::transpose`].
+pub unsafe fn transpose_in_memory<S: Lanes>(v: *mut S::V) {
+    let l = S::LANES;
+    let (mut rows, mut columns) = ([[S::Elem::ZERO; 16]; 16], [[S::Elem::ZERO; 16]; 16]);
+    // SAFETY: the caller's instruction set is `S`'s and `v` covers `LANES` registers
+    // (contract); each row of `rows` and `columns` has room for 16 ≥ LANES elements.
+    unsafe {
+        for (i, row) in rows.iter_mut().enumerate().take(l) {
+            S::store(row.as_mut_ptr(), *v.add(i));
+        }
+        for (i, row) in rows.iter().enumerate() {
+            for (j, &x) in row.iter().enumerate() {
+                columns[j][i] = x;
+            }
+        }
+        for (j, column) in columns.iter().enumerate().take(l) {
+            *v.add(j) = S::load(column.as_ptr());
+        }
+    }
 }

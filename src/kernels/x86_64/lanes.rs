@@ -126,6 +126,49 @@ impl Lanes for Avx512<f32> {
             );
         }
     }
+    // Measured against the gathers (packing op(B) = Bᵀ and op(A) = A): +2-4% on the
+    // 100×k×784 products with Bᵀ and on the squares in f32. Not set for the other three:
+    // f64 and AVX2 lost up to 8% (fewer elements per gather, slower lane crossings).
+    const TRANSPOSES_IN_REGISTERS: bool = true;
+    #[inline(always)]
+    unsafe fn transpose(v: *mut __m512) {
+        // SAFETY: AVX-512F by the trait contract; the caller guarantees 16 registers at v.
+        unsafe {
+            // Loops rather than closures (`array::from_fn`): a closure does not inherit the
+            // caller's target features, and its intrinsics were left as calls.
+            // Pairs of rows interleaved by elements: per 128-bit lane, a[2i] holds columns
+            // 0 and 1 of rows 2i and 2i + 1, a[2i + 1] columns 2 and 3.
+            let mut a = [_mm512_setzero_ps(); 16];
+            for i in 0..8 {
+                let (x, y) = (*v.add(2 * i), *v.add(2 * i + 1));
+                a[2 * i] = _mm512_unpacklo_ps(x, y);
+                a[2 * i + 1] = _mm512_unpackhi_ps(x, y);
+            }
+            // Then by pairs of elements: per 128-bit lane L, b[4j + c] holds column 4L + c
+            // of rows 4j..4j + 4.
+            let mut b = [_mm512_setzero_ps(); 16];
+            for j in 0..4 {
+                let (a0, a1) = (_mm512_castps_pd(a[4 * j]), _mm512_castps_pd(a[4 * j + 1]));
+                let (a2, a3) = (_mm512_castps_pd(a[4 * j + 2]), _mm512_castps_pd(a[4 * j + 3]));
+                b[4 * j] = _mm512_castpd_ps(_mm512_unpacklo_pd(a0, a2));
+                b[4 * j + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a0, a2));
+                b[4 * j + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(a1, a3));
+                b[4 * j + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(a1, a3));
+            }
+            // Then by 128-bit lanes, twice: column 4L + c of all 16 rows comes together.
+            for c in 0..4 {
+                let (b0, b1, b2, b3) = (b[c], b[4 + c], b[8 + c], b[12 + c]);
+                let (lo01, hi01) =
+                    (_mm512_shuffle_f32x4::<0b10_00_10_00>(b0, b1), _mm512_shuffle_f32x4::<0b11_01_11_01>(b0, b1));
+                let (lo23, hi23) =
+                    (_mm512_shuffle_f32x4::<0b10_00_10_00>(b2, b3), _mm512_shuffle_f32x4::<0b11_01_11_01>(b2, b3));
+                *v.add(c) = _mm512_shuffle_f32x4::<0b10_00_10_00>(lo01, lo23);
+                *v.add(8 + c) = _mm512_shuffle_f32x4::<0b11_01_11_01>(lo01, lo23);
+                *v.add(4 + c) = _mm512_shuffle_f32x4::<0b10_00_10_00>(hi01, hi23);
+                *v.add(12 + c) = _mm512_shuffle_f32x4::<0b11_01_11_01>(hi01, hi23);
+            }
+        }
+    }
     #[inline(always)]
     unsafe fn gather_first(p: *const f32, stride: usize, n: usize) -> __m512 {
         // SAFETY: AVX-512F by the trait contract; masked-off lanes are not read; the caller
@@ -480,6 +523,59 @@ mod tests {
             }
         }
         assert!(orders_differ, "the data never tells two orders of summation apart");
+    }
+
+    /// `transpose` against the definition, on registers whose lanes are all different,
+    /// and against the trait's default (through memory).
+    ///
+    /// # Safety
+    /// The CPU supports `S`'s instruction set.
+    unsafe fn check_transpose<S: Lanes>() {
+        let l = S::LANES;
+        let x: Vec<S::Elem> = (0..l * l).map(|i| S::Elem::from_usize(i + 1)).collect();
+        // SAFETY: the instruction set is present (contract); every pointer covers `LANES`
+        // registers or elements.
+        unsafe {
+            let mut regs: Vec<S::V> = (0..l).map(|i| S::load(x[i * l..].as_ptr())).collect();
+            S::transpose(regs.as_mut_ptr());
+            let mut got = vec![S::Elem::ZERO; l * l];
+            for (i, &v) in regs.iter().enumerate() {
+                S::store(got[i * l..].as_mut_ptr(), v);
+            }
+            for i in 0..l {
+                for j in 0..l {
+                    assert_eq!(got[i * l + j], x[j * l + i], "lane {j} of register {i}");
+                }
+            }
+            // The default through memory gives the same, and back again.
+            crate::kernels::simd::lanes::transpose_in_memory::<S>(regs.as_mut_ptr());
+            for (i, &v) in regs.iter().enumerate() {
+                S::store(got[i * l..].as_mut_ptr(), v);
+            }
+            assert_eq!(got, x);
+        }
+    }
+
+    #[test]
+    fn transpose_swaps_rows_and_columns() {
+        if is_x86_feature_detected!("avx512f") {
+            // SAFETY: AVX-512F was just detected.
+            unsafe {
+                check_transpose::<Avx512<f32>>();
+                check_transpose::<Avx512<f64>>();
+            }
+        } else {
+            println!("skipping the AVX-512 transposes: this CPU does not support AVX-512F");
+        }
+        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+            // SAFETY: AVX2 and FMA were just detected.
+            unsafe {
+                check_transpose::<Avx2<f32>>();
+                check_transpose::<Avx2<f64>>();
+            }
+        } else {
+            println!("skipping the AVX2 transposes: this CPU does not support AVX2 and FMA");
+        }
     }
 
     #[test]
