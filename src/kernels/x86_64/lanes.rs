@@ -547,7 +547,7 @@ mod tests {
                     assert_eq!(got[i * l + j], x[j * l + i], "lane {j} of register {i}");
                 }
             }
-            // The default through memory gives the same, and back again.
+            // The default through memory, applied to the transposed block, gives x back.
             crate::kernels::simd::lanes::transpose_in_memory::<S>(regs.as_mut_ptr());
             for (i, &v) in regs.iter().enumerate() {
                 S::store(got[i * l..].as_mut_ptr(), v);
