@@ -340,23 +340,13 @@ fn pack_b<S: Lanes>(
             // Row p of op(B) is column pc + p of B, rows jc + j0..: LANES×LANES blocks of
             // B, read row by row, transposed in registers.
             Transpose::Yes if S::TRANSPOSES_IN_REGISTERS => {
-                for v0 in (0..nr).step_by(l) {
-                    let rows = w.saturating_sub(v0).min(l);
-                    for p0 in (0..kc).step_by(l) {
-                        let cols = l.min(kc - p0);
-                        // SAFETY: the caller's instruction set is `S`'s (contract). The loads
-                        // read B at rows jc + j0 + v0 + u < jc + nc <= n for u < rows,
-                        // columns pc + p0.. pc + p0 + cols <= pc + kc <= k, inside `b`
-                        // (checked by the caller); the stores write lanes v0..v0 + l <= nr
-                        // of panel rows p0..p0 + cols <= kc.
-                        unsafe {
-                            // Past the last row when `rows` is 0: not read then, and so
-                            // computed without `add`'s promise to stay inside `b`.
-                            let src = b.as_ptr().wrapping_add((jc + j0 + v0) * ldb + pc + p0);
-                            let dst = panel.as_mut_ptr().add(p0 * nr + v0);
-                            copy_transposed::<S>(src, ldb, rows, cols, dst, nr, l);
-                        }
-                    }
+                // SAFETY: the caller's instruction set is `S`'s (contract). Rows
+                // jc + j0 + u < jc + nc <= n for u < w of B hold columns pc..pc + kc <= k
+                // (inside `b`, checked by the caller); the panel holds kc rows of nr.
+                unsafe {
+                    // Past the last row when w is 0: computed without `add`'s promise.
+                    let src = b.as_ptr().wrapping_add((jc + j0) * ldb + pc);
+                    pack_transposed::<S>(src, ldb, w, nr, kc, panel.as_mut_ptr());
                 }
             }
             // Otherwise with strided gathers, LANES rows at a time.
@@ -414,24 +404,10 @@ fn pack_a<S: Lanes, const MR: usize>(
         // Column p of op(A) is column pc + p of A, rows ic..: LANES×LANES blocks of A,
         // read row by row, transposed in registers.
         Transpose::No if S::TRANSPOSES_IN_REGISTERS => {
-            for i0 in (0..MR).step_by(l) {
-                let lanes = l.min(MR - i0);
-                let rows = mr.saturating_sub(i0).min(lanes);
-                for p0 in (0..kc).step_by(l) {
-                    let cols = l.min(kc - p0);
-                    // SAFETY: the caller's instruction set is `S`'s (contract). The loads read
-                    // A at rows ic + i0 + u < ic + mr <= m for u < rows, columns
-                    // pc + p0..pc + p0 + cols <= pc + kc <= k, inside `a` (checked by the
-                    // caller); the stores write `lanes` elements from i0 of panel columns
-                    // p0..p0 + cols <= kc.
-                    unsafe {
-                        // Past the last row when `rows` is 0 (see `pack_b`).
-                        let src = a.as_ptr().wrapping_add((ic + i0) * lda + pc + p0);
-                        let dst = panel.as_mut_ptr().add(p0 * MR + i0);
-                        copy_transposed::<S>(src, lda, rows, cols, dst, MR, lanes);
-                    }
-                }
-            }
+            // SAFETY: the caller's instruction set is `S`'s (contract). Rows ic + i < ic + mr
+            // <= m for i < mr of A hold columns pc..pc + kc <= k (inside `a`, checked by the
+            // caller); the panel holds kc columns of MR.
+            unsafe { pack_transposed::<S>(a.as_ptr().add(ic * lda + pc), lda, mr, MR, kc, panel.as_mut_ptr()) };
         }
         // Otherwise with strided gathers.
         Transpose::No if gather_fits::<S>(lda) => {
@@ -484,38 +460,46 @@ fn pack_a<S: Lanes, const MR: usize>(
     }
 }
 
-/// Copies the LANES×LANES block of a matrix at `src` (row stride `ld`) transposed to
-/// `dst` (row stride `dst_ld`): row p of `dst` gets the first `lanes` elements of column p
-/// of the block. Only the first `rows` rows and `cols` columns of the block are read
-/// (the rest is taken as zeros) and only the first `cols` rows of `dst` written.
+/// Packs `kc` columns of `width` rows of a matrix at `src` (row stride `ld`) transposed
+/// into `dst`: column p goes to `dst[p·width..][..width]`. Only the first `valid` rows are
+/// read; the rest of each packed column is zeros. LANES×LANES blocks are read row by row
+/// and transposed in registers ([`Lanes::transpose`]).
 ///
 /// # Safety
-/// The caller's instruction set is `S`'s; `src + u·ld` has `cols` readable elements for
-/// u < rows, and `dst + p·dst_ld` has `lanes` writable elements for p < cols; rows, cols,
-/// lanes ≤ LANES ≤ 16.
+/// The caller's instruction set is `S`'s; `src + u·ld` has `kc` readable elements for
+/// u < valid ≤ width (`src` itself need not be readable when `valid` is 0); `dst` has
+/// kc·width writable elements.
 #[inline(always)]
-unsafe fn copy_transposed<S: Lanes>(
+unsafe fn pack_transposed<S: Lanes>(
     src: *const S::Elem,
     ld: usize,
-    rows: usize,
-    cols: usize,
+    valid: usize,
+    width: usize,
+    kc: usize,
     dst: *mut S::Elem,
-    dst_ld: usize,
-    lanes: usize,
 ) {
     let l = S::LANES;
-    // SAFETY: the instruction set is present and the reads and writes stay inside the
-    // rows and columns the contract provides; `transpose` takes LANES ≤ 16 registers.
-    unsafe {
-        let mut block = [S::zero(); 16];
-        for (u, reg) in block.iter_mut().enumerate().take(rows) {
-            let row = src.add(u * ld);
-            *reg = if cols == l { S::load(row) } else { S::load_first(row, cols) };
-        }
-        S::transpose(block.as_mut_ptr());
-        for (p, &v) in block.iter().enumerate().take(cols) {
-            let out = dst.add(p * dst_ld);
-            if lanes == l { S::store(out, v) } else { S::store_first(out, lanes, v) }
+    for v0 in (0..width).step_by(l) {
+        let lanes = l.min(width - v0);
+        let rows = valid.saturating_sub(v0).min(lanes);
+        for p0 in (0..kc).step_by(l) {
+            let cols = l.min(kc - p0);
+            // SAFETY: the instruction set is present (contract). The loads read rows
+            // v0 + u < valid for u < rows, columns p0..p0 + cols <= kc; the stores write
+            // `lanes` elements from v0 of columns p0..p0 + cols of `dst`; `transpose`
+            // takes LANES ≤ 16 registers.
+            unsafe {
+                let mut block = [S::zero(); 16];
+                for (u, reg) in block.iter_mut().enumerate().take(rows) {
+                    let row = src.add((v0 + u) * ld + p0);
+                    *reg = if cols == l { S::load(row) } else { S::load_first(row, cols) };
+                }
+                S::transpose(block.as_mut_ptr());
+                for (p, &v) in block.iter().enumerate().take(cols) {
+                    let out = dst.add((p0 + p) * width + v0);
+                    if lanes == l { S::store(out, v) } else { S::store_first(out, lanes, v) }
+                }
+            }
         }
     }
 }

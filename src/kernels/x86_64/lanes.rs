@@ -134,8 +134,9 @@ impl Lanes for Avx512<f32> {
     unsafe fn transpose(v: *mut __m512) {
         // SAFETY: AVX-512F by the trait contract; the caller guarantees 16 registers at v.
         unsafe {
-            // Loops rather than closures (`array::from_fn`): a closure does not inherit the
-            // caller's target features, and its intrinsics were left as calls.
+            // Loops rather than `array::from_fn` closures: written with closures, the
+            // intrinsics here were left as calls (a closure not inlined does not carry the
+            // caller's target features), and the squares ran at half speed.
             // Pairs of rows interleaved by elements: per 128-bit lane, a[2i] holds columns
             // 0 and 1 of rows 2i and 2i + 1, a[2i + 1] columns 2 and 3.
             let mut a = [_mm512_setzero_ps(); 16];
