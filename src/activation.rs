@@ -257,7 +257,7 @@ impl Activation {
     pub(crate) fn add_bias_and_apply<T: Float>(self, z: &mut [T], bias: &[T], a: &mut [T]) {
         if let Activation::Sigmoid = self {
             // The hot case gets the loop compiled for the CPU's widest registers.
-            return T::bias_sigmoid(z, bias, a);
+            return crate::kernels::bias_sigmoid(z, bias, a);
         }
         let n = bias.len();
         for (z_row, a_row) in z.chunks_exact_mut(n).zip(a.chunks_exact_mut(n)) {

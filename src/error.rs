@@ -33,6 +33,16 @@ pub enum Error {
         /// Elements given.
         len: usize,
     },
+    /// A matrix too large to have: `rows · cols` elements overflow a `usize`, take more
+    /// bytes than an allocation may (`isize::MAX`), or the allocator could not provide them.
+    TooLarge {
+        /// What was to be made, e.g. "a matrix" or "the weights of layer 0".
+        what: &'static str,
+        /// Rows asked for.
+        rows: usize,
+        /// Columns asked for.
+        cols: usize,
+    },
     /// A network was built without any layer.
     EmptyNetwork,
     /// A layer (or the input) was given zero neurons.
@@ -114,6 +124,9 @@ impl fmt::Display for Error {
                 Some(n) => write!(f, "a {rows}×{cols} matrix needs {n} elements, got {len}"),
                 None => write!(f, "a {rows}×{cols} matrix is too large to address, got {len} elements"),
             },
+            Error::TooLarge { what, rows, cols } => {
+                write!(f, "{what} of {rows}×{cols} values is too large to allocate")
+            }
             Error::EmptyNetwork => write!(f, "a network needs at least one layer"),
             Error::ZeroSizedLayer { layer: None } => write!(f, "the input must have at least one value"),
             Error::ZeroSizedLayer { layer: Some(l) } => write!(f, "layer {l} must have at least one neuron"),

@@ -221,7 +221,8 @@ impl Init {
 
     /// One draw for a layer of `fan_in` inputs and `fan_out` neurons.
     pub fn sample(&self, rng: &mut Rng, fan_in: usize, fan_out: usize) -> f64 {
-        let (fan_in, fan_sum) = (fan_in.max(1) as f64, (fan_in + fan_out).max(1) as f64);
+        // The sum in f64: fan_in + fan_out may not fit in a usize.
+        let (fan_in, fan_sum) = (fan_in.max(1) as f64, (fan_in as f64 + fan_out as f64).max(1.0));
         let uniform = |rng: &mut Rng, r: f64| r * (2.0 * rng.uniform() - 1.0);
         match *self {
             Init::XavierUniform => uniform(rng, (6.0 / fan_sum).sqrt()),
@@ -236,8 +237,23 @@ impl Init {
     }
 
     /// A `fan_out`×`fan_in` weight matrix (row j = neuron j), drawn row by row.
+    ///
+    /// # Panics
+    /// As [`Matrix::zeros`], if the matrix is too large to allocate.
+    #[track_caller]
     pub fn weights<T: Float>(&self, rng: &mut Rng, fan_in: usize, fan_out: usize) -> Matrix<T> {
-        Matrix::from_fn(fan_out, fan_in, |_, _| T::from_f64(self.sample(rng, fan_in, fan_out)))
+        let mut w = Matrix::zeros(fan_out, fan_in);
+        self.fill(rng, &mut w);
+        w
+    }
+
+    /// Draws every element of the weight matrix `w` (fan-out × fan-in), row by row, as
+    /// [`weights`](Self::weights) does.
+    pub(crate) fn fill<T: Float>(&self, rng: &mut Rng, w: &mut Matrix<T>) {
+        let (fan_out, fan_in) = w.shape();
+        for x in w.as_mut_slice() {
+            *x = T::from_f64(self.sample(rng, fan_in, fan_out));
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 use core::fmt;
 
 use crate::error::{Error, Result, check_finite, check_len};
-use crate::kernels::Transpose;
+use crate::kernels::{self, Transpose};
 use crate::{Activation, Float, Matrix, MatrixView, Vector};
 
 /// Where the backward pass puts a batch's gradients.
@@ -65,7 +65,8 @@ impl<T: Float> Layer<T> {
     /// - [`Error::ZeroSizedLayer`] if the weights have no rows or no columns;
     /// - [`Error::ShapeMismatch`] if `biases.len()` is not the number of rows of `weights`;
     /// - [`Error::NonFinite`] if a weight or bias is NaN or infinite;
-    /// - whatever [`Activation::check`] returns for the activation and N(l).
+    /// - whatever [`Activation::check`] returns for the activation and N(l);
+    /// - [`Error::TooLarge`] if the gradient's matrix, the size of w, cannot be allocated.
     pub fn new(weights: Matrix<T>, biases: Vector<T>, activation: Activation) -> Result<Self> {
         if weights.rows() == 0 || weights.cols() == 0 {
             return Err(Error::ZeroSizedLayer { layer: None });
@@ -82,7 +83,8 @@ impl<T: Float> Layer<T> {
             weighted_input: Matrix::zeros(0, n_out),
             activation: Matrix::zeros(0, n_out),
             delta: Matrix::zeros(0, n_out),
-            gradient_sum: Gradients::zeros(n_out, n_in),
+            // Fallible: w exists, but the allocator may refuse a second matrix of its size.
+            gradient_sum: Gradients { weights: Matrix::try_zeros(n_out, n_in)?, biases: Vector::zeros(n_out) },
         })
     }
 
@@ -132,11 +134,14 @@ impl<T: Float> Layer<T> {
     }
 
     /// Sizes the caches z, a and δ for a batch of `rows` samples (reusing their memory).
-    pub(crate) fn resize_caches(&mut self, rows: usize) {
+    ///
+    /// # Errors
+    /// [`Error::TooLarge`] if `rows` × N(l) values cannot be allocated.
+    pub(crate) fn resize_caches(&mut self, rows: usize) -> Result<()> {
         let n = self.n_outputs();
-        self.weighted_input.resize(rows, n);
-        self.activation.resize(rows, n);
-        self.delta.resize(rows, n);
+        self.weighted_input.resize("a layer's outputs for the batch", rows, n)?;
+        self.activation.resize("a layer's outputs for the batch", rows, n)?;
+        self.delta.resize("a layer's outputs for the batch", rows, n)
     }
 
     /// The parameters, shared, and the caches cut into blocks of rows at `cuts` (rows
@@ -172,18 +177,26 @@ impl<T: Float> Layer<T> {
 
     /// Forward pass over a batch (one sample per row of `input`): z = w·a(l−1) + b and
     /// a = σ(z), cached for the backward pass. See [`Shared::forward`].
-    pub(crate) fn forward(&mut self, input: MatrixView<'_, T>, threads: usize) {
-        self.resize_caches(input.rows());
+    ///
+    /// # Errors
+    /// As [`resize_caches`](Self::resize_caches), before anything is computed.
+    pub(crate) fn forward(&mut self, input: MatrixView<'_, T>, threads: usize) -> Result<()> {
+        self.resize_caches(input.rows())?;
         let (shared, mut rows) = self.split_all();
         shared.forward(input.rows(), input.as_slice(), &mut rows, threads);
+        Ok(())
     }
 
     /// a = σ(w·x + b) for a batch (one sample per row), into `out`, without touching the
     /// cache (for inference).
-    pub(crate) fn predict_into(&self, input: MatrixView<'_, T>, out: &mut Matrix<T>, threads: usize) {
-        out.resize(input.rows(), self.n_outputs());
+    ///
+    /// # Errors
+    /// [`Error::TooLarge`] if `out` cannot be allocated.
+    pub(crate) fn predict_into(&self, input: MatrixView<'_, T>, out: &mut Matrix<T>, threads: usize) -> Result<()> {
+        out.resize("a layer's outputs for the batch", input.rows(), self.n_outputs())?;
         out.gemm_threads(threads, T::ONE, input, Transpose::No, self.weights.view(), Transpose::Yes, T::ZERO);
         self.activation_fn.add_bias_and_apply_in_place(out.as_mut_slice(), &self.biases);
+        Ok(())
     }
 
     /// Sets δ(L) of the output layer from the targets (BP1), see [`Shared::output_error`].
@@ -213,7 +226,7 @@ impl<T: Float> Layer<T> {
         // Σ over samples of δ·aᵀ is the product Δᵀ·A(l−1), read as stored.
         weights.gemm_threads(threads, alpha, self.delta.view(), Transpose::Yes, input, Transpose::No, T::ONE);
         for r in 0..self.delta.rows() {
-            T::axpy(alpha, self.delta.row(r), biases);
+            kernels::axpy(alpha, self.delta.row(r), biases);
         }
     }
 
@@ -227,7 +240,7 @@ impl<T: Float> Layer<T> {
     pub(crate) fn step(&mut self, learning_rate: T, count: usize) {
         let scale = -learning_rate / T::from_usize(count);
         self.weights.add_scaled(scale, &self.gradient_sum.weights);
-        T::axpy(scale, &self.gradient_sum.biases, &mut self.biases);
+        kernels::axpy(scale, &self.gradient_sum.biases, &mut self.biases);
         self.gradient_sum.clear();
     }
 
@@ -395,13 +408,13 @@ mod tests {
     fn forward_by_hand() {
         let mut l = layer();
         let x = [1.0, 2.0, 3.0];
-        l.forward(MatrixView::from_row(&x), 1);
+        l.forward(MatrixView::from_row(&x), 1).unwrap();
         // z = [1 − 3 + 0, 3 − 1] = [−2, 2]
         assert_eq!(l.weighted_input().row(0), &[-2.0, 2.0]);
         let s = Activation::Sigmoid;
         assert_eq!(l.activation().row(0), &[s.value(-2.0), s.value(2.0)]);
         let mut out = Matrix::zeros(0, 0);
-        l.predict_into(MatrixView::from_row(&x), &mut out, 1);
+        l.predict_into(MatrixView::from_row(&x), &mut out, 1).unwrap();
         assert_eq!(out.as_slice(), &[s.value(-2.0), s.value(2.0)]);
     }
 
@@ -409,7 +422,7 @@ mod tests {
     fn gradients_by_hand() {
         let mut l = layer();
         let x = [1.0, 2.0, 3.0];
-        l.forward(MatrixView::from_row(&x), 1);
+        l.forward(MatrixView::from_row(&x), 1).unwrap();
         l.delta = Matrix::new(1, 2, vec![1.0, -2.0]).unwrap();
         l.accumulate_gradients(MatrixView::from_row(&x), 1, GradientSink::Sum);
         // δ·xᵀ = [1 2 3; −2 −4 −6], ∂C/∂b = δ

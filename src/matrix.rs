@@ -16,7 +16,7 @@ use core::ops::{Deref, DerefMut, Index, IndexMut};
 
 use crate::Float;
 use crate::error::{Error, Result};
-use crate::kernels::Transpose;
+use crate::kernels::{self, Transpose};
 
 mod aligned;
 
@@ -79,20 +79,54 @@ impl<T: Float> Matrix<T> {
     /// to a 64-byte boundary within `data`'s allocation, which grows by up to 60 bytes.
     ///
     /// # Errors
-    /// [`Error::MatrixShape`] if `data.len() != rows * cols` (or that product overflows).
+    /// [`Error::MatrixShape`] if `data.len() != rows * cols`; [`Error::TooLarge`] if no
+    /// allocation could hold a `rows`×`cols` matrix (see [`try_zeros`](Self::try_zeros)).
     pub fn new(rows: usize, cols: usize, data: Vec<T>) -> Result<Self> {
-        match rows.checked_mul(cols) {
+        match element_count::<T>(rows, cols) {
             Some(len) if len == data.len() => Ok(Matrix { rows, cols, data: AlignedVec::from_vec(data) }),
-            _ => Err(shape_error(rows, cols, data.len())),
+            Some(_) => Err(shape_error(rows, cols, data.len())),
+            None => Err(Error::TooLarge { what: "a matrix", rows, cols }),
         }
     }
 
     /// A `rows`×`cols` matrix of zeros.
+    ///
+    /// # Panics
+    /// If `rows · cols` elements of `T` are more than any allocation can hold (the
+    /// product overflows, or its size in bytes exceeds `isize::MAX`; a dimension of 0
+    /// counts as 1 here), with a message naming the shape; if the memory cannot be allocated, the process aborts, as for a `Vec`.
+    /// [`try_zeros`](Self::try_zeros) returns an error in both cases instead.
+    #[track_caller]
     pub fn zeros(rows: usize, cols: usize) -> Self {
-        Matrix { rows, cols, data: AlignedVec::from_elem(T::ZERO, rows * cols) }
+        let Some(len) = element_count::<T>(rows, cols) else { too_large_panic::<T>(rows, cols) };
+        Matrix { rows, cols, data: AlignedVec::from_elem(T::ZERO, len) }
     }
 
-    /// A `rows`×`cols` matrix whose element (i, j) is `f(i, j)`.
+    /// A `rows`×`cols` matrix of zeros, or an error if it cannot be had.
+    ///
+    /// ```
+    /// use backprop::{Error, Matrix};
+    ///
+    /// assert_eq!(Matrix::<f32>::try_zeros(2, 3)?.shape(), (2, 3));
+    /// assert!(matches!(Matrix::<f32>::try_zeros(1 << 62, 4), Err(Error::TooLarge { .. })));
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::TooLarge`] if `rows · cols` elements of `T` are more than any allocation
+    /// can hold, or the allocator cannot provide them.
+    pub fn try_zeros(rows: usize, cols: usize) -> Result<Self> {
+        let too_large = || Error::TooLarge { what: "a matrix", rows, cols };
+        let len = element_count::<T>(rows, cols).ok_or_else(too_large)?;
+        let data = AlignedVec::try_from_elem(T::ZERO, len).map_err(|_| too_large())?;
+        Ok(Matrix { rows, cols, data })
+    }
+
+    /// A `rows`×`cols` matrix whose element (i, j) is `f(i, j)`, called in row-major order.
+    ///
+    /// # Panics
+    /// As [`zeros`](Self::zeros), if the matrix is too large.
+    #[track_caller]
     pub fn from_fn(rows: usize, cols: usize, mut f: impl FnMut(usize, usize) -> T) -> Self {
         let mut m = Matrix::zeros(rows, cols);
         for (i, row) in m.data.chunks_exact_mut(cols.max(1)).enumerate() {
@@ -106,13 +140,14 @@ impl<T: Float> Matrix<T> {
     /// A matrix whose rows are the given slices.
     ///
     /// # Errors
-    /// [`Error::ShapeMismatch`] if the rows have different lengths.
+    /// [`Error::ShapeMismatch`] if the rows have different lengths; [`Error::TooLarge`] as
+    /// for [`try_zeros`](Self::try_zeros).
     pub fn from_rows<R: AsRef<[T]>>(rows: &[R]) -> Result<Self> {
         let cols = rows.first().map_or(0, |r| r.as_ref().len());
         for r in rows {
             crate::error::check_len("a row", "the first row", cols, r.as_ref().len())?;
         }
-        let mut m = Matrix::zeros(rows.len(), cols);
+        let mut m = Matrix::try_zeros(rows.len(), cols)?;
         for (dst, r) in m.data.chunks_exact_mut(cols.max(1)).zip(rows) {
             dst.copy_from_slice(r.as_ref());
         }
@@ -184,10 +219,17 @@ impl<T: Float> Matrix<T> {
 
     /// Changes the shape to `rows`×`cols`, keeping the allocation when it is large enough.
     /// The elements are unspecified afterwards (callers overwrite them).
-    pub(crate) fn resize(&mut self, rows: usize, cols: usize) {
+    ///
+    /// # Errors
+    /// [`Error::TooLarge`], naming `what`, as for [`try_zeros`](Self::try_zeros); the
+    /// matrix is then unchanged.
+    pub(crate) fn resize(&mut self, what: &'static str, rows: usize, cols: usize) -> Result<()> {
+        let too_large = || Error::TooLarge { what, rows, cols };
+        let len = element_count::<T>(rows, cols).ok_or_else(too_large)?;
+        self.data.try_resize(len, T::ZERO).map_err(|_| too_large())?;
         self.rows = rows;
         self.cols = cols;
-        self.data.resize(rows * cols, T::ZERO);
+        Ok(())
     }
 
     /// Sets every element to zero.
@@ -227,7 +269,7 @@ impl<T: Float> Matrix<T> {
             x.len(),
             y.len()
         );
-        T::gemv(self.rows, self.cols, T::ONE, &self.data, self.cols, x, T::ZERO, y);
+        kernels::gemv(self.rows, self.cols, T::ONE, &self.data, self.cols, x, T::ZERO, y);
     }
 
     /// wᵀ·x, computed from w as stored (no transpose is formed); this is the product
@@ -258,7 +300,7 @@ impl<T: Float> Matrix<T> {
             x.len(),
             y.len()
         );
-        T::gemv_t(self.rows, self.cols, T::ONE, &self.data, self.cols, x, T::ZERO, y);
+        kernels::gemv_t(self.rows, self.cols, T::ONE, &self.data, self.cols, x, T::ZERO, y);
     }
 
     /// w ← w + α·x·yᵀ: the outer-product accumulate that adds `δ·aᵀ` (BP3) into a
@@ -278,7 +320,7 @@ impl<T: Float> Matrix<T> {
             x.len(),
             y.len()
         );
-        T::ger(self.rows, self.cols, alpha, x, y, &mut self.data, self.cols);
+        kernels::ger(self.rows, self.cols, alpha, x, y, &mut self.data, self.cols);
     }
 
     /// self ← self + α·other (axpy over all elements); with α = −learning rate this is
@@ -289,7 +331,7 @@ impl<T: Float> Matrix<T> {
     #[track_caller]
     pub fn add_scaled(&mut self, alpha: T, other: &Matrix<T>) {
         assert_same_shape("add_scaled", self.shape(), other.shape());
-        T::axpy(alpha, &other.data, &mut self.data);
+        kernels::axpy(alpha, &other.data, &mut self.data);
     }
 
     /// The Hadamard (element-wise) product self ⊙ other.
@@ -366,7 +408,7 @@ impl<T: Float> Matrix<T> {
             self.rows,
             self.cols
         );
-        crate::kernels::gemm_threaded(
+        kernels::gemm_threaded(
             threads,
             m,
             m,
@@ -386,6 +428,25 @@ impl<T: Float> Matrix<T> {
     }
 }
 
+/// The number of elements of a `rows`×`cols` matrix of `T`, or `None` if no allocation
+/// can hold them: the product overflows, or its size in bytes exceeds `isize::MAX` (the
+/// largest allocation Rust allows; the aligned storage adds at most a cache line, which
+/// this leaves room for).
+///
+/// A dimension of 0 counts as 1 in that bound: a 0×n matrix holds no element, but if one
+/// of its rows could not be held either, the shape describes nothing that can exist, and
+/// code that walks its (empty) rows or columns should never meet such a count.
+pub(crate) fn element_count<T>(rows: usize, cols: usize) -> Option<usize> {
+    let bound = rows.max(1).checked_mul(cols.max(1))?.checked_mul(size_of::<T>())?;
+    (bound <= isize::MAX as usize - 64).then_some(rows * cols)
+}
+
+#[cold]
+#[track_caller]
+fn too_large_panic<T: Float>(rows: usize, cols: usize) -> ! {
+    panic!("a {rows}×{cols} matrix of {} is too large to allocate", T::NAME)
+}
+
 /// x ← x ⊙ y for slices of equal length.
 pub(crate) fn hadamard_slices<T: Float>(x: &mut [T], y: &[T]) {
     debug_assert_eq!(x.len(), y.len());
@@ -403,11 +464,13 @@ impl<'a, T: Float> MatrixView<'a, T> {
     /// A view of `data` as a `rows`×`cols` row-major matrix.
     ///
     /// # Errors
-    /// [`Error::MatrixShape`] if `data.len() != rows * cols`.
+    /// [`Error::MatrixShape`] if `data.len() != rows * cols`; [`Error::TooLarge`] for a
+    /// shape no allocation could hold, as for [`Matrix::new`].
     pub fn new(rows: usize, cols: usize, data: &'a [T]) -> Result<Self> {
-        match rows.checked_mul(cols) {
+        match element_count::<T>(rows, cols) {
             Some(len) if len == data.len() => Ok(MatrixView { rows, cols, data, finite: false }),
-            _ => Err(shape_error(rows, cols, data.len())),
+            Some(_) => Err(shape_error(rows, cols, data.len())),
+            None => Err(Error::TooLarge { what: "a matrix view", rows, cols }),
         }
     }
 
@@ -559,7 +622,7 @@ impl<T: Float> Vector<T> {
     #[track_caller]
     pub fn dot(&self, other: &[T]) -> T {
         assert_eq!(self.len(), other.len(), "dot: lengths {} and {} differ", self.len(), other.len());
-        T::dot(&self.data, other)
+        kernels::dot(&self.data, other)
     }
 
     /// The Hadamard (element-wise) product x ⊙ y, the ⊙ of BP1 and BP2.
@@ -581,7 +644,7 @@ impl<T: Float> Vector<T> {
     #[track_caller]
     pub fn add_scaled(&mut self, alpha: T, other: &[T]) {
         assert_eq!(self.len(), other.len(), "add_scaled: lengths {} and {} differ", self.len(), other.len());
-        T::axpy(alpha, other, &mut self.data);
+        kernels::axpy(alpha, other, &mut self.data);
     }
 }
 
@@ -643,7 +706,7 @@ mod tests {
         let big = Matrix::<f32>::from_fn(300, 784, |i, j| (i * 784 + j) as f32);
         let from_vec = Matrix::new(300, 784, big.as_slice().to_vec()).unwrap();
         let mut cache = Matrix::<f32>::zeros(3, 5);
-        cache.resize(1000, 100);
+        cache.resize("a cache", 1000, 100).unwrap();
         for m in [
             &big,
             &from_vec,

@@ -146,7 +146,8 @@ impl<T: Float> NetworkBuilder<T> {
     /// [`Error::EmptyNetwork`] if no layer was added; [`Error::InvalidHyperparameter`]
     /// if the thread count is 0 or an activation's parameter is not finite;
     /// [`Error::Incompatible`] for a one-neuron softmax layer or a cost that makes no
-    /// sense with the output activation (see [`Cost::check_output`]).
+    /// sense with the output activation (see [`Cost::check_output`]); [`Error::TooLarge`]
+    /// if a layer's N(l)×N(l−1) weights cannot be allocated.
     pub fn build(self) -> Result<Network<T>> {
         if self.n_inputs == 0 {
             return Err(Error::ZeroSizedLayer { layer: None });
@@ -169,7 +170,12 @@ impl<T: Float> NetworkBuilder<T> {
             spec.weights.validate()?;
             spec.biases.validate()?;
             let n_out = spec.neurons;
-            let weights = spec.weights.weights(&mut rng, n_in, n_out);
+            let mut weights = Matrix::try_zeros(n_out, n_in).map_err(|_| Error::TooLarge {
+                what: "a layer's weights",
+                rows: n_out,
+                cols: n_in,
+            })?;
+            spec.weights.fill(&mut rng, &mut weights);
             let biases = (0..n_out).map(|_| T::from_f64(spec.biases.sample(&mut rng, n_in, n_out))).collect();
             layers.push(Layer::new(weights, biases, spec.activation)?);
             n_in = n_out;
@@ -310,10 +316,10 @@ impl<T: Float> Network<T> {
     pub fn forward_batch<'a>(&mut self, x: impl Into<MatrixView<'a, T>>) -> Result<&Matrix<T>> {
         let x = x.into();
         self.check_input(x)?;
-        self.input.resize(x.rows(), x.cols());
+        self.input.resize("the input batch", x.rows(), x.cols())?;
         self.input.as_mut_slice().copy_from_slice(x.as_slice());
         let Network { layers, input, threads, .. } = self;
-        forward_layers(layers, input.view(), *threads);
+        forward_layers(layers, input.view(), *threads)?;
         self.pending_rows = x.rows();
         Ok(self.output_layer().activation())
     }
@@ -433,7 +439,7 @@ impl<T: Float> Network<T> {
         self.check_targets(y, x.rows())?;
         let scale = -learning_rate / T::from_usize(x.rows());
         let Network { layers, cost, threads, .. } = self;
-        forward_layers(layers, x, *threads);
+        forward_layers(layers, x, *threads)?;
         backward_layers(layers, x, y, *cost, *threads, GradientSink::Descend(scale));
         self.pending_rows = 0;
         Ok(())
@@ -490,9 +496,9 @@ impl<T: Float> Network<T> {
         let x = x.into();
         self.check_input(x)?;
         let (mut a, mut next) = (Matrix::zeros(0, 0), Matrix::zeros(0, 0));
-        self.layers[0].predict_into(x, &mut a, self.threads);
+        self.layers[0].predict_into(x, &mut a, self.threads)?;
         for layer in &self.layers[1..] {
-            layer.predict_into(a.view(), &mut next, self.threads);
+            layer.predict_into(a.view(), &mut next, self.threads)?;
             core::mem::swap(&mut a, &mut next);
         }
         Ok(a)
@@ -575,21 +581,28 @@ fn row_cuts<T: Float>(layers: &[Layer<T>], rows: usize, threads: usize) -> Vec<u
 }
 
 /// Forward pass: a(l) = σ(w(l)·a(l−1) + b(l)) for l = 0..=L, with a(−1) = `input`.
-fn forward_layers<T: Float>(layers: &mut [Layer<T>], input: MatrixView<'_, T>, threads: usize) {
+///
+/// # Errors
+/// [`Error::TooLarge`] if a layer's caches cannot be sized for the batch; nothing has been
+/// computed then.
+fn forward_layers<T: Float>(layers: &mut [Layer<T>], input: MatrixView<'_, T>, threads: usize) -> Result<()> {
+    // Every cache first, so that a batch too large for one computes nothing.
     for layer in layers.iter_mut() {
-        layer.resize_caches(input.rows());
+        layer.resize_caches(input.rows())?;
     }
     if threads > 1 {
         let cuts = row_cuts(layers, input.rows(), threads);
         if cuts.len() > 2 {
-            return split_passes(layers, input, true, None, &cuts);
+            split_passes(layers, input, true, None, &cuts);
+            return Ok(());
         }
     }
-    layers[0].forward(input, threads);
+    layers[0].forward(input, threads)?;
     for l in 1..layers.len() {
         let (below, above) = layers.split_at_mut(l);
-        above[0].forward(below[l - 1].activation().view(), threads);
+        above[0].forward(below[l - 1].activation().view(), threads)?;
     }
+    Ok(())
 }
 
 /// Backward pass: BP1 at the output, then BP2 down the stack, then BP3 and BP4 for each
@@ -732,6 +745,18 @@ mod tests {
             Network::<f64>::builder(2).layer(3, Activation::Sigmoid).layer(0, Activation::Sigmoid).build(),
             Err(Error::ZeroSizedLayer { layer: Some(1) })
         ));
+    }
+
+    #[test]
+    fn set_threads_sets_the_count_it_reports() {
+        let mut n = net();
+        assert_eq!(n.threads(), 1);
+        n.set_threads(3).unwrap();
+        assert_eq!(n.threads(), 3);
+        assert!(n.set_threads(0).is_err());
+        assert_eq!(n.threads(), 3, "a refused count changes nothing");
+        let built = Network::<f64>::builder(2).layer(1, Activation::Sigmoid).threads(2).build().unwrap();
+        assert_eq!(built.threads(), 2);
     }
 
     #[test]

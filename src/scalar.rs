@@ -122,7 +122,16 @@ pub(crate) fn exp_nonpositive_f32(x: f32) -> f32 {
 ///
 /// `f64` is what the gradient checks use (finite differences need the precision); `f32`
 /// is what fast training uses (twice the numbers per SIMD register and per cache line).
-/// The trait is sealed: the matrix kernels under it are written for these two types.
+/// The trait is sealed: the matrix kernels under it are written for these two types. They
+/// are not part of its interface: a `T: Float` bound gives no way to call them, so every
+/// product goes through the shape checks of [`Matrix`](crate::Matrix) and the crate's
+/// own length checks.
+///
+/// ```compile_fail,E0599
+/// fn f<T: backprop::Float>(y: &mut [T]) {
+///     T::gemv(2, 1, T::ONE, &[], usize::MAX, &[T::ONE], T::ZERO, y);
+/// }
+/// ```
 pub trait Float:
     sealed::Sealed
     + Copy

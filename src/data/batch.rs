@@ -170,7 +170,8 @@ impl<'a, T: Float> Batcher<'a, T> {
     ///
     /// # Errors
     /// [`Error::InvalidHyperparameter`] if `batch_size` is 0; [`Error::EmptyData`] if
-    /// `order` is empty; [`Error::Incompatible`] if an index is out of range.
+    /// `order` is empty; [`Error::Incompatible`] if an index is out of range;
+    /// [`Error::TooLarge`] if a batch of `batch_size` samples cannot be allocated.
     pub fn with_order(data: &'a Dataset<T>, batch_size: usize, order: Vec<usize>) -> Result<Self> {
         check_batch_size(batch_size)?;
         if order.is_empty() {
@@ -180,8 +181,8 @@ impl<'a, T: Float> Batcher<'a, T> {
         let rows = batch_size.min(order.len());
         Ok(Batcher {
             data,
-            inputs: Matrix::zeros(rows, data.n_inputs()),
-            targets: Matrix::zeros(rows, data.n_targets()),
+            inputs: Matrix::try_zeros(rows, data.n_inputs())?,
+            targets: Matrix::try_zeros(rows, data.n_targets())?,
             order,
             batch_size,
             next: 0,
@@ -244,9 +245,10 @@ impl<'a, T: Float> Batcher<'a, T> {
         }
         let indices = &indices[..indices.len().min(self.batch_size)];
         let rows = indices.len();
-        // Never more rows than at construction, so the buffers keep their allocation.
-        self.inputs.resize(rows, self.data.n_inputs());
-        self.targets.resize(rows, self.data.n_targets());
+        // Never more rows than at construction, so the buffers keep their allocation and
+        // the resizing cannot fail.
+        let sized = self.inputs.resize("a batch", rows, self.data.n_inputs());
+        sized.and_then(|()| self.targets.resize("a batch", rows, self.data.n_targets())).expect("batch buffers");
         let (n_in, n_out) = (self.data.n_inputs(), self.data.n_targets());
         let (inputs, targets) = (self.inputs.as_mut_slice(), self.targets.as_mut_slice());
         let threads = if rows * n_in >= crate::kernels::THREADED_ROWS_MIN { self.threads } else { 1 };

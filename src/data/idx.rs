@@ -226,12 +226,16 @@ fn join_dims(dims: &[usize]) -> String {
     dims.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("×")
 }
 
-/// The product of `dims`: 0 if one of them is 0, `None` if it overflows.
+/// The product of `dims`: 0 if one of them is 0; `None` if that many elements of 8 bytes
+/// (the widest IDX type) would be more than the largest allocation, `isize::MAX` bytes,
+/// counting a 0 as a 1 (so that a zero dimension cannot hide others that no memory
+/// could hold).
 fn checked_product(dims: &[usize]) -> Option<usize> {
-    if dims.contains(&0) {
-        return Some(0);
+    let bound = dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d.max(1)))?;
+    if bound.checked_mul(8)? > isize::MAX as usize {
+        return None;
     }
-    dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d))
+    Some(if dims.contains(&0) { 0 } else { bound })
 }
 
 /// Reads into `buf` until it is full or the reader ends; returns the number of bytes read.
@@ -369,7 +373,7 @@ fn read_idx_with_len<R: Read>(mut reader: R, total_len: Option<u64>) -> Result<I
         .map(|c| usize::try_from(u32::from_be_bytes(be_bytes(c))).unwrap_or(usize::MAX))
         .collect();
     let header_len = 4 + sizes.len() as u64;
-    let n_bytes = checked_product(&dims).and_then(|n| n.checked_mul(kind.size())).ok_or_else(|| {
+    let n_bytes = checked_product(&dims).map(|n| n * kind.size()).ok_or_else(|| {
         format_error(
             format!("the dimensions {} of {} elements are too large to address", join_dims(&dims), kind.name()),
             Some(4),
@@ -556,11 +560,17 @@ mod tests {
         let (m, o) = message(read_idx(&idx(0x0E, &huge, &[])[..]));
         assert!(m.ends_with("are too large to address"), "{m}");
         assert_eq!(o, Some(4));
-        // A zero dimension makes the product 0, however large the others are; but then
-        // one image would have more pixels than a matrix can hold.
-        let a = read_idx(&idx(0x08, &[0, u32::MAX, u32::MAX, u32::MAX], &[])[..]).unwrap();
+        // A zero dimension makes the product 0, but it does not hide the others: no
+        // image of 4294967295×4294967295 pixels can be held.
+        for dims in [[0, u32::MAX, u32::MAX, u32::MAX], [0, u32::MAX, u32::MAX, 1]] {
+            let (m, o) = message(read_idx(&idx(0x08, &dims, &[])[..]));
+            assert!(m.ends_with("are too large to address"), "{m}");
+            assert_eq!(o, Some(4));
+        }
+        // A zero dimension beside ordinary ones is an empty array, and no images.
+        let a = read_idx(&idx(0x08, &[0, 28, 28], &[])[..]).unwrap();
         assert!(a.data().is_empty());
-        assert!(matches!(a.into_images::<f32>(), Err(Error::Format { .. })));
+        assert_eq!(a.into_images::<f32>().unwrap().shape(), (0, 784));
     }
 
     #[test]

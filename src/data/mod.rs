@@ -237,28 +237,22 @@ impl<T: Float> Dataset<T> {
     ///
     /// # Errors
     /// [`Error::EmptyData`] if `indices` is empty; [`Error::Incompatible`] if an index is
-    /// out of range; [`Error::MatrixShape`] if the result would be too large to address.
+    /// out of range; [`Error::TooLarge`] if the result cannot be allocated.
     pub fn subset(&self, indices: &[usize]) -> Result<Self> {
         if indices.is_empty() {
             return Err(Error::EmptyData { what: "subset" });
         }
         check_indices(indices, self.len())?;
         // Repeated indices can ask for more rows than the dataset has.
-        for cols in [self.n_inputs(), self.n_targets()] {
-            if indices.len().checked_mul(cols).is_none() {
-                return Err(Error::MatrixShape { rows: indices.len(), cols, len: 0 });
-            }
+        let too_large = |cols| Error::TooLarge { what: "a subset", rows: indices.len(), cols };
+        let mut inputs = Matrix::try_zeros(indices.len(), self.n_inputs()).map_err(|_| too_large(self.n_inputs()))?;
+        let mut targets =
+            Matrix::try_zeros(indices.len(), self.n_targets()).map_err(|_| too_large(self.n_targets()))?;
+        for (k, &i) in indices.iter().enumerate() {
+            inputs.row_mut(k).copy_from_slice(self.inputs.row(i));
+            targets.row_mut(k).copy_from_slice(self.targets.row(i));
         }
-        let mut inputs = Vec::with_capacity(indices.len() * self.n_inputs());
-        let mut targets = Vec::with_capacity(indices.len() * self.n_targets());
-        for &i in indices {
-            inputs.extend_from_slice(self.inputs.row(i));
-            targets.extend_from_slice(self.targets.row(i));
-        }
-        Ok(Dataset {
-            inputs: Matrix::new(indices.len(), self.n_inputs(), inputs)?,
-            targets: Matrix::new(indices.len(), self.n_targets(), targets)?,
-        })
+        Ok(Dataset { inputs, targets })
     }
 
     /// Splits the samples at random into `(train, test)`, with about `test_fraction` of
@@ -367,8 +361,8 @@ pub(crate) fn check_indices(indices: &[usize], len: usize) -> Result<()> {
 ///
 /// # Errors
 /// [`Error::InvalidHyperparameter`] if `classes` is 0; [`Error::Incompatible`] naming the
-/// label and its position if a label is not below `classes`; [`Error::MatrixShape`] if
-/// `labels.len() × classes` overflows.
+/// label and its position if a label is not below `classes`; [`Error::TooLarge`] if the
+/// `labels.len() × classes` matrix cannot be allocated.
 pub fn one_hot<T: Float>(labels: &[usize], classes: usize) -> Result<Matrix<T>> {
     if classes == 0 {
         return Err(Error::InvalidHyperparameter { name: "number of classes", rule: "at least 1", value: 0.0 });
@@ -382,10 +376,11 @@ pub fn one_hot<T: Float>(labels: &[usize], classes: usize) -> Result<Matrix<T>> 
             ),
         });
     }
-    if labels.len().checked_mul(classes).is_none() {
-        return Err(Error::MatrixShape { rows: labels.len(), cols: classes, len: 0 });
-    }
-    let mut m = Matrix::zeros(labels.len(), classes);
+    let mut m = Matrix::try_zeros(labels.len(), classes).map_err(|_| Error::TooLarge {
+        what: "one-hot targets",
+        rows: labels.len(),
+        cols: classes,
+    })?;
     for (i, &label) in labels.iter().enumerate() {
         m[(i, label)] = T::ONE;
     }

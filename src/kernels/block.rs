@@ -32,9 +32,12 @@ impl<'a, T> BlockMut<'a, T> {
     /// If `ld < cols` (for more than one row) or `data` is too short for the shape.
     #[track_caller]
     pub fn new(data: &'a mut [T], rows: usize, cols: usize, ld: usize) -> Self {
-        let need = super::required_len(rows, cols, ld);
         assert!(rows <= 1 || ld >= cols, "block: row stride {ld} is less than {cols} columns");
-        assert!(data.len() >= need, "block: {} elements, too few for {rows}×{cols} with stride {ld}", data.len());
+        assert!(
+            super::fits(data.len(), rows, cols, ld),
+            "block: {} elements, too few for {rows}×{cols} with stride {ld}",
+            data.len()
+        );
         BlockMut { ptr: data.as_mut_ptr(), rows, cols, ld, _borrow: PhantomData }
     }
 

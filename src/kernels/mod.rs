@@ -78,10 +78,21 @@ pub fn row_blocks(rows: usize, parts: usize) -> Vec<usize> {
     cuts
 }
 
-/// Minimum slice length of a row-major `rows × cols` operand with row stride `ld`.
+/// Minimum slice length of a row-major `rows × cols` operand with row stride `ld`, or
+/// `None` if that length does not fit in a `usize` (no slice is that long, so the check
+/// it stands in must fail).
+///
+/// Every length check before the unsafe kernels goes through here: a wrapped product would
+/// let a short slice pass for a huge shape.
 #[inline]
-pub fn required_len(rows: usize, cols: usize, ld: usize) -> usize {
-    if rows == 0 || cols == 0 { 0 } else { (rows - 1) * ld + cols }
+pub fn required_len(rows: usize, cols: usize, ld: usize) -> Option<usize> {
+    if rows == 0 || cols == 0 { Some(0) } else { (rows - 1).checked_mul(ld)?.checked_add(cols) }
+}
+
+/// Whether a slice of `len` elements holds a `rows × cols` operand with row stride `ld`.
+#[inline]
+fn fits(len: usize, rows: usize, cols: usize, ld: usize) -> bool {
+    required_len(rows, cols, ld).is_some_and(|need| len >= need)
 }
 
 /// y ← α·A·x + β·y (or its transposed form) as a kernel-table entry.
@@ -101,7 +112,8 @@ pub type GemmFn<T> = unsafe fn(usize, usize, T, &[T], usize, Transpose, &[T], us
 ///
 /// # Safety of the entries
 /// Each entry may only be called when the CPU supports the instruction set of the [`Isa`]
-/// holding it, with slices as long as the corresponding [`Kernels`] method checks, and
+/// holding it, with slices as long as the safe entry point of the same name ([`gemv`],
+/// [`gemm_threaded`], …) checks, and
 /// (for `gemm`) k > 0 and n > 0.
 pub struct Ops<T> {
     /// x·y.
@@ -194,53 +206,109 @@ pub fn selected() -> &'static str {
     isa().name
 }
 
-/// The kernels, specialised per element type. Implemented for `f32` and `f64` only; the
-/// crate reaches them through [`Float`], which has this as a sealed supertrait.
+/// The element types the kernels are written for: `f32` and `f64`. The crate reaches them
+/// through [`Float`], which has this as a sealed supertrait.
 ///
-/// Every method checks that its slices are long enough for the shape it is given (and
-/// panics otherwise) before running the selected kernel.
+/// The trait has one method, which hands out a kernel table: its entries are `unsafe fn`s,
+/// so nothing reachable through a `T: Float` bound runs a kernel without the checks of the
+/// safe entry points below ([`dot`], [`gemv`], [`gemm_threaded`], …), which are free functions of
+/// this private module and so not part of the crate's interface.
 pub trait Kernels: Copy + Sized + 'static + Scratch {
     /// This type's kernels in the instruction set `isa`.
     fn ops(isa: &'static Isa) -> &'static Ops<Self>;
+}
 
-    /// x·y. Panics if the lengths differ.
-    fn dot(x: &[Self], y: &[Self]) -> Self;
+impl Kernels for f32 {
+    #[inline]
+    fn ops(isa: &'static Isa) -> &'static Ops<f32> {
+        &isa.f32
+    }
+}
 
-    /// z ← z + b and a ← σ(z), the logistic sigmoid, for the rows of z (each as long as
-    /// `bias`) and a. Panics if `z` and `a` differ in length, or are not whole rows.
-    fn bias_sigmoid(z: &mut [Self], bias: &[Self], a: &mut [Self]);
+impl Kernels for f64 {
+    #[inline]
+    fn ops(isa: &'static Isa) -> &'static Ops<f64> {
+        &isa.f64
+    }
+}
 
-    /// y ← α·x + y. Panics if the lengths differ.
-    fn axpy(alpha: Self, x: &[Self], y: &mut [Self]);
+/// x·y.
+///
+/// # Panics
+/// If the lengths differ.
+#[inline]
+#[track_caller]
+pub fn dot<T: Float>(x: &[T], y: &[T]) -> T {
+    assert_eq!(x.len(), y.len(), "dot: lengths {} and {} differ", x.len(), y.len());
+    // SAFETY: `isa()` only returns sets the CPU supports; the lengths are equal.
+    unsafe { (T::ops(isa()).dot)(x, y) }
+}
 
-    /// y ← α·A·x + β·y, A m×n (row stride `lda`); β = 0 overwrites y.
-    #[allow(clippy::too_many_arguments)]
-    fn gemv(m: usize, n: usize, alpha: Self, a: &[Self], lda: usize, x: &[Self], beta: Self, y: &mut [Self]);
-
-    /// y ← α·Aᵀ·x + β·y, A m×n (row stride `lda`); β = 0 overwrites y.
-    #[allow(clippy::too_many_arguments)]
-    fn gemv_t(m: usize, n: usize, alpha: Self, a: &[Self], lda: usize, x: &[Self], beta: Self, y: &mut [Self]);
-
-    /// A ← A + α·x·yᵀ, A m×n (row stride `lda`).
-    fn ger(m: usize, n: usize, alpha: Self, x: &[Self], y: &[Self], a: &mut [Self], lda: usize);
-
-    /// C ← α·op(A)·op(B) + β·C; see [`portable::gemm`] for the layout. β = 0 overwrites C.
-    #[allow(clippy::too_many_arguments)]
-    fn gemm(
-        m: usize,
-        k: usize,
-        n: usize,
-        alpha: Self,
-        a: &[Self],
-        lda: usize,
-        ta: Transpose,
-        b: &[Self],
-        ldb: usize,
-        tb: Transpose,
-        beta: Self,
-        c: &mut [Self],
-        ldc: usize,
+/// z ← z + b and a ← σ(z), the logistic sigmoid, for the rows of z (each as long as
+/// `bias`) and a.
+///
+/// # Panics
+/// If `z` and `a` differ in length, or are not whole rows.
+#[inline]
+#[track_caller]
+pub fn bias_sigmoid<T: Float>(z: &mut [T], bias: &[T], a: &mut [T]) {
+    let rows_fit = if bias.is_empty() { z.is_empty() } else { z.len().is_multiple_of(bias.len()) };
+    assert!(
+        z.len() == a.len() && rows_fit,
+        "bias_sigmoid: z has {} values, a {}, rows of {}",
+        z.len(),
+        a.len(),
+        bias.len()
     );
+    // SAFETY: `isa()` only returns sets the CPU supports; lengths checked above.
+    unsafe { (T::ops(isa()).bias_sigmoid)(z, bias, a) }
+}
+
+/// y ← α·x + y.
+///
+/// # Panics
+/// If the lengths differ.
+#[inline]
+#[track_caller]
+pub fn axpy<T: Float>(alpha: T, x: &[T], y: &mut [T]) {
+    assert_eq!(x.len(), y.len(), "axpy: lengths {} and {} differ", x.len(), y.len());
+    // SAFETY: `isa()` only returns sets the CPU supports; the lengths are equal.
+    unsafe { (T::ops(isa()).axpy)(alpha, x, y) }
+}
+
+/// y ← α·A·x + β·y, A m×n (row stride `lda`); β = 0 overwrites y.
+///
+/// # Panics
+/// If a slice is too short for its shape and stride, or `lda < n`.
+#[allow(clippy::too_many_arguments)]
+#[track_caller]
+pub fn gemv<T: Float>(m: usize, n: usize, alpha: T, a: &[T], lda: usize, x: &[T], beta: T, y: &mut [T]) {
+    check_gemv("gemv", m, n, a.len(), lda, x.len(), y.len(), n, m);
+    // SAFETY: `isa()` only returns sets the CPU supports; lengths checked above.
+    unsafe { (T::ops(isa()).gemv)(m, n, alpha, a, lda, x, beta, y) }
+}
+
+/// y ← α·Aᵀ·x + β·y, A m×n (row stride `lda`); β = 0 overwrites y.
+///
+/// # Panics
+/// If a slice is too short for its shape and stride, or `lda < n`.
+#[allow(clippy::too_many_arguments)]
+#[track_caller]
+pub fn gemv_t<T: Float>(m: usize, n: usize, alpha: T, a: &[T], lda: usize, x: &[T], beta: T, y: &mut [T]) {
+    check_gemv("gemv_t", m, n, a.len(), lda, x.len(), y.len(), m, n);
+    // SAFETY: `isa()` only returns sets the CPU supports; lengths checked above.
+    unsafe { (T::ops(isa()).gemv_t)(m, n, alpha, a, lda, x, beta, y) }
+}
+
+/// A ← A + α·x·yᵀ, A m×n (row stride `lda`).
+///
+/// # Panics
+/// If a slice is too short for its shape and stride, or `lda < n`.
+#[track_caller]
+pub fn ger<T: Float>(m: usize, n: usize, alpha: T, x: &[T], y: &[T], a: &mut [T], lda: usize) {
+    check_gemv("ger", m, n, a.len(), lda, x.len(), y.len(), m, n);
+    // SAFETY: `isa()` only returns sets the CPU supports; lengths checked above.
+    unsafe { (T::ops(isa()).ger)(m, n, alpha, x, y, a, lda) }
 }
 
 /// Panics unless A (m×n, stride `lda`), x and y are long enough for a matrix·vector
@@ -248,7 +316,7 @@ pub trait Kernels: Copy + Sized + 'static + Scratch {
 #[allow(clippy::too_many_arguments)]
 #[track_caller]
 fn check_gemv(op: &str, m: usize, n: usize, a: usize, lda: usize, x: usize, y: usize, x_need: usize, y_need: usize) {
-    assert!(lda >= n && a >= required_len(m, n, lda), "{op}: A is {a} long, too short for {m}×{n} with stride {lda}");
+    assert!(lda >= n && fits(a, m, n, lda), "{op}: A is {a} long, too short for {m}×{n} with stride {lda}");
     assert!(x >= x_need && y >= y_need, "{op}: A is {m}×{n}, so x needs {x_need} and y {y_need}, got {x} and {y}");
 }
 
@@ -270,100 +338,10 @@ fn check_gemm(
 ) {
     let (ar, ac) = if ta == Transpose::No { (m, k) } else { (k, m) };
     let (br, bc) = if tb == Transpose::No { (k, n) } else { (n, k) };
-    assert!(
-        lda >= ac && a >= required_len(ar, ac, lda),
-        "gemm: A is {a} long, too short for {ar}×{ac} with stride {lda}"
-    );
-    assert!(
-        ldb >= bc && b >= required_len(br, bc, ldb),
-        "gemm: B is {b} long, too short for {br}×{bc} with stride {ldb}"
-    );
-    assert!(ldc >= n && c >= required_len(m, n, ldc), "gemm: C is {c} long, too short for {m}×{n} with stride {ldc}");
+    assert!(lda >= ac && fits(a, ar, ac, lda), "gemm: A is {a} long, too short for {ar}×{ac} with stride {lda}");
+    assert!(ldb >= bc && fits(b, br, bc, ldb), "gemm: B is {b} long, too short for {br}×{bc} with stride {ldb}");
+    assert!(ldc >= n && fits(c, m, n, ldc), "gemm: C is {c} long, too short for {m}×{n} with stride {ldc}");
 }
-
-macro_rules! impl_kernels {
-    ($t:ident) => {
-        impl Kernels for $t {
-            #[inline]
-            fn ops(isa: &'static Isa) -> &'static Ops<$t> {
-                &isa.$t
-            }
-
-            #[inline]
-            fn dot(x: &[$t], y: &[$t]) -> $t {
-                assert_eq!(x.len(), y.len(), "dot: lengths {} and {} differ", x.len(), y.len());
-                // SAFETY: `isa()` only returns sets the CPU supports; the lengths are equal.
-                unsafe { (Self::ops(isa()).dot)(x, y) }
-            }
-
-            #[inline]
-            fn bias_sigmoid(z: &mut [$t], bias: &[$t], a: &mut [$t]) {
-                let rows_fit = if bias.is_empty() { z.is_empty() } else { z.len() % bias.len() == 0 };
-                assert!(
-                    z.len() == a.len() && rows_fit,
-                    "bias_sigmoid: z has {} values, a {}, rows of {}",
-                    z.len(),
-                    a.len(),
-                    bias.len()
-                );
-                // SAFETY: `isa()` only returns sets the CPU supports; lengths checked above.
-                unsafe { (Self::ops(isa()).bias_sigmoid)(z, bias, a) }
-            }
-
-            #[inline]
-            fn axpy(alpha: $t, x: &[$t], y: &mut [$t]) {
-                assert_eq!(x.len(), y.len(), "axpy: lengths {} and {} differ", x.len(), y.len());
-                // SAFETY: `isa()` only returns sets the CPU supports; the lengths are equal.
-                unsafe { (Self::ops(isa()).axpy)(alpha, x, y) }
-            }
-
-            #[track_caller]
-            fn gemv(m: usize, n: usize, alpha: $t, a: &[$t], lda: usize, x: &[$t], beta: $t, y: &mut [$t]) {
-                check_gemv("gemv", m, n, a.len(), lda, x.len(), y.len(), n, m);
-                // SAFETY: `isa()` only returns sets the CPU supports; lengths checked above.
-                unsafe { (Self::ops(isa()).gemv)(m, n, alpha, a, lda, x, beta, y) }
-            }
-
-            #[track_caller]
-            fn gemv_t(m: usize, n: usize, alpha: $t, a: &[$t], lda: usize, x: &[$t], beta: $t, y: &mut [$t]) {
-                check_gemv("gemv_t", m, n, a.len(), lda, x.len(), y.len(), m, n);
-                // SAFETY: `isa()` only returns sets the CPU supports; lengths checked above.
-                unsafe { (Self::ops(isa()).gemv_t)(m, n, alpha, a, lda, x, beta, y) }
-            }
-
-            #[track_caller]
-            fn ger(m: usize, n: usize, alpha: $t, x: &[$t], y: &[$t], a: &mut [$t], lda: usize) {
-                check_gemv("ger", m, n, a.len(), lda, x.len(), y.len(), m, n);
-                // SAFETY: `isa()` only returns sets the CPU supports; lengths checked above.
-                unsafe { (Self::ops(isa()).ger)(m, n, alpha, x, y, a, lda) }
-            }
-
-            #[track_caller]
-            fn gemm(
-                m: usize,
-                k: usize,
-                n: usize,
-                alpha: $t,
-                a: &[$t],
-                lda: usize,
-                ta: Transpose,
-                b: &[$t],
-                ldb: usize,
-                tb: Transpose,
-                beta: $t,
-                c: &mut [$t],
-                ldc: usize,
-            ) {
-                check_gemm(m, k, n, a.len(), lda, ta, b.len(), ldb, tb, c.len(), ldc);
-                let full = Shape { m, n };
-                gemm_routed(Self::ops(isa()), full, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc)
-            }
-        }
-    };
-}
-
-impl_kernels!(f32);
-impl_kernels!(f64);
 
 /// The m×n shape of a whole product C, which decides the algorithm even when only a block
 /// of C is being computed (see [`gemm_threaded`]).
@@ -570,7 +548,7 @@ pub fn gemm_threaded<T: Float>(
     if threads <= 1 || flops < THREADED_MIN_FLOPS || (m == 1 && full.m > 1) {
         return gemm_routed(ops, full, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc);
     }
-    let c = &mut c[..required_len(m, n, ldc)];
+    let c = &mut c[..required_len(m, n, ldc).expect("C's length was checked by check_gemm")];
     if splits_columns(m, k, n, alpha, threads) {
         let c = BlockMut::new(c, m, n, ldc);
         return gemm_column_blocks(ops, threads, full.m, k, alpha, a, lda, ta, b, ldb, tb, beta, c);

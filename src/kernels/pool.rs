@@ -4,7 +4,7 @@
 
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, TryLockError};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -82,21 +82,32 @@ fn worker_loop(slot: Arc<Slot>) {
 
 /// Runs every job, the first on the calling thread and the others on pool workers, and
 /// returns when all have finished. A panic in any job is resumed on the caller after
-/// all have finished.
+/// all have finished (the first one's, if several panic).
 ///
 /// If another thread is inside `run` already, the jobs run one after another on the
 /// calling thread: the result is the same, only slower.
 pub fn run(jobs: &mut [&mut (dyn FnMut() + Send)]) {
     let Some((first, rest)) = jobs.split_first_mut() else { return };
-    let guard = match workers().try_lock() {
-        Ok(guard) if !rest.is_empty() => guard,
-        _ => {
-            first();
-            rest.iter_mut().for_each(|job| job());
+    if rest.is_empty() {
+        return first();
+    }
+    let mut pool = match workers().try_lock() {
+        Ok(guard) => guard,
+        // A job on the calling thread that panicked unwound through here with the lock
+        // held, which poisons it. The pool is whole all the same: the `Waiter` had taken
+        // back every lent job before the lock was let go. So take the lock back, rather
+        // than read "poisoned" as "busy" and run every later region on one thread.
+        Err(TryLockError::Poisoned(poisoned)) => {
+            workers().clear_poison();
+            poisoned.into_inner()
+        }
+        Err(TryLockError::WouldBlock) => {
+            if let Some(payload) = run_here(core::iter::once(first).chain(rest)) {
+                panic::resume_unwind(payload);
+            }
             return;
         }
     };
-    let mut pool = guard;
     while pool.len() < rest.len() {
         let slot = Arc::new(Slot::default());
         let worker = Arc::clone(&slot);
@@ -125,14 +136,27 @@ pub fn run(jobs: &mut [&mut (dyn FnMut() + Send)]) {
         slot.has_job.store(true, Ordering::Release);
         slot.changed.notify_all();
     }
-    first();
-    to_caller.iter_mut().for_each(|job| job());
-    let panicked = waiter.wait();
+    let here = run_here(core::iter::once(first).chain(to_caller));
+    let lent = waiter.wait();
     drop(waiter);
     drop(pool);
-    if let Some(payload) = panicked {
+    if let Some(payload) = here.or(lent) {
         panic::resume_unwind(payload);
     }
+}
+
+/// Runs every job on the calling thread, each to its end or its panic, and returns the
+/// first panic's payload: one failing job does not keep the others from running.
+fn run_here<'a, 'b: 'a>(
+    jobs: impl IntoIterator<Item = &'a mut &'b mut (dyn FnMut() + Send)>,
+) -> Option<Box<dyn std::any::Any + Send>> {
+    let mut panicked = None;
+    for job in jobs {
+        if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(job)) {
+            panicked.get_or_insert(payload);
+        }
+    }
+    panicked
 }
 
 struct Waiter<'a> {
@@ -187,6 +211,31 @@ mod tests {
             drop(closures);
             assert_eq!(out, (1..=jobs).collect::<Vec<_>>());
         }
+    }
+
+    #[test]
+    fn a_panic_on_the_calling_thread_leaves_the_pool_in_use() {
+        let result = panic::catch_unwind(|| {
+            let mut j0 = || panic!("the caller's job fails");
+            let mut j1 = || {};
+            run(&mut [&mut j0, &mut j1]);
+        });
+        assert!(result.is_err());
+        // A later region still hands its second job to a worker. Other tests share the
+        // pool, and a region that finds it busy runs on the caller, so try a few times.
+        let caller = thread::current().id();
+        let on_a_worker = (0..200).any(|_| {
+            let mut ran_on = None;
+            let mut j0 = || {};
+            let mut j1 = || ran_on = Some(thread::current().id());
+            run(&mut [&mut j0, &mut j1]);
+            let elsewhere = ran_on.is_some_and(|id| id != caller);
+            if !elsewhere {
+                thread::sleep(Duration::from_millis(5));
+            }
+            elsewhere
+        });
+        assert!(on_a_worker, "after a panic every region ran on the calling thread");
     }
 
     #[test]

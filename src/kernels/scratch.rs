@@ -13,13 +13,18 @@ use core::ops::{Deref, DerefMut};
 /// register), so packed panels start on a line and full-register loads never split one.
 const ALIGN: usize = 64;
 
+/// A value only this module can make: the methods of [`Scratch`] take one, so that they
+/// cannot be called through a public `T: Float` bound, whose sealed supertraits include
+/// this trait.
+pub struct Token(());
+
 /// An element type with a per-thread scratch buffer.
 pub trait Scratch: Sized + Copy + 'static {
     /// Takes the calling thread's buffer, leaving an empty one in its place.
-    fn take_buffer() -> Vec<Self>;
+    fn take_buffer(_: Token) -> Vec<Self>;
     /// Gives a buffer back to the calling thread, keeping the larger of it and the one
     /// there now.
-    fn return_buffer(buf: Vec<Self>);
+    fn return_buffer(_: Token, buf: Vec<Self>);
     /// The value new scratch elements start with.
     const FILL: Self;
 }
@@ -39,7 +44,7 @@ pub struct ScratchBuf<T: Scratch> {
 /// the buffer lent out and allocates a temporary one (the kernels never nest calls).
 pub fn scratch<T: Scratch>(len: usize) -> ScratchBuf<T> {
     let pad = ALIGN / size_of::<T>();
-    let mut buf = T::take_buffer();
+    let mut buf = T::take_buffer(Token(()));
     if buf.len() < len + pad {
         buf.resize(len + pad, T::FILL);
     }
@@ -62,7 +67,7 @@ impl<T: Scratch> DerefMut for ScratchBuf<T> {
 
 impl<T: Scratch> Drop for ScratchBuf<T> {
     fn drop(&mut self) {
-        T::return_buffer(core::mem::take(&mut self.buf));
+        T::return_buffer(Token(()), core::mem::take(&mut self.buf));
     }
 }
 
@@ -75,11 +80,11 @@ macro_rules! impl_scratch {
         impl Scratch for $t {
             const FILL: $t = 0.0;
 
-            fn take_buffer() -> Vec<$t> {
+            fn take_buffer(_: Token) -> Vec<$t> {
                 $buf.take()
             }
 
-            fn return_buffer(buf: Vec<$t>) {
+            fn return_buffer(_: Token, buf: Vec<$t>) {
                 let current = $buf.take();
                 $buf.set(if current.len() > buf.len() { current } else { buf });
             }

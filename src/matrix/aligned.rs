@@ -45,6 +45,15 @@ impl<T: Clone> AlignedVec<T> {
         AlignedVec { buf, start, len }
     }
 
+    /// `len` copies of `value`, or the allocator's error.
+    pub(crate) fn try_from_elem(value: T, len: usize) -> Result<Self, std::collections::TryReserveError> {
+        let mut buf = Vec::new();
+        buf.try_reserve_exact(len.saturating_add(slack::<T>()))?;
+        buf.resize(len + slack::<T>(), value);
+        let start = boundary(&buf);
+        Ok(AlignedVec { buf, start, len })
+    }
+
     /// A copy of `elements`.
     pub(crate) fn from_slice(elements: &[T]) -> Self {
         let Some(first) = elements.first().cloned() else { return AlignedVec::from_vec(Vec::new()) };
@@ -67,18 +76,20 @@ impl<T: Clone> AlignedVec<T> {
     }
 
     /// Resizes to `len` elements as `Vec::resize` does (new elements are `value`), in the
-    /// same allocation whenever it is large enough.
-    pub(crate) fn resize(&mut self, len: usize, value: T) {
-        if self.start + len <= self.buf.len() {
+    /// same allocation whenever it is large enough; the allocator's error if a larger one
+    /// cannot be had (`self` is then unchanged).
+    pub(crate) fn try_resize(&mut self, len: usize, value: T) -> Result<(), std::collections::TryReserveError> {
+        if len <= self.buf.len() - self.start {
             if len > self.len {
                 self.buf[self.start + self.len..self.start + len].fill(value);
             }
             self.len = len;
         } else {
-            let mut grown = AlignedVec::from_elem(value, len);
+            let mut grown = AlignedVec::try_from_elem(value, len)?;
             grown[..self.len].clone_from_slice(self);
             *self = grown;
         }
+        Ok(())
     }
 
     /// The elements as a plain `Vec` (moved to its front, in the same allocation).
@@ -145,7 +156,7 @@ mod tests {
         let mut a = AlignedVec::from_vec(vec![1.0f32, 2.0, 3.0, 4.0]);
         let mut v = vec![1.0f32, 2.0, 3.0, 4.0];
         for (len, value) in [(2, 9.0), (6, 5.0), (3, 7.0), (100, 8.0), (1, 0.0), (40, 6.0)] {
-            a.resize(len, value);
+            a.try_resize(len, value).unwrap();
             v.resize(len, value);
             assert_eq!(&a[..], &v[..], "after resize to {len}");
             assert!(on_boundary(&a));

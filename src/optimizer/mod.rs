@@ -30,6 +30,7 @@ pub use schedule::{ConstantRate, CosineAnnealing, ExponentialDecay, Goal, Reduce
 pub use state::OptimizerState;
 
 use crate::error::Error;
+use crate::kernels;
 use crate::layer::Layer;
 use crate::{Float, Result};
 
@@ -99,8 +100,8 @@ impl<'a, T: Float> Params<'a, T> {
         let mut sum = T::ZERO;
         for layer in self.layers.iter() {
             let g = layer.gradient_sum();
-            sum += T::dot(g.weights.as_slice(), g.weights.as_slice());
-            sum += T::dot(&g.biases, &g.biases);
+            sum += kernels::dot(g.weights.as_slice(), g.weights.as_slice());
+            sum += kernels::dot(&g.biases, &g.biases);
         }
         sum.sqrt()
     }
@@ -262,7 +263,7 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
                 let shrink = T::ONE - alpha * lambda;
                 p.value.iter_mut().for_each(|w| *w *= shrink);
             }
-            T::axpy(-alpha, p.grad, p.value);
+            kernels::axpy(-alpha, p.grad, p.value);
         });
         Ok(())
     }

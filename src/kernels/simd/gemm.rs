@@ -147,7 +147,9 @@ unsafe fn gemm_with<S: Lanes, const MR: usize, const NV: usize, const A_ROWS_IN_
             let kc = blocking.kc.min(k - pc);
             // Columns jc..jc + whole of this block are read in place, the rest packed.
             let whole = if b_in_place { nc / nr * nr } else { 0 };
-            pack_b::<S>(nr, kc, nc - whole, b, ldb, tb, pc, jc + whole, b_pack);
+            // SAFETY: the instruction set is present and B holds rows pc..pc + kc <= k,
+            // columns jc..jc + nc <= n of op(B) (contract); nr = NV·LANES.
+            unsafe { pack_b::<S>(nr, kc, nc - whole, b, ldb, tb, pc, jc + whole, b_pack) };
             let beta = if pc == 0 { beta } else { S::Elem::ONE };
             for ic in (0..m).step_by(MR) {
                 let mr = MR.min(m - ic);
@@ -159,7 +161,9 @@ unsafe fn gemm_with<S: Lanes, const MR: usize, const NV: usize, const A_ROWS_IN_
                     // Row i of the panel is row ic + i of A, from column pc.
                     Transpose::No if A_ROWS_IN_PLACE && mr == MR => (a[ic * lda + pc..].as_ptr(), lda, 1),
                     _ => {
-                        pack_a::<S, MR>(kc, mr, a, lda, ta, ic, pc, a_pack);
+                        // SAFETY: the instruction set is present and A holds rows
+                        // ic..ic + mr <= m, columns pc..pc + kc <= k of op(A) (contract).
+                        unsafe { pack_a::<S, MR>(kc, mr, a, lda, ta, ic, pc, a_pack) };
                         (a_pack.as_ptr(), 1, MR)
                     }
                 };
@@ -301,10 +305,18 @@ unsafe fn micro_kernel<S: Lanes, const MR: usize, const NV: usize, const STRIDED
 /// Packs rows pc..pc + kc, columns jc..jc + nc of op(B) into `nr`-wide panels: panel q,
 /// row p is `dst[(q·kc + p)·nr ..][..nr]`, zero-padded past column nc.
 ///
-/// `nr` is a multiple of `S::LANES`, and the caller's instruction set is `S`'s.
+/// # Safety
+/// - The CPU supports `S`'s instruction set.
+/// - `nr` is a multiple of `S::LANES`.
+/// - `b`, row-major with row stride `ldb`, holds rows pc..pc + kc and columns
+///   jc..jc + nc of op(B): of B itself when `tb` is [`Transpose::No`], else columns
+///   pc..pc + kc of rows jc..jc + nc of the stored Bᵀ. (The transposed branches read
+///   through raw pointers, so this is not checked.)
+///
+/// `dst` shorter than ⌈nc/nr⌉·kc·nr elements panics.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn pack_b<S: Lanes>(
+unsafe fn pack_b<S: Lanes>(
     nr: usize,
     kc: usize,
     nc: usize,
@@ -385,10 +397,17 @@ fn pack_b<S: Lanes>(
 /// Packs rows ic..ic + mr, columns pc..pc + kc of op(A) into one MR-tall panel: column p
 /// is `dst[p·MR..][..MR]`, zero-padded past row mr.
 ///
-/// The caller's instruction set is `S`'s.
+/// # Safety
+/// - The CPU supports `S`'s instruction set.
+/// - mr ≤ MR, and `a`, row-major with row stride `lda`, holds rows ic..ic + mr and
+///   columns pc..pc + kc of op(A): of A itself when `ta` is [`Transpose::No`], else
+///   columns ic..ic + mr of rows pc..pc + kc of the stored Aᵀ. (The branches for
+///   op(A) = A read through raw pointers, so this is not checked.)
+///
+/// `dst` shorter than kc·MR elements panics.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn pack_a<S: Lanes, const MR: usize>(
+unsafe fn pack_a<S: Lanes, const MR: usize>(
     kc: usize,
     mr: usize,
     a: &[S::Elem],

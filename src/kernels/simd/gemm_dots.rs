@@ -59,7 +59,9 @@ pub unsafe fn gemm<S: Lanes, const R: usize, const Q: usize>(
     let (bt, ldbt) = match tb {
         Transpose::Yes => (b, ldb),
         Transpose::No => {
-            transpose_into::<S>(k, n, b, ldb, &mut packed, ldbt);
+            // SAFETY: the instruction set is present and B is k×n with stride ldb
+            // (contract); `packed` has n rows of ldbt >= k elements.
+            unsafe { transpose_into::<S>(k, n, b, ldb, &mut packed, ldbt) };
             (&packed[..], ldbt)
         }
     };
@@ -229,9 +231,16 @@ unsafe fn tile<S: Lanes, const RR: usize, const QQ: usize>(
 
 /// dst[j·ld + p] = b[p·ldb + j] for p < k, j < n: the k×n matrix B (row stride `ldb`)
 /// transposed into n rows of stride `ld`, LANES elements of a column of B at a time (a
-/// strided gather). The caller's instruction set is `S`'s.
+/// strided gather).
+///
+/// # Safety
+/// - The CPU supports `S`'s instruction set.
+/// - `b` holds the k×n matrix with row stride `ldb` (its length is at least
+///   (k − 1)·ldb + n when k, n > 0), and `dst` holds n rows of k elements with row
+///   stride `ld` (at least (n − 1)·ld + k elements). The gathers and stores go through
+///   raw pointers, so neither is checked.
 #[inline(always)]
-fn transpose_into<S: Lanes>(k: usize, n: usize, b: &[S::Elem], ldb: usize, dst: &mut [S::Elem], ld: usize) {
+unsafe fn transpose_into<S: Lanes>(k: usize, n: usize, b: &[S::Elem], ldb: usize, dst: &mut [S::Elem], ld: usize) {
     let l = S::LANES;
     if !gather_fits::<S>(ldb) {
         for p in 0..k {
