@@ -323,6 +323,29 @@ fn every_kind_of_bad_file_has_a_clear_error() {
     assert!(matches!(Network::<f64>::load("/nonexistent/net.safetensors"), Err(Error::Io(_))));
 }
 
+#[test]
+fn messages_quote_a_short_escaped_piece_of_the_file() {
+    // Nested parentheses in the metadata: the message quotes 80 characters of them.
+    let nested = format!("1:f{}", "(".repeat(200_000));
+    let e = load_err(&meta_with("layers", Some(&nested)), &GOOD);
+    assert_eq!(e, format!("malformed data: layer 0 has an unknown activation \"f{}\"…", "(".repeat(79)));
+    // Control characters are escaped.
+    let e = load_err(&meta_with("cost", Some("\\r\\u0000\\u001b[2J")), &GOOD);
+    assert_eq!(e, r#"malformed data: unknown cost "\r\0\u{1b}[2J""#);
+    // A shape of a million dimensions: the message lists eight.
+    let ones = vec![1; 1_000_000];
+    let e = load_err(&meta_with("", None), &[("layers.0.weight", &ones, &[0.5]), GOOD[1]]);
+    assert_eq!(
+        e,
+        "malformed data: tensor \"layers.0.weight\" has shape [1, 1, 1, 1, 1, 1, 1, 1, … (999992 more)] but the \
+         metadata gives [1, 2]"
+    );
+    // A tensor name of a million characters.
+    let name = "x".repeat(1_000_000);
+    let e = load_err(&meta_with("", None), &[GOOD[0], GOOD[1], (&name, &[1], &[0.0])]);
+    assert_eq!(e, format!("malformed data: tensor \"{}\"… is not part of a network of 1 layers", "x".repeat(80)));
+}
+
 // ---- Hostile input -------------------------------------------------------------------
 
 /// The number of generated cases of the hostile-input test, unless `BACKPROP_FUZZ_CASES`
@@ -523,9 +546,16 @@ impl Mutation {
     }
 }
 
-/// Reads `bytes` as `Network<T>`: an error, or a network whose `predict` works.
+/// Reads `bytes` as `Network<T>`: an error with a short message free of control
+/// characters, or a network whose `predict` works.
 fn read_or_reject<T: Float>(bytes: &[u8], loaded: &AtomicU64) -> Result<(), TestCaseError> {
-    if let Ok(net) = Network::<T>::from_reader(bytes) {
+    let read = Network::<T>::from_reader(bytes);
+    if let Err(e) = &read {
+        let message = e.to_string();
+        prop_assert!(message.len() <= 1024, "a message of {} bytes: {message:?}", message.len());
+        prop_assert!(!message.chars().any(char::is_control), "a control character in {message:?}");
+    }
+    if let Ok(net) = read {
         let x = vec![T::from_f64(0.5); net.n_inputs()];
         let y = net.predict(&x).map_err(|e| TestCaseError::fail(format!("a loaded network fails to predict: {e}")))?;
         prop_assert_eq!(y.len(), net.n_outputs());
