@@ -308,14 +308,22 @@ fn every_kind_of_bad_file_has_a_clear_error() {
     let e = Network::<f32>::from_reader(handmade(&meta, &GOOD, false).as_slice()).unwrap_err();
     assert!(matches!(e, Error::Incompatible { .. }));
     assert_eq!(e.to_string(), "the file holds a network of f64 but f32 was asked for; load it as Network<f64>");
-    // Tensors of one dtype under metadata of the other.
+    // Tensors of one dtype under metadata of the other: no element type reads the file,
+    // so the error says it contradicts itself, whichever type was asked for.
     let mut meta32 = meta.clone();
     meta32[2] = ("dtype", "f32");
-    let e = Network::<f32>::from_reader(handmade(&meta32, &GOOD, false).as_slice()).unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "malformed data: tensor \"layers.0.weight\" holds f64 elements but the metadata says f32"
-    );
+    for (bytes, says, holds) in
+        [(handmade(&meta32, &GOOD, false), "f32", "f64"), (handmade(&meta, &GOOD, true), "f64", "f32")]
+    {
+        let message = format!(
+            "malformed data: the file contradicts itself: its metadata says {says} but tensor \"layers.0.weight\" \
+             holds {holds} elements"
+        );
+        let e = Network::<f32>::from_reader(bytes.as_slice()).unwrap_err();
+        assert!(matches!(e, Error::Format { .. }));
+        assert_eq!(e.to_string(), message);
+        assert_eq!(Network::<f64>::from_reader(bytes.as_slice()).unwrap_err().to_string(), message);
+    }
     assert!(Network::<f32>::from_reader(handmade(&meta32, &GOOD, true).as_slice()).is_ok());
 
     // Not a safetensors file at all, and a file that is not there.

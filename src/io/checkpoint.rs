@@ -39,7 +39,7 @@ use std::io::{Read, Write};
 use std::path::Path;
 
 use crate::error::{Error, Result, quoted, shape_text};
-use crate::io::network::{OPTIMIZER_PREFIX, dtype_name, format_error, from_buf, network_from, to_buf, views};
+use crate::io::network::{OPTIMIZER_PREFIX, contradiction, format_error, from_buf, network_from, to_buf, views};
 use crate::io::safetensors::{self, NonFinite, SafeTensors, Tensor};
 use crate::{Float, Network, Optimizer, OptimizerState, Rng};
 
@@ -323,14 +323,8 @@ fn checkpoint_from<T: Float>(st: SafeTensors) -> Result<Checkpoint<T>> {
                 let (name, shape) = (quoted(&tensor_name), shape_text(&t.shape));
                 return Err(format_error(format!("tensor {name} has shape {shape} but must be 1-D")));
             }
-            let values = from_buf::<T>(&t.data).ok_or_else(|| {
-                format_error(format!(
-                    "tensor {} holds {} elements but the network holds {}",
-                    quoted(&tensor_name),
-                    dtype_name(&t.data),
-                    T::NAME
-                ))
-            })?;
+            // The network's tensors hold `T`, as the metadata says (checked by `network_from`).
+            let values = from_buf::<T>(&t.data).ok_or_else(|| contradiction(T::NAME, &tensor_name, &t.data))?;
             buffers.push((name.to_string(), values));
         }
     }

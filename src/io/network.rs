@@ -343,13 +343,17 @@ fn take_tensor<T: Float>(tensors: &mut HashMap<String, Tensor>, name: &str, shap
         let (found, expected) = (shape_text(&t.shape), shape_text(shape));
         return Err(format_error(format!("tensor {name:?} has shape {found} but the metadata gives {expected}")));
     }
-    from_buf(&t.data).ok_or_else(|| {
-        format_error(format!(
-            "tensor {name:?} holds {} elements but the metadata says {}",
-            dtype_name(&t.data),
-            T::NAME
-        ))
-    })
+    from_buf(&t.data).ok_or_else(|| contradiction(T::NAME, name, &t.data))
+}
+
+/// The error for a file whose metadata gives the element type `dtype` while the
+/// tensor `name` holds `data` of the other one: no element type reads such a file.
+pub(super) fn contradiction(dtype: &str, name: &str, data: &TensorBuf) -> Error {
+    format_error(format!(
+        "the file contradicts itself: its metadata says {dtype} but tensor {} holds {} elements",
+        quoted(name),
+        dtype_name(data)
+    ))
 }
 
 /// The network a safetensors file describes, after every check of the module docs.
@@ -369,6 +373,10 @@ pub(super) fn network_from<T: Float>(st: SafeTensors) -> Result<Network<T>> {
     let dtype = required(&meta, "dtype")?;
     if dtype != "f32" && dtype != "f64" {
         return Err(format_error(format!("dtype must be \"f32\" or \"f64\", got {}", quoted(dtype))));
+    }
+    // Checked before the element type asked for: loading as the other type would fail too.
+    if let Some(t) = tensors.iter().find(|t| !t.name.starts_with(OPTIMIZER_PREFIX) && dtype_name(&t.data) != dtype) {
+        return Err(contradiction(dtype, &t.name, &t.data));
     }
     if dtype != T::NAME {
         return Err(Error::Incompatible {
