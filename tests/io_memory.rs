@@ -1,10 +1,11 @@
 //! The memory that reading and saving take: a CSV line of megabytes costs a small
-//! multiple of its longest field, as `read_csv` documents.
+//! multiple of its longest field, as `read_csv` documents, and a save leaves nothing
+//! allocated behind.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use backprop::{CsvOptions, read_csv};
+use backprop::{Activation, CsvOptions, Network, read_csv};
 
 /// Forwards to the system allocator and keeps, per thread (so that the test harness's
 /// threads do not disturb a measurement), the bytes allocated and not yet freed and the
@@ -94,4 +95,21 @@ fn a_long_csv_line_costs_a_small_multiple_of_its_longest_field() {
     assert!(e.ends_with(&format!("\"1{}\"… is out of range for f64", "0".repeat(79))), "{e}");
     let allowed = bound(huge.len() - 2, 1);
     assert!(peak <= allowed, "reading a {} byte field took {peak} bytes, more than {allowed}", huge.len() - 2);
+}
+
+#[test]
+fn saving_a_network_leaves_nothing_allocated() {
+    let net = Network::<f32>::builder(3).layer(4, Activation::Tanh).layer(2, Activation::Sigmoid).build().unwrap();
+    let dir = std::env::temp_dir().join(format!("backprop-io-memory-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("net.safetensors");
+    // The first save may set up what the process keeps for good.
+    net.save(&path).unwrap();
+    let before = live();
+    for _ in 0..10 {
+        net.save(&path).unwrap();
+    }
+    let after = live();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(after - before, 0, "10 saves left {} bytes allocated", after - before);
 }

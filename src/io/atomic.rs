@@ -45,29 +45,33 @@ pub(crate) fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> Re
     let file = writer.into_inner().map_err(io::IntoInnerError::into_error)?;
     file.sync_all()?;
     drop(file);
-    fs::rename(&temp.path, path)?;
-    temp.keep();
+    temp.rename_to(path)?;
     sync_dir(dir)?;
     Ok(())
 }
 
-/// A temporary file that is removed when dropped, unless [`keep`](TempFile::keep) was
-/// called because it has been renamed into place.
+/// A temporary file, removed when dropped unless it has been renamed into place.
 struct TempFile {
     path: PathBuf,
+    /// Set once the file has been renamed: its name is then no longer ours to remove.
+    renamed: bool,
 }
 
 impl TempFile {
-    /// Forgets the file: it is no longer ours to remove.
-    fn keep(self) {
-        std::mem::forget(self);
+    /// Renames the file to `target`, after which it is no longer ours to remove.
+    fn rename_to(mut self, target: &Path) -> io::Result<()> {
+        fs::rename(&self.path, target)?;
+        self.renamed = true;
+        Ok(())
     }
 }
 
 impl Drop for TempFile {
     fn drop(&mut self) {
-        // Best effort: the error being reported matters more than a failed cleanup.
-        let _ = fs::remove_file(&self.path);
+        if !self.renamed {
+            // Best effort: the error being reported matters more than a failed cleanup.
+            let _ = fs::remove_file(&self.path);
+        }
     }
 }
 
@@ -84,7 +88,7 @@ fn create_temp(dir: &Path, file_name: OsString) -> io::Result<(File, TempFile)> 
         name.push(format!(".{}-{n}.tmp", std::process::id()));
         let path = dir.join(name);
         match OpenOptions::new().write(true).create_new(true).open(&path) {
-            Ok(file) => return Ok((file, TempFile { path })),
+            Ok(file) => return Ok((file, TempFile { path, renamed: false })),
             // Left behind by a crashed process that had the same id: try the next name.
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempts < 100 => attempts += 1,
             Err(e) => return Err(e),
