@@ -354,6 +354,19 @@ fn messages_quote_a_short_escaped_piece_of_the_file() {
     assert_eq!(e, format!("malformed data: tensor \"{}\"… is not part of a network of 1 layers", "x".repeat(80)));
 }
 
+#[test]
+fn a_network_saves_under_the_longest_file_name() {
+    let dir = TestDir::new("long-name");
+    let net = network::<f32>(2, &[3, 1], 7);
+    // 255 bytes, the longest name most file systems take.
+    let name = format!("{}.safetensors", "n".repeat(243));
+    let path = dir.0.join(&name);
+    net.save(&path).unwrap();
+    net.save(&path).unwrap();
+    assert_eq!(parameter_bits(&Network::<f32>::load(&path).unwrap()), parameter_bits(&net));
+    assert_eq!(dir.entries(), [name]);
+}
+
 // ---- Hostile input -------------------------------------------------------------------
 
 /// The number of generated cases of the hostile-input test, unless `BACKPROP_FUZZ_CASES`

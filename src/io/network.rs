@@ -62,7 +62,9 @@ impl<T: Float> Network<T> {
     /// at once: the content goes to a temporary file in the same folder, which is
     /// flushed, synced and renamed over `path`. If saving fails, `path` keeps its
     /// previous content; the one exception is a failure to sync the folder after the
-    /// rename, which is reported although `path` already holds the new file.
+    /// rename, which is reported although `path` already holds the new file. A
+    /// temporary file left behind by a save that was killed is removed by the next save
+    /// into the same folder, and every file name the system accepts can be saved.
     ///
     /// The file holds, for each layer l, the tensors `layers.{l}.weight` of shape
     /// [N(l), N(l−1)] and `layers.{l}.bias` of shape [N(l)] (PyTorch's `nn.Linear`
