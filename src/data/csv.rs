@@ -498,6 +498,8 @@ mod tests {
         assert_eq!(t.header, None);
         assert_eq!(t.values.shape(), (3, 3));
         assert_eq!(t.values.as_slice(), &[1.0, 2.5, -3.0, 4.0, 500.0, 6.0, 7.0, 0.5, 8.0]);
+        let t = read("1,2").unwrap();
+        assert_eq!(format!("{t:?}"), format!("CsvTable {{ header: None, values: {:?} }}", t.values));
     }
 
     #[test]
@@ -528,6 +530,13 @@ mod tests {
         assert_eq!(reason(read("-Infinity")), "line 1, column 1: \"-Infinity\" is not a finite number");
         assert_eq!(reason(read("+INF")), "line 1, column 1: \"+INF\" is not a finite number");
         assert_eq!(reason(read("1,infinity")), "line 1, column 2: \"infinity\" is not a finite number");
+        // The first bad field of a line is the one named.
+        assert_eq!(reason(read("1,2\nx,y")), "line 2, column 1: cannot parse \"x\" as a number");
+        // Offsets count a byte-order mark, and not a line's final carriage return.
+        let e = read("\u{feff}x,1").unwrap_err();
+        assert_eq!(e.to_string(), "malformed data at byte 3: line 1, column 1: cannot parse \"x\" as a number");
+        let e = read("1,\r\n").unwrap_err();
+        assert_eq!(e.to_string(), "malformed data at byte 2: line 1, column 2: empty field");
     }
 
     #[test]
@@ -649,5 +658,29 @@ mod tests {
         let _ = std::fs::remove_file(&path);
         assert_eq!(t.unwrap().values.as_slice(), &[1.0, 2.0, 3.0, 4.0]);
         assert!(matches!(read_csv_file::<f64>(&path, &CsvOptions::new()), Err(Error::Io(_))));
+    }
+
+    /// A reader whose first read fails with `first_error`, then reads `bytes`.
+    struct Failing<'a> {
+        first_error: Option<io::ErrorKind>,
+        bytes: &'a [u8],
+    }
+
+    impl Read for Failing<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if let Some(kind) = self.first_error.take() {
+                return Err(kind.into());
+            }
+            self.bytes.read(buf)
+        }
+    }
+
+    #[test]
+    fn an_interrupted_read_is_retried_and_another_error_reported() {
+        let interrupted = Failing { first_error: Some(io::ErrorKind::Interrupted), bytes: b"1,2\n" };
+        assert_eq!(read_csv::<f64>(interrupted, &CsvOptions::new()).unwrap().values.as_slice(), &[1.0, 2.0]);
+        let failing = Failing { first_error: Some(io::ErrorKind::BrokenPipe), bytes: b"1,2\n" };
+        let e = read_csv::<f64>(failing, &CsvOptions::new()).unwrap_err();
+        assert!(matches!(&e, Error::Io(e) if e.kind() == io::ErrorKind::BrokenPipe), "{e:?}");
     }
 }
