@@ -36,8 +36,8 @@ const SHORT_NAME_ROOM: usize = 64;
 ///
 /// A process killed while saving leaves its temporary file behind (the system releases
 /// the lock). So every save first removes the temporary files of this naming in the
-/// folder that nothing can still be writing: those of another process id, which on
-/// Linux (where `/proc` tells) is not running, and whose lock it can take, so that no
+/// folder that nothing can still be writing: those of another process id, which is not
+/// running where `/proc` tells (on Linux), and whose lock it can take, so that no
 /// process holds it, whatever its id or namespace (or machine, where the file system
 /// shares locks between machines). A file whose lock is held, or on a file system
 /// without locks, is left alone. A process id being reused makes a leftover wait for a
@@ -50,10 +50,7 @@ const SHORT_NAME_ROOM: usize = 64;
 /// as it was. The one exception is a failure to sync the folder after the rename: the
 /// error is returned, but `path` already holds the new content.
 pub(crate) fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
+    let dir = folder_of(path);
     let Some(file_name) = path.file_name() else {
         let reason = format!("cannot write to {}: the path has no file name", quoted(&path.to_string_lossy()));
         return Err(io::Error::new(io::ErrorKind::InvalidInput, reason).into());
@@ -72,6 +69,14 @@ pub(crate) fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> Re
     temp.rename_to(path)?;
     sync_dir(dir)?;
     Ok(())
+}
+
+/// The folder `path` is in: `.` for a bare file name.
+fn folder_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
 }
 
 /// A temporary file of [`write_atomic`]: created new, open and locked, and removed when
@@ -93,19 +98,27 @@ impl TempFile {
         for _ in 0..ATTEMPTS {
             let n = COUNTER.fetch_add(1, Ordering::Relaxed);
             let path = dir.join(temp_name(file_name, std::process::id(), n));
-            match OpenOptions::new().write(true).create_new(true).open(&path) {
-                Ok(file) if lock_new(&file, &path) => return Ok(TempFile { file, path, renamed: false }),
-                // Another process's cleanup took it for a leftover (it is removed, or
-                // being removed): never ours to touch again.
-                Ok(_) => {}
-                // Left behind by a process that had the same id and is still running,
-                // or not gone long enough ago to be cleaned up: try the next name.
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-                Err(e) => return Err(e),
+            if let Some(temp) = TempFile::create_at(path, lock_new)? {
+                return Ok(temp);
             }
         }
         let reason = format!("found no free name for a temporary file in {} in {ATTEMPTS} attempts", dir.display());
         Err(io::Error::new(io::ErrorKind::AlreadyExists, reason))
+    }
+
+    /// Creates the temporary file `path` and locks it with `lock` ([`lock_new`], which
+    /// also checks that the file is still there); `None` if the name is taken.
+    fn create_at(path: PathBuf, lock: impl FnOnce(&File, &Path) -> bool) -> io::Result<Option<TempFile>> {
+        match OpenOptions::new().write(true).create_new(true).open(&path) {
+            Ok(file) if lock(&file, &path) => Ok(Some(TempFile { file, path, renamed: false })),
+            // Another process's cleanup took it for a leftover (it is removed, or being
+            // removed): never ours to touch again.
+            Ok(_) => Ok(None),
+            // Left behind by a process that had the same id and is still running, or not
+            // gone long enough ago to be cleaned up.
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// Renames the file to `target`, after which it is no longer ours to remove. The
@@ -165,10 +178,10 @@ fn lock_new(file: &File, path: &Path) -> bool {
 fn remove_stale_temporaries(dir: &Path) {
     let Ok(entries) = fs::read_dir(dir) else { return };
     let me = std::process::id();
-    // Where `/proc` is mounted, it has an entry for every running process of the
-    // namespace; elsewhere only the lock tells.
+    // Where `/proc` is mounted (Linux), it has an entry for every running process of
+    // the namespace; elsewhere only the lock tells.
     let proc = Path::new("/proc");
-    let knows_processes = cfg!(target_os = "linux") && proc.join("self").exists();
+    let knows_processes = proc.join("self").exists();
     for entry in entries.flatten() {
         let Some(pid) = entry.file_name().to_str().and_then(temp_pid) else { continue };
         if pid == me || (knows_processes && proc.join(pid.to_string()).exists()) {
@@ -367,16 +380,68 @@ mod tests {
         assert!(!lock_new(&file, &path));
         drop(cleanup);
         assert!(lock_new(&file, &path));
-        // Removed (and maybe replaced) between its creation and the lock.
+        // Removed between its creation and the lock.
         let file = OpenOptions::new().write(true).create_new(true).open(dir.0.join("a")).unwrap();
         assert!(!lock_new(&file, &dir.0.join("b")));
-        fs::remove_file(dir.0.join("a")).unwrap();
-        assert!(!lock_new(&file, &dir.0.join("a")));
+        // Where an open file's name goes at once when it is removed, and can name
+        // another file then (Windows may keep the name until the file is closed).
         #[cfg(unix)]
         {
+            fs::remove_file(dir.0.join("a")).unwrap();
+            assert!(!lock_new(&file, &dir.0.join("a")));
             fs::write(dir.0.join("a"), b"another file").unwrap();
             assert!(!lock_new(&file, &dir.0.join("a")));
         }
+    }
+
+    #[test]
+    fn a_name_is_given_up_if_taken_or_cleaned_up_before_the_lock() {
+        let dir = TestDir::new("create-at");
+        // Taken by a file left there.
+        fs::write(dir.0.join("taken"), b"left").unwrap();
+        assert!(TempFile::create_at(dir.0.join("taken"), lock_new).unwrap().is_none());
+        // Removed by another process's cleanup before the lock, and maybe the name taken
+        // again, by a file not to be touched. (Where an open file's name goes at once
+        // when it is removed: Windows may keep it until the file is closed.)
+        #[cfg(unix)]
+        {
+            let cleaned = |file: &File, path: &Path| {
+                fs::remove_file(path).unwrap();
+                lock_new(file, path)
+            };
+            assert!(TempFile::create_at(dir.0.join("cleaned"), cleaned).unwrap().is_none());
+            let retaken = |file: &File, path: &Path| {
+                fs::remove_file(path).unwrap();
+                fs::write(path, b"another").unwrap();
+                lock_new(file, path)
+            };
+            assert!(TempFile::create_at(dir.0.join("retaken"), retaken).unwrap().is_none());
+            assert_eq!(fs::read(dir.0.join("retaken")).unwrap(), b"another");
+        }
+        // Any other failure is an error.
+        assert!(TempFile::create_at(dir.0.join("missing").join("x"), lock_new).is_err());
+        // A free name: created, locked, and removed on drop.
+        let temp = TempFile::create_at(dir.0.join("free"), lock_new).unwrap().unwrap();
+        assert!(matches!(File::open(dir.0.join("free")).unwrap().try_lock(), Err(TryLockError::WouldBlock)));
+        drop(temp);
+        let expected: &[&str] = if cfg!(unix) { &["retaken", "taken"] } else { &["taken"] };
+        assert_eq!(dir.entries(), expected);
+        assert_eq!(fs::read(dir.0.join("taken")).unwrap(), b"left");
+    }
+
+    #[test]
+    fn the_folder_of_a_bare_file_name_is_the_current_one() {
+        assert_eq!(folder_of(Path::new("net.safetensors")), Path::new("."));
+        assert_eq!(folder_of(Path::new("models/net.safetensors")), Path::new("models"));
+        assert_eq!(folder_of(Path::new("/net.safetensors")), Path::new("/"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn syncing_a_missing_folder_is_an_error() {
+        let dir = TestDir::new("sync");
+        assert!(sync_dir(&dir.0).is_ok());
+        assert!(sync_dir(&dir.0.join("missing")).is_err());
     }
 
     #[test]
