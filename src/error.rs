@@ -172,6 +172,78 @@ impl From<io::Error> for Error {
     }
 }
 
+/// The most characters an error message shows of one piece of input text, between the
+/// quotes; see [`quoted`].
+pub(crate) const QUOTE_LIMIT: usize = 80;
+
+/// The most items an error message shows of one list taken from the input (the
+/// dimensions of a shape); see [`listed`].
+pub(crate) const LIST_LIMIT: usize = 8;
+
+/// `text` as every error message quotes a piece of a file or of the caller's input: in
+/// double quotes, escaped as Rust's `{:?}` escapes a string (`\"`, `\\`, `\n`, `\r`, `\t`,
+/// `\0`, `\u{1b}`, …), so that no control character reaches a terminal raw, and at most
+/// [`QUOTE_LIMIT`] characters between the quotes: a longer text is cut there and marked
+/// with `…` after the closing quote. A message therefore stays short whatever the input.
+pub(crate) fn quoted(text: &str) -> Quoted<'_> {
+    Quoted(text)
+}
+
+/// The [`Display`](fmt::Display) of [`quoted`].
+pub(crate) struct Quoted<'a>(&'a str);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use fmt::Write as _;
+        f.write_char('"')?;
+        let mut room = QUOTE_LIMIT;
+        for c in self.0.chars() {
+            // As `{:?}` of a `str`: a single quote needs no escape between double quotes.
+            let escaped = c.escape_debug();
+            let width = if c == '\'' { 1 } else { escaped.len() };
+            if width > room {
+                return f.write_str("\"…");
+            }
+            room -= width;
+            if c == '\'' { f.write_char(c)? } else { write!(f, "{escaped}")? }
+        }
+        f.write_char('"')
+    }
+}
+
+/// `items` as every error message lists values taken from the input: separated by
+/// `separator`, and at most [`LIST_LIMIT`] of them, followed by `…` and how many more
+/// there are, e.g. `1, 1, 1, 1, 1, 1, 1, 1, … (999992 more)`.
+pub(crate) fn listed<'a, T: fmt::Display>(items: &'a [T], separator: &'a str) -> Listed<'a, T> {
+    Listed { items, separator }
+}
+
+/// The [`Display`](fmt::Display) of [`listed`].
+pub(crate) struct Listed<'a, T> {
+    items: &'a [T],
+    separator: &'a str,
+}
+
+impl<T: fmt::Display> fmt::Display for Listed<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, item) in self.items.iter().take(LIST_LIMIT).enumerate() {
+            if i > 0 {
+                f.write_str(self.separator)?;
+            }
+            write!(f, "{item}")?;
+        }
+        if let Some(more) = self.items.len().checked_sub(LIST_LIMIT).filter(|&n| n > 0) {
+            write!(f, "{}… ({more} more)", self.separator)?;
+        }
+        Ok(())
+    }
+}
+
+/// A tensor's shape as error messages show it: `[2, 3]`, its dimensions [`listed`].
+pub(crate) fn shape_text(dims: &[usize]) -> String {
+    format!("[{}]", listed(dims, ", "))
+}
+
 /// Checks that every value of `values` is finite.
 pub(crate) fn check_finite<T: crate::Float>(what: &'static str, values: &[T]) -> Result<()> {
     if all_finite(values) { Ok(()) } else { first_non_finite(what, values) }
@@ -275,6 +347,41 @@ mod tests {
             e.to_string(),
             "training diverged at epoch 0, batch 2: the gradient is not finite (the batch cost was 0.5)"
         );
+    }
+
+    #[test]
+    fn quoted_text_is_escaped_and_bounded() {
+        assert_eq!(quoted("abc").to_string(), "\"abc\"");
+        assert_eq!(quoted("").to_string(), "\"\"");
+        // Control characters never appear raw; quotes and backslashes are escaped.
+        assert_eq!(quoted("a\rb\0c\n\t\u{1b}").to_string(), r#""a\rb\0c\n\t\u{1b}""#);
+        assert_eq!(quoted("say \"hi\" it's a\\b").to_string(), r#""say \"hi\" it's a\\b""#);
+        assert_eq!(quoted("é😀").to_string(), "\"é😀\"");
+        // The same text as `{:?}` for everything short.
+        for s in ["layers.0.weight", "quote\"and\\slash\n", "é😀\u{1}", "'", "\u{7f}"] {
+            assert_eq!(quoted(s).to_string(), format!("{s:?}"), "{s:?}");
+        }
+        // Exactly the limit: whole; one more character: cut, and marked after the quote.
+        let at_limit = "x".repeat(QUOTE_LIMIT);
+        assert_eq!(quoted(&at_limit).to_string(), format!("\"{at_limit}\""));
+        assert_eq!(quoted(&format!("{at_limit}y")).to_string(), format!("\"{at_limit}\"…"));
+        // The limit counts escaped characters: 80 of them, whatever the input.
+        let zeros = quoted(&"\0".repeat(1_000_000)).to_string();
+        assert_eq!(zeros, format!("\"{}\"…", r"\0".repeat(QUOTE_LIMIT / 2)));
+        let controls = quoted(&"\u{1}".repeat(100)).to_string();
+        assert_eq!(controls, format!("\"{}\"…", r"\u{1}".repeat(QUOTE_LIMIT / 5)));
+        let wide = quoted(&"😀".repeat(1000)).to_string();
+        assert_eq!(wide, format!("\"{}\"…", "😀".repeat(QUOTE_LIMIT)));
+    }
+
+    #[test]
+    fn lists_are_bounded() {
+        assert_eq!(shape_text(&[]), "[]");
+        assert_eq!(shape_text(&[2, 3]), "[2, 3]");
+        let eight = [7; LIST_LIMIT];
+        assert_eq!(shape_text(&eight), format!("{eight:?}"));
+        assert_eq!(shape_text(&vec![1; 4_000_000]), "[1, 1, 1, 1, 1, 1, 1, 1, … (3999992 more)]");
+        assert_eq!(listed(&[9; 9], "×").to_string(), "9×9×9×9×9×9×9×9×… (1 more)");
     }
 
     #[test]

@@ -308,19 +308,63 @@ fn every_kind_of_bad_file_has_a_clear_error() {
     let e = Network::<f32>::from_reader(handmade(&meta, &GOOD, false).as_slice()).unwrap_err();
     assert!(matches!(e, Error::Incompatible { .. }));
     assert_eq!(e.to_string(), "the file holds a network of f64 but f32 was asked for; load it as Network<f64>");
-    // Tensors of one dtype under metadata of the other.
+    // Tensors of one dtype under metadata of the other: no element type reads the file,
+    // so the error says it contradicts itself, whichever type was asked for.
     let mut meta32 = meta.clone();
     meta32[2] = ("dtype", "f32");
-    let e = Network::<f32>::from_reader(handmade(&meta32, &GOOD, false).as_slice()).unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "malformed data: tensor \"layers.0.weight\" holds f64 elements but the metadata says f32"
-    );
+    for (bytes, says, holds) in
+        [(handmade(&meta32, &GOOD, false), "f32", "f64"), (handmade(&meta, &GOOD, true), "f64", "f32")]
+    {
+        let message = format!(
+            "malformed data: the file contradicts itself: its metadata says {says} but tensor \"layers.0.weight\" \
+             holds {holds} elements"
+        );
+        let e = Network::<f32>::from_reader(bytes.as_slice()).unwrap_err();
+        assert!(matches!(e, Error::Format { .. }));
+        assert_eq!(e.to_string(), message);
+        assert_eq!(Network::<f64>::from_reader(bytes.as_slice()).unwrap_err().to_string(), message);
+    }
     assert!(Network::<f32>::from_reader(handmade(&meta32, &GOOD, true).as_slice()).is_ok());
 
     // Not a safetensors file at all, and a file that is not there.
     assert!(matches!(Network::<f64>::from_reader(&b"backprop"[..]), Err(Error::Format { .. })));
     assert!(matches!(Network::<f64>::load("/nonexistent/net.safetensors"), Err(Error::Io(_))));
+}
+
+#[test]
+fn messages_quote_a_short_escaped_piece_of_the_file() {
+    // Nested parentheses in the metadata: the message quotes 80 characters of them.
+    let nested = format!("1:f{}", "(".repeat(200_000));
+    let e = load_err(&meta_with("layers", Some(&nested)), &GOOD);
+    assert_eq!(e, format!("malformed data: layer 0 has an unknown activation \"f{}\"…", "(".repeat(79)));
+    // Control characters are escaped.
+    let e = load_err(&meta_with("cost", Some("\\r\\u0000\\u001b[2J")), &GOOD);
+    assert_eq!(e, r#"malformed data: unknown cost "\r\0\u{1b}[2J""#);
+    // A shape of a million dimensions: the message lists eight.
+    let ones = vec![1; 1_000_000];
+    let e = load_err(&meta_with("", None), &[("layers.0.weight", &ones, &[0.5]), GOOD[1]]);
+    assert_eq!(
+        e,
+        "malformed data: tensor \"layers.0.weight\" has shape [1, 1, 1, 1, 1, 1, 1, 1, … (999992 more)] but the \
+         metadata gives [1, 2]"
+    );
+    // A tensor name of a million characters.
+    let name = "x".repeat(1_000_000);
+    let e = load_err(&meta_with("", None), &[GOOD[0], GOOD[1], (&name, &[1], &[0.0])]);
+    assert_eq!(e, format!("malformed data: tensor \"{}\"… is not part of a network of 1 layers", "x".repeat(80)));
+}
+
+#[test]
+fn a_network_saves_under_the_longest_file_name() {
+    let dir = TestDir::new("long-name");
+    let net = network::<f32>(2, &[3, 1], 7);
+    // 255 bytes, the longest name most file systems take.
+    let name = format!("{}.safetensors", "n".repeat(243));
+    let path = dir.0.join(&name);
+    net.save(&path).unwrap();
+    net.save(&path).unwrap();
+    assert_eq!(parameter_bits(&Network::<f32>::load(&path).unwrap()), parameter_bits(&net));
+    assert_eq!(dir.entries(), [name]);
 }
 
 // ---- Hostile input -------------------------------------------------------------------
@@ -523,9 +567,16 @@ impl Mutation {
     }
 }
 
-/// Reads `bytes` as `Network<T>`: an error, or a network whose `predict` works.
+/// Reads `bytes` as `Network<T>`: an error with a short message free of control
+/// characters, or a network whose `predict` works.
 fn read_or_reject<T: Float>(bytes: &[u8], loaded: &AtomicU64) -> Result<(), TestCaseError> {
-    if let Ok(net) = Network::<T>::from_reader(bytes) {
+    let read = Network::<T>::from_reader(bytes);
+    if let Err(e) = &read {
+        let message = e.to_string();
+        prop_assert!(message.len() <= 1024, "a message of {} bytes: {message:?}", message.len());
+        prop_assert!(!message.chars().any(char::is_control), "a control character in {message:?}");
+    }
+    if let Ok(net) = read {
         let x = vec![T::from_f64(0.5); net.n_inputs()];
         let y = net.predict(&x).map_err(|e| TestCaseError::fail(format!("a loaded network fails to predict: {e}")))?;
         prop_assert_eq!(y.len(), net.n_outputs());

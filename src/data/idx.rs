@@ -223,7 +223,7 @@ fn describe(kind: IdxType) -> String {
 }
 
 fn join_dims(dims: &[usize]) -> String {
-    dims.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("×")
+    crate::error::listed(dims, "×").to_string()
 }
 
 /// The product of `dims`: 0 if one of them is 0; `None` if that many elements of 8 bytes
@@ -506,6 +506,15 @@ mod tests {
                 let _ = a.into_labels();
             }
         }
+    }
+
+    #[test]
+    fn messages_list_at_most_a_few_dimensions() {
+        // 255 dimensions, the most a header holds, whose product overflows.
+        let (m, _) = message(read_idx(&idx(0x08, &[65536; 255], &[])[..]));
+        let eight = ["65536"; 8].join("×");
+        assert!(m.contains(&format!("the dimensions {eight}×… (247 more) of ")), "{m}");
+        assert!(m.len() < 200, "{} bytes: {m}", m.len());
     }
 
     #[test]

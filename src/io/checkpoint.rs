@@ -38,8 +38,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{Read, Write};
 use std::path::Path;
 
-use crate::error::{Error, Result};
-use crate::io::network::{OPTIMIZER_PREFIX, dtype_name, format_error, from_buf, network_from, to_buf, views};
+use crate::error::{Error, Result, quoted, shape_text};
+use crate::io::network::{OPTIMIZER_PREFIX, contradiction, format_error, from_buf, network_from, to_buf, views};
 use crate::io::safetensors::{self, NonFinite, SafeTensors, Tensor};
 use crate::{Float, Network, Optimizer, OptimizerState, Rng};
 
@@ -219,23 +219,25 @@ fn check_state<T: Float>(network: &Network<T>, state: &OptimizerState<T>) -> std
     let mut seen = HashSet::new();
     for (name, values) in &state.buffers {
         if name.is_empty() || name.contains(',') {
-            return Err(format!("optimiser buffer name {name:?} must be non-empty and without commas"));
+            return Err(format!("optimiser buffer name {} must be non-empty and without commas", quoted(name)));
         }
         if !seen.insert(name.as_str()) {
-            return Err(format!("two optimiser buffers are called {name:?}"));
+            return Err(format!("two optimiser buffers are called {}", quoted(name)));
         }
         let Some(id) = name.rsplit_once('.').and_then(|(_, id)| parse_count::<usize>(id)) else { continue };
         let Some(&size) = sizes.get(id) else {
             return Err(format!(
-                "optimiser buffer {name:?} belongs to parameter tensor {id}, but the network has {} tensors \
+                "optimiser buffer {} belongs to parameter tensor {id}, but the network has {} tensors \
                  (two per layer); the state is of another network",
+                quoted(name),
                 sizes.len()
             ));
         };
         if values.len() != size {
             return Err(format!(
-                "optimiser buffer {name:?} has {} values but the network's parameter tensor {id} has {size}; \
+                "optimiser buffer {} has {} values but the network's parameter tensor {id} has {size}; \
                  the state is of another network",
+                quoted(name),
                 values.len()
             ));
         }
@@ -263,7 +265,7 @@ fn required<'a>(metadata: &'a BTreeMap<String, String>, key: &str) -> Result<&'a
 /// The count under `key`.
 fn count<N: std::str::FromStr>(metadata: &BTreeMap<String, String>, key: &str) -> Result<N> {
     let text = required(metadata, key)?;
-    parse_count(text).ok_or_else(|| format_error(format!("{key} must be a non-negative integer, got {text:?}")))
+    parse_count(text).ok_or_else(|| format_error(format!("{key} must be a non-negative integer, got {}", quoted(text))))
 }
 
 /// The comma-separated counts under `key` (none for an empty value), or `None` if the
@@ -276,8 +278,9 @@ fn counts<N: std::str::FromStr>(metadata: &BTreeMap<String, String>, key: &str) 
     text.split(',')
         .enumerate()
         .map(|(i, item)| {
-            parse_count(item)
-                .ok_or_else(|| format_error(format!("item {i} of {key} must be a non-negative integer, got {item:?}")))
+            parse_count(item).ok_or_else(|| {
+                format_error(format!("item {i} of {key} must be a non-negative integer, got {}", quoted(item)))
+            })
         })
         .collect::<Result<Vec<N>>>()
         .map(Some)
@@ -294,7 +297,8 @@ fn checkpoint_from<T: Float>(st: SafeTensors) -> Result<Checkpoint<T>> {
     })?;
     if version != CHECKPOINT_VERSION {
         return Err(format_error(format!(
-            "checkpoint version {version:?} is not known to this reader, which reads version {CHECKPOINT_VERSION}"
+            "checkpoint version {} is not known to this reader, which reads version {CHECKPOINT_VERSION}",
+            quoted(version)
         )));
     }
     let (optimizer, rest): (Vec<Tensor>, Vec<Tensor>) =
@@ -309,23 +313,26 @@ fn checkpoint_from<T: Float>(st: SafeTensors) -> Result<Checkpoint<T>> {
         for name in names.split(',') {
             let tensor_name = format!("{OPTIMIZER_PREFIX}{name}");
             let t = optimizer.remove(&tensor_name).ok_or_else(|| {
-                format_error(format!("tensor {tensor_name:?} of the listed optimiser buffer {name:?} is missing"))
-            })?;
-            if t.shape.len() != 1 {
-                return Err(format_error(format!("tensor {tensor_name:?} has shape {:?} but must be 1-D", t.shape)));
-            }
-            let values = from_buf::<T>(&t.data).ok_or_else(|| {
                 format_error(format!(
-                    "tensor {tensor_name:?} holds {} elements but the network holds {}",
-                    dtype_name(&t.data),
-                    T::NAME
+                    "tensor {} of the listed optimiser buffer {} is missing",
+                    quoted(&tensor_name),
+                    quoted(name)
                 ))
             })?;
+            if t.shape.len() != 1 {
+                let (name, shape) = (quoted(&tensor_name), shape_text(&t.shape));
+                return Err(format_error(format!("tensor {name} has shape {shape} but must be 1-D")));
+            }
+            // The network's tensors hold `T`, as the metadata says (checked by `network_from`).
+            let values = from_buf::<T>(&t.data).ok_or_else(|| contradiction(T::NAME, &tensor_name, &t.data))?;
             buffers.push((name.to_string(), values));
         }
     }
     if let Some(extra) = optimizer.keys().min() {
-        return Err(format_error(format!("tensor {extra:?} is not listed in the \"optimizer.buffers\" metadata")));
+        return Err(format_error(format!(
+            "tensor {} is not listed in the \"optimizer.buffers\" metadata",
+            quoted(extra)
+        )));
     }
     let optimizer_state = OptimizerState { step, buffers };
     check_state(&network, &optimizer_state).map_err(format_error)?;
@@ -360,5 +367,15 @@ mod tests {
         for bad in ["", "00", "01", "+1", "-1", " 1", "1.0", "18446744073709551616", "x"] {
             assert_eq!(parse_count::<u64>(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn messages_quote_buffer_names_in_part() {
+        let net = Network::<f32>::builder(2).layer(1, crate::Activation::Sigmoid).build().unwrap();
+        let name = format!("\r,{}", "b".repeat(1_000_000));
+        let state = OptimizerState { step: 1, buffers: vec![(name, vec![0.0; 2])] };
+        let reason = check_state(&net, &state).unwrap_err();
+        let quoted = format!("\"\\r,{}\"…", "b".repeat(77));
+        assert_eq!(reason, format!("optimiser buffer name {quoted} must be non-empty and without commas"));
     }
 }

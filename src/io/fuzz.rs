@@ -126,6 +126,7 @@ fn read_every_way(bytes: &[u8]) -> Result<(), TestCaseError> {
     let rejecting = safetensors::read_bytes(bytes, NonFinite::Reject);
     for result in [&from_slice, &from_stream, &from_unsized, &rejecting] {
         if let Err(e) = result {
+            check_message(e)?;
             match e {
                 Error::Format { offset: Some(o), .. } => prop_assert!(*o <= len, "offset {o} past the end: {e}"),
                 other => prop_assert!(false, "not a format error with an offset: {other:?}"),
@@ -574,11 +575,23 @@ fn json_text_is_parsed_or_rejected_without_panicking() {
                     prop_assert_eq!(again.to_json(), canonical);
                 }
             }
-            Err(Error::Format { offset: Some(o), .. }) => prop_assert!(o <= 8 + text.len() as u64),
+            Err(e @ Error::Format { offset: Some(o), .. }) => {
+                check_message(&e)?;
+                prop_assert!(o <= 8 + text.len() as u64);
+            }
             Err(other) => prop_assert!(false, "not a format error with an offset: {other:?}"),
         }
         Ok(())
     });
+}
+
+/// Checks that an error's message is short and has no control character: the pieces
+/// of the input it quotes are bounded and escaped.
+fn check_message(e: &Error) -> Result<(), TestCaseError> {
+    let message = e.to_string();
+    prop_assert!(message.len() <= 1024, "a message of {} bytes: {message:?}", message.len());
+    prop_assert!(!message.chars().any(char::is_control), "a control character in {message:?}");
+    Ok(())
 }
 
 #[test]

@@ -27,7 +27,7 @@
 use std::collections::HashSet;
 use std::fmt::Write as _;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, quoted};
 
 /// How deeply arrays and objects may nest: `[[1]]` has depth 2.
 pub(crate) const MAX_DEPTH: usize = 64;
@@ -332,7 +332,7 @@ impl Parser<'_> {
             let key_pos = self.pos;
             let key = self.string()?;
             if !keys.insert(key.clone()) {
-                return Err(self.error_at(key_pos, format!("duplicate key {key:?} in JSON object")));
+                return Err(self.error_at(key_pos, format!("duplicate key {} in JSON object", quoted(&key))));
             }
             self.expect(b':', "':'")?;
             self.skip_whitespace();
@@ -569,6 +569,10 @@ mod tests {
         assert_eq!(reason, "duplicate key \"a\" in JSON object");
         // Keys are compared after escapes are resolved.
         assert_eq!(fails(r#"{"a":1,"\u0061":3}"#).0, 7);
+        // The message quotes a long key in part, and control characters escaped.
+        let key = format!("\\r{}", "k".repeat(1_000_000));
+        let (_, reason) = fails(&format!(r#"{{"{key}":1,"{key}":2}}"#));
+        assert_eq!(reason, format!("duplicate key \"\\r{}\"… in JSON object", "k".repeat(78)));
     }
 
     #[test]

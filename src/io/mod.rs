@@ -10,7 +10,7 @@
 //!   the metadata) and read with every offset, size and field checked.
 //! - [`json`]: the strict JSON subset the header needs, with byte offsets in errors.
 //! - [`atomic`]: [`write_atomic`](atomic::write_atomic), which replaces a file all at
-//!   once or not at all.
+//!   once or not at all, and removes the temporary files that killed saves left.
 //!
 //! Only the `Network` methods, [`Checkpoint`] and [`TrainingPosition`] are public; the layers under them are crate-private.
 

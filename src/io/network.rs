@@ -43,7 +43,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Write};
 use std::path::Path;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, quoted, shape_text};
 use crate::io::safetensors::{self, NonFinite, SafeTensors, Tensor, TensorBuf, TensorView};
 use crate::{Activation, Cost, Float, Layer, Matrix, Network, Vector};
 
@@ -62,7 +62,9 @@ impl<T: Float> Network<T> {
     /// at once: the content goes to a temporary file in the same folder, which is
     /// flushed, synced and renamed over `path`. If saving fails, `path` keeps its
     /// previous content; the one exception is a failure to sync the folder after the
-    /// rename, which is reported although `path` already holds the new file.
+    /// rename, which is reported although `path` already holds the new file. A
+    /// temporary file left behind by a save that was killed is removed by the next save
+    /// into the same folder, and every file name the system accepts can be saved.
     ///
     /// The file holds, for each layer l, the tensors `layers.{l}.weight` of shape
     /// [N(l), N(l−1)] and `layers.{l}.bias` of shape [N(l)] (PyTorch's `nn.Linear`
@@ -289,7 +291,7 @@ fn required<'a>(metadata: &'a BTreeMap<String, String>, key: &str) -> Result<&'a
 
 /// A size: a positive decimal integer without sign or leading zeros.
 fn parse_size(what: &str, text: &str) -> Result<usize> {
-    let invalid = || format_error(format!("{what} must be a positive integer, got {text:?}"));
+    let invalid = || format_error(format!("{what} must be a positive integer, got {}", quoted(text)));
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) || text.starts_with('0') {
         return Err(invalid());
     }
@@ -322,11 +324,14 @@ fn parse_layers(text: &str) -> Result<Vec<(usize, Activation)>> {
         .enumerate()
         .map(|(l, item)| {
             let (size, activation) = item.split_once(':').ok_or_else(|| {
-                format_error(format!("layer {l} in the \"layers\" metadata must be \"size:activation\", got {item:?}"))
+                format_error(format!(
+                    "layer {l} in the \"layers\" metadata must be \"size:activation\", got {}",
+                    quoted(item)
+                ))
             })?;
             let n = parse_size(&format!("the size of layer {l}"), size)?;
             let activation = parse_activation(activation)
-                .ok_or_else(|| format_error(format!("layer {l} has an unknown activation {activation:?}")))?;
+                .ok_or_else(|| format_error(format!("layer {l} has an unknown activation {}", quoted(activation))))?;
             Ok((n, activation))
         })
         .collect()
@@ -337,15 +342,20 @@ fn parse_layers(text: &str) -> Result<Vec<(usize, Activation)>> {
 fn take_tensor<T: Float>(tensors: &mut HashMap<String, Tensor>, name: &str, shape: &[usize]) -> Result<Vec<T>> {
     let t = tensors.remove(name).ok_or_else(|| format_error(format!("tensor {name:?} is missing")))?;
     if t.shape != shape {
-        return Err(format_error(format!("tensor {name:?} has shape {:?} but the metadata gives {shape:?}", t.shape)));
+        let (found, expected) = (shape_text(&t.shape), shape_text(shape));
+        return Err(format_error(format!("tensor {name:?} has shape {found} but the metadata gives {expected}")));
     }
-    from_buf(&t.data).ok_or_else(|| {
-        format_error(format!(
-            "tensor {name:?} holds {} elements but the metadata says {}",
-            dtype_name(&t.data),
-            T::NAME
-        ))
-    })
+    from_buf(&t.data).ok_or_else(|| contradiction(T::NAME, name, &t.data))
+}
+
+/// The error for a file whose metadata gives the element type `dtype` while the
+/// tensor `name` holds `data` of the other one: no element type reads such a file.
+pub(super) fn contradiction(dtype: &str, name: &str, data: &TensorBuf) -> Error {
+    format_error(format!(
+        "the file contradicts itself: its metadata says {dtype} but tensor {} holds {} elements",
+        quoted(name),
+        dtype_name(data)
+    ))
 }
 
 /// The network a safetensors file describes, after every check of the module docs.
@@ -353,17 +363,22 @@ pub(super) fn network_from<T: Float>(st: SafeTensors) -> Result<Network<T>> {
     let SafeTensors { metadata: meta, tensors } = st;
     let format = required(&meta, "format")?;
     if format != FORMAT {
-        return Err(format_error(format!("the format is {format:?}, not {FORMAT:?}")));
+        return Err(format_error(format!("the format is {}, not {FORMAT:?}", quoted(format))));
     }
     let version = required(&meta, "format_version")?;
     if version != FORMAT_VERSION {
         return Err(format_error(format!(
-            "format version {version:?} is not known to this reader, which reads version {FORMAT_VERSION}"
+            "format version {} is not known to this reader, which reads version {FORMAT_VERSION}",
+            quoted(version)
         )));
     }
     let dtype = required(&meta, "dtype")?;
     if dtype != "f32" && dtype != "f64" {
-        return Err(format_error(format!("dtype must be \"f32\" or \"f64\", got {dtype:?}")));
+        return Err(format_error(format!("dtype must be \"f32\" or \"f64\", got {}", quoted(dtype))));
+    }
+    // Checked before the element type asked for: loading as the other type would fail too.
+    if let Some(t) = tensors.iter().find(|t| !t.name.starts_with(OPTIMIZER_PREFIX) && dtype_name(&t.data) != dtype) {
+        return Err(contradiction(dtype, &t.name, &t.data));
     }
     if dtype != T::NAME {
         return Err(Error::Incompatible {
@@ -376,7 +391,7 @@ pub(super) fn network_from<T: Float>(st: SafeTensors) -> Result<Network<T>> {
     let n_inputs = parse_size("the number of inputs", required(&meta, "inputs")?)?;
     let sizes = parse_layers(required(&meta, "layers")?)?;
     let cost_name = required(&meta, "cost")?;
-    let cost = parse_cost(cost_name).ok_or_else(|| format_error(format!("unknown cost {cost_name:?}")))?;
+    let cost = parse_cost(cost_name).ok_or_else(|| format_error(format!("unknown cost {}", quoted(cost_name))))?;
 
     // Looked up by name, so that the work grows with the number of tensors, not with
     // its square.
@@ -391,7 +406,11 @@ pub(super) fn network_from<T: Float>(st: SafeTensors) -> Result<Network<T>> {
     }
     // A checkpoint's optimiser buffers are read by `load_checkpoint` only.
     if let Some(extra) = tensors.keys().filter(|name| !name.starts_with(OPTIMIZER_PREFIX)).min() {
-        return Err(format_error(format!("tensor {extra:?} is not part of a network of {} layers", layers.len())));
+        return Err(format_error(format!(
+            "tensor {} is not part of a network of {} layers",
+            quoted(extra),
+            layers.len()
+        )));
     }
     Network::from_layers(layers, cost)
 }

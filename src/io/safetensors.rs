@@ -45,7 +45,7 @@ use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::Path;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, quoted, shape_text};
 use crate::io::atomic::write_atomic;
 use crate::io::json::{self, Member, Value};
 
@@ -98,8 +98,10 @@ impl Dtype {
         match name {
             "F32" => Ok(Dtype::F32),
             "F64" => Ok(Dtype::F64),
-            other if OTHERS.contains(&other) => Err(format!("unsupported dtype {other:?} (only F32 and F64 are)")),
-            other => Err(format!("unknown dtype {other:?}")),
+            other if OTHERS.contains(&other) => {
+                Err(format!("unsupported dtype {} (only F32 and F64 are)", quoted(other)))
+            }
+            other => Err(format!("unknown dtype {}", quoted(other))),
         }
     }
 }
@@ -232,11 +234,12 @@ pub(crate) fn write<W: Write + ?Sized>(
             return Err(invalid(format!("a tensor cannot be called {METADATA_KEY:?}, the metadata key")));
         }
         if !names.insert(t.name) {
-            return Err(invalid(format!("two tensors are called {:?}", t.name)));
+            return Err(invalid(format!("two tensors are called {}", quoted(t.name))));
         }
         let count = t.shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
         if count != Some(t.data.len()) {
-            return Err(invalid(format!("tensor {:?} has shape {:?} but {} elements", t.name, t.shape, t.data.len())));
+            let (name, shape, len) = (quoted(t.name), shape_text(t.shape), t.data.len());
+            return Err(invalid(format!("tensor {name} has shape {shape} but {len} elements")));
         }
     }
 
@@ -470,10 +473,10 @@ fn parse_header(bytes: &[u8]) -> Result<Header> {
     let mut previous: Option<&Entry> = None;
     for e in &entries {
         if e.begin < end {
-            let other = previous.map_or("", |p| p.name.as_str());
+            let other = quoted(previous.map_or("", |p| p.name.as_str()));
             return Err(entry_error(
                 e,
-                format!("overlaps tensor {other:?}: data_offsets [{}, {}] start before byte {end}", e.begin, e.end),
+                format!("overlaps tensor {other}: data_offsets [{}, {}] start before byte {end}", e.begin, e.end),
             ));
         }
         if e.begin > end {
@@ -493,7 +496,7 @@ fn parse_header(bytes: &[u8]) -> Result<Header> {
 
 /// An error about the tensor entry `e`, at the offset of its name.
 fn entry_error(e: &Entry, reason: String) -> Error {
-    Error::Format { reason: format!("tensor {:?}: {reason}", e.name), offset: Some(e.offset) }
+    Error::Format { reason: format!("tensor {}: {reason}", quoted(&e.name)), offset: Some(e.offset) }
 }
 
 /// The `"__metadata__"` member: an object of strings, or `null` for none (which the
@@ -513,7 +516,11 @@ fn parse_metadata(member: Member) -> Result<BTreeMap<String, String>> {
             }
             other => {
                 return Err(Error::Format {
-                    reason: format!("{METADATA_KEY} value {:?} must be a string, not {}", pair.key, other.kind()),
+                    reason: format!(
+                        "{METADATA_KEY} value {} must be a string, not {}",
+                        quoted(&pair.key),
+                        other.kind()
+                    ),
                     offset: Some(pair.offset),
                 });
             }
@@ -527,7 +534,8 @@ fn parse_metadata(member: Member) -> Result<BTreeMap<String, String>> {
 fn parse_entry(member: Member) -> Result<Entry> {
     let name = member.key;
     let offset = member.offset;
-    let error = |reason: String| Error::Format { reason: format!("tensor {name:?}: {reason}"), offset: Some(offset) };
+    let error =
+        |reason: String| Error::Format { reason: format!("tensor {}: {reason}", quoted(&name)), offset: Some(offset) };
     let Value::Object(fields) = member.value else {
         return Err(error(format!("entry must be an object, not {}", member.value.kind())));
     };
@@ -538,7 +546,7 @@ fn parse_entry(member: Member) -> Result<Entry> {
             "dtype" => dtype = Some(field.value),
             "shape" => shape = Some(field.value),
             "data_offsets" => offsets = Some(field.value),
-            other => return Err(error(format!("unknown field {other:?}"))),
+            other => return Err(error(format!("unknown field {}", quoted(other)))),
         }
     }
     let missing = |field: &str| error(format!("missing field {field:?}"));
@@ -576,10 +584,11 @@ fn parse_entry(member: Member) -> Result<Entry> {
         .iter()
         .try_fold(1u64, |n, &d| n.checked_mul(d as u64))
         .and_then(|n| n.checked_mul(dtype.size() as u64))
-        .ok_or_else(|| error(format!("shape {shape:?} has too many elements to address")))?;
+        .ok_or_else(|| error(format!("shape {} has too many elements to address", shape_text(&shape))))?;
     if end - begin != size {
         return Err(error(format!(
-            "shape {shape:?} of {} needs {size} bytes but data_offsets [{begin}, {end}] span {}",
+            "shape {} of {} needs {size} bytes but data_offsets [{begin}, {end}] span {}",
+            shape_text(&shape),
             dtype.name(),
             end - begin
         )));
@@ -625,7 +634,7 @@ fn decode(header: Header, data: &[u8], data_start: u64, non_finite: NonFinite) -
             };
             if let Some((index, value)) = first {
                 return Err(Error::Format {
-                    reason: format!("tensor {:?} holds the non-finite value {value} at index {index}", e.name),
+                    reason: format!("tensor {} holds the non-finite value {value} at index {index}", quoted(&e.name)),
                     offset: Some(data_start + e.begin + (index * e.dtype.size()) as u64),
                 });
             }
@@ -932,6 +941,26 @@ mod tests {
             at,
             "tensor \"w\": shape [2] of F32 needs 8 bytes but data_offsets [0, 4] span 4",
         );
+    }
+
+    #[test]
+    fn messages_quote_a_bounded_piece_of_the_header() {
+        // A shape of 4 million dimensions, about the most values a header may hold.
+        let dims = vec!["1"; 3_999_990].join(",");
+        let (_, reason) =
+            fails(&entry(&format!(r#"{{"dtype":"F32","shape":[{dims}],"data_offsets":[0,8]}}"#), &[0; 8]));
+        assert_eq!(
+            reason,
+            "tensor \"w\": shape [1, 1, 1, 1, 1, 1, 1, 1, … (3999982 more)] of F32 needs 4 bytes but data_offsets \
+             [0, 8] span 8"
+        );
+        // A long tensor name, holding a control character, and a long dtype.
+        let name = format!("\\u0000{}", "n".repeat(100_000));
+        let dtype = "D".repeat(100_000);
+        let json = format!(r#"{{"{name}":{{"dtype":"{dtype}","shape":[],"data_offsets":[0,4]}}}}"#);
+        let (_, reason) = fails(&file(&json, &[0; 4]));
+        let (name, dtype) = ("n".repeat(78), "D".repeat(80));
+        assert_eq!(reason, format!("tensor \"\\0{name}\"…: unknown dtype \"{dtype}\"…"));
     }
 
     #[test]

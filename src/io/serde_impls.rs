@@ -29,6 +29,7 @@ use serde::de::{self, Deserializer};
 use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 
+use crate::error::quoted;
 use crate::{Activation, Cost, Float, Init, Layer, Matrix, Network, OptimizerState, Vector};
 
 /// Turns a crate error into the deserialiser's.
@@ -133,8 +134,9 @@ impl<'de> Deserialize<'de> for Activation {
             ActivationForm::Softmax => Activation::Softmax,
             ActivationForm::Custom(name) => {
                 return Err(de::Error::custom(format!(
-                    "the custom activation {name:?} cannot be deserialised: it is a function of the program that \
-                     made it; build the layer with Layer::new and the activation instead"
+                    "the custom activation {} cannot be deserialised: it is a function of the program that \
+                     made it; build the layer with Layer::new and the activation instead",
+                    quoted(&name)
                 )));
             }
         };
@@ -178,8 +180,9 @@ impl<'de> Deserialize<'de> for Cost {
             CostForm::BinaryCrossEntropy => Ok(Cost::BinaryCrossEntropy),
             CostForm::CategoricalCrossEntropy => Ok(Cost::CategoricalCrossEntropy),
             CostForm::Custom(name) => Err(de::Error::custom(format!(
-                "the custom cost {name:?} cannot be deserialised: it is a function of the program that made it; \
-                 build the network with Network::from_layers and the cost instead"
+                "the custom cost {} cannot be deserialised: it is a function of the program that made it; \
+                 build the network with Network::from_layers and the cost instead",
+                quoted(&name)
             ))),
         }
     }
@@ -327,7 +330,8 @@ impl<'de, T: Float + Deserialize<'de>> Deserialize<'de> for OptimizerState<T> {
         for (name, values) in &buffers {
             if let Some(i) = values.iter().position(|v| !v.is_finite()) {
                 return Err(de::Error::custom(format!(
-                    "optimiser state buffer {name:?} holds the non-finite value {} at index {i}",
+                    "optimiser state buffer {} holds the non-finite value {} at index {i}",
+                    quoted(name),
                     values[i]
                 )));
             }
