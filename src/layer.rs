@@ -186,6 +186,21 @@ impl<T: Float> Layer<T> {
         self.activation_fn.add_bias_and_apply_in_place(out.as_mut_slice(), &self.biases);
     }
 
+    /// z = w·x + b and a = σ(z) for a batch (one sample per row), into `z` and `a`,
+    /// without touching the cache: inference for a cost computed from z.
+    pub(crate) fn predict_with_z_into(
+        &self,
+        input: MatrixView<'_, T>,
+        z: &mut Matrix<T>,
+        a: &mut Matrix<T>,
+        threads: usize,
+    ) {
+        z.resize(input.rows(), self.n_outputs());
+        a.resize(input.rows(), self.n_outputs());
+        z.gemm_threads(threads, T::ONE, input, Transpose::No, self.weights.view(), Transpose::Yes, T::ZERO);
+        self.activation_fn.add_bias_and_apply(z.as_mut_slice(), &self.biases, a.as_mut_slice());
+    }
+
     /// Sets δ(L) of the output layer from the targets (BP1), see [`Shared::output_error`].
     pub(crate) fn output_error(&mut self, cost: crate::Cost, targets: MatrixView<'_, T>) {
         let (shared, mut rows) = self.split_all();

@@ -8,7 +8,9 @@
 //! 2⁻⁸⁰ relative of a midpoint between two f64): well inside the few ulp the crate is
 //! held to. Its own accuracy is tested first, against constants known to more digits.
 
-use backprop::{Activation, Cost, Rng};
+use backprop::{
+    Activation, Cost, Dataset, EarlyStopping, Layer, Matrix, Network, Rng, Sgd, StopReason, Trainer, ValidationSet,
+};
 
 /// A double-double number hi + lo, |lo| ≤ ½ ulp(hi): about 106 significant bits.
 #[derive(Clone, Copy, Debug)]
@@ -276,4 +278,82 @@ fn categorical_cross_entropy_from_z_is_exact_in_f32() {
         let exact = categorical_reference(&widen(&z32), &widen(&y32)).round() as f32;
         assert!(ulps32(c, exact) <= 1, "z = {z32:?}, y = {y32:?}: {c:e} vs {exact:e}");
     }
+}
+
+/// A network of one sigmoid neuron, a = σ(x), with the binary cross-entropy.
+fn neuron<T: backprop::Float>() -> Network<T> {
+    let layer =
+        Layer::new(Matrix::new(1, 1, vec![T::ONE]).unwrap(), vec![T::ZERO].into(), Activation::Sigmoid).unwrap();
+    Network::from_layers(vec![layer], Cost::BinaryCrossEntropy).unwrap()
+}
+
+/// A network of one two-class softmax layer, z = (x, 0), with the categorical
+/// cross-entropy.
+fn classifier<T: backprop::Float>() -> Network<T> {
+    let w = Matrix::new(2, 1, vec![T::ONE, T::ZERO]).unwrap();
+    let layer = Layer::new(w, vec![T::ZERO, T::ZERO].into(), Activation::Softmax).unwrap();
+    Network::from_layers(vec![layer], Cost::CategoricalCrossEntropy).unwrap()
+}
+
+/// The cost of a network whose output is saturated at the wrong end: one sigmoid neuron
+/// with y = 0 costs softplus(z), and a two-class softmax with the wrong class hot costs
+/// softplus(z) as well. Before, the crate reported (f32) 14.84 at z = 15 and 69.08 from
+/// z = 17 on, and (f64) 30.001 at z = 30 and 69.08 from z ≈ 37.
+#[test]
+fn network_costs_of_saturated_outputs_are_exact() {
+    println!("exact cost of one sigmoid neuron with y = 0 (= softplus(z)), and of a softmax (z, 0) with y = (0, 1):");
+    println!(
+        "{:>8} | {:>24} | {:>16} | {:>24} | {:>16}",
+        "z", "sigmoid f64", "sigmoid f32", "softmax f64", "softmax f32"
+    );
+    for z in [15.0, 20.0, 30.0, 100.0, 1e4] {
+        let exact = softplus_dd(z).round();
+        let c64 = neuron::<f64>().cost_sample(&[z], &[0.0]).unwrap();
+        let c32 = neuron::<f32>().cost_sample(&[z as f32], &[0.0]).unwrap();
+        let s64 = classifier::<f64>().cost_sample(&[z], &[0.0, 1.0]).unwrap();
+        let s32 = classifier::<f32>().cost_sample(&[z as f32], &[0.0, 1.0]).unwrap();
+        println!("{z:>8} | {c64:>24.17e} | {c32:>16.9e} | {s64:>24.17e} | {s32:>16.9e}");
+        assert_eq!(c64, exact, "f64 at z = {z}");
+        assert_eq!(s64, exact, "softmax f64 at z = {z}");
+        assert_eq!(c32, exact as f32, "f32 at z = {z}");
+        assert_eq!(s32, exact as f32, "softmax f32 at z = {z}");
+        // Network::cost is the mean of the samples' costs.
+        let x = Matrix::new(2, 1, vec![z, z]).unwrap();
+        assert_eq!(neuron::<f64>().cost(&x, &Matrix::zeros(2, 1)).unwrap(), exact);
+    }
+    // The right answer, saturated: e⁻ᶻ, not 0.
+    let c = neuron::<f64>().cost_sample(&[-40.0], &[0.0]).unwrap();
+    assert_eq!(c, softplus_dd(-40.0).round());
+    assert!(c > 0.0);
+}
+
+/// The training and validation costs of `fit`, and early stopping, see the exact cost
+/// of a saturated output. One sigmoid neuron with w = 200 and x = 1, y = 0 costs 200 and
+/// has the gradients ∂C/∂w = ∂C/∂b = a − y = 1: each epoch (one batch) of SGD with
+/// α = 10 lowers w and b by 10. Clamped at 69.08, the cost looked flat and early
+/// stopping ended training after `patience` epochs. (The bias moves by 10 too, so z = w + b
+/// falls by 20 an epoch.)
+#[test]
+fn fit_reports_exact_costs_and_early_stopping_sees_them() {
+    let layer = Layer::new(Matrix::new(1, 1, vec![200.0]).unwrap(), vec![0.0].into(), Activation::Sigmoid).unwrap();
+    let mut net = Network::from_layers(vec![layer], Cost::BinaryCrossEntropy).unwrap();
+    let data = Dataset::new(Matrix::new(1, 1, vec![1.0]).unwrap(), Matrix::new(1, 1, vec![0.0]).unwrap()).unwrap();
+    let validation =
+        Dataset::new(Matrix::new(1, 1, vec![0.5]).unwrap(), Matrix::new(1, 1, vec![0.0]).unwrap()).unwrap();
+    let history = Trainer::new(Sgd::new(10.0).unwrap())
+        .epochs(5)
+        .batch_size(1)
+        .early_stopping(EarlyStopping::new(2).unwrap())
+        .validation(ValidationSet::Data(&validation))
+        .fit(&mut net, &data)
+        .unwrap();
+    assert_eq!(history.stop_reason, StopReason::Completed);
+    let training: Vec<f64> = history.epochs.iter().map(|r| r.training_cost).collect();
+    assert_eq!(training, [200.0, 180.0, 160.0, 140.0, 120.0]);
+    // Validated after each epoch's step, at x = 0.5: z = w/2 + b.
+    let validation: Vec<f64> = history.epochs.iter().map(|r| r.validation_cost.unwrap()).collect();
+    let exact: Vec<f64> = [85.0, 70.0, 55.0, 40.0, 25.0].map(|z| softplus_dd(z).round()).to_vec();
+    assert_eq!(validation, exact);
+    assert_eq!(exact[4], 25.000_000_000_013_888);
+    assert_eq!(history.best_epoch, Some(4));
 }
