@@ -10,6 +10,7 @@
 
 use backprop::{
     Activation, Cost, Dataset, EarlyStopping, Layer, Matrix, Network, Rng, Sgd, StopReason, Trainer, ValidationSet,
+    gradient_check,
 };
 
 /// A double-double number hi + lo, |lo| ≤ ½ ulp(hi): about 106 significant bits.
@@ -356,4 +357,34 @@ fn fit_reports_exact_costs_and_early_stopping_sees_them() {
     assert_eq!(validation, exact);
     assert_eq!(exact[4], 25.000_000_000_013_888);
     assert_eq!(history.best_epoch, Some(4));
+}
+
+/// The network with its weights and biases rounded to f32.
+fn narrowed(net: &Network<f64>) -> Network<f32> {
+    let layer = |l: &Layer<f64>| {
+        let w = l.weights().as_slice().iter().map(|&v| v as f32).collect();
+        let b = l.biases().iter().map(|&v| v as f32).collect();
+        Layer::new(Matrix::new(l.n_outputs(), l.n_inputs(), w).unwrap(), b, l.activation_fn()).unwrap()
+    };
+    Network::from_layers(net.layers().iter().map(layer).collect(), net.cost_fn()).unwrap()
+}
+
+/// The gradient check differences the exact cost: on a network whose every output is
+/// saturated at the wrong end (z ≈ 40 and 60, y = 0), the clamped cost was flat (69.08)
+/// and the check reported a relative error of 1 for correct gradients.
+#[test]
+fn gradient_check_passes_on_saturated_outputs() {
+    let w = Matrix::new(2, 2, vec![1.5, -0.5, 0.25, 1.0]).unwrap();
+    let hidden = Layer::new(w, vec![0.5, -0.25].into(), Activation::Tanh).unwrap();
+    let out = Layer::new(Matrix::new(1, 2, vec![30.0, 25.0]).unwrap(), vec![20.0].into(), Activation::Sigmoid).unwrap();
+    let net = Network::from_layers(vec![hidden, out], Cost::BinaryCrossEntropy).unwrap();
+    let x = Matrix::new(2, 2, vec![0.5, 0.25, 1.0, 0.75]).unwrap();
+    let y = Matrix::new(2, 1, vec![0.0, 0.0]).unwrap();
+    assert!(net.cost(&x, &y).unwrap() > 40.0);
+    let report = gradient_check(&net, &x, &y).unwrap();
+    assert!(report.passed(), "{report}");
+    assert!(report.max_relative_error() < 1e-8, "{report}");
+    let narrow = |m: &Matrix<f64>| Matrix::new(m.rows(), m.cols(), m.as_slice().iter().map(|&v| v as f32).collect());
+    let report = gradient_check(&narrowed(&net), &narrow(&x).unwrap(), &narrow(&y).unwrap()).unwrap();
+    assert!(report.passed(), "f32: {report}");
 }
