@@ -207,10 +207,157 @@ fn epsilon<T: Float>() -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{CustomActivation, Matrix};
+
+    fn close(x: f64, y: f64) -> bool {
+        (x - y).abs() <= 1e-14 * x.abs().max(y.abs())
+    }
 
     #[test]
     fn epsilon_is_the_types() {
         assert_eq!(epsilon::<f64>(), f64::EPSILON);
         assert_eq!(epsilon::<f32>(), f64::from(f32::EPSILON));
+    }
+
+    /// σ(z) = z²/2 with σ′ = z: a custom activation, which the bounds take as moving
+    /// with both z and a.
+    #[derive(Debug)]
+    struct HalfSquare;
+    impl CustomActivation for HalfSquare {
+        fn name(&self) -> &str {
+            "half_square"
+        }
+        fn value(&self, z: f64) -> f64 {
+            0.5 * z * z
+        }
+        fn derivative(&self, z: f64, _a: f64) -> f64 {
+            z
+        }
+    }
+
+    #[test]
+    fn derivative_sensitivity_at_known_points() {
+        use Activation::*;
+        let cases = [
+            (Sigmoid, 0.0, 0.25, (0.5, 0.0)),  // |1 − 2a|
+            (Tanh, 0.0, -0.5, (1.0, 0.0)),     // 2|a|
+            (Softplus, 0.0, 0.0, (0.0, 0.25)), // σ′(0) = ½, σ′(1 − σ′)
+            (Elu { alpha: 2.0 }, -1.0, -1.0, (1.0, 0.0)),
+            (Elu { alpha: 2.0 }, 0.0, 0.0, (1.0, 0.0)),
+            (Elu { alpha: 2.0 }, 1.0, 1.0, (0.0, 0.0)),
+            (Relu, 1.0, 1.0, (0.0, 0.0)),
+            (LeakyRelu { slope: 0.1 }, -1.0, -0.1, (0.0, 0.0)),
+            (Identity, 3.0, 3.0, (0.0, 0.0)),
+            (Custom(&HalfSquare), 3.0, 4.5, (1.0, 1.0)),
+            (Softmax, 0.0, 0.5, (0.0, 0.0)),
+        ];
+        for (s, z, a, expected) in cases {
+            assert_eq!(derivative_sensitivity(s, z, a), expected, "{s} at z = {z}");
+        }
+    }
+
+    #[test]
+    fn jacobian_bounds_by_hand() {
+        // tanh: |σ′| = 1 − a² = ¾.
+        let (z, a) = ([0.0, 0.0], [0.5, -0.5]);
+        assert_eq!(jacobian_magnitude(Activation::Tanh, &z, &a, &[2.0, 4.0]), [1.5, 3.0]);
+        // Softmax: aᵢ(vᵢ + a·v) with a·v = 0.5 + 3 = 3.5.
+        let a = [0.25, 0.75];
+        assert_eq!(jacobian_magnitude(Activation::Softmax, &z, &a, &[2.0, 4.0]), [1.375, 5.625]);
+        // mᵢ(vᵢ + a·v) + aᵢ(m·v) with m·v = 2 + 8 = 10.
+        assert_eq!(jacobian_change(Activation::Softmax, &z, &a, &[2.0, 4.0], &[1.0, 2.0], &[9.0, 9.0]), [8.0, 22.5]);
+        // Element-wise: v·(|∂σ′/∂a|·m ⊕ |∂σ′/∂z|·ẑ).
+        let change = |s: Activation, z: f64, a: f64| jacobian_change(s, &[z], &[a], &[2.0], &[3.0], &[4.0])[0];
+        assert_eq!(change(Activation::Sigmoid, 0.0, 0.25), 2.0 * 0.5 * 3.0);
+        assert_eq!(change(Activation::Softplus, 0.0, core::f64::consts::LN_2), 2.0 * 0.25 * 4.0);
+        assert_eq!(change(Activation::Custom(&HalfSquare), 1.0, 0.5), 2.0 * 5.0);
+        assert_eq!(change(Activation::Identity, 1.0, 1.0), 0.0);
+    }
+
+    /// A layer of one neuron, z = x, after a forward pass over `x` and the output error
+    /// for `y`.
+    fn neuron(s: Activation, cost: Cost, x: f64, y: f64) -> Layer<f64> {
+        let mut layer = Layer::new(Matrix::new(1, 1, vec![1.0]).unwrap(), vec![0.0].into(), s).unwrap();
+        layer.forward(Matrix::new(1, 1, vec![x]).unwrap().view(), 1);
+        layer.output_error(cost, Matrix::new(1, 1, vec![y]).unwrap().view());
+        layer
+    }
+
+    #[test]
+    fn output_error_magnitude_by_hand() {
+        // Fused: δ = a − y = ½ − 1, moved by m(L) = 1.2 alone: √(0.25 + 1.44) = 1.3.
+        let out = neuron(Activation::Sigmoid, Cost::BinaryCrossEntropy, 0.0, 1.0);
+        let d = output_error_magnitude(Cost::BinaryCrossEntropy, &out, 0, &[1.0], &[1.2], &[7.0]);
+        assert!(close(d[0], 1.3), "{d:?}");
+        // Unfused, tanh with the quadratic cost at z = ln 2: a = 0.6, σ′ = 0.64, y = 0.1,
+        // ∇ₐC = 0.5, δ = 0.32. Through ∇ₐC: σ′·(1 + 0.5)·m = 0.64·4.5; through σ′ (from
+        // a): |∇ₐC|·2a·m = 0.5·1.2·3.
+        let out = neuron(Activation::Tanh, Cost::Quadratic, core::f64::consts::LN_2, 0.1);
+        let (a, delta) = (out.activation()[(0, 0)], out.delta()[(0, 0)]);
+        let sigma_prime = 1.0 - a * a;
+        let d = output_error_magnitude(Cost::Quadratic, &out, 0, &[0.1], &[3.0], &[4.0]);
+        let expected = delta.hypot(sigma_prime * (1.0 + (a - 0.1)) * 3.0).hypot((a - 0.1) * 2.0 * a * 3.0);
+        assert!(close(d[0], expected), "{d:?} vs {expected}");
+        assert!((expected - 11.6368f64.sqrt()).abs() < 1e-12, "{expected}");
+    }
+
+    /// Rounding::of a 1 → 1 (tanh) → 1 (identity) network with the quadratic cost over two
+    /// samples, against the same first-order analysis written out for scalars.
+    #[test]
+    fn rounding_of_a_small_network_by_hand() {
+        let (w0, b0, w1, b1) = (0.5, -1.0, 3.0, 0.5);
+        let hidden = Layer::new(Matrix::new(1, 1, vec![w0]).unwrap(), vec![b0].into(), Activation::Tanh).unwrap();
+        let out = Layer::new(Matrix::new(1, 1, vec![w1]).unwrap(), vec![b1].into(), Activation::Identity).unwrap();
+        let mut net = Network::from_layers(vec![hidden, out], Cost::Quadratic).unwrap();
+        let x = Matrix::new(2, 1, vec![2.0, -1.5]).unwrap();
+        let y = Matrix::new(2, 1, vec![1.5, -0.25]).unwrap();
+        net.forward_batch(&x).unwrap();
+        net.backward_batch(&y).unwrap();
+        let rounding = Rounding::of(&net, x.view(), y.view());
+
+        let (mut cost, mut g) = (0.0, [0.0; 4]); // G² of w0, b0, w1, b1
+        for (x, y) in [(2.0, 1.5), (-1.5f64, -0.25f64)] {
+            let (z0, z1) = (w0 * x + b0, w1 * (w0 * x + b0).tanh() + b1);
+            let (a0, a1) = (z0.tanh(), z1);
+            let s0 = 1.0 - a0 * a0;
+            let (d1, c) = (a1 - y, 0.5 * (a1 - y) * (a1 - y));
+            let d0 = w1 * d1 * s0;
+            // Forward magnitudes, and R.
+            let zhat0 = (w0 * x.abs()).hypot(b0);
+            let m0 = (s0 * zhat0).hypot(a0);
+            let zhat1 = (w1 * m0).hypot(b1);
+            let m1 = zhat1.hypot(a1);
+            cost += d0.abs() * zhat0 + d1.abs() * zhat1 + c + ((a1 - y).abs() + 1.0) * (a1.abs() + y.abs());
+            // Backward: the identity's σ′ does not move; tanh's moves with a by 2|a|.
+            let dhat1 = d1.abs().hypot((1.0 + (a1 - y).abs()) * m1);
+            let back = w1 * dhat1;
+            let dhat0 = (s0 * back).hypot(back * 2.0 * a0.abs() * m0);
+            for (gi, v) in g.iter_mut().zip([dhat0 * x.abs(), dhat0, dhat1 * m0, dhat1]) {
+                *gi += v * v;
+            }
+        }
+        let g = g.map(|v| v.sqrt() / 2.0);
+        assert_eq!(rounding.ops, 14.0); // 2 samples + (1 + 1 + 4) per layer
+        assert_eq!(rounding.unit, 0.5 * f64::EPSILON);
+        assert!(close(rounding.cost, cost / 2.0), "{} vs {}", rounding.cost, cost / 2.0);
+        let found = [
+            rounding.gradients[0][0][0],
+            rounding.gradients[0][1][0],
+            rounding.gradients[1][0][0],
+            rounding.gradients[1][1][0],
+        ];
+        for (f, e) in found.iter().zip(g) {
+            assert!(close(*f, e), "{found:?} vs {g:?}");
+        }
+        let u = 0.5 * f64::EPSILON;
+        assert!(close(rounding.numeric(0.25), 2.0 * 14.0 * u * cost / 2.0 / 0.25));
+        assert!(close(rounding.analytic(1, 0, 0), 4.0 * 14f64.sqrt() * u * g[2]));
+        // In f32, u = 2⁻²⁴.
+        let narrow = Network::<f32>::builder(1).layer(1, Activation::Tanh).build().unwrap();
+        let (x, y) = (Matrix::new(1, 1, vec![1.0f32]).unwrap(), Matrix::new(1, 1, vec![0.5f32]).unwrap());
+        let mut narrow = narrow.clone();
+        narrow.forward_batch(&x).unwrap();
+        narrow.backward_batch(&y).unwrap();
+        assert_eq!(Rounding::of(&narrow, x.view(), y.view()).unit, 2f64.powi(-24));
     }
 }
