@@ -445,6 +445,8 @@ mod tests {
     fn mean_absolute_by_hand() {
         let c = Cost::MeanAbsolute;
         assert_eq!(c.value(&[0.0f64, 1.0, 3.0, -1.0], &[1.0, 1.0, 1.0, 1.0]), 1.25);
+        // Targets other than 1, where a/y and a − y differ: (0.25 + 1)/2.
+        assert_eq!(c.value(&[0.5f64, 2.0], &[0.25, 3.0]), 0.625);
         let mut g = [9.0; 4];
         c.gradient(&[0.0f64, 1.0, 3.0, -1.0], &[1.0, 1.0, 1.0, 1.0], &mut g);
         assert_eq!(g, [-0.25, 0.0, 0.25, -0.25]);

@@ -755,31 +755,3 @@ fn every_accepted_pairing_passes() {
     // logistic, the categorical one on the softmax.
     assert_eq!(pairs, 10 * 3 + 3);
 }
-
-/// A ReLU layer whose z is exactly 0 for every sample (zero weights and biases) sits on
-/// its kink: its 6 parameters move some z across 0 at every step and are left out; the
-/// output layer's 3 are compared. A z just off the kink (10⁻⁵) is checked at a smaller
-/// step.
-#[test]
-fn gradient_check_leaves_out_parameters_on_a_kink() {
-    let hidden = Layer::new(Matrix::zeros(2, 2), vec![0.0, 0.0].into(), Activation::Relu).unwrap();
-    let output =
-        Layer::new(Matrix::new(1, 2, vec![0.5, -0.25]).unwrap(), vec![0.1].into(), Activation::Sigmoid).unwrap();
-    let net = Network::from_layers(vec![hidden, output], Cost::BinaryCrossEntropy).unwrap();
-    let x = Matrix::new(1, 2, vec![0.5, -1.0]).unwrap();
-    let y = Matrix::new(1, 1, vec![1.0]).unwrap();
-    let report = gradient_check(&net, &x, &y).unwrap();
-    assert_eq!((report.checked, report.unchecked), (3, 6), "{report}");
-    assert!(report.passed(), "{report}");
-    assert_eq!(report.layers.len(), 1, "only the output layer has a compared parameter: {report}");
-
-    // z = w·1 = 10⁻⁵: 4h crosses 0 for h = 2⁻¹⁰, 2⁻¹³ and 2⁻¹⁶, but not for 2⁻¹⁹.
-    let hidden = Layer::new(Matrix::new(1, 1, vec![1e-5]).unwrap(), vec![0.0].into(), Activation::Relu).unwrap();
-    let output = Layer::new(Matrix::new(1, 1, vec![2.0]).unwrap(), vec![0.0].into(), Activation::Identity).unwrap();
-    let net = Network::from_layers(vec![hidden, output], Cost::Quadratic).unwrap();
-    let (x, y) = (Matrix::new(1, 1, vec![1.0]).unwrap(), Matrix::new(1, 1, vec![1.0]).unwrap());
-    let report = gradient_check(&net, &x, &y).unwrap();
-    assert_eq!((report.checked, report.unchecked), (4, 0), "{report}");
-    assert!(report.passed(), "{report}");
-    assert_eq!(report.layers[0].step, 2f64.powi(-19), "{report}");
-}

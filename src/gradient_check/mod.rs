@@ -772,6 +772,119 @@ mod tests {
         assert_eq!(GradientCheck::default(), GradientCheck::new());
     }
 
+    /// A ReLU layer whose z is exactly 0 for every sample (zero weights and biases) sits
+    /// on its kink: its 6 parameters move some z across 0 at every step and are left out;
+    /// the output layer's 3 are compared. A z just off the kink (10⁻⁵) is checked at a
+    /// smaller step.
+    #[test]
+    fn parameters_on_a_kink_are_left_out() {
+        let hidden = Layer::new(Matrix::zeros(2, 2), vec![0.0, 0.0].into(), Activation::Relu).unwrap();
+        let output = Layer::new(Matrix::new(1, 2, vec![0.5, -0.25]).unwrap(), vec![0.1].into(), Activation::Sigmoid);
+        let net = Network::from_layers(vec![hidden, output.unwrap()], Cost::BinaryCrossEntropy).unwrap();
+        let x = Matrix::new(1, 2, vec![0.5, -1.0]).unwrap();
+        let y = Matrix::new(1, 1, vec![1.0]).unwrap();
+        let report = gradient_check(&net, &x, &y).unwrap();
+        assert_eq!((report.checked, report.unchecked), (3, 6), "{report}");
+        assert!(report.passed(), "{report}");
+        assert_eq!(report.layers.len(), 1, "only the output layer has a compared parameter: {report}");
+
+        // z = w·1 = 10⁻⁵: 4h crosses 0 for h = 2⁻¹⁰, 2⁻¹³ and 2⁻¹⁶, but not for 2⁻¹⁹.
+        for s in [Activation::Relu, Activation::LeakyRelu { slope: 0.5 }, Activation::Elu { alpha: 1.0 }] {
+            let hidden = Layer::new(Matrix::new(1, 1, vec![1e-5]).unwrap(), vec![0.0].into(), s).unwrap();
+            let output = Layer::new(Matrix::new(1, 1, vec![1.5]).unwrap(), vec![0.0].into(), Activation::Identity);
+            let net = Network::from_layers(vec![hidden, output.unwrap()], Cost::Quadratic).unwrap();
+            let (x, y) = (Matrix::new(1, 1, vec![1.0]).unwrap(), Matrix::new(1, 1, vec![1.0]).unwrap());
+            let report = gradient_check(&net, &x, &y).unwrap();
+            assert_eq!((report.checked, report.unchecked), (4, 0), "{s}: {report}");
+            assert!(report.passed(), "{report}");
+            assert_eq!(report.layers[0].step, 2f64.powi(-19), "{s}: {report}");
+            assert_eq!(report.layers[1].step, 2f64.powi(-10), "{s}: {report}");
+        }
+    }
+
+    /// The mean absolute cost has a kink at a = y: an output equal to its target leaves
+    /// out the parameters that move it (here all 4: the input is 1, the bias 0.5 = y).
+    /// Away from it, or with the quadratic cost, they are compared.
+    #[test]
+    fn the_mean_absolute_cost_has_a_kink_at_the_target() {
+        let check = |cost: Cost, y: f64| {
+            let w = Matrix::new(1, 1, vec![0.0]).unwrap();
+            let hidden = Layer::new(Matrix::new(1, 1, vec![0.5]).unwrap(), vec![0.0].into(), Activation::Tanh).unwrap();
+            let out = Layer::new(w, vec![0.5].into(), Activation::Identity).unwrap();
+            let net = Network::from_layers(vec![hidden, out], cost).unwrap();
+            let (x, y) = (Matrix::new(1, 1, vec![1.0]).unwrap(), Matrix::new(1, 1, vec![y]).unwrap());
+            gradient_check(&net, &x, &y).unwrap()
+        };
+        let on = check(Cost::MeanAbsolute, 0.5);
+        assert_eq!((on.checked, on.unchecked), (2, 2), "{on}");
+        for report in [check(Cost::MeanAbsolute, 0.75), check(Cost::Quadratic, 0.5)] {
+            assert_eq!((report.checked, report.unchecked), (4, 0), "{report}");
+            assert!(report.passed(), "{report}");
+        }
+        use Activation::*;
+        for (s, kink) in [
+            (Relu, true),
+            (LeakyRelu { slope: 0.1 }, true),
+            (LeakyRelu { slope: 1.0 }, false),
+            (Elu { alpha: 1.0 }, true),
+            (Sigmoid, false),
+            (Tanh, false),
+            (Softplus, false),
+            (Identity, false),
+            (Softmax, false),
+        ] {
+            assert_eq!(has_kink(s), kink, "{s}");
+        }
+    }
+
+    /// The step is h = 2⁻¹⁰·max(|θ|, 1) rounded down to a power of two, and the numeric
+    /// derivative agrees with the analytic one; where the cost curves fast in θ (a weight
+    /// on an input of 200), the truncation error of that step is large and a smaller one
+    /// is taken.
+    #[test]
+    fn steps_scale_with_the_parameter_and_the_curvature() {
+        let numeric = |w: f64, b: f64, x: f64, id: (usize, usize, usize)| {
+            let layer = Layer::new(Matrix::new(1, 1, vec![w]).unwrap(), vec![b].into(), Activation::Tanh).unwrap();
+            let mut net = Network::from_layers(vec![layer], Cost::Quadratic).unwrap();
+            let (x, y) = (Matrix::new(1, 1, vec![x]).unwrap(), Matrix::new(1, 1, vec![0.25]).unwrap());
+            net.forward_batch(&x).unwrap();
+            net.backward_batch(&y).unwrap();
+            let analytic = net.gradients().unwrap()[0].weights[(0, 0)];
+            let rounding = Rounding::of(&net, x.view(), y.view());
+            let mut probe = Probe::new(&net, x.view(), y.view()).unwrap();
+            let theta = probe.value(id.0, id.1, id.2);
+            let e = GradientCheck::new().derivative(&mut probe, &rounding, id, theta).unwrap().unwrap();
+            (e, theta, analytic)
+        };
+        let (e, theta, analytic) = numeric(3.0, 0.25, 0.2, (0, 0, 0));
+        assert_eq!((e.step, theta), (2f64.powi(-9), 3.0)); // 3/1024 rounds down to 2⁻⁹
+        assert!((e.value - analytic).abs() <= 1e-12 * analytic.abs(), "{e:?} vs {analytic}");
+        let (e, theta, _) = numeric(3.0, 0.25, 0.2, (0, 1, 0));
+        assert_eq!((e.step, theta), (2f64.powi(-10), 0.25));
+        let (e, _, analytic) = numeric(0.01, 0.0, 200.0, (0, 0, 0));
+        assert!(e.step < 2f64.powi(-10), "{e:?}");
+        assert!(e.truncation <= 0.1 * (1e-6 * e.value.abs() + e.error - e.truncation), "{e:?}");
+        assert!((e.value - analytic).abs() <= 1e-9 * analytic.abs(), "{e:?} vs {analytic}");
+    }
+
+    #[test]
+    fn relative_errors_of_zero_gradients_are_zero() {
+        let check = ParameterCheck {
+            layer: 0,
+            kind: ParamKind::Biases,
+            neuron: 0,
+            input: None,
+            analytic: 0.0,
+            numeric: 0.0,
+            allowed: 0.0,
+            step: 1.0,
+        };
+        assert_eq!((check.relative_error(), check.difference()), (0.0, 0.0));
+        assert!(check.passed(), "0 ≤ 0");
+        let off = ParameterCheck { analytic: 2.0, numeric: -1.0, allowed: 2.5, ..check };
+        assert_eq!((off.relative_error(), off.difference(), off.passed()), (1.5, 3.0, false));
+    }
+
     #[test]
     fn correct_network_passes_and_stays_untouched() {
         let mut net = Network::<f64>::builder(2)
