@@ -555,7 +555,12 @@ mod tests {
         assert!(Cost::MeanAbsolute.check_output(Identity, 1).is_ok());
         assert!(Cost::CategoricalCrossEntropy.check_output(Softmax, 1).is_err());
         let e = Cost::BinaryCrossEntropy.check_output(Relu, 3).unwrap_err();
-        assert!(e.to_string().contains("relu"), "{e}");
+        assert!(e.to_string().contains("needs outputs in (0, 1), but a relu output"), "{e}");
+        // Each senseless pair says what is wrong with it and what to use instead.
+        let e = Cost::BinaryCrossEntropy.check_output(Softmax, 3).unwrap_err();
+        assert!(e.to_string().contains("a softmax output is one distribution over 3 classes"), "{e}");
+        let e = Cost::CategoricalCrossEntropy.check_output(Tanh, 3).unwrap_err();
+        assert!(e.to_string().contains("activation is tanh: use a softmax output layer"), "{e}");
     }
 
     #[test]
