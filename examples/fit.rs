@@ -54,7 +54,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let sample = data.subset(&[0, 1, 2, 3])?;
     let report = gradient_check(&net, sample.inputs(), sample.targets())?;
     println!("\ngradient check:\n{report}");
-    if report.max_relative_error() > 1e-5 {
+    if !report.passed() {
         return Err("backpropagation disagrees with finite differences".into());
     }
     Ok(())

@@ -199,6 +199,25 @@ impl<T: Float> Layer<T> {
         Ok(())
     }
 
+    /// z = w·x + b and a = σ(z) for a batch (one sample per row), into `z` and `a`,
+    /// without touching the cache: inference for a cost computed from z.
+    ///
+    /// # Errors
+    /// [`Error::TooLarge`] if `z` or `a` cannot be allocated.
+    pub(crate) fn predict_with_z_into(
+        &self,
+        input: MatrixView<'_, T>,
+        z: &mut Matrix<T>,
+        a: &mut Matrix<T>,
+        threads: usize,
+    ) -> Result<()> {
+        z.resize("a layer's inputs z for the batch", input.rows(), self.n_outputs())?;
+        a.resize("a layer's outputs for the batch", input.rows(), self.n_outputs())?;
+        z.gemm_threads(threads, T::ONE, input, Transpose::No, self.weights.view(), Transpose::Yes, T::ZERO);
+        self.activation_fn.add_bias_and_apply(z.as_mut_slice(), &self.biases, a.as_mut_slice());
+        Ok(())
+    }
+
     /// Sets δ(L) of the output layer from the targets (BP1), see [`Shared::output_error`].
     pub(crate) fn output_error(&mut self, cost: crate::Cost, targets: MatrixView<'_, T>) {
         let (shared, mut rows) = self.split_all();

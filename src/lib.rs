@@ -86,8 +86,10 @@
 //!   per layer (|δ|, ‖∂C/∂w‖, saturated units); it returns a [`History`] of
 //!   [`EpochRecord`]s, and stops with [`Error::Diverged`] if the cost becomes NaN or
 //!   infinite.
-//! - [`gradient_check`]: your network's ∂C/∂w and ∂C/∂b on your data against finite
-//!   differences, e.g. to test an activation of your own.
+//! - [`gradient_check`] (or [`GradientCheck`] with settings of your own): your network's
+//!   ∂C/∂w and ∂C/∂b on your data against finite differences, with a verdict
+//!   ([`GradientCheckReport::passed`]) that allows for rounding and nothing else, e.g. to
+//!   test an activation of your own.
 //! - [`Error`]: every fallible operation returns [`Result`]`<_, Error>`; bad input never
 //!   panics at the network level.
 //! - [`Init`]: how each layer's weights and biases start (Xavier, He, LeCun, …), drawn
@@ -154,9 +156,7 @@ pub use data::{
     TargetColumn, argmax, one_hot, read_csv, read_csv_file, read_idx, read_idx_file, read_idx_images, read_idx_labels,
 };
 pub use error::{Error, Result};
-pub use gradient_check::{
-    DEFAULT_GRADIENT_CHECK_STEP, GradientCheckReport, LayerCheck, gradient_check, gradient_check_with_step,
-};
+pub use gradient_check::{GradientCheck, GradientCheckReport, ParameterCheck, gradient_check};
 pub use init::{Init, Rng};
 pub use io::{Checkpoint, TrainingPosition};
 pub use kernels::Transpose;

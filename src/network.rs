@@ -281,7 +281,7 @@ impl<T: Float> Network<T> {
         self.layers.iter().map(Layer::n_parameters).sum()
     }
 
-    fn output_layer(&self) -> &Layer<T> {
+    pub(crate) fn output_layer(&self) -> &Layer<T> {
         // `from_layers` refuses an empty stack, so there is always a last layer.
         &self.layers[self.layers.len() - 1]
     }
@@ -504,7 +504,8 @@ impl<T: Float> Network<T> {
         Ok(a)
     }
 
-    /// The cost C(a(L), y) of one sample.
+    /// The cost C(a(L), y) of one sample, computed from z(L) where the cost allows (see
+    /// [`Cost::value_from_z`]): exact for a saturated sigmoid or softmax output too.
     ///
     /// # Errors
     /// As [`predict`](Self::predict), and [`Error::ShapeMismatch`] or
@@ -514,10 +515,26 @@ impl<T: Float> Network<T> {
         check_len("target", "the network's output layer", self.n_outputs(), y.len())?;
         check_finite("target", y)?;
         self.cost.check_target(y)?;
-        Ok(self.cost.value(&self.predict(x)?, y))
+        let (z, a) = self.predict_output(MatrixView::from_row(x))?;
+        Ok(self.cost.value_from_z(self.output_layer().activation_fn(), z.row(0), a.row(0), y))
     }
 
-    /// The mean cost over a batch (one sample per row of `x` and `y`).
+    /// The output layer's z(L) and a(L) for a batch, without changing the network: what
+    /// a cost computed from z needs.
+    fn predict_output(&self, x: MatrixView<'_, T>) -> Result<(Matrix<T>, Matrix<T>)> {
+        self.check_input(x)?;
+        let (hidden, output) = self.layers.split_at(self.layers.len() - 1);
+        let (mut z, mut a, mut next) = (Matrix::zeros(0, 0), Matrix::zeros(0, 0), Matrix::zeros(0, 0));
+        for (l, layer) in hidden.iter().enumerate() {
+            layer.predict_into(if l == 0 { x } else { a.view() }, &mut next, self.threads)?;
+            core::mem::swap(&mut a, &mut next);
+        }
+        output[0].predict_with_z_into(if hidden.is_empty() { x } else { a.view() }, &mut z, &mut next, self.threads)?;
+        Ok((z, next))
+    }
+
+    /// The mean cost over a batch (one sample per row of `x` and `y`), each sample's as
+    /// in [`cost_sample`](Self::cost_sample).
     ///
     /// # Errors
     /// As [`predict_batch`](Self::predict_batch), and [`Error::BatchSizeMismatch`],

@@ -8,7 +8,7 @@
 //! other side of a kink than the unperturbed network: the check records on which side of
 //! every kink each evaluation falls and compares.
 
-use backprop::{Activation, Cost, CustomActivation, Layer, Matrix, Network};
+use backprop::{Activation, Cost, CustomActivation, CustomCost, Layer, Matrix, Network, gradient_check};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
 
@@ -488,4 +488,270 @@ fn comparisons_across_a_kink_are_skipped() {
     // parameters and its δ are compared.
     assert_eq!(check_parameter_gradients(&net, &x, &y), Ok(6));
     assert_eq!(check_deltas(&net, &x, &y), Ok(2));
+}
+
+// The verdict of `gradient_check` itself: it passes every correct network, of every
+// activation and every output/cost pairing the crate accepts, and fails a wrong one.
+
+/// The swish σ(z) = z·s(z) with s the logistic function, σ′ = s + z·s(1 − s): a smooth
+/// activation of the caller's own.
+#[derive(Debug)]
+struct Swish;
+
+impl CustomActivation for Swish {
+    fn name(&self) -> &str {
+        "swish"
+    }
+    fn value(&self, z: f64) -> f64 {
+        z / (1.0 + (-z).exp())
+    }
+    fn derivative(&self, z: f64, _a: f64) -> f64 {
+        let s = 1.0 / (1.0 + (-z).exp());
+        s + z * s * (1.0 - s)
+    }
+}
+
+/// The logistic function as an activation of the caller's own: an output in (0, 1) that
+/// the binary cross-entropy accepts without the fused form of the built-in sigmoid.
+#[derive(Debug)]
+struct Logistic;
+
+impl CustomActivation for Logistic {
+    fn name(&self) -> &str {
+        "logistic"
+    }
+    fn value(&self, z: f64) -> f64 {
+        1.0 / (1.0 + (-z).exp())
+    }
+    fn derivative(&self, _z: f64, a: f64) -> f64 {
+        a * (1.0 - a)
+    }
+}
+
+/// c(a, y) = ln cosh(a − y), c′ = tanh(a − y): a smooth cost of the caller's own.
+#[derive(Debug)]
+struct LogCosh;
+
+impl CustomCost for LogCosh {
+    fn name(&self) -> &str {
+        "log_cosh"
+    }
+    fn value(&self, a: f64, y: f64) -> f64 {
+        (a - y).cosh().ln()
+    }
+    fn gradient(&self, a: f64, y: f64) -> f64 {
+        (a - y).tanh()
+    }
+}
+
+/// Every activation: the built-in ones (the leaky ReLU's slope and the ELU's α drawn
+/// from `parameter` in [0, 1)) and two of the caller's own. A softmax needs two neurons;
+/// a layer of one gets a tanh instead.
+fn any_activation(code: u8, parameter: f64, width: usize) -> Activation {
+    match code % 10 {
+        0 => Activation::Sigmoid,
+        1 => Activation::Tanh,
+        2 => Activation::Relu,
+        3 => Activation::LeakyRelu { slope: 2.0 * parameter - 0.5 },
+        4 => Activation::Elu { alpha: 2.0 * parameter },
+        5 => Activation::Softplus,
+        6 => Activation::Identity,
+        7 => Activation::Custom(&Swish),
+        8 => Activation::Custom(&Logistic),
+        _ if width >= 2 => Activation::Softmax,
+        _ => Activation::Tanh,
+    }
+}
+
+/// Every cost the crate accepts on an output activation (see `Cost::check_output`). The
+/// binary cross-entropy takes a custom activation on the caller's word that its outputs
+/// lie in (0, 1): the logistic's do, the swish's do not.
+fn accepted_costs(output: Activation) -> Vec<Cost> {
+    let mut costs = vec![Cost::Quadratic, Cost::MeanAbsolute, Cost::Custom(&LogCosh)];
+    match output {
+        Activation::Sigmoid | Activation::Custom(_) if output != Activation::Custom(&Swish) => {
+            costs.push(Cost::BinaryCrossEntropy)
+        }
+        Activation::Softmax => costs.push(Cost::CategoricalCrossEntropy),
+        _ => {}
+    }
+    costs
+}
+
+/// A random network of 1 to 4 layers of 1 to 8 neurons, activations from
+/// `any_activation`, a cost drawn from those its output accepts (the cross-entropy with
+/// its matching output half the time, so that the fused pairs are well represented), and
+/// a batch of 1 to 4 samples.
+fn any_case() -> impl Strategy<Value = Case> {
+    (prop::collection::vec(1usize..=8, 2..=5), any::<u64>(), 1usize..=4).prop_flat_map(|(widths, seed, rows)| {
+        let n_in = widths[0];
+        let n_out = *widths.last().unwrap();
+        let n_layers = widths.len() - 1;
+        (
+            Just(widths),
+            Just(seed),
+            prop::collection::vec(-2.0f64..2.0, rows * n_in),
+            prop::collection::vec(0.0f64..1.0, rows * n_out),
+            Just(rows),
+            prop::collection::vec((any::<u8>(), 0.0f64..1.0), n_layers),
+            any::<u8>(),
+            any::<bool>(),
+        )
+            .prop_map(|(widths, seed, inputs, raw_targets, rows, codes, cost_code, one_hot)| {
+                let activations: Vec<Activation> =
+                    codes.iter().zip(&widths[1..]).map(|(&(code, p), &w)| any_activation(code, p, w)).collect();
+                let costs = accepted_costs(*activations.last().unwrap());
+                let cost = if costs.len() > 3 && cost_code % 2 == 0 {
+                    costs[3]
+                } else {
+                    costs[usize::from(cost_code / 2) % costs.len()]
+                };
+                let targets = targets_for(cost, raw_targets, *widths.last().unwrap(), one_hot);
+                Case { widths, activations, cost, seed, inputs, targets, rows }
+            })
+    })
+}
+
+/// σ of a smooth activation with σ′ off by 1 %: the first deliberate mistake.
+#[derive(Debug)]
+struct OffByOnePercent(Activation);
+
+impl CustomActivation for OffByOnePercent {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+    fn value(&self, z: f64) -> f64 {
+        self.0.value(z)
+    }
+    fn derivative(&self, z: f64, a: f64) -> f64 {
+        1.01 * self.0.derivative(z, a)
+    }
+}
+
+static WRONG: [OffByOnePercent; 6] = [
+    OffByOnePercent(Activation::Sigmoid),
+    OffByOnePercent(Activation::Tanh),
+    OffByOnePercent(Activation::Softplus),
+    OffByOnePercent(Activation::Identity),
+    OffByOnePercent(Activation::Custom(&Swish)),
+    OffByOnePercent(Activation::Custom(&Logistic)),
+];
+
+/// The case with its kinked activations replaced by tanh and the activation of one
+/// element-wise layer by its twin with σ′ off by 1 % (a layer of its own choice, by the
+/// case's seed). A softmax output loses the mean absolute cost: its gradient is 0
+/// whenever every output errs on the same side (Σ a = 1 is fixed), so no mistake in it
+/// can show.
+fn with_wrong_derivative(mut c: Case) -> Case {
+    for a in &mut c.activations {
+        if matches!(a, Activation::Relu | Activation::LeakyRelu { .. } | Activation::Elu { .. }) {
+            *a = Activation::Tanh;
+        }
+    }
+    let element_wise: Vec<usize> =
+        (0..c.activations.len()).filter(|&l| c.activations[l] != Activation::Softmax).collect();
+    let l = element_wise.get(c.seed as usize % element_wise.len().max(1)).copied().unwrap_or(0);
+    let wrong = WRONG.iter().find(|w| w.0 == c.activations[l]).unwrap_or(&WRONG[1]);
+    c.activations[l] = Activation::Custom(wrong);
+    let output = *c.activations.last().unwrap();
+    if !accepted_costs(output).contains(&c.cost) || (output == Activation::Softmax && c.cost == Cost::MeanAbsolute) {
+        c.cost = Cost::Quadratic;
+    }
+    c
+}
+
+/// The case's network in `f32`, with its batch.
+fn in_f32(c: &Case) -> (Network<f32>, Matrix<f32>, Matrix<f32>) {
+    let mut b = Network::<f32>::builder(c.widths[0]).seed(c.seed).cost(c.cost);
+    for (&w, &s) in c.widths[1..].iter().zip(&c.activations) {
+        b = b.layer(w, s);
+    }
+    let narrow = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
+    let x = Matrix::new(c.rows, c.widths[0], narrow(&c.inputs)).unwrap();
+    let y = Matrix::new(c.rows, *c.widths.last().unwrap(), narrow(&c.targets)).unwrap();
+    (b.build().unwrap(), x, y)
+}
+
+fn verdict_config(cases: u32, seed: u64) -> Config {
+    Config { cases, rng_seed: RngSeed::Fixed(seed), failure_persistence: None, ..Config::default() }
+}
+
+proptest! {
+    #![proptest_config(verdict_config(4000, 0x6C4E_C4EC))]
+
+    /// 4,000 correct `f64` networks of every activation and every accepted output/cost
+    /// pairing: the verdict passes every one.
+    #[test]
+    fn gradient_check_passes_correct_networks(c in any_case()) {
+        let net = c.network();
+        let report = gradient_check(&net, &c.x(), &c.y()).unwrap();
+        prop_assert!(report.passed(), "{net}: {report}");
+    }
+}
+
+proptest! {
+    #![proptest_config(verdict_config(1000, 0xF32))]
+
+    /// In `f32` the analytic gradients carry `f32`'s rounding, which the floor allows
+    /// for: correct networks pass.
+    #[test]
+    fn gradient_check_passes_correct_f32_networks(c in any_case()) {
+        let (net, x, y) = in_f32(&c);
+        let report = gradient_check(&net, &x, &y).unwrap();
+        prop_assert!(report.passed(), "{net}: {report}");
+    }
+
+    /// σ′ off by 1 % in one layer: the verdict fails, in `f64` and in `f32`.
+    #[test]
+    fn gradient_check_fails_a_derivative_off_by_one_percent(c in any_case().prop_map(with_wrong_derivative)) {
+        let net = c.network();
+        let report = gradient_check(&net, &c.x(), &c.y()).unwrap();
+        prop_assert!(!report.passed(), "{net}: {report}");
+        let (net, x, y) = in_f32(&c);
+        let report = gradient_check(&net, &x, &y).unwrap();
+        prop_assert!(!report.passed(), "{net}: {report}");
+    }
+}
+
+/// Every output activation with every cost the crate accepts on it, once each, in `f64`
+/// and `f32`: the property tests draw them at random, this makes sure none is missed.
+#[test]
+fn every_accepted_pairing_passes() {
+    let outputs = [
+        Activation::Sigmoid,
+        Activation::Tanh,
+        Activation::Relu,
+        Activation::LeakyRelu { slope: 0.1 },
+        Activation::Elu { alpha: 0.5 },
+        Activation::Softplus,
+        Activation::Identity,
+        Activation::Softmax,
+        Activation::Custom(&Swish),
+        Activation::Custom(&Logistic),
+    ];
+    let mut pairs = 0;
+    for output in outputs {
+        for cost in accepted_costs(output) {
+            let targets = targets_for(cost, vec![0.2, 0.9, 0.6, 0.7, 0.1, 0.35], 3, false);
+            let c = Case {
+                widths: vec![2, 4, 3],
+                activations: vec![Activation::Tanh, output],
+                cost,
+                seed: 3,
+                inputs: vec![0.5, -1.25, 1.5, 0.75],
+                targets,
+                rows: 2,
+            };
+            let net = c.network();
+            let report = gradient_check(&net, &c.x(), &c.y()).unwrap();
+            assert!(report.passed() && report.unchecked == 0, "{net}: {report}");
+            let (net, x, y) = in_f32(&c);
+            let report = gradient_check(&net, &x, &y).unwrap();
+            assert!(report.passed() && report.unchecked == 0, "{net}: {report}");
+            pairs += 1;
+        }
+    }
+    // Three costs on every output; the binary cross-entropy on the sigmoid and the
+    // logistic, the categorical one on the softmax.
+    assert_eq!(pairs, 10 * 3 + 3);
 }

@@ -16,7 +16,7 @@ use std::time::Instant;
 use crate::error::{Error, Result, check_len};
 use crate::network::DEFAULT_SEED;
 use crate::optimizer::ParamKind;
-use crate::{Batcher, Cost, Dataset, Float, Matrix, MatrixView, Network, Optimizer, Rng, Schedule, argmax};
+use crate::{Batcher, Cost, Dataset, Float, Layer, MatrixView, Network, Optimizer, Rng, Schedule, argmax};
 use diagnostics::Collector;
 
 /// The data the network is validated on after every epoch.
@@ -473,7 +473,8 @@ impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
             let mut stopped_by_callback = false;
             while let Some(b) = batcher.next_batch() {
                 let rows = b.len();
-                let (sum, right) = batch_totals(network.forward_batch(b.inputs)?, b.targets, cost_fn, accuracy);
+                network.forward_batch(b.inputs)?;
+                let (sum, right) = batch_totals(network.output_layer(), b.targets, cost_fn, accuracy);
                 let cost = sum / rows as f64;
                 if !cost.is_finite() {
                     return Err(Error::Diverged { epoch, batch, cost, what: "the cost" });
@@ -561,17 +562,18 @@ fn notify(callbacks: &mut [Box<dyn Callback + '_>], mut f: impl FnMut(&mut dyn C
     control
 }
 
-/// The summed cost C and the number of right class predictions of a batch's outputs.
+/// The summed cost C (from z where the cost allows, see [`Cost::value_from_z`]) and the
+/// number of right class predictions of a batch, from the output layer's forward pass.
 fn batch_totals<T: Float>(
-    outputs: &Matrix<T>,
+    output: &Layer<T>,
     targets: MatrixView<'_, T>,
     cost: Cost,
     accuracy: Accuracy,
 ) -> (f64, usize) {
     let (mut total, mut correct) = (0.0, 0);
     for r in 0..targets.rows() {
-        let (a, y) = (outputs.row(r), targets.row(r));
-        total += cost.value(a, y).to_f64();
+        let (z, a, y) = (output.weighted_input().row(r), output.activation().row(r), targets.row(r));
+        total += cost.value_from_z(output.activation_fn(), z, a, y).to_f64();
         correct += usize::from(accuracy.is_correct(a, y));
     }
     (total, correct)
@@ -588,7 +590,8 @@ fn evaluate<T: Float>(
 ) -> Result<(f64, Option<f64>)> {
     let (mut total, mut correct) = (0.0, 0);
     for b in data.batches(batch_size)? {
-        let (sum, right) = batch_totals(network.forward_batch(b.inputs)?, b.targets, cost, accuracy);
+        network.forward_batch(b.inputs)?;
+        let (sum, right) = batch_totals(network.output_layer(), b.targets, cost, accuracy);
         (total, correct) = (total + sum, correct + right);
     }
     Ok((total / data.len() as f64, accuracy.fraction(correct, data.len())))
@@ -622,7 +625,7 @@ fn parameters_finite<T: Float>(network: &Network<T>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Activation, Sgd};
+    use crate::{Activation, Matrix, Sgd};
 
     fn dataset(targets: Vec<f64>, cols: usize) -> Dataset<f64> {
         let rows = targets.len() / cols;
@@ -654,11 +657,22 @@ mod tests {
 
     #[test]
     fn batch_totals_sum_the_cost_and_count_hits() {
-        let outputs = Matrix::new(2, 1, vec![0.75, 0.25]).unwrap();
+        // One identity neuron, a = z = x.
+        let mut output =
+            Layer::new(Matrix::new(1, 1, vec![1.0]).unwrap(), vec![0.0].into(), Activation::Identity).unwrap();
+        output.forward(Matrix::new(2, 1, vec![0.75, 0.25]).unwrap().view(), 1).unwrap();
         let targets = Matrix::new(2, 1, vec![1.0, 1.0]).unwrap();
-        let (cost, right) = batch_totals(&outputs, targets.view(), Cost::Quadratic, Accuracy::Threshold);
+        let (cost, right) = batch_totals(&output, targets.view(), Cost::Quadratic, Accuracy::Threshold);
         // ½(0.25² + 0.75²) = 0.3125
         assert_eq!((cost, right), (0.3125, 1));
+        // A sigmoid output with the binary cross-entropy costs softplus(z) for y = 0,
+        // from z: 100 at z = 100, where σ(z) has rounded to 1.
+        let mut output =
+            Layer::new(Matrix::new(1, 1, vec![1.0]).unwrap(), vec![0.0].into(), Activation::Sigmoid).unwrap();
+        output.forward(Matrix::new(1, 1, vec![100.0]).unwrap().view(), 1).unwrap();
+        let targets = Matrix::new(1, 1, vec![0.0]).unwrap();
+        let (cost, _) = batch_totals(&output, targets.view(), Cost::BinaryCrossEntropy, Accuracy::Threshold);
+        assert_eq!(cost, 100.0);
     }
 
     #[test]
