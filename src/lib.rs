@@ -134,6 +134,7 @@ mod activation;
 mod cost;
 mod data;
 mod error;
+mod finite;
 mod gradient_check;
 pub mod guide;
 mod init;

@@ -75,6 +75,14 @@ impl<T: Float, O: Optimizer<T>> Optimizer<T> for Clipped<O> {
         self.inner.step(params)
     }
 
+    fn commit_step(&mut self) {
+        self.inner.commit_step();
+    }
+
+    fn discard_step(&mut self) {
+        self.inner.discard_step();
+    }
+
     fn learning_rate(&self) -> Option<f64> {
         self.inner.learning_rate()
     }

@@ -60,14 +60,44 @@ pub struct Param<'a, T> {
 
 /// The parameters and mean gradients of every layer of a network, lent to an
 /// [`Optimizer`] for one step.
+///
+/// What the optimiser writes is staged: the network applies it only once every new value
+/// is known to be finite (see [`Optimizer`]).
 #[derive(Debug)]
 pub struct Params<'a, T> {
     layers: &'a mut [Layer<T>],
+    access: Access,
+}
+
+/// Where [`Params`] lends the parameters from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Access {
+    /// The parameters themselves, for changes that are not an update step (restoring a
+    /// snapshot, a gradient check's nudges).
+    Direct,
+    /// Each layer's update buffers: an update step, applied only if every value is finite.
+    Staged,
+}
+
+/// One tensor lent for an update written out of place, the built-in optimisers' form of
+/// [`Param`]: read `value`, write every element of `next` (the new θ).
+pub(crate) struct Rewrite<'a, T> {
+    pub(crate) id: usize,
+    pub(crate) kind: ParamKind,
+    pub(crate) value: &'a [T],
+    pub(crate) grad: &'a [T],
+    pub(crate) next: &'a mut [T],
 }
 
 impl<'a, T: Float> Params<'a, T> {
+    /// The parameters of `layers` for an update step (see [`Optimizer`]).
     pub(crate) fn new(layers: &'a mut [Layer<T>]) -> Self {
-        Params { layers }
+        Params { layers, access: Access::Staged }
+    }
+
+    /// The parameters of `layers` themselves, for changes that are not an update step.
+    pub(crate) fn direct(layers: &'a mut [Layer<T>]) -> Self {
+        Params { layers, access: Access::Direct }
     }
 
     /// The number of parameter tensors (two per layer).
@@ -86,11 +116,30 @@ impl<'a, T: Float> Params<'a, T> {
     }
 
     /// Calls `f` on every tensor in visiting order.
+    ///
+    /// In an update step each tensor's values are a copy, which the network applies only
+    /// if every value is finite when the step ends.
     pub fn for_each(&mut self, mut f: impl FnMut(Param<'_, T>)) {
         for (l, layer) in self.layers.iter_mut().enumerate() {
-            let (w, b, gw, gb) = layer.parameters_and_gradients();
+            let (w, b, gw, gb) = match self.access {
+                Access::Direct => layer.parameters_and_gradients(),
+                Access::Staged => layer.update_in_place(),
+            };
             f(Param { id: 2 * l, layer: l, kind: ParamKind::Weights, value: w, grad: gw });
             f(Param { id: 2 * l + 1, layer: l, kind: ParamKind::Biases, value: b, grad: gb });
+        }
+    }
+
+    /// Calls `f` on every tensor in visiting order, for an update written out of place
+    /// into the network's update buffers (no copy of the parameters is made first).
+    pub(crate) fn for_each_rewrite(&mut self, mut f: impl FnMut(Rewrite<'_, T>)) {
+        debug_assert_eq!(self.access, Access::Staged, "an update step lends the update buffers");
+        let mut scratch = Vec::new();
+        for (l, layer) in self.layers.iter_mut().enumerate() {
+            let r = layer.rewrite(&mut scratch);
+            let (weights, biases) = (r.weight_gradients, r.bias_gradients);
+            f(Rewrite { id: 2 * l, kind: ParamKind::Weights, value: r.weights, grad: weights, next: r.next_weights });
+            f(Rewrite { id: 2 * l + 1, kind: ParamKind::Biases, value: r.biases, grad: biases, next: r.next_biases });
         }
     }
 
@@ -118,12 +167,88 @@ impl<'a, T: Float> Params<'a, T> {
 /// [`Network::step_with`](crate::Network::step_with) calls [`step`](Self::step) once per
 /// mini-batch. Implement it to write an optimiser of your own; state such as momentum
 /// lives in the optimiser, indexed by [`Param::id`].
+///
+/// # An update is all or nothing
+/// A network never holds a NaN or an infinity, and neither does an optimiser's state: an
+/// update that would put one there is refused with [`Error::NonFiniteUpdate`], and
+/// everything stays bit for bit as it was. So each step is a transaction:
+///
+/// 1. [`step`](Self::step) writes the new parameters into the [`Params`] it is lent,
+///    which are a staged copy, and computes its own new state (a velocity, moments, a step
+///    count) without yet replacing the current one;
+/// 2. the network checks every staged parameter;
+/// 3. if `step` returned `Ok` and every value is finite, the network applies the staged
+///    parameters and calls [`commit_step`](Self::commit_step), where the new state
+///    replaces the old; otherwise it drops them and calls
+///    [`discard_step`](Self::discard_step), where the new state is forgotten.
+///
+/// `step` checks its own new state: if a value of it is NaN or infinite, it returns
+/// [`Error::NonFiniteUpdate`] with `what: "optimiser state"`. A stateless optimiser needs
+/// neither `commit_step` nor `discard_step` (both do nothing by default); one with state
+/// that overrides neither breaks the promise for its state, though not for the network's.
+/// The built-in optimisers keep two buffers of each kind and swap them on commit: no
+/// copy, and no allocation after the first step.
+///
+/// ```
+/// use backprop::{Activation, Error, Network, Optimizer, Params, Result};
+///
+/// /// Gradient descent with a step count that is part of the state.
+/// struct CountingSgd {
+///     learning_rate: f64,
+///     steps: u64,
+///     pending: u64,
+/// }
+///
+/// impl Optimizer<f64> for CountingSgd {
+///     fn step(&mut self, params: &mut Params<'_, f64>) -> Result<()> {
+///         params.for_each(|p| {
+///             for (theta, g) in p.value.iter_mut().zip(p.grad) {
+///                 *theta -= self.learning_rate * g;
+///             }
+///         });
+///         self.pending = self.steps + 1; // not yet the count: the update may be refused
+///         Ok(())
+///     }
+///     fn commit_step(&mut self) {
+///         self.steps = self.pending;
+///     }
+/// }
+///
+/// let mut net = Network::<f64>::builder(1).layer(1, Activation::Identity).seed(1).build()?;
+/// let mut sgd = CountingSgd { learning_rate: 0.1, steps: 0, pending: 0 };
+/// net.forward(&[1.0])?;
+/// net.backward(&[2.0])?;
+/// net.step_with(&mut sgd)?;
+/// assert_eq!(sgd.steps, 1);
+///
+/// // A rate so large that the weights would overflow: refused, nothing changes.
+/// sgd.learning_rate = 1e308;
+/// let before = net.clone();
+/// net.forward(&[1e10])?;
+/// net.backward(&[-1e10])?;
+/// assert!(matches!(net.step_with(&mut sgd), Err(Error::NonFiniteUpdate { .. })));
+/// assert_eq!(sgd.steps, 1);
+/// assert_eq!(net.layers()[0].weights(), before.layers()[0].weights());
+/// # Ok::<(), backprop::Error>(())
+/// ```
 pub trait Optimizer<T: Float> {
-    /// Updates every parameter from its mean gradient.
+    /// Computes one update: writes the new value of every parameter into `params` and
+    /// keeps its own new state pending (see the [transaction](Self#an-update-is-all-or-nothing)).
     ///
     /// # Errors
-    /// Whatever the optimiser finds wrong (e.g. state sized for another network).
+    /// Whatever the optimiser finds wrong (e.g. state sized for another network);
+    /// [`Error::NonFiniteUpdate`] if its new state holds NaN or an infinity. The network
+    /// then applies nothing and calls [`discard_step`](Self::discard_step).
     fn step(&mut self, params: &mut Params<'_, T>) -> Result<()>;
+
+    /// Makes the state computed by the last [`step`](Self::step) the current one: the
+    /// network has applied that step's parameters. Does nothing by default.
+    fn commit_step(&mut self) {}
+
+    /// Forgets the state computed by the last [`step`](Self::step): the network refused
+    /// that step (or `step` failed), and the optimiser's state must be as before it. Does
+    /// nothing by default.
+    fn discard_step(&mut self) {}
 
     /// The learning rate α, if the optimiser has one (`None` by default).
     fn learning_rate(&self) -> Option<f64> {
@@ -169,6 +294,12 @@ impl<T: Float, O: Optimizer<T> + ?Sized> Optimizer<T> for &mut O {
     fn step(&mut self, params: &mut Params<'_, T>) -> Result<()> {
         (**self).step(params)
     }
+    fn commit_step(&mut self) {
+        (**self).commit_step();
+    }
+    fn discard_step(&mut self) {
+        (**self).discard_step();
+    }
     fn learning_rate(&self) -> Option<f64> {
         (**self).learning_rate()
     }
@@ -188,6 +319,12 @@ impl<T: Float, O: Optimizer<T> + ?Sized> Optimizer<T> for &mut O {
 impl<T: Float, O: Optimizer<T> + ?Sized> Optimizer<T> for Box<O> {
     fn step(&mut self, params: &mut Params<'_, T>) -> Result<()> {
         (**self).step(params)
+    }
+    fn commit_step(&mut self) {
+        (**self).commit_step();
+    }
+    fn discard_step(&mut self) {
+        (**self).discard_step();
     }
     fn learning_rate(&self) -> Option<f64> {
         (**self).learning_rate()
@@ -255,14 +392,12 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
     fn step(&mut self, params: &mut Params<'_, T>) -> Result<()> {
         let alpha = self.learning_rate;
         let lambda = self.weight_decay;
-        params.for_each(|p| {
-            let lambda = decay_for(p.kind, lambda);
-            if lambda != T::ZERO {
-                // w − α(g + λw) = (1 − αλ)w − αg
-                let shrink = T::ONE - alpha * lambda;
-                p.value.iter_mut().for_each(|w| *w *= shrink);
+        params.for_each_rewrite(|p| {
+            // w − α(g + λw) = (1 − αλ)w − αg
+            let shrink = T::ONE - alpha * decay_for(p.kind, lambda);
+            for (next, (&theta, &g)) in p.next.iter_mut().zip(p.value.iter().zip(p.grad)) {
+                *next = shrink * theta - alpha * g;
             }
-            T::axpy(-alpha, p.grad, p.value);
         });
         Ok(())
     }
