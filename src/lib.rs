@@ -85,7 +85,10 @@
 //!   the [`ProgressReporter`] line) that may stop training, and gradient [`Diagnostics`]
 //!   per layer (|δ|, ‖∂C/∂w‖, saturated units); it returns a [`History`] of
 //!   [`EpochRecord`]s, and stops with [`Error::Diverged`] if the cost becomes NaN or
-//!   infinite.
+//!   infinite, in a [`FitError`] that keeps the history.
+//! - Finite by construction: an update step that would make a weight, a bias or the
+//!   optimiser's state NaN or infinite is refused with [`Error::NonFiniteUpdate`] and
+//!   changes nothing (see [`Optimizer`]).
 //! - [`gradient_check`]: your network's ∂C/∂w and ∂C/∂b on your data against finite
 //!   differences, e.g. to test an activation of your own.
 //! - [`Error`]: every fallible operation returns [`Result`]`<_, Error>`; bad input never
@@ -170,8 +173,8 @@ pub use optimizer::{
 };
 pub use scalar::Float;
 pub use train::{
-    BatchInfo, Callback, Control, Diagnostics, EarlyStopping, EpochRecord, FitInfo, History, LayerDiagnostics, Monitor,
-    ProgressReporter, StopReason, Trainer, ValidationSet,
+    BatchInfo, Callback, Control, Diagnostics, EarlyStopping, EpochRecord, FitError, FitInfo, History,
+    LayerDiagnostics, Monitor, ProgressReporter, StopReason, Trainer, ValidationSet,
 };
 
 /// The name of the matrix kernels selected for this CPU at run time (`"avx512"`,
