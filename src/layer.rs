@@ -610,6 +610,83 @@ mod tests {
         assert_eq!(out.as_slice(), &[s.value(-2.0), s.value(2.0)]);
     }
 
+    /// The layer of [`layer`] after a forward pass of x = [1, 2, 3], with δ = [1, −2].
+    fn layer_with_delta() -> (Layer<f64>, [f64; 3]) {
+        let (mut l, x) = (layer(), [1.0, 2.0, 3.0]);
+        l.forward(MatrixView::from_row(&x), 1);
+        l.delta = Matrix::new(1, 2, vec![1.0, -2.0]).unwrap();
+        (l, x)
+    }
+
+    #[test]
+    fn the_fused_step_proves_itself_from_the_bound() {
+        let (mut l, x) = layer_with_delta();
+        let x = MatrixView::from_row(&x);
+        assert!(l.bound.is_nan(), "not known until the first fused step");
+        // max(|w|, |b|) = 1, Σ|δ| = 3, Σ|x| = 6: the step moves a value by at most 0.5·3·6.
+        assert!(l.prove_descent(x, -0.5));
+        assert_eq!(l.bound, 10.0);
+        assert!(l.prove_descent(x, -0.5));
+        assert_eq!(l.bound, 19.0, "the bound grows by each step");
+        // A stale bound past the limit is tightened before the step is given up on.
+        l.bound = 2.0 * crate::finite::PROVABLY_FINITE;
+        assert!(l.prove_descent(x, -0.5));
+        assert_eq!(l.bound, 10.0);
+        // What no bound can prove.
+        assert!(!l.prove_descent(x, -1e300));
+        let _ = l.parameters_and_gradients();
+        assert!(l.bound.is_nan(), "lending the parameters forgets the bound");
+    }
+
+    #[test]
+    fn the_checked_fused_step_has_the_bits_of_the_unchecked_one_or_changes_nothing() {
+        let (original, x) = layer_with_delta();
+        let x = MatrixView::from_row(&x);
+        let mut fast = original.clone();
+        fast.accumulate_gradients(x, 1, GradientSink::Descend(-0.3));
+        let mut checked = original.clone();
+        checked.checked_descent(x, 1, -0.3, 0).unwrap();
+        assert!(checked.update_pending());
+        checked.keep_descent();
+        assert!(!checked.update_pending());
+        assert_eq!((checked.weights(), checked.biases()), (fast.weights(), fast.biases()));
+
+        let mut huge = original.clone();
+        // w(0, 1) = 0 − 10³⁰⁸·2 overflows; w(0, 0) = 1 − 10³⁰⁸ does not.
+        let e = huge.checked_descent(x, 1, -1e308, 4).unwrap_err();
+        assert!(matches!(e, Error::NonFiniteUpdate { what: "weights", layer: 4, index: 1, .. }), "{e}");
+        assert!(!huge.update_pending());
+        assert_eq!((huge.weights(), huge.biases()), (original.weights(), original.biases()));
+    }
+
+    #[test]
+    fn an_update_is_staged_until_committed() {
+        let (mut l, _) = layer_with_delta();
+        let original = l.clone();
+        let (w, b, _, _) = l.update_in_place();
+        w[0] = 7.0;
+        b[1] = f64::INFINITY;
+        assert_eq!(l.weights(), original.weights(), "staged, not applied");
+        let e = l.check_update(2).unwrap_err();
+        assert!(matches!(e, Error::NonFiniteUpdate { what: "biases", layer: 2, index: 1, .. }), "{e}");
+        l.discard_update();
+        assert!(l.check_update(2).is_ok(), "nothing pending");
+        l.commit_update();
+        assert_eq!((l.weights(), l.biases()), (original.weights(), original.biases()));
+        // Written in place on the copy, then out of place from it: the second update starts
+        // from the first one's values.
+        l.update_in_place().0[0] = 7.0;
+        let mut scratch = Vec::new();
+        let r = l.rewrite(&mut scratch);
+        assert_eq!(r.weights[0], 7.0);
+        r.next_weights.iter_mut().zip(r.weights).for_each(|(n, w)| *n = 2.0 * w);
+        r.next_biases.iter_mut().zip(r.biases).for_each(|(n, b)| *n = 2.0 * b);
+        l.check_update(0).unwrap();
+        l.commit_update();
+        assert_eq!(l.weights().as_slice(), &[14.0, 0.0, -2.0, 1.0, 1.0, 1.0]);
+        assert_eq!(l.biases().as_slice(), &[0.0, -2.0]);
+    }
+
     #[test]
     fn gradients_by_hand() {
         let mut l = layer();
