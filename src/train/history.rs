@@ -116,7 +116,7 @@ impl History {
 /// What [`Trainer::fit`](crate::Trainer::fit) returns when an error ends training: the
 /// error, and the [`History`] of the epochs completed before it, so that no training is
 /// lost. The network is then left at the end of the last of those epochs (or at the best
-/// one, with early stopping): see [`Trainer::fit`](crate::Trainer::fit#when-it-fails).
+/// one, with early stopping), as "When it fails" in [`Trainer::fit`](crate::Trainer::fit) says.
 ///
 /// `Display` and `source` are the error's own, and `?` turns a `FitError` into its
 /// [`Error`] where the history is not wanted.
