@@ -14,11 +14,17 @@ use crate::Float;
 pub(crate) const PROVABLY_FINITE: f64 = 1.329_227_995_784_916e36;
 
 /// Σ|x| over `values`, in `T` and then as f64: NaN if a value is NaN, ∞ if one is
-/// infinite or the sum overflows `T`. Sixteen partial sums, so that the loop vectorises;
-/// each partial sum carries a relative rounding error of at most n/16 units in the last
-/// place, which [`PROVABLY_FINITE`] leaves room for.
+/// infinite or the sum overflows `T`. Eight registers' worth of partial sums (32 for f32,
+/// 16 for f64 in 128-bit registers), so that the loop vectorises and the additions
+/// overlap; each partial sum carries a relative rounding error of at most n/16 units in
+/// the last place, which [`PROVABLY_FINITE`] leaves room for.
 pub(crate) fn abs_sum<T: Float>(values: &[T]) -> f64 {
-    const LANES: usize = 16;
+    // Measured on a 128×784 f32 batch: 32 lanes 1.3-1.5× faster than 16; for f64, 32
+    // lanes (16 registers) are no faster than 16.
+    if core::mem::size_of::<T>() == 4 { abs_sum_in::<T, 32>(values) } else { abs_sum_in::<T, 16>(values) }
+}
+
+fn abs_sum_in<T: Float, const LANES: usize>(values: &[T]) -> f64 {
     let chunks = values.chunks_exact(LANES);
     let mut sum = chunks.remainder().iter().fold(T::ZERO, |s, &v| s + v.abs());
     let mut partial = [T::ZERO; LANES];
@@ -83,16 +89,17 @@ mod tests {
 
     #[test]
     fn abs_sum_adds_magnitudes_and_keeps_non_finite_values() {
-        // 37 values: two full chunks of 16 and a remainder of 5.
+        // 37 values: one or two full chunks (32 lanes for f32, 16 for f64) and the rest.
         let values: Vec<f32> = (0..37).map(|i| if i % 2 == 0 { i as f32 } else { -(i as f32) }).collect();
-        assert_eq!(abs_sum(&values), 666.0);
+        let values64: Vec<f64> = values.iter().map(|&v| f64::from(v)).collect();
+        assert_eq!((abs_sum(&values), abs_sum(&values64)), (666.0, 666.0));
         assert_eq!(abs_sum::<f64>(&[]), 0.0);
         for at in [0, 20, 36] {
-            let mut v = values.clone();
-            v[at] = f32::NAN;
-            assert!(abs_sum(&v).is_nan(), "NaN at {at}");
-            v[at] = f32::NEG_INFINITY;
-            assert_eq!(abs_sum(&v), f64::INFINITY, "−∞ at {at}");
+            let (mut v, mut v64) = (values.clone(), values64.clone());
+            (v[at], v64[at]) = (f32::NAN, f64::NAN);
+            assert!(abs_sum(&v).is_nan() && abs_sum(&v64).is_nan(), "NaN at {at}");
+            (v[at], v64[at]) = (f32::NEG_INFINITY, f64::NEG_INFINITY);
+            assert_eq!((abs_sum(&v), abs_sum(&v64)), (f64::INFINITY, f64::INFINITY), "−∞ at {at}");
         }
         assert_eq!(abs_sum(&[f32::MAX, f32::MAX]), f64::INFINITY, "an overflow of the sum");
     }
