@@ -140,6 +140,30 @@ fn every_optimiser_leaves_everything_as_it_was_when_a_step_is_refused() {
 }
 
 #[test]
+fn a_refused_first_step_leaves_no_state_behind() {
+    fn check<O: Optimizer<f32> + Clone + PartialEq + Debug>(name: &str, mut optimizer: O) {
+        let fresh = optimizer.clone();
+        let mut net = Network::<f32>::builder(1).layer(1, Activation::Identity).seed(5).build().unwrap();
+        let mut reference = net.clone();
+        huge_gradient(&mut net);
+        assert!(net.step_with(&mut optimizer).is_err(), "{name}");
+        assert_eq!(optimizer, fresh, "{name}");
+        assert_eq!(optimizer.state(), Default::default(), "{name}");
+        let mut reference_optimizer = fresh;
+        ordinary_step(&mut net, &mut optimizer, 1);
+        ordinary_step(&mut reference, &mut reference_optimizer, 1);
+        assert_eq!(bits(&net), bits(&reference), "{name}");
+        assert_eq!(optimizer, reference_optimizer, "{name}");
+    }
+    check("momentum", Momentum::new(10.0).unwrap());
+    check("nesterov", Momentum::new(10.0).unwrap().kind(MomentumKind::Nesterov));
+    check("rmsprop", RmsProp::new(0.01).unwrap());
+    check("adam", Adam::new(0.01).unwrap());
+    check("adamw", AdamW::new(0.01).unwrap());
+    check("clipped adamw", Clipped::new(AdamW::new(0.01).unwrap(), 1e30).unwrap());
+}
+
+#[test]
 fn a_custom_optimiser_that_writes_nan_is_refused() {
     struct Nan;
     impl Optimizer<f64> for Nan {

@@ -140,6 +140,18 @@ mod tests {
     }
 
     #[test]
+    fn a_refused_step_is_discarded_by_the_inner_optimiser() {
+        // AdamW's decoupled decay α·λ·w = 10³⁰⁰·10¹⁰·w overflows: the network refuses the
+        // step, and the inner optimiser forgets the moments its first step sized.
+        let adamw = crate::AdamW::new(1e300).unwrap().weight_decay(1e10).unwrap();
+        let mut clipped = Clipped::new(adamw, 1.0).unwrap();
+        let mut net = testing::network();
+        testing::backprop(&mut net, &[1.0, -2.0], &[0.0, 1.0]);
+        assert!(matches!(net.step_with(&mut clipped), Err(crate::Error::NonFiniteUpdate { .. })));
+        assert_eq!(clipped.state(), OptimizerState::default());
+    }
+
+    #[test]
     fn the_wrapper_forwards_rate_and_state() {
         let mut clipped = Clipped::new(crate::Adam::new(0.01).unwrap(), 1.0).unwrap();
         assert_eq!(clipped.learning_rate(), Some(0.01));

@@ -542,6 +542,42 @@ mod tests {
         assert!(ReduceOnPlateau::new(0.5, 3).unwrap().min_learning_rate(f64::INFINITY).is_err());
     }
 
+    /// A 1 → 1 identity network whose weight's gradient overflows f64 (y = −x at
+    /// x = 10²⁰⁰): any step from it is refused.
+    fn overflowing() -> crate::Network<f64> {
+        let mut net = identity();
+        net.forward(&[1e200]).unwrap();
+        net.backward(&[-1e200]).unwrap();
+        net
+    }
+
+    fn identity() -> crate::Network<f64> {
+        crate::Network::builder(1).layer(1, crate::Activation::Identity).seed(1).build().unwrap()
+    }
+
+    #[test]
+    fn borrowed_and_boxed_optimisers_forward_the_transaction() {
+        let mut adam = Adam::new(0.01).unwrap();
+        {
+            let mut boxed: Box<dyn Optimizer<f64>> = Box::new(&mut adam);
+            let mut net = identity();
+            net.forward(&[0.5]).unwrap();
+            net.backward(&[1.0]).unwrap();
+            net.step_with(&mut boxed).unwrap();
+            assert_eq!(boxed.state().step, 1, "committed through the box and the borrow");
+            assert!(matches!(overflowing().step_with(&mut boxed), Err(Error::NonFiniteUpdate { .. })));
+            assert!(matches!(overflowing().step_with(&mut &mut *boxed), Err(Error::NonFiniteUpdate { .. })));
+        }
+        assert_eq!(adam.steps(), 1);
+        // A refused first step is discarded through both: the moments go again.
+        let mut fresh: Box<dyn Optimizer<f64>> = Box::new(Adam::new(0.01).unwrap());
+        assert!(overflowing().step_with(&mut fresh).is_err());
+        assert_eq!(fresh.state(), OptimizerState::default());
+        let mut fresh = Adam::new(0.01).unwrap();
+        assert!(overflowing().step_with(&mut &mut fresh).is_err());
+        assert_eq!(fresh, Adam::new(0.01).unwrap());
+    }
+
     #[test]
     fn every_optimiser_fits_a_sigmoid_neuron() {
         fn check(name: &str, optimizer: &mut impl Optimizer<f64>) {

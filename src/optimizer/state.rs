@@ -67,8 +67,8 @@ impl<T: Float> Slots<T> {
     pub(super) fn ensure(&mut self, params: &Params<'_, T>) -> Result<()> {
         if self.buffers.is_empty() {
             if self.spare.iter().map(Vec::len).eq(params.sizes()) {
+                // Still zeros: a step writes the pending buffers only.
                 self.buffers = core::mem::take(&mut self.spare);
-                self.buffers.iter_mut().for_each(|b| b.fill(T::ZERO));
             } else {
                 self.buffers = params.sizes().map(|n| vec![T::ZERO; n]).collect();
             }
@@ -212,4 +212,73 @@ pub(super) fn restore<T: Float>(state: OptimizerState<T>, families: &mut [&mut S
         family.fresh = false;
     }
     Ok(state.step)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing;
+    use super::*;
+
+    /// Velocity-like slots sized for the 2 → 2 test network (tensors of 4 and 2 values).
+    fn sized() -> (Slots<f64>, crate::Network<f64>) {
+        let mut net = testing::network();
+        let mut slots = Slots::new("velocity", Range::Finite);
+        slots.ensure(&net.params()).unwrap();
+        (slots, net)
+    }
+
+    #[test]
+    fn a_step_writes_the_pending_buffers_and_commit_makes_them_current() {
+        let (mut slots, _net) = sized();
+        let (current, pending) = slots.pair(1);
+        assert_eq!(current, [0.0, 0.0]);
+        pending.copy_from_slice(&[1.5, -2.0]);
+        assert_eq!(export(0, &[&slots]).buffers[1], ("velocity.1".to_string(), vec![0.0, 0.0]), "not yet current");
+        let before = slots.clone();
+        slots.commit();
+        assert_eq!(export(0, &[&slots]).buffers[1].1, [1.5, -2.0]);
+        assert_ne!(slots, before);
+        // Equality and `Debug` look at the current buffers only, not at the workspace.
+        let mut same = slots.clone();
+        same.pair(0).1.fill(9.0);
+        assert_eq!(same, slots);
+        assert_eq!(format!("{same:?}"), "Slots { name: \"velocity\", buffers: [[0.0, 0.0, 0.0, 0.0], [1.5, -2.0]] }");
+        // A discarded later step leaves the current buffers as they are.
+        slots.pair(1).1.fill(4.0);
+        slots.discard();
+        assert_eq!(export(0, &[&slots]).buffers[1].1, [1.5, -2.0]);
+    }
+
+    #[test]
+    fn discarding_the_first_step_empties_the_buffers_and_keeps_their_memory() {
+        let (mut slots, mut net) = sized();
+        let memory = slots.pair(0).0.as_ptr();
+        slots.discard();
+        assert_eq!(export(0, &[&slots]), OptimizerState::default(), "as before the step");
+        slots.ensure(&net.params()).unwrap();
+        assert_eq!(slots.pair(0).0.as_ptr(), memory, "the next first step reuses the buffers");
+        assert_eq!(
+            export(0, &[&slots]).buffers.iter().map(|(_, b)| b.clone()).collect::<Vec<_>>(),
+            [vec![0.0; 4], vec![0.0; 2]]
+        );
+        slots.clear();
+        assert_eq!(slots, Slots::new("velocity", Range::Finite));
+    }
+
+    #[test]
+    fn a_non_finite_pending_value_names_its_layer_and_index() {
+        let mut net = testing::deep_network(); // 3 → 4 → 2: tensors 0 to 3
+        let mut slots = Slots::new("second_moment", Range::NonNegative);
+        slots.ensure(&net.params()).unwrap();
+        assert!(slots.check_pending().is_ok());
+        for (id, layer) in [(1, 0), (2, 1), (3, 1)] {
+            let mut s = slots.clone();
+            s.pair(id).1[1] = f64::INFINITY;
+            let e = s.check_pending().unwrap_err();
+            assert!(
+                matches!(e, Error::NonFiniteUpdate { what: "optimiser state", layer: l, index: 1, .. } if l == layer),
+                "tensor {id}: {e}"
+            );
+        }
+    }
 }
