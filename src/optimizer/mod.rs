@@ -52,7 +52,8 @@ pub struct Param<'a, T> {
     pub layer: usize,
     /// Weights or biases.
     pub kind: ParamKind,
-    /// The parameter values, to be updated in place.
+    /// The parameter values, to be updated in place: a staged copy, which the network
+    /// applies only if every value in it is finite when the step ends.
     pub value: &'a mut [T],
     /// ∂C/∂(value): the mean gradient over the samples accumulated since the last step.
     pub grad: &'a [T],
