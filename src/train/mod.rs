@@ -409,19 +409,18 @@ impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
         };
         let mut history = History { epochs: Vec::new(), best_epoch: None, monitor, stop_reason: StopReason::Completed };
         let mut saved = Saved::new();
-        match self.prepare_and_run(network, data, &mut history, &mut saved) {
+        let result = self.prepare_and_run(network, data, &mut history, &mut saved);
+        // With early stopping, the best epoch's weights, however training ended.
+        let to_best = self.early_stopping.is_some() && history.best_epoch.is_some();
+        match result {
             Ok(()) => {
-                if self.early_stopping.is_some() && history.best_epoch.is_some() {
+                if to_best {
                     saved.best.restore(network);
                 }
                 Ok(history)
             }
             Err(error) => {
-                saved.roll_back(
-                    network,
-                    &mut self.optimizer,
-                    self.early_stopping.is_some() && history.best_epoch.is_some(),
-                );
+                saved.roll_back(network, &mut self.optimizer, to_best);
                 history.stop_reason = StopReason::Error;
                 Err(FitError { error, history })
             }
