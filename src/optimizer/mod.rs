@@ -557,6 +557,27 @@ mod tests {
     }
 
     #[test]
+    fn params_describe_the_tensors_they_lend() {
+        /// Records what it is shown, and steps nothing.
+        #[derive(Default)]
+        struct Look(Vec<(usize, bool, Vec<usize>)>, Vec<(usize, usize, ParamKind, usize)>);
+        impl Optimizer<f64> for Look {
+            fn step(&mut self, params: &mut Params<'_, f64>) -> Result<()> {
+                self.0.push((params.len(), params.is_empty(), params.sizes().collect()));
+                params.for_each(|p| self.1.push((p.id, p.layer, p.kind, p.value.len())));
+                Ok(())
+            }
+        }
+        let mut net = testing::deep_network(); // 3 → 4 → 2
+        let mut look = Look::default();
+        testing::train(&mut net, &mut look, 0..1);
+        assert_eq!(look.0, [(4, false, vec![12, 4, 8, 2])]);
+        use ParamKind::{Biases, Weights};
+        assert_eq!(look.1, [(0, 0, Weights, 12), (1, 0, Biases, 4), (2, 1, Weights, 8), (3, 1, Biases, 2)]);
+        assert!(Params::<f64>::direct(&mut []).is_empty());
+    }
+
+    #[test]
     fn borrowed_and_boxed_optimisers_forward_the_transaction() {
         let mut adam = Adam::new(0.01).unwrap();
         {
