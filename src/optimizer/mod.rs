@@ -557,6 +557,19 @@ mod tests {
     }
 
     #[test]
+    fn an_optimiser_without_a_rate_says_so() {
+        struct Frozen;
+        impl Optimizer<f64> for Frozen {
+            fn step(&mut self, _: &mut Params<'_, f64>) -> Result<()> {
+                Ok(())
+            }
+        }
+        assert_eq!(Frozen.learning_rate(), None);
+        assert_eq!(message(Frozen.set_learning_rate(0.1)), "this optimiser has no learning rate to set");
+        assert_eq!(Frozen.state(), OptimizerState::default());
+    }
+
+    #[test]
     fn params_describe_the_tensors_they_lend() {
         /// Records what it is shown, and steps nothing.
         #[derive(Default)]
