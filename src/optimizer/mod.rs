@@ -502,6 +502,10 @@ mod tests {
         assert!(sgd.set_state(OptimizerState::default()).is_ok());
         let state = OptimizerState { step: 3, buffers: vec![("velocity.0".to_string(), vec![1.0])] };
         assert!(matches!(sgd.set_state(state), Err(Error::Incompatible { .. })));
+        // A step count alone, or buffers alone, are state too.
+        assert!(sgd.set_state(OptimizerState { step: 3, buffers: Vec::new() }).is_err());
+        let buffers = vec![("velocity.0".to_string(), vec![1.0])];
+        assert!(sgd.set_state(OptimizerState { step: 0, buffers }).is_err());
     }
 
     #[test]
@@ -600,10 +604,13 @@ mod tests {
             net.backward(&[1.0]).unwrap();
             net.step_with(&mut boxed).unwrap();
             assert_eq!(boxed.state().step, 1, "committed through the box and the borrow");
+            assert_eq!(boxed.learning_rate(), Some(0.01));
+            boxed.set_learning_rate(0.02).unwrap();
+            assert!(boxed.set_learning_rate(-1.0).is_err());
             assert!(matches!(overflowing().step_with(&mut boxed), Err(Error::NonFiniteUpdate { .. })));
             assert!(matches!(overflowing().step_with(&mut &mut *boxed), Err(Error::NonFiniteUpdate { .. })));
         }
-        assert_eq!(adam.steps(), 1);
+        assert_eq!((adam.steps(), Optimizer::learning_rate(&adam)), (1, Some(0.02)));
         // A refused first step is discarded through both: the moments go again.
         let mut fresh: Box<dyn Optimizer<f64>> = Box::new(Adam::new(0.01).unwrap());
         assert!(overflowing().step_with(&mut fresh).is_err());
