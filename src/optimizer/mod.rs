@@ -187,8 +187,10 @@ impl<'a, T: Float> Params<'a, T> {
 /// [`Error::NonFiniteUpdate`] with `what: "optimiser state"`. A stateless optimiser needs
 /// neither `commit_step` nor `discard_step` (both do nothing by default); one with state
 /// that overrides neither breaks the promise for its state, though not for the network's.
-/// The built-in optimisers keep two buffers of each kind and swap them on commit: no
-/// copy, and no allocation after the first step.
+/// The built-in optimisers keep two buffers of each kind and swap them on commit, and
+/// write the new parameters straight into the network's update buffers: no copy, and no
+/// allocation after the first step. [`Params::for_each`] lends a copy of the parameters
+/// instead, made once per step: one extra pass over them, the price of updating in place.
 ///
 /// ```
 /// use backprop::{Activation, Error, Network, Optimizer, Params, Result};
