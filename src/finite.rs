@@ -1,5 +1,5 @@
 //! Keeping parameters finite: the magnitude bound that lets the fused gradient-descent
-//! step skip its check, and the reductions it is computed from.
+//! step skip its check, and the norms it is computed from.
 //!
 //! Every update step either leaves every weight and bias finite or changes nothing (see
 //! [`Network::step_with`](crate::Network::step_with)). Most steps prove it with a pass
@@ -13,30 +13,12 @@ use crate::Float;
 /// value (about 3.4·10³⁸) for the rounding of the sums the bound is computed from.
 pub(crate) const PROVABLY_FINITE: f64 = 1.329_227_995_784_916e36;
 
-/// Σ|x| over `values`, in `T` and then as f64: NaN if a value is NaN, ∞ if one is
-/// infinite or the sum overflows `T`. Eight registers' worth of partial sums (32 for f32,
-/// 16 for f64 in 128-bit registers), so that the loop vectorises and the additions
-/// overlap; each partial sum carries a relative rounding error of at most n/16 units in
-/// the last place, which [`PROVABLY_FINITE`] leaves room for.
-pub(crate) fn abs_sum<T: Float>(values: &[T]) -> f64 {
-    // Measured on a 128×784 f32 batch: 32 lanes 1.3-1.5× faster than 16; for f64, 32
-    // lanes (16 registers) are no faster than 16.
-    if core::mem::size_of::<T>() == 4 { abs_sum_in::<T, 32>(values) } else { abs_sum_in::<T, 16>(values) }
-}
-
-fn abs_sum_in<T: Float, const LANES: usize>(values: &[T]) -> f64 {
-    let chunks = values.chunks_exact(LANES);
-    let mut sum = chunks.remainder().iter().fold(T::ZERO, |s, &v| s + v.abs());
-    let mut partial = [T::ZERO; LANES];
-    for chunk in chunks {
-        for (p, &v) in partial.iter_mut().zip(chunk) {
-            *p += v.abs();
-        }
-    }
-    for p in partial {
-        sum += p;
-    }
-    sum.to_f64()
+/// ‖x‖₂ = √(Σ x²) over `values`, as f64, by the dot-product kernel: NaN if a value is
+/// NaN, ∞ if one is infinite or the sum of squares overflows `T`. Its rounding is a
+/// relative error of a few units in the last place per addition at most, which
+/// [`PROVABLY_FINITE`] leaves room for.
+pub(crate) fn norm<T: Float>(values: &[T]) -> f64 {
+    T::dot(values, values).to_f64().sqrt()
 }
 
 /// max |x| over `values` (0 for none), or `None` if a value is NaN or infinite.
@@ -60,20 +42,21 @@ pub(crate) fn max_abs<T: Float>(values: &[T]) -> Option<f64> {
     Some(max.to_f64())
 }
 
-/// The fused step w := w + s·Σₖ δₖ·aₖᵀ, b := b + s·Σₖ δₖ of a layer whose parameters
-/// are bounded by `bound` in magnitude: the bound after it if it provably leaves every
-/// parameter finite, else `None`.
+/// The fused step w := w + s·Σₖ δₖ·aₖᵀ, b := b + s·Σₖ δₖ over the m rows of a batch,
+/// for a layer whose parameters are bounded by `bound` in magnitude: the bound after it if
+/// it provably leaves every parameter finite, else `None`.
 ///
-/// Each new weight is w + s·Σₖ δₖᵢ aₖⱼ, and |Σₖ δₖᵢ aₖⱼ| ≤ (Σ|δ|)·(Σ|a|) (and
-/// |Σₖ δₖᵢ| ≤ Σ|δ| for a bias): so |new| ≤ bound + |s|·Σ|δ|·max(Σ|a|, 1). The sum is
-/// also bounded unscaled, in case the product is formed before the factor s is applied.
-/// NaN anywhere makes the comparison fail, so a non-finite δ or a is never "proved".
-pub(crate) fn bound_after_step(bound: f64, scale: f64, delta_sum: f64, input_sum: f64) -> Option<f64> {
+/// By Cauchy–Schwarz, each new weight moves by |s·Σₖ δₖᵢ aₖⱼ| ≤ |s|·‖δ‖·‖a‖ and each
+/// bias by |s·Σₖ δₖᵢ| ≤ |s|·‖δ‖·√m (norms over the whole batch): so |new| ≤ bound +
+/// |s|·‖δ‖·max(‖a‖, √m). The sum is also bounded unscaled, in case the product is formed
+/// before the factor s is applied. NaN anywhere makes the comparison fail, so a
+/// non-finite δ or a is never "proved".
+pub(crate) fn bound_after_step(bound: f64, scale: f64, delta_norm: f64, input_norm: f64, rows: usize) -> Option<f64> {
     // `f64::max` would drop a NaN; these comparisons keep it.
-    let at_least_one = |x: f64| if x < 1.0 { 1.0 } else { x };
-    let products = delta_sum * at_least_one(input_sum);
+    let at_least = |x: f64, floor: f64| if x < floor { floor } else { x };
+    let products = delta_norm * at_least(input_norm, (rows as f64).sqrt());
     let next = bound + scale.abs() * products;
-    let worst = bound + at_least_one(scale.abs()) * products;
+    let worst = bound + at_least(scale.abs(), 1.0) * products;
     (worst <= PROVABLY_FINITE).then_some(next)
 }
 
@@ -88,20 +71,19 @@ mod tests {
     }
 
     #[test]
-    fn abs_sum_adds_magnitudes_and_keeps_non_finite_values() {
-        // 37 values: one or two full chunks (32 lanes for f32, 16 for f64) and the rest.
-        let values: Vec<f32> = (0..37).map(|i| if i % 2 == 0 { i as f32 } else { -(i as f32) }).collect();
-        let values64: Vec<f64> = values.iter().map(|&v| f64::from(v)).collect();
-        assert_eq!((abs_sum(&values), abs_sum(&values64)), (666.0, 666.0));
-        assert_eq!(abs_sum::<f64>(&[]), 0.0);
+    fn norm_is_the_euclidean_norm_and_keeps_non_finite_values() {
+        assert_eq!(norm(&[3.0f32, -4.0]), 5.0);
+        assert_eq!(norm(&[1.0f64; 37]), 37f64.sqrt());
+        assert_eq!(norm::<f64>(&[]), 0.0);
+        let values: Vec<f32> = (0..37).map(|i| i as f32 - 18.0).collect();
         for at in [0, 20, 36] {
-            let (mut v, mut v64) = (values.clone(), values64.clone());
-            (v[at], v64[at]) = (f32::NAN, f64::NAN);
-            assert!(abs_sum(&v).is_nan() && abs_sum(&v64).is_nan(), "NaN at {at}");
-            (v[at], v64[at]) = (f32::NEG_INFINITY, f64::NEG_INFINITY);
-            assert_eq!((abs_sum(&v), abs_sum(&v64)), (f64::INFINITY, f64::INFINITY), "−∞ at {at}");
+            let mut v = values.clone();
+            v[at] = f32::NAN;
+            assert!(norm(&v).is_nan(), "NaN at {at}");
+            v[at] = f32::NEG_INFINITY;
+            assert_eq!(norm(&v), f64::INFINITY, "−∞ at {at}");
         }
-        assert_eq!(abs_sum(&[f32::MAX, f32::MAX]), f64::INFINITY, "an overflow of the sum");
+        assert_eq!(norm(&[1e20f32]), f64::INFINITY, "a square that overflows f32");
     }
 
     #[test]
@@ -122,20 +104,20 @@ mod tests {
 
     #[test]
     fn the_bound_grows_by_the_step_and_refuses_what_it_cannot_prove() {
-        // |s| = 0.5, Σ|δ| = 2, Σ|a| = 3: the step moves a parameter by at most 3.
-        assert_eq!(bound_after_step(1.0, -0.5, 2.0, 3.0), Some(4.0));
-        // Σ|a| below 1 still bounds a bias's change by |s|·Σ|δ|.
-        assert_eq!(bound_after_step(1.0, -0.5, 2.0, 0.25), Some(2.0));
+        // |s| = 0.5, ‖δ‖ = 2, ‖a‖ = 3 over 4 rows: the step moves a parameter by at most 3.
+        assert_eq!(bound_after_step(1.0, -0.5, 2.0, 3.0, 4), Some(4.0));
+        // ‖a‖ below √m still bounds a bias's change by |s|·‖δ‖·√m.
+        assert_eq!(bound_after_step(1.0, -0.5, 2.0, 0.25, 4), Some(3.0));
         // A tiny factor does not hide an overflowing product.
-        assert_eq!(bound_after_step(0.0, 1e-30, 1e30, 1e30), None);
+        assert_eq!(bound_after_step(0.0, 1e-30, 1e30, 1e30, 1), None);
         // Right up to the limit, and not one rounding step past it.
         let half = PROVABLY_FINITE / 2.0;
-        assert_eq!(bound_after_step(half, -1.0, half, 1.0), Some(PROVABLY_FINITE));
+        assert_eq!(bound_after_step(half, -1.0, half, 1.0, 1), Some(PROVABLY_FINITE));
         // 2¹²⁰ and one unit in its last place: refused.
-        assert_eq!(bound_after_step(half, -1.0, half * (1.0 + 2.0 * f64::EPSILON), 1.0), None);
+        assert_eq!(bound_after_step(half, -1.0, half * (1.0 + 2.0 * f64::EPSILON), 1.0, 1), None);
         for nan in [(f64::NAN, 1.0, 1.0), (1.0, f64::NAN, 1.0), (1.0, 1.0, f64::NAN)] {
-            assert_eq!(bound_after_step(nan.0, -1.0, nan.1, nan.2), None, "{nan:?}");
+            assert_eq!(bound_after_step(nan.0, -1.0, nan.1, nan.2, 1), None, "{nan:?}");
         }
-        assert_eq!(bound_after_step(1.0, -1.0, f64::INFINITY, 1.0), None);
+        assert_eq!(bound_after_step(1.0, -1.0, f64::INFINITY, 1.0, 1), None);
     }
 }

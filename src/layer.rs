@@ -4,7 +4,7 @@
 use core::fmt;
 
 use crate::error::{Error, Result, check_finite, check_len};
-use crate::finite::{abs_sum, bound_after_step, max_abs};
+use crate::finite::{bound_after_step, max_abs, norm};
 use crate::kernels::Transpose;
 use crate::{Activation, Float, Matrix, MatrixView, Vector};
 
@@ -377,16 +377,16 @@ impl<T: Float> Layer<T> {
     /// `input` a(l−1) provably leaves every weight and bias finite (see
     /// [`bound_after_step`]); if so, the bound is raised to hold after it.
     pub(crate) fn prove_descent(&mut self, input: MatrixView<'_, T>, scale: T) -> bool {
-        let sums = (abs_sum(self.delta.as_slice()), abs_sum(input.as_slice()));
+        let (delta, a, rows) = (norm(self.delta.as_slice()), norm(input.as_slice()), input.rows());
         let fresh = self.bound.is_nan();
         if fresh {
             self.bound = self.exact_bound();
         }
-        let mut next = bound_after_step(self.bound, scale.to_f64(), sums.0, sums.1);
+        let mut next = bound_after_step(self.bound, scale.to_f64(), delta, a, rows);
         if next.is_none() && !fresh {
             // The bound only grows between exact computations: tighten it and try again.
             self.bound = self.exact_bound();
-            next = bound_after_step(self.bound, scale.to_f64(), sums.0, sums.1);
+            next = bound_after_step(self.bound, scale.to_f64(), delta, a, rows);
         }
         next.inspect(|&b| self.bound = b).is_some()
     }
@@ -623,15 +623,16 @@ mod tests {
         let (mut l, x) = layer_with_delta();
         let x = MatrixView::from_row(&x);
         assert!(l.bound.is_nan(), "not known until the first fused step");
-        // max(|w|, |b|) = 1, Σ|δ| = 3, Σ|x| = 6: the step moves a value by at most 0.5·3·6.
+        // max(|w|, |b|) = 1, ‖δ‖ = √5, ‖x‖ = √14: the step moves a value by at most 0.5·√5·√14.
+        let step = 0.5 * (5f64.sqrt() * 14f64.sqrt());
         assert!(l.prove_descent(x, -0.5));
-        assert_eq!(l.bound, 10.0);
+        assert_eq!(l.bound, 1.0 + step);
         assert!(l.prove_descent(x, -0.5));
-        assert_eq!(l.bound, 19.0, "the bound grows by each step");
+        assert_eq!(l.bound, 1.0 + step + step, "the bound grows by each step");
         // A stale bound past the limit is tightened before the step is given up on.
         l.bound = 2.0 * crate::finite::PROVABLY_FINITE;
         assert!(l.prove_descent(x, -0.5));
-        assert_eq!(l.bound, 10.0);
+        assert_eq!(l.bound, 1.0 + step);
         // What no bound can prove.
         assert!(!l.prove_descent(x, -1e300));
         let _ = l.parameters_and_gradients();

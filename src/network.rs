@@ -433,10 +433,10 @@ impl<T: Float> Network<T> {
     ///
     /// The update is all or nothing, as for [`step`](Self::step). The fused form proves
     /// it before it writes: each layer keeps a bound on |w| and |b|, and the step moves a
-    /// parameter by at most (α/m)·Σ|δ|·Σ|a(l−1)|, sums over the batch that are cheap next
-    /// to w; while the bound stays below 2¹²⁰, no value can overflow and nothing is
-    /// checked after the step. A layer the bound cannot vouch for is copied first and
-    /// checked after; if a value is not finite, every layer is put back.
+    /// weight by at most (α/m)·‖δ‖·‖a(l−1)‖ (Cauchy–Schwarz, with norms over the batch,
+    /// cheap next to w); while the bound stays below 2¹²⁰, no value can overflow and
+    /// nothing is checked after the step. A layer the bound cannot vouch for is copied
+    /// first and checked after; if a value is not finite, every layer is put back.
     ///
     /// # Errors
     /// As [`forward_batch`](Self::forward_batch), [`backward_batch`](Self::backward_batch)
