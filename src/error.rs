@@ -96,9 +96,23 @@ pub enum Error {
         /// The byte offset at which the problem was found, when one is known.
         offset: Option<u64>,
     },
-    /// Training diverged: the cost of a mini-batch, its gradient, or the parameters after
-    /// an update step became NaN or infinite. The training loop stops with this error and
-    /// leaves the network with finite parameters (see [`Trainer::fit`](crate::Trainer::fit)).
+    /// An update step would have made a weight, a bias or the optimiser's state NaN or
+    /// infinite. It was not applied: the parameters and the optimiser's state are bit for
+    /// bit as they were before it (see [`Network::step_with`](crate::Network::step_with)).
+    NonFiniteUpdate {
+        /// What would have held the value: `"weights"`, `"biases"` or `"optimiser state"`.
+        what: &'static str,
+        /// The layer l of the tensor (for optimiser state, of the parameter tensor the
+        /// state belongs to).
+        layer: usize,
+        /// The position in the tensor (row-major for weights).
+        index: usize,
+        /// The value it would have held.
+        value: f64,
+    },
+    /// Training diverged: the cost of a mini-batch, its gradient, or an update step became
+    /// NaN or infinite. The training loop stops with this error and leaves the network
+    /// with the finite parameters of a completed epoch (see [`Trainer::fit`](crate::Trainer::fit)).
     Diverged {
         /// The epoch, counted from 0.
         epoch: usize,
@@ -106,8 +120,9 @@ pub enum Error {
         batch: usize,
         /// The mean cost of that mini-batch (NaN or infinite when the cost itself diverged).
         cost: f64,
-        /// What became non-finite: `"the cost"`, `"the gradient"` or `"a parameter after
-        /// the update"`.
+        /// What became non-finite: `"the cost"`, `"the gradient"`, `"a parameter after
+        /// the update"` or `"the optimiser's state after the update"` (those two updates
+        /// were refused: see [`Error::NonFiniteUpdate`]).
         what: &'static str,
     },
     /// An I/O operation failed.
@@ -144,6 +159,11 @@ impl fmt::Display for Error {
             Error::Incompatible { reason } => write!(f, "{reason}"),
             Error::Format { reason, offset: Some(o) } => write!(f, "malformed data at byte {o}: {reason}"),
             Error::Format { reason, offset: None } => write!(f, "malformed data: {reason}"),
+            Error::NonFiniteUpdate { what, layer, index, value } => write!(
+                f,
+                "update not applied: it would make layer {layer} {what} hold {value} at index {index}, and weights, \
+                 biases and optimiser state must stay finite (try a lower learning rate or gradient clipping)"
+            ),
             Error::Diverged { epoch, batch, cost, what } => {
                 write!(f, "training diverged at epoch {epoch}, batch {batch}: ")?;
                 if cost.is_finite() {
@@ -287,7 +307,7 @@ fn first_non_finite<T: crate::Float>(what: &'static str, values: &[T]) -> Result
 }
 
 /// Whether every value is finite (neither NaN nor infinite).
-fn all_finite<T: crate::Float>(values: &[T]) -> bool {
+pub(crate) fn all_finite<T: crate::Float>(values: &[T]) -> bool {
     // Every batch of the training loop passes through here, so the test is a loop the
     // compiler vectorises: x·0 is ±0 for a finite x and NaN for an infinity or a NaN, so
     // the sum of all x·0 (over 16 independent partial sums, no early exit) is 0 exactly
@@ -342,6 +362,12 @@ mod tests {
         assert_eq!(e.to_string(), "learning rate must be finite and > 0, got -1");
         let e = Error::Diverged { epoch: 3, batch: 17, cost: f64::NAN, what: "the cost" };
         assert_eq!(e.to_string(), "training diverged at epoch 3, batch 17: the cost is NaN");
+        let e = Error::NonFiniteUpdate { what: "biases", layer: 1, index: 3, value: f64::NEG_INFINITY };
+        assert_eq!(
+            e.to_string(),
+            "update not applied: it would make layer 1 biases hold -inf at index 3, and weights, biases and \
+             optimiser state must stay finite (try a lower learning rate or gradient clipping)"
+        );
         let e = Error::Diverged { epoch: 0, batch: 2, cost: 0.5, what: "the gradient" };
         assert_eq!(
             e.to_string(),

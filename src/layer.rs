@@ -4,6 +4,7 @@
 use core::fmt;
 
 use crate::error::{Error, Result, check_finite, check_len};
+use crate::finite::{bound_after_step, max_abs, norm};
 use crate::kernels::{self, Transpose};
 use crate::{Activation, Float, Matrix, MatrixView, Vector};
 
@@ -56,6 +57,33 @@ pub struct Layer<T> {
     delta: Matrix<T>,
     // Σ over the samples since the last step of ∂C/∂w and ∂C/∂b.
     gradient_sum: Gradients<T>,
+    // Where an update step writes until every new value is known to be finite.
+    update: Update<T>,
+    // An upper bound on every |w| and |b|, NaN when not known: what lets the fused step
+    // prove in advance that it keeps them finite (see `prove_descent`).
+    bound: f64,
+}
+
+/// A second copy of a layer's weights and biases: an update step writes the new values
+/// here, and they replace the layer's (a swap, not a copy) only once all are finite. The
+/// buffers are sized on the first update.
+#[derive(Clone, Debug)]
+struct Update<T> {
+    weights: Matrix<T>,
+    biases: Vector<T>,
+    // Whether the buffers hold an update that is neither committed nor discarded.
+    pending: bool,
+}
+
+/// A layer's parameters lent for an update written out of place: read `weights` and
+/// `biases`, write every value of `next_weights` and `next_biases`.
+pub(crate) struct Rewrite<'a, T> {
+    pub(crate) weights: &'a [T],
+    pub(crate) biases: &'a [T],
+    pub(crate) next_weights: &'a mut [T],
+    pub(crate) next_biases: &'a mut [T],
+    pub(crate) weight_gradients: &'a [T],
+    pub(crate) bias_gradients: &'a [T],
 }
 
 impl<T: Float> Layer<T> {
@@ -85,6 +113,8 @@ impl<T: Float> Layer<T> {
             delta: Matrix::zeros(0, n_out),
             // Fallible: w exists, but the allocator may refuse a second matrix of its size.
             gradient_sum: Gradients { weights: Matrix::try_zeros(n_out, n_in)?, biases: Vector::zeros(n_out) },
+            update: Update { weights: Matrix::zeros(0, 0), biases: Vector::zeros(0), pending: false },
+            bound: f64::NAN,
         })
     }
 
@@ -254,13 +284,19 @@ impl<T: Float> Layer<T> {
         &self.gradient_sum
     }
 
-    /// The update step over the accumulated sum of `count` samples' gradients:
-    /// w := w − (α/count)·Σ∂C/∂w, b := b − (α/count)·Σ∂C/∂b; then clears the sums.
-    pub(crate) fn step(&mut self, learning_rate: T, count: usize) {
+    /// The update step over the accumulated sum of `count` samples' gradients, written
+    /// to the update buffers: w′ = w − (α/count)·Σ∂C/∂w, b′ = b − (α/count)·Σ∂C/∂b.
+    /// [`commit_update`](Self::commit_update) applies it.
+    pub(crate) fn stage_descent(&mut self, learning_rate: T, count: usize) {
         let scale = -learning_rate / T::from_usize(count);
-        self.weights.add_scaled(scale, &self.gradient_sum.weights);
-        kernels::axpy(scale, &self.gradient_sum.biases, &mut self.biases);
-        self.gradient_sum.clear();
+        let mut scratch = Vec::new();
+        let r = self.rewrite(&mut scratch);
+        for (next, (&w, &g)) in r.next_weights.iter_mut().zip(r.weights.iter().zip(r.weight_gradients)) {
+            *next = w + scale * g;
+        }
+        for (next, (&b, &g)) in r.next_biases.iter_mut().zip(r.biases.iter().zip(r.bias_gradients)) {
+            *next = b + scale * g;
+        }
     }
 
     /// Turns the accumulated sums into means over `count` samples, in place.
@@ -274,15 +310,184 @@ impl<T: Float> Layer<T> {
         self.gradient_sum.biases.iter_mut().for_each(|g| *g *= factor);
     }
 
-    /// The weights, biases and their accumulated gradients, split for an optimiser.
+    /// The weights, biases and their accumulated gradients, lent for changes in place
+    /// that are not an update step (restoring a snapshot, a gradient check's nudges).
     pub(crate) fn parameters_and_gradients(&mut self) -> (&mut [T], &mut [T], &[T], &[T]) {
+        self.bound = f64::NAN;
         (self.weights.as_mut_slice(), &mut self.biases, self.gradient_sum.weights.as_slice(), &self.gradient_sum.biases)
+    }
+
+    /// Sizes the update buffers like the parameters (allocates on the first update only).
+    fn size_update(&mut self) {
+        let (n_out, n_in) = self.weights.shape();
+        if self.update.weights.shape() != (n_out, n_in) {
+            self.update.weights = Matrix::zeros(n_out, n_in);
+        }
+        if self.update.biases.len() != n_out {
+            self.update.biases = Vector::zeros(n_out);
+        }
+    }
+
+    /// The pending update lent for changes in place, with the accumulated gradients:
+    /// (w′, b′, ∂C/∂w, ∂C/∂b). When no update is pending yet, w′ and b′ start as copies
+    /// of w and b.
+    pub(crate) fn update_in_place(&mut self) -> (&mut [T], &mut [T], &[T], &[T]) {
+        if !self.update.pending {
+            self.size_update();
+            self.update.weights.as_mut_slice().copy_from_slice(self.weights.as_slice());
+            self.update.biases.copy_from_slice(&self.biases);
+            self.update.pending = true;
+        }
+        let g = &self.gradient_sum;
+        (self.update.weights.as_mut_slice(), &mut self.update.biases, g.weights.as_slice(), &g.biases)
+    }
+
+    /// The parameters lent for an update written out of place into the update buffers,
+    /// which saves the copy of [`update_in_place`](Self::update_in_place). If an update is
+    /// already pending, its values are what the new one starts from: they are copied to
+    /// `scratch` (which then allocates) and read from there.
+    pub(crate) fn rewrite<'a>(&'a mut self, scratch: &'a mut Vec<T>) -> Rewrite<'a, T> {
+        if !self.update.pending {
+            self.size_update();
+        }
+        let pending = core::mem::replace(&mut self.update.pending, true);
+        let Layer { weights, biases, gradient_sum, update, .. } = self;
+        let (weights, biases): (&[T], &[T]) = if pending {
+            scratch.clear();
+            scratch.extend_from_slice(update.weights.as_slice());
+            scratch.extend_from_slice(&update.biases);
+            scratch.split_at(weights.as_slice().len())
+        } else {
+            (weights.as_slice(), biases)
+        };
+        Rewrite {
+            weights,
+            biases,
+            next_weights: update.weights.as_mut_slice(),
+            next_biases: &mut update.biases,
+            weight_gradients: gradient_sum.weights.as_slice(),
+            bias_gradients: &gradient_sum.biases,
+        }
+    }
+
+    /// Checks that the pending update (if any) holds finite values only.
+    ///
+    /// # Errors
+    /// [`Error::NonFiniteUpdate`] naming this layer (`layer`) and the first value that
+    /// is NaN or infinite.
+    pub(crate) fn check_update(&self, layer: usize) -> Result<()> {
+        if !self.update.pending {
+            return Ok(());
+        }
+        check_new_values(self.update.weights.as_slice(), &self.update.biases, layer)
+    }
+
+    /// Applies the pending update (if any): w := w′, b := b′, by swapping the buffers.
+    pub(crate) fn commit_update(&mut self) {
+        if self.update.pending {
+            core::mem::swap(&mut self.weights, &mut self.update.weights);
+            core::mem::swap(&mut self.biases, &mut self.update.biases);
+            self.update.pending = false;
+            self.bound = f64::NAN;
+        }
+    }
+
+    /// Drops the pending update (if any): the parameters stay as they are.
+    pub(crate) fn discard_update(&mut self) {
+        self.update.pending = false;
+    }
+
+    /// An upper bound on every |w| and |b|, computed afresh: NaN if one is not finite.
+    fn exact_bound(&self) -> f64 {
+        match (max_abs(self.weights.as_slice()), max_abs(&self.biases)) {
+            (Some(w), Some(b)) => w.max(b),
+            _ => f64::NAN,
+        }
+    }
+
+    /// Whether the fused step w := w + s·Σ δ·a(l−1)ᵀ, b := b + s·Σ δ with `scale` s and
+    /// `input` a(l−1) provably leaves every weight and bias finite (see
+    /// [`bound_after_step`]); if so, the bound is raised to hold after it.
+    pub(crate) fn prove_descent(&mut self, input: MatrixView<'_, T>, scale: T) -> bool {
+        let (delta, a, rows) = (norm(self.delta.as_slice()), norm(input.as_slice()), input.rows());
+        let fresh = self.bound.is_nan();
+        if fresh {
+            self.bound = self.exact_bound();
+        }
+        let mut next = bound_after_step(self.bound, scale.to_f64(), delta, a, rows);
+        if next.is_none() && !fresh {
+            // The bound only grows between exact computations: tighten it and try again.
+            self.bound = self.exact_bound();
+            next = bound_after_step(self.bound, scale.to_f64(), delta, a, rows);
+        }
+        next.inspect(|&b| self.bound = b).is_some()
+    }
+
+    /// The fused step applied in place with a check: w and b are copied to the update
+    /// buffers first, so that they can be put back if a new value is not finite. What
+    /// [`prove_descent`](Self::prove_descent) could not prove safe goes here; the copy
+    /// stays pending until [`keep_descent`](Self::keep_descent) or
+    /// [`undo_descent`](Self::undo_descent).
+    ///
+    /// # Errors
+    /// [`Error::NonFiniteUpdate`] naming this layer (`layer`) and the first value the
+    /// step made NaN or infinite; the parameters are then as they were.
+    pub(crate) fn checked_descent(
+        &mut self,
+        input: MatrixView<'_, T>,
+        threads: usize,
+        scale: T,
+        layer: usize,
+    ) -> Result<()> {
+        self.update_in_place();
+        self.accumulate_gradients(input, threads, GradientSink::Descend(scale));
+        let checked = check_new_values(self.weights.as_slice(), &self.biases, layer);
+        if checked.is_err() {
+            self.undo_descent();
+        }
+        checked
+    }
+
+    /// Keeps a [`checked_descent`](Self::checked_descent): drops the copy.
+    pub(crate) fn keep_descent(&mut self) {
+        if self.update.pending {
+            self.update.pending = false;
+            self.bound = f64::NAN;
+        }
+    }
+
+    /// Undoes a [`checked_descent`](Self::checked_descent) (if one is pending): the
+    /// copied parameters come back.
+    pub(crate) fn undo_descent(&mut self) {
+        if self.update.pending {
+            core::mem::swap(&mut self.weights, &mut self.update.weights);
+            core::mem::swap(&mut self.biases, &mut self.update.biases);
+            self.update.pending = false;
+        }
+    }
+
+    /// Whether an update is pending (written, neither committed nor discarded).
+    pub(crate) fn update_pending(&self) -> bool {
+        self.update.pending
     }
 
     /// Clears the accumulated gradients without applying them.
     pub(crate) fn clear_gradients(&mut self) {
         self.gradient_sum.clear();
     }
+}
+
+/// Checks the weights and biases an update step wrote for layer `layer`.
+///
+/// # Errors
+/// [`Error::NonFiniteUpdate`] for the first value that is NaN or infinite.
+fn check_new_values<T: Float>(weights: &[T], biases: &[T], layer: usize) -> Result<()> {
+    for (what, values) in [("weights", weights), ("biases", biases)] {
+        if let Err(Error::NonFinite { index, value, .. }) = check_finite(what, values) {
+            return Err(Error::NonFiniteUpdate { what, layer, index, value });
+        }
+    }
+    Ok(())
 }
 
 /// What the threads of a data-parallel pass share of a layer: its parameters.
@@ -437,6 +642,84 @@ mod tests {
         assert_eq!(out.as_slice(), &[s.value(-2.0), s.value(2.0)]);
     }
 
+    /// The layer of [`layer`] after a forward pass of x = [1, 2, 3], with δ = [1, −2].
+    fn layer_with_delta() -> (Layer<f64>, [f64; 3]) {
+        let (mut l, x) = (layer(), [1.0, 2.0, 3.0]);
+        l.forward(MatrixView::from_row(&x), 1).unwrap();
+        l.delta = Matrix::new(1, 2, vec![1.0, -2.0]).unwrap();
+        (l, x)
+    }
+
+    #[test]
+    fn the_fused_step_proves_itself_from_the_bound() {
+        let (mut l, x) = layer_with_delta();
+        let x = MatrixView::from_row(&x);
+        assert!(l.bound.is_nan(), "not known until the first fused step");
+        // max(|w|, |b|) = 1, ‖δ‖ = √5, ‖x‖ = √14: the step moves a value by at most 0.5·√5·√14.
+        let step = 0.5 * (5f64.sqrt() * 14f64.sqrt());
+        assert!(l.prove_descent(x, -0.5));
+        assert_eq!(l.bound, 1.0 + step);
+        assert!(l.prove_descent(x, -0.5));
+        assert_eq!(l.bound, 1.0 + step + step, "the bound grows by each step");
+        // A stale bound past the limit is tightened before the step is given up on.
+        l.bound = 2.0 * crate::finite::PROVABLY_FINITE;
+        assert!(l.prove_descent(x, -0.5));
+        assert_eq!(l.bound, 1.0 + step);
+        // What no bound can prove.
+        assert!(!l.prove_descent(x, -1e300));
+        let _ = l.parameters_and_gradients();
+        assert!(l.bound.is_nan(), "lending the parameters forgets the bound");
+    }
+
+    #[test]
+    fn the_checked_fused_step_has_the_bits_of_the_unchecked_one_or_changes_nothing() {
+        let (original, x) = layer_with_delta();
+        let x = MatrixView::from_row(&x);
+        let mut fast = original.clone();
+        fast.accumulate_gradients(x, 1, GradientSink::Descend(-0.3));
+        let mut checked = original.clone();
+        checked.checked_descent(x, 1, -0.3, 0).unwrap();
+        assert!(checked.update_pending());
+        checked.keep_descent();
+        assert!(!checked.update_pending());
+        assert_eq!((checked.weights(), checked.biases()), (fast.weights(), fast.biases()));
+
+        let mut huge = original.clone();
+        // w(0, 1) = 0 − 10³⁰⁸·2 overflows; w(0, 0) = 1 − 10³⁰⁸ does not.
+        let e = huge.checked_descent(x, 1, -1e308, 4).unwrap_err();
+        assert!(matches!(e, Error::NonFiniteUpdate { what: "weights", layer: 4, index: 1, .. }), "{e}");
+        assert!(!huge.update_pending());
+        assert_eq!((huge.weights(), huge.biases()), (original.weights(), original.biases()));
+    }
+
+    #[test]
+    fn an_update_is_staged_until_committed() {
+        let (mut l, _) = layer_with_delta();
+        let original = l.clone();
+        let (w, b, _, _) = l.update_in_place();
+        w[0] = 7.0;
+        b[1] = f64::INFINITY;
+        assert_eq!(l.weights(), original.weights(), "staged, not applied");
+        let e = l.check_update(2).unwrap_err();
+        assert!(matches!(e, Error::NonFiniteUpdate { what: "biases", layer: 2, index: 1, .. }), "{e}");
+        l.discard_update();
+        assert!(l.check_update(2).is_ok(), "nothing pending");
+        l.commit_update();
+        assert_eq!((l.weights(), l.biases()), (original.weights(), original.biases()));
+        // Written in place on the copy, then out of place from it: the second update starts
+        // from the first one's values.
+        l.update_in_place().0[0] = 7.0;
+        let mut scratch = Vec::new();
+        let r = l.rewrite(&mut scratch);
+        assert_eq!(r.weights[0], 7.0);
+        r.next_weights.iter_mut().zip(r.weights).for_each(|(n, w)| *n = 2.0 * w);
+        r.next_biases.iter_mut().zip(r.biases).for_each(|(n, b)| *n = 2.0 * b);
+        l.check_update(0).unwrap();
+        l.commit_update();
+        assert_eq!(l.weights().as_slice(), &[14.0, 0.0, -2.0, 1.0, 1.0, 1.0]);
+        assert_eq!(l.biases().as_slice(), &[0.0, -2.0]);
+    }
+
     #[test]
     fn gradients_by_hand() {
         let mut l = layer();
@@ -447,7 +730,11 @@ mod tests {
         // δ·xᵀ = [1 2 3; −2 −4 −6], ∂C/∂b = δ
         assert_eq!(l.gradient_sum().weights.as_slice(), &[1.0, 2.0, 3.0, -2.0, -4.0, -6.0]);
         assert_eq!(l.gradient_sum().biases.as_slice(), &[1.0, -2.0]);
-        l.step(0.5, 1);
+        l.stage_descent(0.5, 1);
+        assert_eq!(l.weights().as_slice(), &[1.0, 0.0, -1.0, 0.5, 0.5, 0.5], "staged, not applied yet");
+        l.check_update(0).unwrap();
+        l.commit_update();
+        l.clear_gradients();
         assert_eq!(l.weights().as_slice(), &[0.5, -1.0, -2.5, 1.5, 2.5, 3.5]);
         assert_eq!(l.biases().as_slice(), &[-0.5, 0.0]);
         assert!(l.gradient_sum().weights.as_slice().iter().all(|&g| g == 0.0));

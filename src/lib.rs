@@ -85,7 +85,10 @@
 //!   the [`ProgressReporter`] line) that may stop training, and gradient [`Diagnostics`]
 //!   per layer (|δ|, ‖∂C/∂w‖, saturated units); it returns a [`History`] of
 //!   [`EpochRecord`]s, and stops with [`Error::Diverged`] if the cost becomes NaN or
-//!   infinite.
+//!   infinite, in a [`FitError`] that keeps the history.
+//! - Finite by construction: an update step that would make a weight, a bias or the
+//!   optimiser's state NaN or infinite is refused with [`Error::NonFiniteUpdate`] and
+//!   changes nothing (see [`Optimizer`]).
 //! - [`gradient_check`] (or [`GradientCheck`] with settings of your own): your network's
 //!   ∂C/∂w and ∂C/∂b on your data against finite differences, with a verdict
 //!   ([`GradientCheckReport::passed`]) that allows for rounding and nothing else, e.g. to
@@ -136,6 +139,7 @@ mod activation;
 mod cost;
 mod data;
 mod error;
+mod finite;
 mod gradient_check;
 pub mod guide;
 mod init;
@@ -169,8 +173,8 @@ pub use optimizer::{
 };
 pub use scalar::Float;
 pub use train::{
-    BatchInfo, Callback, Control, Diagnostics, EarlyStopping, EpochRecord, FitInfo, History, LayerDiagnostics, Monitor,
-    ProgressReporter, StopReason, Trainer, ValidationSet,
+    BatchInfo, Callback, Control, Diagnostics, EarlyStopping, EpochRecord, FitError, FitInfo, History,
+    LayerDiagnostics, Monitor, ProgressReporter, StopReason, Trainer, ValidationSet,
 };
 
 /// The name of the matrix kernels selected for this CPU at run time (`"avx512"`,

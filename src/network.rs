@@ -372,19 +372,25 @@ impl<T: Float> Network<T> {
     /// w := w − α ∂C/∂w and b := b − α ∂C/∂b for every layer, where ∂C/∂w and ∂C/∂b are
     /// the means of the gradients accumulated since the last step. Then clears them.
     ///
+    /// The step is all or nothing: the new values are computed aside, and applied only if
+    /// every one is finite.
+    ///
     /// # Errors
     /// [`Error::InvalidHyperparameter`] unless α is finite and > 0 (the classic form
     /// uses α in (0, 1], but larger rates are valid); [`Error::EmptyData`] if no
-    /// backward pass ran since the last step.
+    /// backward pass ran since the last step; [`Error::NonFiniteUpdate`] if a new weight
+    /// or bias would be NaN or infinite: then no parameter changes, and the gradients stay
+    /// accumulated, so that a smaller rate can be tried.
     pub fn step(&mut self, learning_rate: T) -> Result<()> {
         check_learning_rate(learning_rate)?;
         if self.accumulated == 0 {
             return Err(Error::EmptyData { what: "the gradient accumulated since the last step" });
         }
         for layer in &mut self.layers {
-            layer.step(learning_rate, self.accumulated);
+            layer.stage_descent(learning_rate, self.accumulated);
         }
-        self.accumulated = 0;
+        finish_update(&mut self.layers, Ok(()))?;
+        self.clear_gradients();
         Ok(())
     }
 
@@ -392,9 +398,18 @@ impl<T: Float> Network<T> {
     /// the mean gradients accumulated since the last step; then clears them.
     /// [`step`](Self::step) is the same with [`Sgd`](crate::Sgd).
     ///
+    /// The update is all or nothing (see [`Optimizer`]): the optimiser writes the new
+    /// parameters to a staged copy, which replaces them only if every value is finite and
+    /// the optimiser's new state is too; then the optimiser's
+    /// [`commit_step`](Optimizer::commit_step) runs, otherwise its
+    /// [`discard_step`](Optimizer::discard_step), and the network and the optimiser's
+    /// state stay bit for bit as they were. Nothing is allocated after the first step.
+    ///
     /// # Errors
-    /// [`Error::EmptyData`] if no backward pass ran since the last step, and whatever
-    /// the optimiser returns (the gradients are cleared either way).
+    /// [`Error::EmptyData`] if no backward pass ran since the last step;
+    /// [`Error::NonFiniteUpdate`] if a new weight or bias, or a value of the optimiser's
+    /// new state, would be NaN or infinite; and whatever else the optimiser returns. The
+    /// gradients are cleared either way.
     pub fn step_with<O: Optimizer<T> + ?Sized>(&mut self, optimizer: &mut O) -> Result<()> {
         if self.accumulated == 0 {
             return Err(Error::EmptyData { what: "the gradient accumulated since the last step" });
@@ -402,7 +417,12 @@ impl<T: Float> Network<T> {
         for layer in &mut self.layers {
             layer.average_gradients(self.accumulated);
         }
-        let result = optimizer.step(&mut Params::new(&mut self.layers));
+        let stepped = optimizer.step(&mut Params::new(&mut self.layers));
+        let result = finish_update(&mut self.layers, stepped);
+        match result {
+            Ok(()) => optimizer.commit_step(),
+            Err(_) => optimizer.discard_step(),
+        }
         self.clear_gradients();
         result
     }
@@ -417,9 +437,17 @@ impl<T: Float> Network<T> {
     /// A [`backward`](Self::backward) right after `train_batch` is an
     /// [`Error::NoForwardPass`].
     ///
+    /// The update is all or nothing, as for [`step`](Self::step). The fused form proves
+    /// it before it writes: each layer keeps a bound on |w| and |b|, and the step moves a
+    /// weight by at most (α/m)·‖δ‖·‖a(l−1)‖ (Cauchy–Schwarz, with norms over the batch,
+    /// cheap next to w); while the bound stays below 2¹²⁰, no value can overflow and
+    /// nothing is checked after the step. A layer the bound cannot vouch for is copied
+    /// first and checked after; if a value is not finite, every layer is put back.
+    ///
     /// # Errors
     /// As [`forward_batch`](Self::forward_batch), [`backward_batch`](Self::backward_batch)
-    /// and [`step`](Self::step); the learning rate is checked before anything changes.
+    /// and [`step`](Self::step); the learning rate is checked before anything changes. On
+    /// [`Error::NonFiniteUpdate`] no parameter has changed and nothing stays accumulated.
     pub fn train_batch<'a>(
         &mut self,
         x: impl Into<MatrixView<'a, T>>,
@@ -431,7 +459,9 @@ impl<T: Float> Network<T> {
         if self.accumulated > 0 {
             self.forward_batch(x)?;
             self.backward_batch(y)?;
-            return self.step(learning_rate);
+            let result = self.step(learning_rate);
+            self.clear_gradients();
+            return result;
         }
         // Everything is checked before anything changes; then the batch is used where it
         // lies, without the copy that `forward_batch` keeps for a later `backward`.
@@ -440,9 +470,9 @@ impl<T: Float> Network<T> {
         let scale = -learning_rate / T::from_usize(x.rows());
         let Network { layers, cost, threads, .. } = self;
         forward_layers(layers, x, *threads)?;
-        backward_layers(layers, x, y, *cost, *threads, GradientSink::Descend(scale));
+        errors_layers(layers, x, y, *cost, *threads);
         self.pending_rows = 0;
-        Ok(())
+        descend_layers(layers, x, *threads, scale)
     }
 
     /// The mean gradients ∂C/∂w and ∂C/∂b per layer, over the samples accumulated by
@@ -470,7 +500,7 @@ impl<T: Float> Network<T> {
     /// Every weight and bias with its accumulated gradient, lent for in-place access (the
     /// training loop's snapshots and checks, the gradient check's perturbations).
     pub(crate) fn params(&mut self) -> Params<'_, T> {
-        Params::new(&mut self.layers)
+        Params::direct(&mut self.layers)
     }
 
     /// Drops the gradients accumulated since the last step without applying them.
@@ -632,6 +662,25 @@ fn backward_layers<T: Float>(
     threads: usize,
     sink: GradientSink<T>,
 ) {
+    errors_layers(layers, input, targets, cost, threads);
+    // BP3 and BP4 once every δ is known: with `GradientSink::Descend` w(l) changes here,
+    // and BP2 needed the w(l) of the forward pass. Each product sums over the whole batch,
+    // so it is split over neurons (rows of w) or inputs (columns of w), never over samples.
+    for l in (1..layers.len()).rev() {
+        let (below, above) = layers.split_at_mut(l);
+        above[0].accumulate_gradients(below[l - 1].activation().view(), threads, sink); // BP3, BP4
+    }
+    layers[0].accumulate_gradients(input, threads, sink);
+}
+
+/// The errors δ of every layer: BP1 at the output, then BP2 down the stack.
+fn errors_layers<T: Float>(
+    layers: &mut [Layer<T>],
+    input: MatrixView<'_, T>,
+    targets: MatrixView<'_, T>,
+    cost: Cost,
+    threads: usize,
+) {
     let cuts = if threads > 1 { row_cuts(layers, input.rows(), threads) } else { Vec::new() };
     if cuts.len() > 2 {
         split_passes(layers, input, false, Some((targets, cost)), &cuts);
@@ -645,14 +694,64 @@ fn backward_layers<T: Float>(
             above[0].backpropagate_error(&mut below[l - 1], threads); // BP2, δ(l−1) from δ(l)
         }
     }
-    // BP3 and BP4 once every δ is known: with `GradientSink::Descend` w(l) changes here,
-    // and BP2 needed the w(l) of the forward pass. Each product sums over the whole batch,
-    // so it is split over neurons (rows of w) or inputs (columns of w), never over samples.
-    for l in (1..layers.len()).rev() {
-        let (below, above) = layers.split_at_mut(l);
-        above[0].accumulate_gradients(below[l - 1].activation().view(), threads, sink); // BP3, BP4
+}
+
+/// The fused step of gradient descent, BP3 and BP4 added straight into the parameters:
+/// w(l) := w(l) + s·δ(l)·a(l−1)ᵀ, b(l) := b(l) + s·δ(l) summed over the batch, with
+/// s = −α/m, once every δ is known. All or nothing: the layers whose bound proves the
+/// step safe go last, after every other layer has been stepped on a copy and checked.
+///
+/// # Errors
+/// [`Error::NonFiniteUpdate`] if a checked layer got a value that is NaN or infinite;
+/// every layer is then as before.
+fn descend_layers<T: Float>(layers: &mut [Layer<T>], input: MatrixView<'_, T>, threads: usize, scale: T) -> Result<()> {
+    // The input a(l−1) of layer l, read where the forward pass left it.
+    fn below<'a, T: Float>(
+        layers: &'a mut [Layer<T>],
+        input: MatrixView<'a, T>,
+        l: usize,
+    ) -> (MatrixView<'a, T>, &'a mut Layer<T>) {
+        match l {
+            0 => (input, &mut layers[0]),
+            _ => {
+                let (below, above) = layers.split_at_mut(l);
+                (below[l - 1].activation().view(), &mut above[0])
+            }
+        }
     }
-    layers[0].accumulate_gradients(input, threads, sink);
+    for l in 0..layers.len() {
+        let (a, layer) = below(layers, input, l);
+        if !layer.prove_descent(a, scale)
+            && let Err(e) = layer.checked_descent(a, threads, scale, l)
+        {
+            layers.iter_mut().for_each(Layer::undo_descent);
+            return Err(e);
+        }
+    }
+    for l in 0..layers.len() {
+        let (a, layer) = below(layers, input, l);
+        if layer.update_pending() {
+            layer.keep_descent();
+        } else {
+            layer.accumulate_gradients(a, threads, GradientSink::Descend(scale)); // BP3, BP4
+        }
+    }
+    Ok(())
+}
+
+/// Ends an update step: if `stepped` is `Ok` and every layer's pending update is finite,
+/// applies them all; otherwise drops them all, so that no parameter changes.
+///
+/// # Errors
+/// `stepped`'s error, or [`Error::NonFiniteUpdate`] for the first value that is NaN or
+/// infinite.
+fn finish_update<T: Float>(layers: &mut [Layer<T>], stepped: Result<()>) -> Result<()> {
+    let checked = stepped.and_then(|()| layers.iter().enumerate().try_for_each(|(l, layer)| layer.check_update(l)));
+    match checked {
+        Ok(()) => layers.iter_mut().for_each(Layer::commit_update),
+        Err(_) => layers.iter_mut().for_each(Layer::discard_update),
+    }
+    checked
 }
 
 /// The data-parallel form of the forward pass (if `forward`) and of BP1 and BP2 (if

@@ -1,7 +1,8 @@
 //! The training hot path allocates nothing once its workspaces are sized: forward,
-//! backward and step reuse buffers from the first step on.
+//! backward and step reuse buffers from the first step on, and so do the fused step's
+//! checked form and a refused step.
 
-use backprop::{Activation, Matrix, Network};
+use backprop::{Activation, Cost, Error, Layer, Matrix, Network, Vector};
 
 #[path = "common/counting.rs"]
 mod counting;
@@ -49,4 +50,34 @@ fn check(batch: usize) {
 fn a_training_step_allocates_nothing_after_the_first() {
     check(1);
     check(32);
+}
+
+#[test]
+fn a_checked_or_refused_fused_step_allocates_nothing_after_the_first() {
+    // Weights of 10³⁷, past the 2¹²⁰ up to which the fused step proves itself safe: each
+    // step is copied and checked (and the saturated sigmoids keep it finite).
+    let big = Matrix::from_fn(16, 8, |i, j| if (i + j) % 2 == 0 { 1e37f32 } else { -1e37 });
+    let hidden = Layer::new(big, Vector::zeros(16), Activation::Sigmoid).unwrap();
+    let output =
+        Layer::new(Matrix::from_fn(2, 16, |i, j| (i + j) as f32 / 32.0), Vector::zeros(2), Activation::Sigmoid);
+    let mut net = Network::from_layers(vec![hidden, output.unwrap()], Cost::Quadratic).unwrap();
+    let x = Matrix::from_fn(4, 8, |i, j| ((i + 2 * j) % 5) as f32 / 5.0);
+    let y = Matrix::from_fn(4, 2, |i, j| ((i + j) % 2) as f32);
+    assert!(allocations_in(|| net.train_batch(&x, &y, 0.5).unwrap()) > 0, "the first step sizes the buffers");
+    for step in 0..3 {
+        let n = allocations_in(|| net.train_batch(&x, &y, 0.5).unwrap());
+        assert_eq!(n, 0, "checked step {step}: {n} heap allocations");
+    }
+
+    // y = −x at x = 10¹⁵ with α = 10¹⁰: the step would overflow f32 and is refused.
+    let mut net: Network<f32> = Network::builder(1).layer(1, Activation::Identity).seed(3).build().unwrap();
+    let (x, y) = (Matrix::from_fn(1, 1, |_, _| 1e15f32), Matrix::from_fn(1, 1, |_, _| -1e15f32));
+    for step in 0..3 {
+        let n = allocations_in(|| {
+            assert!(matches!(net.train_batch(&x, &y, 1e10), Err(Error::NonFiniteUpdate { .. })));
+        });
+        if step > 0 {
+            assert_eq!(n, 0, "refused step {step}: {n} heap allocations");
+        }
+    }
 }

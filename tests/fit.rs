@@ -2,9 +2,10 @@
 //! divergence, callbacks, the progress line, schedules and diagnostics.
 
 use backprop::{
-    Activation, Adam, BatchInfo, Callback, Control, Cost, Dataset, Diagnostics, EarlyStopping, EpochRecord, Error,
-    FitInfo, Layer, Matrix, Monitor, Network, Optimizer, Params, ProgressReporter, Result, Rng, Schedule, Sgd,
-    StepDecay, StopReason, Trainer, ValidationSet, Vector,
+    Activation, Adam, BatchInfo, Callback, Control, CosineAnnealing, Cost, Dataset, Diagnostics, EarlyStopping,
+    EpochRecord, Error, ExponentialDecay, FitError, FitInfo, Layer, Matrix, Monitor, Network, Optimizer,
+    OptimizerState, Params, ProgressReporter, Result, Rng, Schedule, Sgd, StepDecay, StopReason, Trainer,
+    ValidationSet, Vector,
 };
 
 /// Two Gaussian blobs in the plane, σ = 0.6, centred at (−1, −1) (class 0) and (1, 1)
@@ -177,7 +178,7 @@ fn a_non_finite_update_stops_training_and_rolls_back_to_the_epoch_start() {
     let poisoned = |poison| Poisoned { sgd: Sgd::new(0.5).unwrap(), calls: 0, poison };
     let mut net = network(5);
     let e = Trainer::new(poisoned(5)).epochs(10).batch_size(4).seed(1).fit(&mut net, &data).unwrap_err();
-    assert!(matches!(e, Error::Diverged { epoch: 1, batch: 1, what: "a parameter after the update", .. }), "{e}");
+    assert!(matches!(e.error, Error::Diverged { epoch: 1, batch: 1, what: "a parameter after the update", .. }), "{e}");
     assert!(
         e.to_string().starts_with("training diverged at epoch 1, batch 1: a parameter after the update is not finite")
     );
@@ -199,7 +200,7 @@ fn a_non_finite_cost_stops_training_before_the_step() {
         Dataset::new(Matrix::new(2, 2, vec![2.0, 2.0, 2.0, 2.0]).unwrap(), Matrix::new(2, 1, vec![0.0, 1.0]).unwrap())
             .unwrap();
     let e = Trainer::new(Sgd::new(0.1).unwrap()).fit(&mut net, &data).unwrap_err();
-    assert!(matches!(e, Error::Diverged { epoch: 0, batch: 0, what: "the cost", .. }), "{e}");
+    assert!(matches!(e.error, Error::Diverged { epoch: 0, batch: 0, what: "the cost", .. }), "{e}");
     assert_eq!(e.to_string(), "training diverged at epoch 0, batch 0: the cost is NaN");
     assert_eq!(parameters(&net), before, "no step was taken");
 }
@@ -382,7 +383,7 @@ fn bad_settings_are_errors_before_anything_changes() {
     let mut net = network(1);
     let before = parameters(&net);
     let sgd = || Sgd::new(0.5).unwrap();
-    let message = |r: Result<_>| r.map(|_: backprop::History| ()).unwrap_err().to_string();
+    let message = |r: Result<backprop::History, FitError>| r.unwrap_err().to_string();
     assert_eq!(
         message(Trainer::new(sgd()).epochs(0).fit(&mut net, &data)),
         "number of epochs must be at least 1, got 0"
@@ -404,7 +405,7 @@ fn bad_settings_are_errors_before_anything_changes() {
     let two_targets = Dataset::new(Matrix::zeros(3, 2), Matrix::zeros(3, 2)).unwrap();
     assert!(matches!(
         Trainer::new(sgd()).validation(ValidationSet::Data(&two_targets)).fit(&mut net, &data),
-        Err(Error::ShapeMismatch { what: "a validation target", .. })
+        Err(FitError { error: Error::ShapeMismatch { what: "a validation target", .. }, .. })
     ));
     struct NoRate;
     impl Optimizer<f64> for NoRate {
@@ -414,7 +415,170 @@ fn bad_settings_are_errors_before_anything_changes() {
     }
     assert!(matches!(
         Trainer::new(NoRate).schedule(StepDecay::new(1, 0.5).unwrap()).fit(&mut net, &data),
-        Err(Error::Incompatible { .. })
+        Err(FitError { error: Error::Incompatible { .. }, .. })
     ));
     assert_eq!(parameters(&net), before);
+}
+
+/// y = 3x on [0, 1) for a 1-1 identity network: with SGD at α = 50 every step overshoots
+/// further, until the cost overflows.
+fn line() -> Dataset<f64> {
+    Dataset::new(Matrix::from_fn(40, 1, |i, _| i as f64 / 40.0), Matrix::from_fn(40, 1, |i, _| 0.075 * i as f64))
+        .unwrap()
+}
+
+fn identity() -> Network<f64> {
+    Network::builder(1).layer(1, Activation::Identity).seed(1).build().unwrap()
+}
+
+#[test]
+fn divergence_keeps_the_history_and_leaves_the_last_epochs_weights() {
+    let data = line();
+    let trainer = || Trainer::new(Sgd::new(50.0).unwrap()).batch_size(10).validation(ValidationSet::Data(&data));
+    let mut net = identity();
+    let FitError { error, history, .. } = trainer().epochs(1000).fit(&mut net, &data).unwrap_err();
+    let Error::Diverged { epoch, batch, what: "the cost", .. } = error else { panic!("{error}") };
+    assert!(epoch >= 1 && batch >= 1, "mid-epoch, after a completed one: epoch {epoch}, batch {batch}");
+    assert_eq!((history.epochs.len(), history.stop_reason), (epoch, StopReason::Error));
+    assert!(parameters(&net).iter().all(|w| w.is_finite()));
+    // The weights are those at the end of the last recorded epoch, not those of the last
+    // step before the overflow.
+    let mut completed = identity();
+    let whole = trainer().epochs(epoch).fit(&mut completed, &data).unwrap();
+    assert_eq!(parameters(&net), parameters(&completed));
+    assert_eq!(whole.epochs.iter().map(|r| r.validation_cost).collect::<Vec<_>>(), {
+        history.epochs.iter().map(|r| r.validation_cost).collect::<Vec<_>>()
+    });
+}
+
+/// Adam that fails with an error of its own on its `fail_at`-th step (counted from 1).
+#[derive(Clone, Debug, PartialEq)]
+struct FailingAdam {
+    adam: Adam<f64>,
+    steps: usize,
+    fail_at: usize,
+}
+
+impl Optimizer<f64> for FailingAdam {
+    fn step(&mut self, params: &mut Params<'_, f64>) -> Result<()> {
+        self.steps += 1;
+        if self.steps == self.fail_at {
+            return Err(Error::Incompatible { reason: "out of budget".into() });
+        }
+        self.adam.step(params)
+    }
+    fn commit_step(&mut self) {
+        self.adam.commit_step();
+    }
+    fn discard_step(&mut self) {
+        self.adam.discard_step();
+    }
+    fn state(&self) -> OptimizerState<f64> {
+        self.adam.state()
+    }
+    fn set_state(&mut self, state: OptimizerState<f64>) -> Result<()> {
+        self.adam.set_state(state)
+    }
+}
+
+#[test]
+fn any_error_keeps_the_history_and_rolls_the_network_and_optimiser_back_to_the_last_epoch() {
+    // 30 samples in batches of 8: 4 batches per epoch, so step 14 is epoch 3, batch 1.
+    let data = blobs(30, 6);
+    let failing = |fail_at| FailingAdam { adam: Adam::new(0.05).unwrap(), steps: 0, fail_at };
+    let mut optimizer = failing(14);
+    let mut net = network(2);
+    let e = Trainer::new(&mut optimizer).epochs(10).batch_size(8).fit(&mut net, &data).unwrap_err();
+    assert_eq!(e.to_string(), "out of budget");
+    assert_eq!((e.history.epochs.len(), e.history.stop_reason), (3, StopReason::Error));
+
+    let mut expected = failing(0);
+    let mut three_epochs = network(2);
+    let history = Trainer::new(&mut expected).epochs(3).batch_size(8).fit(&mut three_epochs, &data).unwrap();
+    assert_eq!(e.history.epochs.iter().map(|r| r.training_cost).collect::<Vec<_>>(), {
+        history.epochs.iter().map(|r| r.training_cost).collect::<Vec<_>>()
+    });
+    assert_eq!(parameters(&net), parameters(&three_epochs), "the network as at the end of epoch 2");
+    assert_eq!(optimizer.adam, expected.adam, "Adam's moments and step count as at the end of epoch 2");
+    assert_eq!(optimizer.adam.steps(), 12);
+
+    // An error in the first epoch: everything as before the fit.
+    let mut optimizer = failing(2);
+    let mut net = network(2);
+    let e = Trainer::new(&mut optimizer).epochs(10).batch_size(8).fit(&mut net, &data).unwrap_err();
+    assert!(e.history.epochs.is_empty());
+    assert_eq!(parameters(&net), parameters(&network(2)));
+    assert_eq!(optimizer.adam, Adam::new(0.05).unwrap());
+}
+
+#[test]
+fn with_early_stopping_an_error_leaves_the_best_epochs_weights() {
+    let data = blobs(30, 6);
+    // A cost below 1 cannot improve by 1: epoch 0 stays the best.
+    let stopping = EarlyStopping::new(50).unwrap().min_delta(1.0).unwrap();
+    let trainer = |optimizer| Trainer::new(optimizer).batch_size(8).early_stopping(stopping);
+    let failing = |fail_at| FailingAdam { adam: Adam::new(0.05).unwrap(), steps: 0, fail_at };
+    let mut net = network(2);
+    // Step 22 is epoch 5, batch 1.
+    let e = trainer(failing(22)).epochs(10).fit(&mut net, &data).unwrap_err();
+    assert_eq!(e.history.epochs.len(), 5);
+    assert_eq!(e.history.best_epoch, Some(0));
+    let mut best_net = network(2);
+    trainer(failing(0)).epochs(1).fit(&mut best_net, &data).unwrap();
+    assert_eq!(parameters(&net), parameters(&best_net));
+}
+
+#[test]
+fn a_schedule_may_bring_the_rate_to_zero() {
+    // PyTorch's default α_min = 0: epoch 10 of cosine annealing over 10 epochs has rate 0.
+    let data = blobs(20, 7);
+    let fit = |epochs| {
+        let mut net = network(3);
+        let trainer = Trainer::new(Sgd::new(0.5).unwrap()).epochs(epochs).batch_size(8);
+        let history = trainer.schedule(CosineAnnealing::new(10, 0.0).unwrap()).fit(&mut net, &data).unwrap();
+        (history, parameters(&net))
+    };
+    let (history, weights) = fit(11);
+    assert_eq!((history.epochs.len(), history.stop_reason), (11, StopReason::Completed));
+    assert!(history.epochs[9].learning_rate.unwrap() > 0.0);
+    assert_eq!(history.epochs[10].learning_rate, Some(0.0));
+    assert_eq!(history.epochs[10].batches, 3, "the epoch ran");
+    assert_eq!(weights, fit(10).1, "but took no step");
+}
+
+#[test]
+fn a_scheduled_rate_that_rounds_to_zero_in_f32_takes_no_step() {
+    // 0.5·10⁻⁶⁰ at epoch 2 is 0 in f32.
+    let data = Dataset::new(Matrix::from_fn(6, 1, |i, _| i as f32 / 6.0), Matrix::from_fn(6, 1, |i, _| (i % 2) as f32));
+    let data = data.unwrap();
+    let fit = |epochs| {
+        let mut net = Network::<f32>::builder(1).layer(1, Activation::Sigmoid).seed(2).build().unwrap();
+        let trainer = Trainer::new(Sgd::new(0.5f32).unwrap()).epochs(epochs);
+        let history = trainer.schedule(ExponentialDecay::new(1e-30).unwrap()).fit(&mut net, &data).unwrap();
+        let weights: Vec<f32> = net.layers()[0].weights().as_slice().to_vec();
+        (history, weights)
+    };
+    let (history, weights) = fit(3);
+    let rates: Vec<Option<f64>> = history.epochs.iter().map(|r| r.learning_rate).collect();
+    assert_eq!(rates[2], Some(0.0));
+    assert!(rates[1].unwrap() > 0.0, "{rates:?}");
+    assert_eq!(weights, fit(2).1);
+}
+
+#[test]
+fn a_negative_scheduled_rate_ends_training_with_the_history() {
+    struct Down;
+    impl Schedule for Down {
+        fn learning_rate(&mut self, epoch: usize, base: f64, _: Option<f64>) -> f64 {
+            base - 0.25 * epoch as f64
+        }
+    }
+    let data = blobs(20, 7);
+    let mut net = network(3);
+    let e = Trainer::new(Sgd::new(0.5).unwrap()).epochs(5).schedule(Down).fit(&mut net, &data).unwrap_err();
+    assert_eq!(e.to_string(), "learning rate must be finite and > 0, got -0.25");
+    assert_eq!(e.history.epochs.len(), 3);
+    // `?` keeps the error and drops the history.
+    let plain: Error = e.into();
+    assert!(matches!(plain, Error::InvalidHyperparameter { name: "learning rate", .. }));
 }

@@ -126,13 +126,15 @@ impl<T: Float> Network<T> {
     /// [`Error::Incompatible`] if the optimiser's state does not fit this network (a
     /// buffer `{family}.{id}` of another size than parameter tensor `id`), or a buffer
     /// name is empty, holds a comma or appears twice; [`Error::NonFinite`] if a buffer
-    /// holds NaN or an infinity; [`Error::Io`] if the file cannot be written.
+    /// holds NaN or an infinity, or a weight or bias does; [`Error::Io`] if the file
+    /// cannot be written. Nothing is written unless every check passes.
     pub fn save_checkpoint<O: Optimizer<T> + ?Sized>(
         &self,
         path: impl AsRef<Path>,
         optimizer: &O,
         position: &TrainingPosition,
     ) -> Result<()> {
+        self.check_saveable()?;
         let (tensors, metadata) = self.checkpoint_parts(&optimizer.state(), position)?;
         safetensors::save(path.as_ref(), &views(&tensors), &metadata)
     }
@@ -149,6 +151,7 @@ impl<T: Float> Network<T> {
         optimizer: &O,
         position: &TrainingPosition,
     ) -> Result<()> {
+        self.check_saveable()?;
         let (tensors, metadata) = self.checkpoint_parts(&optimizer.state(), position)?;
         safetensors::write(&mut w, &views(&tensors), &metadata)
     }

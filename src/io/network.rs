@@ -87,8 +87,11 @@ impl<T: Float> Network<T> {
     /// ```
     ///
     /// # Errors
-    /// [`Error::Io`] if the file cannot be written (e.g. its folder does not exist).
+    /// [`Error::Io`] if the file cannot be written (e.g. its folder does not exist);
+    /// [`Error::NonFinite`] if a weight or bias is NaN or infinite (a file that could not
+    /// be loaded), before anything is written.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        self.check_saveable()?;
         let tensors = self.tensors();
         safetensors::save(path.as_ref(), &views(&tensors), &self.metadata())
     }
@@ -100,7 +103,9 @@ impl<T: Float> Network<T> {
     ///
     /// # Errors
     /// [`Error::Io`] if writing fails; `w` may then hold part of the file.
+    /// [`Error::NonFinite`] as for [`save`](Self::save), before anything is written.
     pub fn to_writer(&self, mut w: impl Write) -> Result<()> {
+        self.check_saveable()?;
         let tensors = self.tensors();
         safetensors::write(&mut w, &views(&tensors), &self.metadata())
     }
@@ -162,6 +167,19 @@ impl<T: Float> Network<T> {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect()
+    }
+
+    /// Checks that every weight and bias is finite, as [`load`](Self::load) will: the
+    /// crate's own updates never leave a NaN or an infinity, so this refuses a network
+    /// only if something else put one there.
+    ///
+    /// # Errors
+    /// [`Error::NonFinite`] for the first weight or bias that is NaN or infinite.
+    pub(super) fn check_saveable(&self) -> Result<()> {
+        self.layers().iter().try_for_each(|l| {
+            crate::error::check_finite("weights", l.weights().as_slice())?;
+            crate::error::check_finite("biases", l.biases())
+        })
     }
 
     /// Each layer's weight and bias tensors, named and shaped as the module docs say.
@@ -464,6 +482,37 @@ mod tests {
             let e = parse_size("n", bad).unwrap_err().to_string();
             assert!(e.contains("n must be a positive integer"), "{bad:?}: {e}");
         }
+    }
+
+    #[test]
+    fn a_non_finite_network_is_refused_before_the_file_is_touched() {
+        use crate::{Sgd, TrainingPosition};
+        let dir = std::env::temp_dir().join(format!("backprop-refused-save-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("net.safetensors");
+        let mut net =
+            Network::<f32>::builder(2).layer(3, Activation::Sigmoid).layer(1, Activation::Sigmoid).build().unwrap();
+        net.save(&path).unwrap();
+        let good = std::fs::read(&path).unwrap();
+        // Only the crate's own code can reach a parameter like this.
+        net.params().for_each(|p| {
+            if p.id == 3 {
+                p.value[0] = f32::NAN;
+            }
+        });
+        let e = net.save(&path).unwrap_err();
+        assert_eq!(e.to_string(), "biases holds the non-finite value NaN at index 0");
+        let sgd = Sgd::new(0.1f32).unwrap();
+        let e = net.save_checkpoint(&path, &sgd, &TrainingPosition::default()).unwrap_err();
+        assert!(matches!(e, Error::NonFinite { what: "biases", index: 0, .. }), "{e}");
+        assert_eq!(std::fs::read(&path).unwrap(), good, "the good file is untouched");
+        let files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|f| f.unwrap().file_name()).collect();
+        assert_eq!(files, ["net.safetensors"], "and nothing was left beside it");
+        let mut written = Vec::new();
+        assert!(net.to_writer(&mut written).is_err());
+        assert!(net.checkpoint_to_writer(&mut written, &sgd, &TrainingPosition::default()).is_err());
+        assert!(written.is_empty(), "nothing was written");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

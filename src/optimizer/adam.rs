@@ -76,31 +76,46 @@ impl<T: Float> Moments<T> {
     fn step(&mut self, params: &mut Params<'_, T>) -> Result<()> {
         self.first.ensure(params)?;
         self.second.ensure(params)?;
-        self.step = self.step.saturating_add(1);
         let (alpha, beta1, beta2, epsilon) = (self.learning_rate, self.beta1, self.beta2, self.epsilon);
         // β^t in f64 (t may exceed i32), then rounded to T once.
-        let t = self.step as f64;
+        let t = self.step.saturating_add(1) as f64;
         let correction1 = T::from_f64(1.0 - beta1.to_f64().powf(t));
         let correction2 = T::from_f64(1.0 - beta2.to_f64().powf(t));
-        let (first, second, decay) = (&mut self.first, &mut self.second, self.decay);
-        params.for_each(|p| {
-            let lambda = decay_for(p.kind, self.weight_decay);
+        let (first, second, decay, weight_decay) = (&mut self.first, &mut self.second, self.decay, self.weight_decay);
+        params.for_each_rewrite(|p| {
+            let lambda = decay_for(p.kind, weight_decay);
             let (l2, decoupled) = match decay {
                 Decay::L2 => (lambda, T::ZERO),
                 Decay::Decoupled => (T::ZERO, lambda),
             };
-            let m = first.get_mut(p.id);
-            let v = second.get_mut(p.id);
-            for (((theta, &g), m), v) in p.value.iter_mut().zip(p.grad).zip(m).zip(v) {
-                let g = g + l2 * *theta;
-                *m = beta1 * *m + (T::ONE - beta1) * g;
-                *v = beta2 * *v + (T::ONE - beta2) * g * g;
-                let m_hat = *m / correction1;
-                let v_hat = *v / correction2;
-                *theta -= alpha * (m_hat / (v_hat.sqrt() + epsilon) + decoupled * *theta);
+            let (m, m_next) = first.pair(p.id);
+            let (v, v_next) = second.pair(p.id);
+            let moments = m_next.iter_mut().zip(v_next).zip(m.iter().zip(v));
+            for ((next, (&theta, &g)), ((m_next, v_next), (&m, &v))) in
+                p.next.iter_mut().zip(p.value.iter().zip(p.grad)).zip(moments)
+            {
+                let g = g + l2 * theta;
+                *m_next = beta1 * m + (T::ONE - beta1) * g;
+                *v_next = beta2 * v + (T::ONE - beta2) * g * g;
+                let m_hat = *m_next / correction1;
+                let v_hat = *v_next / correction2;
+                *next = theta - alpha * (m_hat / (v_hat.sqrt() + epsilon) + decoupled * theta);
             }
         });
-        Ok(())
+        self.first.check_pending()?;
+        self.second.check_pending()
+    }
+
+    /// The moments and the step count t of the step just taken become current.
+    fn commit(&mut self) {
+        self.first.commit();
+        self.second.commit();
+        self.step = self.step.saturating_add(1);
+    }
+
+    fn discard(&mut self) {
+        self.first.discard();
+        self.second.discard();
     }
 
     fn set_learning_rate(&mut self, learning_rate: f64) -> Result<()> {
@@ -201,6 +216,14 @@ impl<T: Float> Optimizer<T> for Adam<T> {
     /// network with other tensor sizes.
     fn step(&mut self, params: &mut Params<'_, T>) -> Result<()> {
         self.0.step(params)
+    }
+
+    fn commit_step(&mut self) {
+        self.0.commit();
+    }
+
+    fn discard_step(&mut self) {
+        self.0.discard();
     }
 
     fn learning_rate(&self) -> Option<f64> {
@@ -305,6 +328,14 @@ impl<T: Float> Optimizer<T> for AdamW<T> {
     /// network with other tensor sizes.
     fn step(&mut self, params: &mut Params<'_, T>) -> Result<()> {
         self.0.step(params)
+    }
+
+    fn commit_step(&mut self) {
+        self.0.commit();
+    }
+
+    fn discard_step(&mut self) {
+        self.0.discard();
     }
 
     fn learning_rate(&self) -> Option<f64> {

@@ -75,6 +75,14 @@ impl<T: Float, O: Optimizer<T>> Optimizer<T> for Clipped<O> {
         self.inner.step(params)
     }
 
+    fn commit_step(&mut self) {
+        self.inner.commit_step();
+    }
+
+    fn discard_step(&mut self) {
+        self.inner.discard_step();
+    }
+
     fn learning_rate(&self) -> Option<f64> {
         self.inner.learning_rate()
     }
@@ -129,6 +137,18 @@ mod tests {
         let mut net = testing::network();
         let plain_step = testing::step(&mut net, &mut Sgd::new(1.0).unwrap());
         assert_eq!(clipped_step.after, plain_step.after);
+    }
+
+    #[test]
+    fn a_refused_step_is_discarded_by_the_inner_optimiser() {
+        // AdamW's decoupled decay α·λ·w = 10³⁰⁰·10¹⁰·w overflows: the network refuses the
+        // step, and the inner optimiser forgets the moments its first step sized.
+        let adamw = crate::AdamW::new(1e300).unwrap().weight_decay(1e10).unwrap();
+        let mut clipped = Clipped::new(adamw, 1.0).unwrap();
+        let mut net = testing::network();
+        testing::backprop(&mut net, &[1.0, -2.0], &[0.0, 1.0]);
+        assert!(matches!(net.step_with(&mut clipped), Err(crate::Error::NonFiniteUpdate { .. })));
+        assert_eq!(clipped.state(), OptimizerState::default());
     }
 
     #[test]

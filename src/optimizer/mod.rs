@@ -53,7 +53,8 @@ pub struct Param<'a, T> {
     pub layer: usize,
     /// Weights or biases.
     pub kind: ParamKind,
-    /// The parameter values, to be updated in place.
+    /// The parameter values, to be updated in place: a staged copy, which the network
+    /// applies only if every value in it is finite when the step ends.
     pub value: &'a mut [T],
     /// ∂C/∂(value): the mean gradient over the samples accumulated since the last step.
     pub grad: &'a [T],
@@ -61,14 +62,44 @@ pub struct Param<'a, T> {
 
 /// The parameters and mean gradients of every layer of a network, lent to an
 /// [`Optimizer`] for one step.
+///
+/// What the optimiser writes is staged: the network applies it only once every new value
+/// is known to be finite (see [`Optimizer`]).
 #[derive(Debug)]
 pub struct Params<'a, T> {
     layers: &'a mut [Layer<T>],
+    access: Access,
+}
+
+/// Where [`Params`] lends the parameters from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Access {
+    /// The parameters themselves, for changes that are not an update step (restoring a
+    /// snapshot, a gradient check's nudges).
+    Direct,
+    /// Each layer's update buffers: an update step, applied only if every value is finite.
+    Staged,
+}
+
+/// One tensor lent for an update written out of place, the built-in optimisers' form of
+/// [`Param`]: read `value`, write every element of `next` (the new θ).
+pub(crate) struct Rewrite<'a, T> {
+    pub(crate) id: usize,
+    pub(crate) kind: ParamKind,
+    pub(crate) value: &'a [T],
+    pub(crate) grad: &'a [T],
+    pub(crate) next: &'a mut [T],
 }
 
 impl<'a, T: Float> Params<'a, T> {
+    /// The parameters of `layers` for an update step (see [`Optimizer`]).
     pub(crate) fn new(layers: &'a mut [Layer<T>]) -> Self {
-        Params { layers }
+        Params { layers, access: Access::Staged }
+    }
+
+    /// The parameters of `layers` themselves, for changes that are not an update step.
+    pub(crate) fn direct(layers: &'a mut [Layer<T>]) -> Self {
+        Params { layers, access: Access::Direct }
     }
 
     /// The number of parameter tensors (two per layer).
@@ -87,11 +118,30 @@ impl<'a, T: Float> Params<'a, T> {
     }
 
     /// Calls `f` on every tensor in visiting order.
+    ///
+    /// In an update step each tensor's values are a copy, which the network applies only
+    /// if every value is finite when the step ends.
     pub fn for_each(&mut self, mut f: impl FnMut(Param<'_, T>)) {
         for (l, layer) in self.layers.iter_mut().enumerate() {
-            let (w, b, gw, gb) = layer.parameters_and_gradients();
+            let (w, b, gw, gb) = match self.access {
+                Access::Direct => layer.parameters_and_gradients(),
+                Access::Staged => layer.update_in_place(),
+            };
             f(Param { id: 2 * l, layer: l, kind: ParamKind::Weights, value: w, grad: gw });
             f(Param { id: 2 * l + 1, layer: l, kind: ParamKind::Biases, value: b, grad: gb });
+        }
+    }
+
+    /// Calls `f` on every tensor in visiting order, for an update written out of place
+    /// into the network's update buffers (no copy of the parameters is made first).
+    pub(crate) fn for_each_rewrite(&mut self, mut f: impl FnMut(Rewrite<'_, T>)) {
+        debug_assert_eq!(self.access, Access::Staged, "an update step lends the update buffers");
+        let mut scratch = Vec::new();
+        for (l, layer) in self.layers.iter_mut().enumerate() {
+            let r = layer.rewrite(&mut scratch);
+            let (weights, biases) = (r.weight_gradients, r.bias_gradients);
+            f(Rewrite { id: 2 * l, kind: ParamKind::Weights, value: r.weights, grad: weights, next: r.next_weights });
+            f(Rewrite { id: 2 * l + 1, kind: ParamKind::Biases, value: r.biases, grad: biases, next: r.next_biases });
         }
     }
 
@@ -119,12 +169,90 @@ impl<'a, T: Float> Params<'a, T> {
 /// [`Network::step_with`](crate::Network::step_with) calls [`step`](Self::step) once per
 /// mini-batch. Implement it to write an optimiser of your own; state such as momentum
 /// lives in the optimiser, indexed by [`Param::id`].
+///
+/// # An update is all or nothing
+/// A network never holds a NaN or an infinity, and neither does an optimiser's state: an
+/// update that would put one there is refused with [`Error::NonFiniteUpdate`], and
+/// everything stays bit for bit as it was. So each step is a transaction:
+///
+/// 1. [`step`](Self::step) writes the new parameters into the [`Params`] it is lent,
+///    which are a staged copy, and computes its own new state (a velocity, moments, a step
+///    count) without yet replacing the current one;
+/// 2. the network checks every staged parameter;
+/// 3. if `step` returned `Ok` and every value is finite, the network applies the staged
+///    parameters and calls [`commit_step`](Self::commit_step), where the new state
+///    replaces the old; otherwise it drops them and calls
+///    [`discard_step`](Self::discard_step), where the new state is forgotten.
+///
+/// `step` checks its own new state: if a value of it is NaN or infinite, it returns
+/// [`Error::NonFiniteUpdate`] with `what: "optimiser state"`. A stateless optimiser needs
+/// neither `commit_step` nor `discard_step` (both do nothing by default); one with state
+/// that overrides neither breaks the promise for its state, though not for the network's.
+/// The built-in optimisers keep two buffers of each kind and swap them on commit, and
+/// write the new parameters straight into the network's update buffers: no copy, and no
+/// allocation after the first step. [`Params::for_each`] lends a copy of the parameters
+/// instead, made once per step: one extra pass over them, the price of updating in place.
+///
+/// ```
+/// use backprop::{Activation, Error, Network, Optimizer, Params, Result};
+///
+/// /// Gradient descent with a step count that is part of the state.
+/// struct CountingSgd {
+///     learning_rate: f64,
+///     steps: u64,
+///     pending: u64,
+/// }
+///
+/// impl Optimizer<f64> for CountingSgd {
+///     fn step(&mut self, params: &mut Params<'_, f64>) -> Result<()> {
+///         params.for_each(|p| {
+///             for (theta, g) in p.value.iter_mut().zip(p.grad) {
+///                 *theta -= self.learning_rate * g;
+///             }
+///         });
+///         self.pending = self.steps + 1; // not yet the count: the update may be refused
+///         Ok(())
+///     }
+///     fn commit_step(&mut self) {
+///         self.steps = self.pending;
+///     }
+/// }
+///
+/// let mut net = Network::<f64>::builder(1).layer(1, Activation::Identity).seed(1).build()?;
+/// let mut sgd = CountingSgd { learning_rate: 0.1, steps: 0, pending: 0 };
+/// net.forward(&[1.0])?;
+/// net.backward(&[2.0])?;
+/// net.step_with(&mut sgd)?;
+/// assert_eq!(sgd.steps, 1);
+///
+/// // A rate so large that the weights would overflow: refused, nothing changes.
+/// sgd.learning_rate = 1e308;
+/// let before = net.clone();
+/// net.forward(&[1e10])?;
+/// net.backward(&[-1e10])?;
+/// assert!(matches!(net.step_with(&mut sgd), Err(Error::NonFiniteUpdate { .. })));
+/// assert_eq!(sgd.steps, 1);
+/// assert_eq!(net.layers()[0].weights(), before.layers()[0].weights());
+/// # Ok::<(), backprop::Error>(())
+/// ```
 pub trait Optimizer<T: Float> {
-    /// Updates every parameter from its mean gradient.
+    /// Computes one update: writes the new value of every parameter into `params` and
+    /// keeps its own new state pending (see the [transaction](Self#an-update-is-all-or-nothing)).
     ///
     /// # Errors
-    /// Whatever the optimiser finds wrong (e.g. state sized for another network).
+    /// Whatever the optimiser finds wrong (e.g. state sized for another network);
+    /// [`Error::NonFiniteUpdate`] if its new state holds NaN or an infinity. The network
+    /// then applies nothing and calls [`discard_step`](Self::discard_step).
     fn step(&mut self, params: &mut Params<'_, T>) -> Result<()>;
+
+    /// Makes the state computed by the last [`step`](Self::step) the current one: the
+    /// network has applied that step's parameters. Does nothing by default.
+    fn commit_step(&mut self) {}
+
+    /// Forgets the state computed by the last [`step`](Self::step): the network refused
+    /// that step (or `step` failed), and the optimiser's state must be as before it. Does
+    /// nothing by default.
+    fn discard_step(&mut self) {}
 
     /// The learning rate α, if the optimiser has one (`None` by default).
     fn learning_rate(&self) -> Option<f64> {
@@ -170,6 +298,12 @@ impl<T: Float, O: Optimizer<T> + ?Sized> Optimizer<T> for &mut O {
     fn step(&mut self, params: &mut Params<'_, T>) -> Result<()> {
         (**self).step(params)
     }
+    fn commit_step(&mut self) {
+        (**self).commit_step();
+    }
+    fn discard_step(&mut self) {
+        (**self).discard_step();
+    }
     fn learning_rate(&self) -> Option<f64> {
         (**self).learning_rate()
     }
@@ -189,6 +323,12 @@ impl<T: Float, O: Optimizer<T> + ?Sized> Optimizer<T> for &mut O {
 impl<T: Float, O: Optimizer<T> + ?Sized> Optimizer<T> for Box<O> {
     fn step(&mut self, params: &mut Params<'_, T>) -> Result<()> {
         (**self).step(params)
+    }
+    fn commit_step(&mut self) {
+        (**self).commit_step();
+    }
+    fn discard_step(&mut self) {
+        (**self).discard_step();
     }
     fn learning_rate(&self) -> Option<f64> {
         (**self).learning_rate()
@@ -256,14 +396,12 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
     fn step(&mut self, params: &mut Params<'_, T>) -> Result<()> {
         let alpha = self.learning_rate;
         let lambda = self.weight_decay;
-        params.for_each(|p| {
-            let lambda = decay_for(p.kind, lambda);
-            if lambda != T::ZERO {
-                // w − α(g + λw) = (1 − αλ)w − αg
-                let shrink = T::ONE - alpha * lambda;
-                p.value.iter_mut().for_each(|w| *w *= shrink);
+        params.for_each_rewrite(|p| {
+            // w − α(g + λw) = (1 − αλ)w − αg
+            let shrink = T::ONE - alpha * decay_for(p.kind, lambda);
+            for (next, (&theta, &g)) in p.next.iter_mut().zip(p.value.iter().zip(p.grad)) {
+                *next = shrink * theta - alpha * g;
             }
-            kernels::axpy(-alpha, p.grad, p.value);
         });
         Ok(())
     }
@@ -367,6 +505,10 @@ mod tests {
         assert!(sgd.set_state(OptimizerState::default()).is_ok());
         let state = OptimizerState { step: 3, buffers: vec![("velocity.0".to_string(), vec![1.0])] };
         assert!(matches!(sgd.set_state(state), Err(Error::Incompatible { .. })));
+        // A step count alone, or buffers alone, are state too.
+        assert!(sgd.set_state(OptimizerState { step: 3, buffers: Vec::new() }).is_err());
+        let buffers = vec![("velocity.0".to_string(), vec![1.0])];
+        assert!(sgd.set_state(OptimizerState { step: 0, buffers }).is_err());
     }
 
     #[test]
@@ -406,6 +548,79 @@ mod tests {
         assert!(ReduceOnPlateau::new(f64::NAN, 3).is_err());
         assert!(ReduceOnPlateau::new(0.5, 3).unwrap().threshold(-1.0).is_err());
         assert!(ReduceOnPlateau::new(0.5, 3).unwrap().min_learning_rate(f64::INFINITY).is_err());
+    }
+
+    /// A 1 → 1 identity network whose weight's gradient overflows f64 (y = −x at
+    /// x = 10²⁰⁰): any step from it is refused.
+    fn overflowing() -> crate::Network<f64> {
+        let mut net = identity();
+        net.forward(&[1e200]).unwrap();
+        net.backward(&[-1e200]).unwrap();
+        net
+    }
+
+    fn identity() -> crate::Network<f64> {
+        crate::Network::builder(1).layer(1, crate::Activation::Identity).seed(1).build().unwrap()
+    }
+
+    #[test]
+    fn an_optimiser_without_a_rate_says_so() {
+        struct Frozen;
+        impl Optimizer<f64> for Frozen {
+            fn step(&mut self, _: &mut Params<'_, f64>) -> Result<()> {
+                Ok(())
+            }
+        }
+        assert_eq!(Frozen.learning_rate(), None);
+        assert_eq!(message(Frozen.set_learning_rate(0.1)), "this optimiser has no learning rate to set");
+        assert_eq!(Frozen.state(), OptimizerState::default());
+    }
+
+    #[test]
+    fn params_describe_the_tensors_they_lend() {
+        /// Records what it is shown, and steps nothing.
+        #[derive(Default)]
+        struct Look(Vec<(usize, bool, Vec<usize>)>, Vec<(usize, usize, ParamKind, usize)>);
+        impl Optimizer<f64> for Look {
+            fn step(&mut self, params: &mut Params<'_, f64>) -> Result<()> {
+                self.0.push((params.len(), params.is_empty(), params.sizes().collect()));
+                params.for_each(|p| self.1.push((p.id, p.layer, p.kind, p.value.len())));
+                Ok(())
+            }
+        }
+        let mut net = testing::deep_network(); // 3 → 4 → 2
+        let mut look = Look::default();
+        testing::train(&mut net, &mut look, 0..1);
+        assert_eq!(look.0, [(4, false, vec![12, 4, 8, 2])]);
+        use ParamKind::{Biases, Weights};
+        assert_eq!(look.1, [(0, 0, Weights, 12), (1, 0, Biases, 4), (2, 1, Weights, 8), (3, 1, Biases, 2)]);
+        assert!(Params::<f64>::direct(&mut []).is_empty());
+    }
+
+    #[test]
+    fn borrowed_and_boxed_optimisers_forward_the_transaction() {
+        let mut adam = Adam::new(0.01).unwrap();
+        {
+            let mut boxed: Box<dyn Optimizer<f64>> = Box::new(&mut adam);
+            let mut net = identity();
+            net.forward(&[0.5]).unwrap();
+            net.backward(&[1.0]).unwrap();
+            net.step_with(&mut boxed).unwrap();
+            assert_eq!(boxed.state().step, 1, "committed through the box and the borrow");
+            assert_eq!(boxed.learning_rate(), Some(0.01));
+            boxed.set_learning_rate(0.02).unwrap();
+            assert!(boxed.set_learning_rate(-1.0).is_err());
+            assert!(matches!(overflowing().step_with(&mut boxed), Err(Error::NonFiniteUpdate { .. })));
+            assert!(matches!(overflowing().step_with(&mut &mut *boxed), Err(Error::NonFiniteUpdate { .. })));
+        }
+        assert_eq!((adam.steps(), Optimizer::learning_rate(&adam)), (1, Some(0.02)));
+        // A refused first step is discarded through both: the moments go again.
+        let mut fresh: Box<dyn Optimizer<f64>> = Box::new(Adam::new(0.01).unwrap());
+        assert!(overflowing().step_with(&mut fresh).is_err());
+        assert_eq!(fresh.state(), OptimizerState::default());
+        let mut fresh = Adam::new(0.01).unwrap();
+        assert!(overflowing().step_with(&mut &mut fresh).is_err());
+        assert_eq!(fresh, Adam::new(0.01).unwrap());
     }
 
     #[test]

@@ -113,22 +113,34 @@ impl<T: Float> Optimizer<T> for Momentum<T> {
     /// for a network with other tensor sizes.
     fn step(&mut self, params: &mut Params<'_, T>) -> Result<()> {
         self.velocity.ensure(params)?;
-        self.step = self.step.saturating_add(1);
-        let (alpha, mu, kind) = (self.learning_rate, self.momentum, self.kind);
+        let (alpha, mu, kind, weight_decay) = (self.learning_rate, self.momentum, self.kind, self.weight_decay);
         let velocity = &mut self.velocity;
-        params.for_each(|p| {
-            let lambda = decay_for(p.kind, self.weight_decay);
-            let v = velocity.get_mut(p.id);
-            for ((theta, &g), v) in p.value.iter_mut().zip(p.grad).zip(v) {
-                let g = g + lambda * *theta;
-                *v = mu * *v - alpha * g;
-                *theta += match kind {
-                    MomentumKind::Classical => *v,
-                    MomentumKind::Nesterov => mu * *v - alpha * g,
-                };
+        params.for_each_rewrite(|p| {
+            let lambda = decay_for(p.kind, weight_decay);
+            let (v, v_next) = velocity.pair(p.id);
+            for ((next, v_next), ((&theta, &g), &v)) in
+                p.next.iter_mut().zip(v_next).zip(p.value.iter().zip(p.grad).zip(v))
+            {
+                let g = g + lambda * theta;
+                *v_next = mu * v - alpha * g;
+                *next = theta
+                    + match kind {
+                        MomentumKind::Classical => *v_next,
+                        MomentumKind::Nesterov => mu * *v_next - alpha * g,
+                    };
             }
         });
-        Ok(())
+        self.velocity.check_pending()
+    }
+
+    /// The velocities and the step count of the step just taken become current.
+    fn commit_step(&mut self) {
+        self.velocity.commit();
+        self.step = self.step.saturating_add(1);
+    }
+
+    fn discard_step(&mut self) {
+        self.velocity.discard();
     }
 
     fn learning_rate(&self) -> Option<f64> {

@@ -106,19 +106,30 @@ impl<T: Float> Optimizer<T> for RmsProp<T> {
     /// for a network with other tensor sizes.
     fn step(&mut self, params: &mut Params<'_, T>) -> Result<()> {
         self.mean_square.ensure(params)?;
-        self.step = self.step.saturating_add(1);
-        let (alpha, rho, epsilon) = (self.learning_rate, self.rho, self.epsilon);
+        let (alpha, rho, epsilon, weight_decay) = (self.learning_rate, self.rho, self.epsilon, self.weight_decay);
         let mean_square = &mut self.mean_square;
-        params.for_each(|p| {
-            let lambda = decay_for(p.kind, self.weight_decay);
-            let s = mean_square.get_mut(p.id);
-            for ((theta, &g), s) in p.value.iter_mut().zip(p.grad).zip(s) {
-                let g = g + lambda * *theta;
-                *s = rho * *s + (T::ONE - rho) * g * g;
-                *theta -= alpha * g / (s.sqrt() + epsilon);
+        params.for_each_rewrite(|p| {
+            let lambda = decay_for(p.kind, weight_decay);
+            let (s, s_next) = mean_square.pair(p.id);
+            for ((next, s_next), ((&theta, &g), &s)) in
+                p.next.iter_mut().zip(s_next).zip(p.value.iter().zip(p.grad).zip(s))
+            {
+                let g = g + lambda * theta;
+                *s_next = rho * s + (T::ONE - rho) * g * g;
+                *next = theta - alpha * g / (s_next.sqrt() + epsilon);
             }
         });
-        Ok(())
+        self.mean_square.check_pending()
+    }
+
+    /// The mean squares and the step count of the step just taken become current.
+    fn commit_step(&mut self) {
+        self.mean_square.commit();
+        self.step = self.step.saturating_add(1);
+    }
+
+    fn discard_step(&mut self) {
+        self.mean_square.discard();
     }
 
     fn learning_rate(&self) -> Option<f64> {

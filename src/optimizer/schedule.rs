@@ -7,7 +7,9 @@ use crate::error::Error;
 ///
 /// A training loop calls [`learning_rate`](Self::learning_rate) once per epoch, in
 /// order from epoch 0, and hands the result to
-/// [`Optimizer::set_learning_rate`](crate::Optimizer::set_learning_rate):
+/// [`Optimizer::set_learning_rate`](crate::Optimizer::set_learning_rate). A rate of 0 is
+/// valid for a schedule, which [`Trainer::fit`](crate::Trainer::fit) takes as "no update
+/// step this epoch" (an optimiser's own rate must be > 0):
 ///
 /// ```
 /// use backprop::{Activation, Adam, CosineAnnealing, Network, Optimizer, Schedule};
@@ -103,6 +105,9 @@ impl Schedule for ExponentialDecay {
 /// Cosine annealing from α₀ down to α_min over T epochs, then α_min:
 ///
 /// α = α_min + (α₀ − α_min)(1 + cos(π min(epoch, T) / T)) / 2.
+///
+/// α_min = 0 (PyTorch's default) is allowed: from epoch T on, [`Trainer::fit`](crate::Trainer::fit)
+/// takes no update step.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct CosineAnnealing {
     epochs: usize,

@@ -1,6 +1,8 @@
 //! [`OptimizerState`], what a checkpoint saves of an optimiser, and the per-tensor buffers
 //! behind it.
 
+use core::fmt;
+
 use super::Params;
 use crate::error::{Error, check_finite};
 use crate::{Float, Result};
@@ -38,53 +40,113 @@ pub(super) enum Range {
 
 /// One buffer per parameter tensor, indexed by [`Param::id`](super::Param::id): empty
 /// until the first step sizes it from [`Params::sizes`].
-#[derive(Clone, Debug, PartialEq)]
+///
+/// A step reads the current buffers and writes its new values into a second set, the
+/// pending one; [`commit`](Self::commit) swaps the two and [`discard`](Self::discard)
+/// leaves the current ones as they were (see [`Optimizer`](super::Optimizer)).
+#[derive(Clone)]
 pub(super) struct Slots<T> {
     name: &'static str,
     range: Range,
     buffers: Vec<Vec<T>>,
+    pending: Vec<Vec<T>>,
+    // The current buffers were sized by the step now pending: discarding it empties them.
+    fresh: bool,
+    // Buffers emptied by such a discard, kept for the next first step to reuse.
+    spare: Vec<Vec<T>>,
 }
 
 impl<T: Float> Slots<T> {
     pub(super) fn new(name: &'static str, range: Range) -> Self {
-        Slots { name, range, buffers: Vec::new() }
+        Slots { name, range, buffers: Vec::new(), pending: Vec::new(), fresh: false, spare: Vec::new() }
     }
 
     /// Sizes the buffers (zeros) on the first step; on later steps checks that `params`
-    /// is the network they were sized for. Allocates only the first time.
+    /// is the network they were sized for. Sizes the pending buffers like them.
+    /// Allocates only the first time (and on the first step after a restore).
     pub(super) fn ensure(&mut self, params: &Params<'_, T>) -> Result<()> {
         if self.buffers.is_empty() {
-            self.buffers = params.sizes().map(|n| vec![T::ZERO; n]).collect();
-            return Ok(());
-        }
-        let fits = self.buffers.len() == params.len() && self.buffers.iter().map(Vec::len).eq(params.sizes());
-        if fits {
-            Ok(())
-        } else {
+            if self.spare.iter().map(Vec::len).eq(params.sizes()) {
+                // Still zeros: a step writes the pending buffers only.
+                self.buffers = core::mem::take(&mut self.spare);
+            } else {
+                self.buffers = params.sizes().map(|n| vec![T::ZERO; n]).collect();
+            }
+            self.fresh = true;
+        } else if !(self.buffers.len() == params.len() && self.buffers.iter().map(Vec::len).eq(params.sizes())) {
             let ours: Vec<usize> = self.buffers.iter().map(Vec::len).collect();
             let theirs: Vec<usize> = params.sizes().collect();
-            Err(Error::Incompatible {
+            return Err(Error::Incompatible {
                 reason: format!(
                     "the optimiser's {} is sized for tensors of {ours:?} values but the network's tensors have \
                      {theirs:?}; use a new optimiser (or reset it) for another network",
                     self.name
                 ),
-            })
+            });
         }
+        if !self.pending.iter().map(Vec::len).eq(self.buffers.iter().map(Vec::len)) {
+            self.pending = self.buffers.iter().map(|b| vec![T::ZERO; b.len()]).collect();
+        }
+        Ok(())
     }
 
-    /// The buffer of tensor `id` (sized by [`ensure`](Self::ensure)).
-    pub(super) fn get_mut(&mut self, id: usize) -> &mut [T] {
-        self.buffers.get_mut(id).map_or(&mut [], Vec::as_mut_slice)
+    /// The current buffer of tensor `id` and the pending one a step writes (both sized
+    /// by [`ensure`](Self::ensure)).
+    pub(super) fn pair(&mut self, id: usize) -> (&[T], &mut [T]) {
+        let current = self.buffers.get(id).map_or(&[][..], Vec::as_slice);
+        (current, self.pending.get_mut(id).map_or(&mut [][..], Vec::as_mut_slice))
+    }
+
+    /// Checks that every pending value is finite.
+    ///
+    /// # Errors
+    /// [`Error::NonFiniteUpdate`] naming the first value that is not, and the layer of
+    /// its tensor.
+    pub(super) fn check_pending(&self) -> Result<()> {
+        for (id, values) in self.pending.iter().enumerate() {
+            if let Err(Error::NonFinite { index, value, .. }) = check_finite("optimiser state", values) {
+                return Err(Error::NonFiniteUpdate { what: "optimiser state", layer: id / 2, index, value });
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes the pending buffers the current ones.
+    pub(super) fn commit(&mut self) {
+        core::mem::swap(&mut self.buffers, &mut self.pending);
+        self.fresh = false;
+    }
+
+    /// Drops the pending buffers' values: the current ones stay, or go again if the
+    /// discarded step was the one that sized them (their memory is kept for the next).
+    pub(super) fn discard(&mut self) {
+        if self.fresh {
+            self.spare = core::mem::take(&mut self.buffers);
+            self.fresh = false;
+        }
     }
 
     /// Forgets the buffers; the next step sizes them anew.
     pub(super) fn clear(&mut self) {
-        self.buffers = Vec::new();
+        *self = Slots::new(self.name, self.range);
     }
 
     fn export(&self, out: &mut Vec<(String, Vec<T>)>) {
         out.extend(self.buffers.iter().enumerate().map(|(id, b)| (format!("{}.{id}", self.name), b.clone())));
+    }
+}
+
+/// Equal when the current buffers are: the pending ones are a workspace.
+impl<T: PartialEq> PartialEq for Slots<T> {
+    fn eq(&self, other: &Self) -> bool {
+        (self.name, self.range, &self.buffers) == (other.name, other.range, &other.buffers)
+    }
+}
+
+/// The name and the current buffers (the pending ones are a workspace).
+impl<T: fmt::Debug> fmt::Debug for Slots<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Slots").field("name", &self.name).field("buffers", &self.buffers).finish()
     }
 }
 
@@ -147,6 +209,76 @@ pub(super) fn restore<T: Float>(state: OptimizerState<T>, families: &mut [&mut S
     let mut buffers = state.buffers.into_iter().map(|(_, values)| values);
     for family in families.iter_mut() {
         family.buffers = buffers.by_ref().take(n).collect();
+        family.fresh = false;
     }
     Ok(state.step)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing;
+    use super::*;
+
+    /// Velocity-like slots sized for the 2 → 2 test network (tensors of 4 and 2 values).
+    fn sized() -> (Slots<f64>, crate::Network<f64>) {
+        let mut net = testing::network();
+        let mut slots = Slots::new("velocity", Range::Finite);
+        slots.ensure(&net.params()).unwrap();
+        (slots, net)
+    }
+
+    #[test]
+    fn a_step_writes_the_pending_buffers_and_commit_makes_them_current() {
+        let (mut slots, _net) = sized();
+        let (current, pending) = slots.pair(1);
+        assert_eq!(current, [0.0, 0.0]);
+        pending.copy_from_slice(&[1.5, -2.0]);
+        assert_eq!(export(0, &[&slots]).buffers[1], ("velocity.1".to_string(), vec![0.0, 0.0]), "not yet current");
+        let before = slots.clone();
+        slots.commit();
+        assert_eq!(export(0, &[&slots]).buffers[1].1, [1.5, -2.0]);
+        assert_ne!(slots, before);
+        // Equality and `Debug` look at the current buffers only, not at the workspace.
+        let mut same = slots.clone();
+        same.pair(0).1.fill(9.0);
+        assert_eq!(same, slots);
+        assert_eq!(format!("{same:?}"), "Slots { name: \"velocity\", buffers: [[0.0, 0.0, 0.0, 0.0], [1.5, -2.0]] }");
+        // A discarded later step leaves the current buffers as they are.
+        slots.pair(1).1.fill(4.0);
+        slots.discard();
+        assert_eq!(export(0, &[&slots]).buffers[1].1, [1.5, -2.0]);
+    }
+
+    #[test]
+    fn discarding_the_first_step_empties_the_buffers_and_keeps_their_memory() {
+        let (mut slots, mut net) = sized();
+        let memory = slots.pair(0).0.as_ptr();
+        slots.discard();
+        assert_eq!(export(0, &[&slots]), OptimizerState::default(), "as before the step");
+        slots.ensure(&net.params()).unwrap();
+        assert_eq!(slots.pair(0).0.as_ptr(), memory, "the next first step reuses the buffers");
+        assert_eq!(
+            export(0, &[&slots]).buffers.iter().map(|(_, b)| b.clone()).collect::<Vec<_>>(),
+            [vec![0.0; 4], vec![0.0; 2]]
+        );
+        slots.clear();
+        assert_eq!(slots, Slots::new("velocity", Range::Finite));
+    }
+
+    #[test]
+    fn a_non_finite_pending_value_names_its_layer_and_index() {
+        let mut net = testing::deep_network(); // 3 → 4 → 2: tensors 0 to 3
+        let mut slots = Slots::new("second_moment", Range::NonNegative);
+        slots.ensure(&net.params()).unwrap();
+        assert!(slots.check_pending().is_ok());
+        for (id, layer) in [(1, 0), (2, 1), (3, 1)] {
+            let mut s = slots.clone();
+            s.pair(id).1[1] = f64::INFINITY;
+            let e = s.check_pending().unwrap_err();
+            assert!(
+                matches!(e, Error::NonFiniteUpdate { what: "optimiser state", layer: l, index: 1, .. } if l == layer),
+                "tensor {id}: {e}"
+            );
+        }
+    }
 }

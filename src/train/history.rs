@@ -1,7 +1,11 @@
 //! [`History`]: what a fit returns, one [`EpochRecord`] per epoch, the best epoch and
-//! why training stopped.
+//! why training stopped; [`FitError`], what a failed fit returns: the error and the
+//! history so far.
 
+use core::fmt;
 use std::time::Duration;
+
+use crate::Error;
 
 use super::diagnostics::LayerDiagnostics;
 
@@ -14,6 +18,8 @@ pub enum StopReason {
     EarlyStopping,
     /// A [`Callback`](crate::Callback) returned [`Control::Stop`](crate::Control::Stop).
     Callback,
+    /// An error ended training: the history is that of a [`FitError`].
+    Error,
 }
 
 /// Which cost decides the best epoch, early stopping and a monitoring schedule.
@@ -104,5 +110,66 @@ impl History {
     /// The record of the last epoch run.
     pub fn last(&self) -> Option<&EpochRecord> {
         self.epochs.last()
+    }
+}
+
+/// What [`Trainer::fit`](crate::Trainer::fit) returns when an error ends training: the
+/// error, and the [`History`] of the epochs completed before it, so that no training is
+/// lost. The network is then left at the end of the last of those epochs (or at the best
+/// one, with early stopping), as "When it fails" in [`Trainer::fit`](crate::Trainer::fit) says.
+///
+/// `Display` and `source` are the error's own, and `?` turns a `FitError` into its
+/// [`Error`] where the history is not wanted.
+///
+/// ```
+/// use backprop::{Activation, Dataset, Error, Matrix, Network, Sgd, StopReason, Trainer, ValidationSet};
+///
+/// // y = 3x with a rate far too large: each step overshoots more than the last, until
+/// // the cost overflows.
+/// let data = Dataset::new(Matrix::from_fn(40, 1, |i, _| i as f64 / 40.0), Matrix::from_fn(40, 1, |i, _| 0.075 * i as f64))?;
+/// let mut net = Network::<f64>::builder(1).layer(1, Activation::Identity).seed(1).build()?;
+/// let e = Trainer::new(Sgd::new(50.0)?)
+///     .epochs(1000)
+///     .batch_size(10)
+///     .validation(ValidationSet::Data(&data))
+///     .fit(&mut net, &data)
+///     .unwrap_err();
+/// assert!(matches!(e.error, Error::Diverged { what: "the cost", .. }), "{e}");
+/// let history = e.history;
+/// assert_eq!(history.stop_reason, StopReason::Error);
+/// assert!(!history.epochs.is_empty(), "the epochs before the divergence are kept");
+///
+/// // The network holds the weights of the last recorded epoch: its cost is that epoch's.
+/// let last = history.last().unwrap();
+/// let cost = net.cost(data.inputs(), data.targets())?;
+/// assert!((cost - last.validation_cost.unwrap()).abs() <= 1e-12 * cost);
+/// # Ok::<(), backprop::Error>(())
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct FitError {
+    /// What went wrong.
+    pub error: Error,
+    /// The epochs completed before it (none if it came before the end of the first);
+    /// [`stop_reason`](History::stop_reason) is [`StopReason::Error`].
+    pub history: History,
+}
+
+impl fmt::Display for FitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl std::error::Error for FitError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&self.error)
+    }
+}
+
+/// The error alone, for `?` in a function that returns [`Error`]: the history is dropped.
+impl From<FitError> for Error {
+    fn from(e: FitError) -> Self {
+        e.error
     }
 }

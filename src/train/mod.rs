@@ -8,7 +8,7 @@ mod history;
 
 pub use callback::{BatchInfo, Callback, Control, FitInfo, ProgressReporter};
 pub use diagnostics::{Diagnostics, LayerDiagnostics};
-pub use history::{EpochRecord, History, Monitor, StopReason};
+pub use history::{EpochRecord, FitError, History, Monitor, StopReason};
 
 use core::fmt;
 use std::time::Instant;
@@ -16,7 +16,9 @@ use std::time::Instant;
 use crate::error::{Error, Result, check_len};
 use crate::network::DEFAULT_SEED;
 use crate::optimizer::ParamKind;
-use crate::{Batcher, Cost, Dataset, Float, Layer, MatrixView, Network, Optimizer, Rng, Schedule, argmax};
+use crate::{
+    Batcher, Cost, Dataset, Float, Layer, MatrixView, Network, Optimizer, OptimizerState, Rng, Schedule, argmax,
+};
 use diagnostics::Collector;
 
 /// The data the network is validated on after every epoch.
@@ -338,6 +340,12 @@ impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
     /// 3. the validation cost and accuracy, the [`EpochRecord`], the best epoch, early
     ///    stopping and the callbacks' [`on_epoch_end`](Callback::on_epoch_end).
     ///
+    /// A schedule may bring the rate to 0, as [`CosineAnnealing`](crate::CosineAnnealing)
+    /// with α_min = 0 does from epoch T on, or to a rate so small that it rounds to 0 in
+    /// `T`: such an epoch runs and is recorded (with `learning_rate` `Some(0.0)`), but
+    /// takes no update step, so the parameters and the optimiser's state stay as they are.
+    /// A negative or non-finite scheduled rate is an error.
+    ///
     /// When training ends without error and early stopping is set, the network gets back
     /// the weights and biases of the best epoch (a copy is kept whenever an epoch
     /// improves), whether early stopping, a callback or the last epoch ended it.
@@ -353,23 +361,38 @@ impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
     ///
     /// # Divergence
     /// Every batch is checked: its cost before the backward pass, its gradient before the
-    /// step, and every weight and bias after the step. If the cost or the gradient is NaN
-    /// or infinite, that batch's step is not taken, so the network keeps the parameters
-    /// of the last step, which the check after it found finite. If the step itself made a
-    /// parameter non-finite (e.g. an overflow in the optimiser), the network is rolled
-    /// back to its parameters at the start of that epoch (copied once per epoch). The
-    /// optimiser's own state, such as momentum, is not rolled back. A NaN or infinite
-    /// validation cost is not an error: it is recorded, and never counts as an
-    /// improvement.
+    /// step, and the step itself, which [`Network::step_with`] refuses if it would make a
+    /// weight, a bias or the optimiser's state NaN or infinite. Any of these ends training
+    /// with [`Error::Diverged`], and the network is then as after any other error (below).
+    /// A NaN or infinite validation cost is not an error: it is recorded, and never counts
+    /// as an improvement.
+    ///
+    /// # When it fails
+    /// Whatever error ends training, the epochs completed before it reach the caller: the
+    /// [`FitError`] holds the [`Error`] and the [`History`] (with
+    /// [`StopReason::Error`]; the failed epoch has no record), and `?` turns it into the
+    /// `Error` alone. The network is left at a recorded point: with the weights and biases
+    /// of the end of the last completed epoch, [`History::last`], whose validation cost
+    /// describes exactly these weights; with early stopping, of the best epoch,
+    /// [`History::best`], as when training ends without error; and if no epoch completed,
+    /// as it was when `fit` began. The optimiser's state (moments, velocities, step count)
+    /// goes back to the end of the last completed epoch as well, through
+    /// [`Optimizer::state`] and [`Optimizer::set_state`], so that a second `fit`, say with
+    /// a lower rate, resumes from there. The optimiser's learning rate stays as the
+    /// schedule last set it; a schedule's own state and what the callbacks saw are not
+    /// rewound.
+    ///
+    /// See [`FitError`] for an example.
     ///
     /// # Memory and overhead
     /// After the first epoch, the loop allocates nothing per batch; per epoch, it
-    /// allocates the diagnostics list (when on) and the record's room in the history.
-    /// Validation reuses the network's workspaces, in batches of `batch_size` rows. It
-    /// keeps two copies of the parameters (the epoch's start, and with early stopping the
-    /// best epoch). The divergence checks read every gradient and parameter once per
-    /// batch, little next to the forward and backward passes, which cost about
-    /// 6 × batch size × parameters floating-point operations.
+    /// allocates the diagnostics list (when on), the record's room in the history and a
+    /// copy of the optimiser's state. Validation reuses the network's workspaces, in
+    /// batches of `batch_size` rows. It keeps two copies of the parameters (the epoch's
+    /// start, and with early stopping the best epoch) and one of the optimiser's state.
+    /// The checks read every gradient and every new parameter once per batch, little next
+    /// to the forward and backward passes, which cost about 6 × batch size × parameters
+    /// floating-point operations.
     ///
     /// # Errors
     /// Before anything changes: [`Error::InvalidHyperparameter`] if the number of epochs
@@ -377,8 +400,42 @@ impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
     /// [`Error::ShapeMismatch`] if the data's columns do not fit the network;
     /// [`Error::Incompatible`] if a schedule is set for an optimiser without a learning
     /// rate. During training: [`Error::Diverged`] as described above, and whatever the
-    /// optimiser or the schedule's rate returns.
-    pub fn fit(&mut self, network: &mut Network<T>, data: &Dataset<T>) -> Result<History> {
+    /// optimiser or the schedule's rate returns. Each comes in a [`FitError`] with the
+    /// history so far.
+    pub fn fit(&mut self, network: &mut Network<T>, data: &Dataset<T>) -> Result<History, FitError> {
+        let monitor = match self.validation {
+            ValidationSet::None => Monitor::TrainingCost,
+            _ => Monitor::ValidationCost,
+        };
+        let mut history = History { epochs: Vec::new(), best_epoch: None, monitor, stop_reason: StopReason::Completed };
+        let mut saved = Saved::new();
+        let result = self.prepare_and_run(network, data, &mut history, &mut saved);
+        // With early stopping, the best epoch's weights, however training ended.
+        let to_best = self.early_stopping.is_some() && history.best_epoch.is_some();
+        match result {
+            Ok(()) => {
+                if to_best {
+                    saved.best.restore(network);
+                }
+                Ok(history)
+            }
+            Err(error) => {
+                saved.roll_back(network, &mut self.optimizer, to_best);
+                history.stop_reason = StopReason::Error;
+                Err(FitError { error, history })
+            }
+        }
+    }
+
+    /// The checks, the validation split and the loop, between the callbacks'
+    /// `on_fit_begin` and `on_fit_end` (once the checks pass).
+    fn prepare_and_run(
+        &mut self,
+        network: &mut Network<T>,
+        data: &Dataset<T>,
+        history: &mut History,
+        saved: &mut Saved<T>,
+    ) -> Result<()> {
         self.check(network, data)?;
         let mut rng = Rng::new(self.seed);
         let split;
@@ -405,7 +462,7 @@ impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
         };
         self.callbacks.iter_mut().for_each(|c| c.on_fit_begin(&info));
         let accuracy = Accuracy::for_data(train, validation);
-        let result = self.run(network, &mut batcher, validation, accuracy, &mut rng);
+        let result = self.run(network, &mut batcher, validation, accuracy, &mut rng, history, saved);
         self.callbacks.iter_mut().for_each(|c| c.on_fit_end());
         result
     }
@@ -442,6 +499,7 @@ impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
         Ok(())
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn run(
         &mut self,
         network: &mut Network<T>,
@@ -449,25 +507,32 @@ impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
         validation: Option<&Dataset<T>>,
         accuracy: Accuracy,
         rng: &mut Rng,
-    ) -> Result<History> {
+        history: &mut History,
+        saved: &mut Saved<T>,
+    ) -> Result<()> {
         let cost_fn = network.cost_fn();
         let base_rate = self.optimizer.learning_rate();
         let batches_per_epoch = batcher.batches_per_epoch();
         let mut collector = (self.diagnostics == Diagnostics::PerEpoch).then(|| Collector::new(network));
         let mut norms = vec![0.0; network.layers().len()];
-        let (mut epoch_start, mut best) = (Snapshot::new(), Snapshot::new());
-        let monitor = if validation.is_some() { Monitor::ValidationCost } else { Monitor::TrainingCost };
-        let mut history = History { epochs: Vec::new(), best_epoch: None, monitor, stop_reason: StopReason::Completed };
         let (mut best_cost, mut since_best) = (None::<f64>, 0usize);
         network.clear_gradients();
 
         for epoch in 0..self.epochs {
             let started = Instant::now();
+            saved.epoch_start.take(network);
+            saved.optimizer_state = Some(self.optimizer.state());
+            let mut rate = Rate::Optimizer;
             if let (Some(schedule), Some(base)) = (self.schedule.as_mut(), base_rate) {
                 let monitored = history.last().map(EpochRecord::monitored_cost);
-                self.optimizer.set_learning_rate(schedule.learning_rate(epoch, base, monitored))?;
+                let scheduled = schedule.learning_rate(epoch, base, monitored);
+                // A rate of 0, or one that rounds to 0 in T, is a step that changes nothing.
+                if scheduled == 0.0 || (scheduled > 0.0 && T::from_f64(scheduled) == T::ZERO) {
+                    rate = Rate::Zero;
+                } else {
+                    self.optimizer.set_learning_rate(scheduled)?;
+                }
             }
-            epoch_start.take(network);
             batcher.shuffle(rng);
             let (mut cost_sum, mut correct, mut samples, mut batch) = (0.0, 0usize, 0usize, 0usize);
             let mut stopped_by_callback = false;
@@ -487,10 +552,18 @@ impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
                 if let Some(c) = collector.as_mut() {
                     c.add_batch(network, &norms);
                 }
-                network.step_with(&mut self.optimizer)?; // the update step
-                if !parameters_finite(network) {
-                    epoch_start.restore(network);
-                    return Err(Error::Diverged { epoch, batch, cost, what: "a parameter after the update" });
+                match rate {
+                    Rate::Optimizer => network.step_with(&mut self.optimizer).map_err(|e| match e {
+                        Error::NonFiniteUpdate { what, .. } => {
+                            let what = match what {
+                                "optimiser state" => "the optimiser's state after the update",
+                                _ => "a parameter after the update",
+                            };
+                            Error::Diverged { epoch, batch, cost, what }
+                        }
+                        e => e,
+                    })?, // the update step
+                    Rate::Zero => network.clear_gradients(),
                 }
                 (cost_sum, correct, samples) = (cost_sum + sum, correct + right, samples + rows);
                 let info = BatchInfo { epoch, batch, batches_per_epoch, samples: rows, cost };
@@ -516,7 +589,10 @@ impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
                 training_accuracy: accuracy.fraction(correct, samples),
                 validation_cost,
                 validation_accuracy,
-                learning_rate: self.optimizer.learning_rate(),
+                learning_rate: match rate {
+                    Rate::Optimizer => self.optimizer.learning_rate(),
+                    Rate::Zero => Some(0.0),
+                },
                 duration: started.elapsed(),
                 layers: collector.as_mut().map(Collector::finish).unwrap_or_default(),
             };
@@ -525,7 +601,7 @@ impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
             if !cost.is_nan() && best_cost.is_none_or(|b| cost < b - min_delta) {
                 (best_cost, since_best, history.best_epoch) = (Some(cost), 0, Some(epoch));
                 if self.early_stopping.is_some() {
-                    best.take(network);
+                    saved.best.take(network);
                 }
             } else {
                 since_best += 1;
@@ -543,10 +619,44 @@ impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
             history.stop_reason = reason;
             break;
         }
-        if self.early_stopping.is_some() && history.best_epoch.is_some() {
-            best.restore(network);
+        Ok(())
+    }
+}
+
+/// Where an epoch's learning rate comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Rate {
+    /// The optimiser's own rate (set by the schedule, if any).
+    Optimizer,
+    /// The schedule brought it to 0: no update step this epoch.
+    Zero,
+}
+
+/// What a fit keeps to fall back on: the parameters and the optimiser's state at the
+/// start of the current epoch, and the parameters of the best epoch (with early stopping).
+#[derive(Debug)]
+struct Saved<T> {
+    epoch_start: Snapshot<T>,
+    optimizer_state: Option<OptimizerState<T>>,
+    best: Snapshot<T>,
+}
+
+impl<T: Float> Saved<T> {
+    fn new() -> Self {
+        Saved { epoch_start: Snapshot::new(), optimizer_state: None, best: Snapshot::new() }
+    }
+
+    /// After an error: the network back to the best epoch (`to_best`) or to the start of
+    /// the failed epoch, the optimiser's state back to the start of the failed epoch.
+    /// Nothing changes if no epoch started.
+    fn roll_back<O: Optimizer<T>>(&mut self, network: &mut Network<T>, optimizer: &mut O, to_best: bool) {
+        let snapshot = if to_best { &self.best } else { &self.epoch_start };
+        snapshot.restore(network);
+        if let Some(state) = self.optimizer_state.take() {
+            // A state the optimiser gave is one it takes back; if a custom one does not,
+            // the error that ended training matters more than this one.
+            let _ = optimizer.set_state(state);
         }
-        Ok(history)
     }
 }
 
@@ -607,19 +717,13 @@ fn weight_gradient_norms<T: Float>(
 ) -> bool {
     let mut finite = true;
     network.params().for_each(|p| {
-        finite &= p.grad.iter().all(|g| g.is_finite());
+        finite &= crate::error::all_finite(p.grad);
         if norms_wanted && p.kind == ParamKind::Weights {
             let sum_of_squares: f64 = p.grad.iter().map(|g| g.to_f64() * g.to_f64()).sum();
             norms[p.layer] = sum_of_squares.sqrt() / rows as f64;
         }
     });
     finite
-}
-
-/// `true` if every weight and bias is finite.
-fn parameters_finite<T: Float>(network: &Network<T>) -> bool {
-    let finite = |values: &[T]| values.iter().all(|v| v.is_finite());
-    network.layers().iter().all(|l| finite(l.weights().as_slice()) && finite(l.biases().as_slice()))
 }
 
 #[cfg(test)]
@@ -684,14 +788,10 @@ mod tests {
         snapshot.take(&net);
         let saved = net.clone();
         net.params().for_each(|p| p.value.iter_mut().for_each(|v| *v = -7.0));
-        let mut broken = net.clone();
-        broken.params().for_each(|p| p.value[0] = f64::INFINITY);
-        assert!(!parameters_finite(&broken));
         snapshot.restore(&mut net);
         for (a, b) in net.layers().iter().zip(saved.layers()) {
             assert_eq!((a.weights(), a.biases()), (b.weights(), b.biases()));
         }
-        assert!(parameters_finite(&net));
     }
 
     #[test]
