@@ -426,6 +426,26 @@ mod tests {
         check(&mut adamw, 0.5, Decay::Decoupled);
     }
 
+    /// AdamW forwards its step count and its learning rate to the Adam it wraps: t counts
+    /// the steps, α is read and set (and a bad α refused) through the trait.
+    #[test]
+    fn adamw_counts_steps_and_sets_its_rate() {
+        let mut adamw = AdamW::new(0.01).unwrap();
+        assert_eq!(adamw.steps(), 0);
+        let mut net = testing::network();
+        testing::step(&mut net, &mut adamw);
+        testing::step(&mut net, &mut adamw);
+        assert_eq!(adamw.steps(), 2);
+        assert_eq!(Optimizer::<f64>::learning_rate(&adamw), Some(0.01));
+        Optimizer::<f64>::set_learning_rate(&mut adamw, 0.25).unwrap();
+        assert_eq!(Optimizer::<f64>::learning_rate(&adamw), Some(0.25));
+        assert!(matches!(
+            Optimizer::<f64>::set_learning_rate(&mut adamw, -1.0),
+            Err(Error::InvalidHyperparameter { .. })
+        ));
+        assert_eq!(Optimizer::<f64>::learning_rate(&adamw), Some(0.25), "a refused rate changes nothing");
+    }
+
     #[test]
     fn weight_decay_shrinks_weights_only() {
         // Decoupled, with g = 0: m̂ = 0, so w := w − αλw exactly.
