@@ -753,6 +753,32 @@ mod tests {
         assert!(!worst.passed() && report.max_relative_error() == f64::INFINITY);
     }
 
+    /// The worst parameter is the one whose difference is the largest multiple of what
+    /// it is allowed, not the one with the largest difference.
+    #[test]
+    fn the_worst_is_ranked_by_difference_over_allowed() {
+        let check = |layer, difference: f64, allowed| ParameterCheck {
+            layer,
+            kind: ParamKind::Weights,
+            neuron: 0,
+            input: Some(0),
+            analytic: 1.0 + difference,
+            numeric: 1.0,
+            allowed,
+            step: 1.0 / 1024.0,
+        };
+        // Layer 0: 10⁻³ of 10⁻² allowed (0.1); layer 1: 10⁻⁵ of 10⁻⁶ allowed (10).
+        let report = GradientCheckReport {
+            layers: vec![check(0, 1e-3, 1e-2), check(1, 1e-5, 1e-6)],
+            checked: 2,
+            unchecked: 0,
+            max_relative_error: 1e-3,
+            tolerance: 1e-6,
+        };
+        assert_eq!(report.worst().unwrap().layer, 1);
+        assert!(!report.passed());
+    }
+
     /// The tolerance is relative and adjustable: an error of 10⁻⁵ fails the default 10⁻⁶
     /// and passes 10⁻⁴.
     #[test]
