@@ -7,13 +7,14 @@
 //! ```
 //!
 //! Options: `--hidden H` (100), `--batch B` (32), `--threads N` (1), `--samples S` (8000),
-//! `--epochs E` timed epochs after one warm-up epoch (3). An epoch is a fresh seeded
+//! `--epochs E` timed epochs after one warm-up epoch (3), `--subnormals flush|keep`
+//! (flush, see `Subnormals`). An epoch is a fresh seeded
 //! shuffle and every mini-batch of it. The last line of stdout is
 //! `samples_per_sec=<samples / median epoch time>`, for scripts that compare runs.
 
 use std::time::Instant;
 
-use backprop::{Activation, Batcher, Cost, Dataset, Matrix, Network, Rng};
+use backprop::{Activation, Batcher, Cost, Dataset, Matrix, Network, Rng, Subnormals};
 
 struct Options {
     hidden: usize,
@@ -21,13 +22,22 @@ struct Options {
     threads: usize,
     samples: usize,
     epochs: usize,
+    subnormals: Subnormals,
 }
 
 fn parse_args() -> Result<Options, String> {
-    let mut o = Options { hidden: 100, batch: 32, threads: 1, samples: 8000, epochs: 3 };
+    let mut o = Options { hidden: 100, batch: 32, threads: 1, samples: 8000, epochs: 3, subnormals: Subnormals::Flush };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let value = args.next().ok_or(format!("{flag} needs a value"))?;
+        if flag == "--subnormals" {
+            o.subnormals = match value.as_str() {
+                "flush" => Subnormals::Flush,
+                "keep" => Subnormals::Keep,
+                _ => return Err(format!("--subnormals: '{value}' is neither flush nor keep")),
+            };
+            continue;
+        }
         let n: usize = value.parse().map_err(|_| format!("{flag}: '{value}' is not a whole number"))?;
         match flag.as_str() {
             "--hidden" => o.hidden = n,
@@ -54,10 +64,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .layer(10, Activation::Sigmoid)
         .cost(Cost::Quadratic)
         .threads(o.threads)
+        .subnormals(o.subnormals)
         .seed(1)
         .build()?;
     println!("network: {net}");
-    println!("kernel: {}, batch {}, threads {}, {} samples", backprop::kernel_name(), o.batch, o.threads, o.samples);
+    println!(
+        "kernel: {}, batch {}, threads {}, {} samples, subnormals {:?}",
+        backprop::kernel_name(),
+        o.batch,
+        o.threads,
+        o.samples,
+        o.subnormals
+    );
 
     let mut batcher = Batcher::new(&data, o.batch)?;
     batcher.set_threads(o.threads)?;

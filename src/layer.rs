@@ -6,6 +6,7 @@ use core::fmt;
 use crate::error::{Error, Result, check_finite, check_len};
 use crate::finite::{bound_after_step, max_abs, norm};
 use crate::kernels::{self, Transpose};
+use crate::subnormals::{self, Subnormals};
 use crate::{Activation, Float, Matrix, MatrixView, Vector};
 
 /// Where the backward pass puts a batch's gradients.
@@ -62,6 +63,9 @@ pub struct Layer<T> {
     // An upper bound on every |w| and |b|, NaN when not known: what lets the fused step
     // prove in advance that it keeps them finite (see `prove_descent`).
     bound: f64,
+    // Whether a and δ are stored with their subnormal values flushed to 0; the network's
+    // setting (see `Subnormals`).
+    subnormals: Subnormals,
 }
 
 /// A second copy of a layer's weights and biases: an update step writes the new values
@@ -115,7 +119,14 @@ impl<T: Float> Layer<T> {
             gradient_sum: Gradients { weights: Matrix::try_zeros(n_out, n_in)?, biases: Vector::zeros(n_out) },
             update: Update { weights: Matrix::zeros(0, 0), biases: Vector::zeros(0), pending: false },
             bound: f64::NAN,
+            subnormals: Subnormals::Flush,
         })
+    }
+
+    /// Sets what the passes through this layer do with subnormal values of a and δ (the
+    /// network's setting, see [`Network::set_subnormals`](crate::Network::set_subnormals)).
+    pub(crate) fn set_subnormals(&mut self, subnormals: Subnormals) {
+        self.subnormals = subnormals;
     }
 
     /// N(l−1), the number of inputs.
@@ -179,7 +190,12 @@ impl<T: Float> Layer<T> {
     /// data-parallel pass hands to its threads.
     pub(crate) fn split_rows<'a>(&'a mut self, cuts: &[usize]) -> (Shared<'a, T>, Vec<Rows<'a, T>>) {
         let n = self.n_outputs();
-        let shared = Shared { weights: &self.weights, biases: &self.biases, activation_fn: self.activation_fn };
+        let shared = Shared {
+            weights: &self.weights,
+            biases: &self.biases,
+            activation_fn: self.activation_fn,
+            flush: self.subnormals == Subnormals::Flush,
+        };
         let (mut z, mut a, mut delta) =
             (self.weighted_input.as_mut_slice(), self.activation.as_mut_slice(), self.delta.as_mut_slice());
         let mut blocks = Vec::with_capacity(cuts.len().saturating_sub(1));
@@ -196,7 +212,12 @@ impl<T: Float> Layer<T> {
 
     /// The parameters and all rows of the caches, as one block (without allocating).
     pub(crate) fn split_all(&mut self) -> (Shared<'_, T>, Rows<'_, T>) {
-        let shared = Shared { weights: &self.weights, biases: &self.biases, activation_fn: self.activation_fn };
+        let shared = Shared {
+            weights: &self.weights,
+            biases: &self.biases,
+            activation_fn: self.activation_fn,
+            flush: self.subnormals == Subnormals::Flush,
+        };
         let rows = Rows {
             z: self.weighted_input.as_mut_slice(),
             a: self.activation.as_mut_slice(),
@@ -226,6 +247,9 @@ impl<T: Float> Layer<T> {
         out.resize("a layer's outputs for the batch", input.rows(), self.n_outputs())?;
         out.gemm_threads(threads, T::ONE, input, Transpose::No, self.weights.view(), Transpose::Yes, T::ZERO);
         self.activation_fn.add_bias_and_apply_in_place(out.as_mut_slice(), &self.biases);
+        if self.subnormals == Subnormals::Flush {
+            subnormals::flush(out.as_mut_slice());
+        }
         Ok(())
     }
 
@@ -245,6 +269,9 @@ impl<T: Float> Layer<T> {
         a.resize("a layer's outputs for the batch", input.rows(), self.n_outputs())?;
         z.gemm_threads(threads, T::ONE, input, Transpose::No, self.weights.view(), Transpose::Yes, T::ZERO);
         self.activation_fn.add_bias_and_apply(z.as_mut_slice(), &self.biases, a.as_mut_slice());
+        if self.subnormals == Subnormals::Flush {
+            subnormals::flush(a.as_mut_slice());
+        }
         Ok(())
     }
 
@@ -496,6 +523,8 @@ pub(crate) struct Shared<'a, T> {
     weights: &'a Matrix<T>,
     biases: &'a [T],
     activation_fn: Activation,
+    // Whether the a and δ this layer writes are flushed (`Subnormals::Flush`).
+    flush: bool,
 }
 
 /// Some rows of a layer's caches (one row per sample, N(l) values each): z, a and δ of
@@ -550,6 +579,9 @@ impl<T: Float> Shared<'_, T> {
             n_out,
         );
         self.activation_fn.add_bias_and_apply(out.z, self.biases, out.a);
+        if self.flush {
+            subnormals::flush(out.a);
+        }
     }
 
     /// δ(L) of the output layer from the targets (BP1), δ = ∇ₐC ⊙ σ′(z) row by row (see
@@ -559,6 +591,9 @@ impl<T: Float> Shared<'_, T> {
         let rows = out.z.chunks_exact(n).zip(out.a.chunks_exact(n));
         for (((z, a), y), delta) in rows.zip(targets.chunks_exact(n)).zip(out.delta.chunks_exact_mut(n)) {
             cost.output_error(self.activation_fn, z, a, y, delta);
+        }
+        if self.flush {
+            subnormals::flush(out.delta);
         }
     }
 
@@ -599,6 +634,9 @@ impl<T: Float> Shared<'_, T> {
         let rows = below.z.chunks_exact(n_in).zip(below.a.chunks_exact(n_in));
         for ((z, a), g) in rows.zip(below.delta.chunks_exact_mut(n_in)) {
             below_fn.backpropagate(z, a, g);
+        }
+        if self.flush {
+            subnormals::flush(below.delta);
         }
     }
 }

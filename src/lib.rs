@@ -151,6 +151,7 @@ mod matrix;
 mod network;
 mod optimizer;
 mod scalar;
+mod subnormals;
 mod train;
 
 pub use activation::{Activation, CustomActivation};
@@ -172,6 +173,7 @@ pub use optimizer::{
     OptimizerState, Param, ParamKind, Params, ReduceOnPlateau, RmsProp, Schedule, Sgd, StepDecay,
 };
 pub use scalar::Float;
+pub use subnormals::Subnormals;
 pub use train::{
     BatchInfo, Callback, Control, Diagnostics, EarlyStopping, EpochRecord, FitError, FitInfo, History,
     LayerDiagnostics, Monitor, ProgressReporter, StopReason, Trainer, ValidationSet,

@@ -160,6 +160,9 @@ pub trait Float:
     const ONE: Self;
     /// The type's name, `"f32"` or `"f64"`.
     const NAME: &'static str;
+    /// The smallest positive normal value ([`f32::MIN_POSITIVE`], [`f64::MIN_POSITIVE`]):
+    /// anything smaller in magnitude, except 0, is subnormal (see [`Subnormals`](crate::Subnormals)).
+    const MIN_POSITIVE: Self;
 
     /// Converts from `f64`, rounding to the nearest value of `Self`.
     fn from_f64(x: f64) -> Self;
@@ -195,6 +198,7 @@ macro_rules! impl_float {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
             const NAME: &'static str = stringify!($t);
+            const MIN_POSITIVE: Self = $t::MIN_POSITIVE;
 
             #[inline]
             fn from_f64(x: f64) -> Self {
