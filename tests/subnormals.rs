@@ -115,6 +115,19 @@ fn the_builder_sets_it_and_the_default_is_flush() {
     assert_eq!(net.predict(&[0.0]).unwrap()[0], 0.0);
 }
 
+/// The costs see the activations inference computes: with the mean absolute cost and
+/// y = 0, a saturated neuron costs its a, 0 when flushed and a subnormal when kept.
+#[test]
+fn costs_see_the_flushed_activations() {
+    let layer =
+        Layer::new(Matrix::new(1, 1, vec![1.0_f32]).unwrap(), vec![-100.0].into(), Activation::Sigmoid).unwrap();
+    let mut net = Network::from_layers(vec![layer], Cost::MeanAbsolute).unwrap();
+    assert_eq!(net.cost_sample(&[0.0], &[0.0]).unwrap(), 0.0);
+    assert_eq!(net.cost(&Matrix::zeros(2, 1), &Matrix::zeros(2, 1)).unwrap(), 0.0);
+    net.set_subnormals(Subnormals::Keep);
+    assert!(is_subnormal(net.cost_sample(&[0.0], &[0.0]).unwrap()));
+}
+
 /// The flush is the crate's own arithmetic, not a processor mode: the caller's
 /// arithmetic keeps IEEE gradual underflow during and after training, on this thread.
 #[test]
