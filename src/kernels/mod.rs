@@ -98,8 +98,8 @@ fn fits(len: usize, rows: usize, cols: usize, ld: usize) -> bool {
 /// y ← α·A·x + β·y (or its transposed form) as a kernel-table entry.
 pub type GemvFn<T> = unsafe fn(usize, usize, T, &[T], usize, &[T], T, &mut [T]);
 
-/// A ← A + α·x·yᵀ as a kernel-table entry.
-pub type GerFn<T> = unsafe fn(usize, usize, T, &[T], &[T], &mut [T], usize);
+/// A ← β·A + α·x·yᵀ as a kernel-table entry: (m, n, α, x, y, β, A, lda).
+pub type GerFn<T> = unsafe fn(usize, usize, T, &[T], &[T], T, &mut [T], usize);
 
 /// C ← α·op(A)·op(B) + β·C as a kernel-table entry: (full_m, k, α, A, lda, ta, B, ldb,
 /// tb, β, C), where C is an m×n block of a larger matrix and gives the product its m and
@@ -124,7 +124,7 @@ pub struct Ops<T> {
     pub gemv: GemvFn<T>,
     /// y ← α·Aᵀ·x + β·y.
     pub gemv_t: GemvFn<T>,
-    /// A ← A + α·x·yᵀ.
+    /// A ← β·A + α·x·yᵀ (β = 0 overwrites A without reading it).
     pub ger: GerFn<T>,
     /// C ← α·op(A)·op(B) + β·C, for shapes with m, n, k all > 1 (the rest is routed to
     /// the matrix·vector entries first).
@@ -308,7 +308,7 @@ pub fn gemv_t<T: Float>(m: usize, n: usize, alpha: T, a: &[T], lda: usize, x: &[
 pub fn ger<T: Float>(m: usize, n: usize, alpha: T, x: &[T], y: &[T], a: &mut [T], lda: usize) {
     check_gemv("ger", m, n, a.len(), lda, x.len(), y.len(), m, n);
     // SAFETY: `isa()` only returns sets the CPU supports; lengths checked above.
-    unsafe { (T::ops(isa()).ger)(m, n, alpha, x, y, a, lda) }
+    unsafe { (T::ops(isa()).ger)(m, n, alpha, x, y, T::ONE, a, lda) }
 }
 
 /// Panics unless A (m×n, stride `lda`), x and y are long enough for a matrix·vector
@@ -367,8 +367,10 @@ fn scale_rows<T: Float>(beta: T, c: &mut [T], m: usize, n: usize, ldc: usize) {
 
 /// C ← α·op(A)·op(B) + β·C with the kernels `ops`, after checking the lengths: the matrix
 /// products whose whole C (of shape `full`) is one row or one column, or whose k is 1, are
-/// matrix·vector products or a rank-1 update and go to those kernels (a batch of one sample
-/// runs at matrix·vector speed); the rest goes to the blocked `ops.gemm`.
+/// matrix·vector products, a dot product (1×k×1) or a rank-1 update and go to those
+/// kernels (a batch of one sample runs at matrix·vector speed), or, for a rank-1 product
+/// that is itself one column (or one row with B stored transposed), to a plain loop; the
+/// rest goes to the blocked `ops.gemm`.
 ///
 /// The route depends only on `full`, k and α, never on which block of C is computed, so
 /// every block of a split product is computed exactly as in the whole one.
@@ -403,7 +405,48 @@ fn gemm_routed<T: Float>(
     // the lengths were checked by `check_gemm`: each call passes an operand with the shape
     // and stride it has in op(A)·op(B), as the comments say, or a gathered copy of the
     // exact length.
-    if full.m == 1 {
+    if k == 1 && (n == 1 || (full.m == 1 && tb == Yes)) {
+        // cᵢⱼ ← α·(uᵢ·vⱼ) + β·cᵢⱼ with C one column or one row, u = the column of op(A), v =
+        // the row of op(B): element by element, where the vector kernels would spend a
+        // whole (masked) register on every element.
+        for i in 0..m {
+            let u = if ta == No { a[i * lda] } else { a[i] };
+            for j in 0..n {
+                let v = if tb == No { b[j] } else { b[j * ldb] };
+                let s = alpha * (u * v);
+                let cij = &mut c[i * ldc + j];
+                *cij = if beta == T::ZERO { s } else { beta * *cij + s };
+            }
+        }
+    } else if full.m == 1 && n == 1 {
+        // c ← α·(a·b) + β·c, a = the one row of op(A), b = the one column of op(B): a dot
+        // product (each operand gathered first if strided).
+        let mut buf = scratch::<T>(2 * k);
+        let (xb, yb) = buf.split_at_mut(k);
+        let x: &[T] = match ta {
+            No => &a[..k],
+            Yes if lda == 1 => &a[..k],
+            Yes => {
+                for (p, xp) in xb.iter_mut().enumerate() {
+                    *xp = a[p * lda];
+                }
+                xb
+            }
+        };
+        let y: &[T] = match tb {
+            Yes => &b[..k],
+            No if ldb == 1 => &b[..k],
+            No => {
+                for (p, yp) in yb.iter_mut().enumerate() {
+                    *yp = b[p * ldb];
+                }
+                yb
+            }
+        };
+        // SAFETY: supported set; x and y both have k elements.
+        let s = alpha * unsafe { (ops.dot)(x, y) };
+        c[0] = if beta == T::ZERO { s } else { beta * c[0] + s };
+    } else if full.m == 1 {
         // cⱼ ← α·Σₚ aₚ·op(B)ₚⱼ + β·cⱼ, a = the one row of op(A) (k elements, stride lda if Aᵀ).
         let mut buf = scratch::<T>(k);
         let x: &[T] = match ta {
@@ -458,8 +501,8 @@ fn gemm_routed<T: Float>(
             }
         }
     } else if k == 1 {
-        // C ← β·C + α·u·vᵀ, u = the column of op(A), v = the row of op(B).
-        scale_rows(beta, c, m, n, ldc);
+        // C ← β·C + α·u·vᵀ, u = the column of op(A), v = the row of op(B), in one pass
+        // over C.
         let mut buf = scratch::<T>(m + n);
         let (ub, vb) = buf.split_at_mut(m);
         let u: &[T] = match ta {
@@ -481,7 +524,7 @@ fn gemm_routed<T: Float>(
             }
         };
         // SAFETY: supported set; u has m, v has n, C is m×n with stride ldc (see above).
-        unsafe { (ops.ger)(m, n, alpha, u, v, c, ldc) }
+        unsafe { (ops.ger)(m, n, alpha, u, v, beta, c, ldc) }
     } else {
         let c = BlockMut::new(c, m, n, ldc);
         // SAFETY: supported set; lengths checked by `check_gemm`; k > 0 and n > 0 here.

@@ -94,13 +94,26 @@ pub fn gemv_t<T: Float>(m: usize, n: usize, alpha: T, a: &[T], lda: usize, x: &[
     }
 }
 
-/// A ← A + α·x·yᵀ (rank-1 update), with A m×n row-major (row stride `lda`).
-pub fn ger<T: Float>(m: usize, n: usize, alpha: T, x: &[T], y: &[T], a: &mut [T], lda: usize) {
+/// A ← β·A + α·x·yᵀ (rank-1 update), with A m×n row-major (row stride `lda`); β = 0
+/// overwrites A without reading it. Element (i, j) becomes (α·xᵢ)·yⱼ + β·aᵢⱼ.
+#[allow(clippy::too_many_arguments)]
+pub fn ger<T: Float>(m: usize, n: usize, alpha: T, x: &[T], y: &[T], beta: T, a: &mut [T], lda: usize) {
     if n == 0 {
         return;
     }
     for (i, &xi) in x[..m].iter().enumerate() {
-        axpy(alpha * xi, &y[..n], &mut a[i * lda..i * lda + n]);
+        let s = alpha * xi;
+        let row = &mut a[i * lda..i * lda + n];
+        for (aij, &yj) in row.iter_mut().zip(&y[..n]) {
+            let old = if beta == T::ZERO {
+                T::ZERO
+            } else if beta == T::ONE {
+                *aij
+            } else {
+                beta * *aij
+            };
+            *aij = s * yj + old;
+        }
     }
 }
 

@@ -163,18 +163,31 @@ fn check_matvec_kernels<T: Float>() {
                         .collect();
                     assert_close(&format!("gemv_t {what}"), &got, &want, &scale, m, exact);
 
-                    // A ← A + α·x·yᵀ.
+                    // A ← β·A + α·x·yᵀ, with NaN in the m×n part of A when β = 0 (the
+                    // padding past column n must come out untouched).
                     let x: Vec<T> = rng.vec(m, exact);
                     let y: Vec<T> = rng.vec(n, exact);
+                    let mut a = a.clone();
+                    let in_shape = |e: usize| e % lda.max(1) < n;
+                    if beta == T::ZERO {
+                        for (e, v) in a.iter_mut().enumerate() {
+                            if in_shape(e) {
+                                *v = T::from_f64(f64::NAN);
+                            }
+                        }
+                    }
                     let (mut got, mut want) = (a.clone(), a.clone());
                     // SAFETY: as above.
-                    unsafe { (ops.ger)(m, n, alpha, &x, &y, &mut got, lda) };
-                    portable::ger(m, n, alpha, &x, &y, &mut want, lda);
+                    unsafe { (ops.ger)(m, n, alpha, &x, &y, beta, &mut got, lda) };
+                    portable::ger(m, n, alpha, &x, &y, beta, &mut want, lda);
                     let scale: Vec<f64> = (0..a.len())
                         .map(|e| {
                             let (i, j) = (e / lda.max(1), e % lda.max(1));
-                            let xy = if j < n { abs(alpha) * abs(x[i]) * abs(y[j]) } else { 0.0 };
-                            xy + abs(a[e])
+                            if !in_shape(e) {
+                                return abs(a[e]);
+                            }
+                            let old = if beta == T::ZERO { 0.0 } else { abs(beta) * abs(a[e]) };
+                            abs(alpha) * abs(x[i]) * abs(y[j]) + old
                         })
                         .collect();
                     assert_close(&format!("ger {what}"), &got, &want, &scale, 2, exact);

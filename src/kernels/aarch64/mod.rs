@@ -103,17 +103,18 @@ where
     unsafe { vector::gemv_t::<Neon<T>>(m, n, alpha, a, lda, x, beta, y) }
 }
 
-/// A ← A + α·x·yᵀ with NEON.
+/// A ← β·A + α·x·yᵀ with NEON.
 ///
 /// # Safety
 /// The CPU supports NEON; the slices fit the shape as in [`vector::ger`].
 #[target_feature(enable = "neon")]
-unsafe fn ger<T>(m: usize, n: usize, alpha: T, x: &[T], y: &[T], a: &mut [T], lda: usize)
+#[allow(clippy::too_many_arguments)]
+unsafe fn ger<T>(m: usize, n: usize, alpha: T, x: &[T], y: &[T], beta: T, a: &mut [T], lda: usize)
 where
     Neon<T>: Lanes<Elem = T>,
 {
     // SAFETY: this function's contract is the body's.
-    unsafe { vector::ger::<Neon<T>>(m, n, alpha, x, y, a, lda) }
+    unsafe { vector::ger::<Neon<T>>(m, n, alpha, x, y, beta, a, lda) }
 }
 
 /// Whether the product should run as dot products ([`gemm_dots`]): A as stored, C at most

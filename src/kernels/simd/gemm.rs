@@ -77,7 +77,7 @@ pub unsafe fn gemm<S: Lanes, const MR: usize, const NV: usize>(
     // one loop nest, the accumulators were kept in memory: 23% slower at k = 10).
     // SAFETY: this function's contract is `gemm_with`'s.
     unsafe {
-        if ta == Transpose::No && reads_a_in_place(n, NV * S::LANES) {
+        if ta == Transpose::No && reads_a_in_place::<S::Elem>(n, NV * S::LANES, lda) {
             gemm_with::<S, MR, NV, true>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
         } else {
             gemm_with::<S, MR, NV, false>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
@@ -90,14 +90,18 @@ pub unsafe fn gemm<S: Lanes, const MR: usize, const NV: usize>(
 /// wins when few column panels reuse it; with many, the packed copy wins (contiguous, and
 /// no cache-set conflicts from a large power-of-two stride). In place, the MR-columns of
 /// op(A) = Aᵀ are rows of the stored A; those of op(A) = A are MR elements a row apart,
-/// which the packing would otherwise gather one by one.
-fn reads_a_in_place(n: usize, nr: usize) -> bool {
-    n <= 4 * nr
+/// which the packing would otherwise gather one by one. But rows a multiple of 2 KiB
+/// apart fall in a few sets of the L1 cache and evict each other (as for B, see
+/// [`reads_b_in_place`]): A·B at 2048×2048×100 in f32 ran at 0.63× the `gemm` crate with
+/// A in place, so those are packed.
+fn reads_a_in_place<T>(n: usize, nr: usize, lda: usize) -> bool {
+    n <= 4 * nr && !(lda * size_of::<T>()).is_multiple_of(2048)
 }
 
 /// Whether [`gemm`] reads the whole NR-wide panels of op(B) = B (`tb` is
 /// [`Transpose::No`]) in the stored B, `ldb` elements of `T` a row apart, rather than
-/// packing them. Skipping the copy saves its pass over B (the weight gradient
+/// packing them (it always does when C has at most two row panels: packing would cost
+/// as much as the one or two passes over B that it would speed up). Skipping the copy saves its pass over B (the weight gradient
 /// Δᵀ·X, 100×128×784 in f32: 208 → 221 GFLOP/s); but when the row stride is a multiple of
 /// 2 KiB, the kc rows of a panel map to a few sets of the L1 cache and evict each other
 /// (1024×1024×1024 in f32: 8% slower in place), so those are packed.
@@ -131,8 +135,8 @@ unsafe fn gemm_with<S: Lanes, const MR: usize, const NV: usize, const A_ROWS_IN_
     let nr = NV * S::LANES;
     debug_assert!(blocking.nc.is_multiple_of(nr) && k > 0);
     let (cp, ldc) = (c.as_mut_ptr(), c.ld());
-    let a_in_place = reads_a_in_place(n, nr);
-    let b_in_place = tb == Transpose::No && reads_b_in_place::<S::Elem>(ldb);
+    let a_in_place = reads_a_in_place::<S::Elem>(n, nr, lda);
+    let b_in_place = tb == Transpose::No && (reads_b_in_place::<S::Elem>(ldb) || m <= 2 * MR);
     let kc_max = blocking.kc.min(k);
     // NC bounds the packed B block (KC×NC) to its share of L2; when k is shorter than KC
     // the same share holds more columns, and fewer blocks mean fewer repacks of A.

@@ -248,12 +248,15 @@ pub unsafe fn gemv_t<S: Lanes>(
     }
 }
 
-/// A ← A + α·x·yᵀ, A m×n row-major with row stride `lda`: row i gets (α·xᵢ)·y added.
-/// Four rows share each load of y.
+/// A ← β·A + α·x·yᵀ, A m×n row-major with row stride `lda`: row i becomes
+/// (α·xᵢ)·y + β·row, with one fused multiply-add per element (β·row rounded first; β = 0
+/// overwrites the row without reading it, β = 1 adds to it). Four rows share each load
+/// of y. As the k = 1 case of a matrix product, this writes C in one pass.
 ///
 /// # Safety
 /// The CPU supports `S`'s instruction set; `lda >= n`, `a.len() >= (m − 1)·lda + n` (when
 /// m, n > 0), `x.len() >= m`, `y.len() >= n`.
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
 pub unsafe fn ger<S: Lanes>(
     m: usize,
@@ -261,6 +264,7 @@ pub unsafe fn ger<S: Lanes>(
     alpha: S::Elem,
     x: &[S::Elem],
     y: &[S::Elem],
+    beta: S::Elem,
     a: &mut [S::Elem],
     lda: usize,
 ) {
@@ -268,6 +272,40 @@ pub unsafe fn ger<S: Lanes>(
         // Empty rows: nothing to update (and A may be empty, whatever lda is).
         return;
     }
+    // SAFETY: forwarded from this function's contract; β is the one `rows` is given.
+    unsafe {
+        if beta == S::Elem::ONE {
+            ger_rows::<S, ADD>(m, n, alpha, x, y, beta, a, lda)
+        } else if beta == S::Elem::ZERO {
+            ger_rows::<S, OVERWRITE>(m, n, alpha, x, y, beta, a, lda)
+        } else {
+            ger_rows::<S, SCALE>(m, n, alpha, x, y, beta, a, lda)
+        }
+    }
+}
+
+/// How [`add_to_rows`] combines with the old row: β = 1, β = 0, any other β.
+const ADD: u8 = 0;
+const OVERWRITE: u8 = 1;
+const SCALE: u8 = 2;
+
+/// [`ger`] for the β given by `MODE` (one of [`ADD`], [`OVERWRITE`], [`SCALE`]), so that
+/// the inner loop has no branch on it.
+///
+/// # Safety
+/// As for [`ger`], with n > 0.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn ger_rows<S: Lanes, const MODE: u8>(
+    m: usize,
+    n: usize,
+    alpha: S::Elem,
+    x: &[S::Elem],
+    y: &[S::Elem],
+    beta: S::Elem,
+    a: &mut [S::Elem],
+    lda: usize,
+) {
     let ap = a.as_mut_ptr();
     let mut i = 0;
     // With 32 registers, 8 rows share each load of y.
@@ -275,30 +313,47 @@ pub unsafe fn ger<S: Lanes>(
         let s: [S::Elem; 2 * ROWS] = core::array::from_fn(|r| alpha * x[i + r]);
         // SAFETY: rows i..i + 2·ROWS < m hold n writable elements each inside `a`
         // (contract), do not overlap each other (lda >= n) nor y (a separate borrow).
-        unsafe { add_to_rows::<S, { 2 * ROWS }>(n, s, y.as_ptr(), core::array::from_fn(|r| ap.add((i + r) * lda))) };
+        unsafe {
+            add_to_rows::<S, { 2 * ROWS }, MODE>(
+                n,
+                s,
+                y.as_ptr(),
+                beta,
+                core::array::from_fn(|r| ap.add((i + r) * lda)),
+            )
+        };
         i += 2 * ROWS;
     }
     while i + ROWS <= m {
         let s: [S::Elem; ROWS] = core::array::from_fn(|r| alpha * x[i + r]);
         // SAFETY: rows i..i + ROWS < m hold n writable elements each inside `a` (contract),
         // do not overlap each other (lda >= n) nor y (a separate borrow), y holds n.
-        unsafe { add_to_rows::<S, ROWS>(n, s, y.as_ptr(), core::array::from_fn(|r| ap.add((i + r) * lda))) };
+        unsafe {
+            add_to_rows::<S, ROWS, MODE>(n, s, y.as_ptr(), beta, core::array::from_fn(|r| ap.add((i + r) * lda)))
+        };
         i += ROWS;
     }
     while i < m {
         // SAFETY: as above, for the single row i < m.
-        unsafe { add_to_rows::<S, 1>(n, [alpha * x[i]], y.as_ptr(), [ap.add(i * lda)]) };
+        unsafe { add_to_rows::<S, 1, MODE>(n, [alpha * x[i]], y.as_ptr(), beta, [ap.add(i * lda)]) };
         i += 1;
     }
 }
 
-/// rowᵣ ← rowᵣ + sᵣ·y for R rows of n elements: the inner loop of the rank-1 update.
+/// rowᵣ ← sᵣ·y + β·rowᵣ for R rows of n elements (β by `MODE`, see [`ger_rows`]): the
+/// inner loop of the rank-1 update.
 ///
 /// # Safety
 /// The CPU supports `S`'s instruction set; `y` points at n readable elements and each
 /// `rows[r]` at n writable ones, none overlapping another.
 #[inline(always)]
-unsafe fn add_to_rows<S: Lanes, const R: usize>(n: usize, s: [S::Elem; R], y: *const S::Elem, rows: [*mut S::Elem; R]) {
+unsafe fn add_to_rows<S: Lanes, const R: usize, const MODE: u8>(
+    n: usize,
+    s: [S::Elem; R],
+    y: *const S::Elem,
+    beta: S::Elem,
+    rows: [*mut S::Elem; R],
+) {
     let l = S::LANES;
     // SAFETY: the instruction set is present (contract); loads and stores touch
     // `j..j + l` with `j + l <= n`, or the last `n - j` elements, of y and of each row.
@@ -307,11 +362,19 @@ unsafe fn add_to_rows<S: Lanes, const R: usize>(n: usize, s: [S::Elem; R], y: *c
         for r in 0..R {
             sv[r] = S::splat(s[r]);
         }
+        let beta_v = S::splat(beta);
+        // The old row as it enters the sum: itself, nothing, or β times it.
+        let old = |v: S::V| match MODE {
+            ADD => v,
+            OVERWRITE => S::zero(),
+            _ => S::mul(beta_v, v),
+        };
         let mut j = 0;
         while j + l <= n {
             let yv = S::load(y.add(j));
             for r in 0..R {
-                S::store(rows[r].add(j), S::mul_add(sv[r], yv, S::load(rows[r].add(j))));
+                let c = if MODE == OVERWRITE { S::zero() } else { old(S::load(rows[r].add(j))) };
+                S::store(rows[r].add(j), S::mul_add(sv[r], yv, c));
             }
             j += l;
         }
@@ -319,7 +382,8 @@ unsafe fn add_to_rows<S: Lanes, const R: usize>(n: usize, s: [S::Elem; R], y: *c
             let w = n - j;
             let yv = S::load_first(y.add(j), w);
             for r in 0..R {
-                S::store_first(rows[r].add(j), w, S::mul_add(sv[r], yv, S::load_first(rows[r].add(j), w)));
+                let c = if MODE == OVERWRITE { S::zero() } else { old(S::load_first(rows[r].add(j), w)) };
+                S::store_first(rows[r].add(j), w, S::mul_add(sv[r], yv, c));
             }
         }
     }

@@ -87,16 +87,82 @@ fn dots_max_n(full_m: usize, k: usize, tb: Transpose, max_n: usize, wide_rows: u
     if tb == Transpose::Yes && k >= 512 && full_m <= wide_rows { usize::MAX } else { max_n }
 }
 
-/// Whether the AVX-512 packed product of a C with `m` rows should use 10-row tiles rather
-/// than 12: when that pads m by at least 5% fewer rows. A tile's last rows past m cost as
-/// much as real ones, and both tiles keep the two FMA ports busy (20 FMAs per 12 loads
-/// against 24 per 14), so the rows computed set the time. A 100-neuron layer is the case
-/// in point: nine 12-row tiles compute 108 rows, ten 10-row tiles exactly 100 (measured
-/// on a Xeon, the weight gradient of a 784-100 layer at batch 128: 106 against 99 µs).
-/// Which tile computes an element does not change its bits.
-fn ten_row_tiles(m: usize) -> bool {
-    let (padded_12, padded_10) = (m.next_multiple_of(12), m.next_multiple_of(10));
-    20 * (padded_12 - padded_10.min(padded_12)) >= m
+/// The height of the AVX-512 packed product's tiles for a C with `m` rows: 12, or the
+/// first of 10, 8, 4, 3 and 2 that pads m with fewer rows than the best before it by at
+/// least 5% of m. A tile's rows past m cost as much as real ones, and every one of these
+/// tiles keeps the FMA units busy (12 and 10 rows of 2 registers: 24 and 20 FMAs per 14 and
+/// 12 loads; 8 and 4 rows: 16 and 8 accumulators; 3 and 2 rows are 4 registers wide, 12
+/// and 8 accumulators), so the rows computed set the time. A 100-neuron layer is the case
+/// in point: nine 12-row tiles compute 108 rows, ten 10-row tiles exactly 100 (measured on
+/// a Xeon, the weight gradient of a 784-100 layer at batch 128: 106 against 99 µs); 3 rows
+/// took a 10-row tile before the shorter ones existed, 0.3× the `gemm` crate at 3×k×784
+/// (which runs near the FMA peak there), and 0.55-0.87× over n, k ≥ 64 with a 4-row tile,
+/// against 0.8-1.7× with the 3-row one (`benches/gemm_grid.rs`, on a Zen 4). Which tile
+/// computes an element does not change its bits.
+fn row_tile(m: usize) -> usize {
+    let mut best = 12;
+    for mr in [10, 8, 4, 3, 2] {
+        if 20 * (m.next_multiple_of(best) - m.next_multiple_of(mr).min(m.next_multiple_of(best))) >= m {
+            best = mr;
+        }
+    }
+    best
+}
+
+/// The packed product on AVX-512 (tiles `row_tile(m)` rows tall, 2 registers wide, 4 when 3 or fewer rows; see [`row_tile`]),
+/// with a last block of columns at most one register wide, if C has one, computed apart
+/// by 24×1-register tiles with the same k blocking (so with the same bits): a 2-register
+/// tile would compute it at half width or less (n = 33 ran at 0.75× the `gemm` crate).
+///
+/// # Safety
+/// As for [`gemm::gemm`]: the CPU supports AVX-512F, the slices fit, k > 0.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn packed_avx512<T>(
+    blocking: Blocking,
+    k: usize,
+    alpha: T,
+    a: &[T],
+    lda: usize,
+    ta: Transpose,
+    b: &[T],
+    ldb: usize,
+    tb: Transpose,
+    beta: T,
+    c: BlockMut<'_, T>,
+) where
+    Avx512<T>: Lanes<Elem = T>,
+    T: super::scratch::Scratch,
+{
+    let lanes = <Avx512<T> as Lanes>::LANES;
+    let n = c.cols();
+    let rest = n % (2 * lanes);
+    // SAFETY: this function's contract is the bodies'; the right block of C starts at
+    // column j0 < n, where op(B) is read from its column j0 (`b` from there holds the
+    // rest of every row of B, or whole rows j0.. of the stored Bᵀ).
+    unsafe {
+        let (c, right) = if n > 2 * lanes && rest > 0 && rest <= lanes {
+            let j0 = n - rest;
+            let (left, right) = c.split_at_col(j0);
+            let b_right = if tb == Transpose::No { &b[j0..] } else { &b[j0 * ldb..] };
+            (left, Some((right, b_right)))
+        } else {
+            (c, None)
+        };
+        type S<T> = Avx512<T>;
+        match row_tile(c.rows()) {
+            2 => gemm::gemm::<S<T>, 2, 4>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c),
+            3 => gemm::gemm::<S<T>, 3, 4>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c),
+            4 => gemm::gemm::<S<T>, 4, 2>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c),
+            8 => gemm::gemm::<S<T>, 8, 2>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c),
+            10 => gemm::gemm::<S<T>, 10, 2>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c),
+            _ => gemm::gemm::<S<T>, 12, 2>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c),
+        }
+        if let Some((right, b_right)) = right {
+            let narrow = Blocking { kc: blocking.kc, nc: lanes };
+            gemm::gemm::<S<T>, 24, 1>(narrow, k, alpha, a, lda, ta, b_right, ldb, tb, beta, right);
+        }
+    }
 }
 
 // ---- AVX-512F -------------------------------------------------------------------------
@@ -166,25 +232,27 @@ where
     unsafe { vector::gemv_t::<Avx512<T>>(m, n, alpha, a, lda, x, beta, y) }
 }
 
-/// A ← A + α·x·yᵀ with AVX-512F.
+/// A ← β·A + α·x·yᵀ with AVX-512F.
 ///
 /// # Safety
 /// The CPU supports AVX-512F; the slices fit the shape as in [`vector::ger`].
 #[target_feature(enable = "avx512f,avx2,fma")]
-unsafe fn ger_avx512<T>(m: usize, n: usize, alpha: T, x: &[T], y: &[T], a: &mut [T], lda: usize)
+#[allow(clippy::too_many_arguments)]
+unsafe fn ger_avx512<T>(m: usize, n: usize, alpha: T, x: &[T], y: &[T], beta: T, a: &mut [T], lda: usize)
 where
     Avx512<T>: Lanes<Elem = T>,
 {
     // SAFETY: this function's contract is the body's.
-    unsafe { vector::ger::<Avx512<T>>(m, n, alpha, x, y, a, lda) }
+    unsafe { vector::ger::<Avx512<T>>(m, n, alpha, x, y, beta, a, lda) }
 }
 
 /// C ← α·op(A)·op(B) + β·C in `f32` with AVX-512F.
 ///
 /// Tile 12×32: 24 accumulator registers (12 rows × 2 vectors of 16), 2 for the row of B,
 /// the A elements are broadcast from memory; 32 registers in all. Per step of k that is
-/// 24 FMAs against 14 loads, so the two FMA ports, not the loads, set the pace. Tile 10×32
-/// instead when that pads fewer rows (see [`ten_row_tiles`]).
+/// 24 FMAs against 14 loads, so the two FMA ports, not the loads, set the pace. Tiles of
+/// 10, 8 or 4 rows instead when they pad fewer rows, and the last 16 columns or fewer apart
+/// (see [`row_tile`] and [`packed_avx512`]).
 /// KC = 256 keeps the 12×256 A panel (12 KiB) in the 32 KiB L1 next to the B rows
 /// streaming through; NC = 512 makes the packed 256×512 B block 512 KiB, half the 1 MiB L2.
 /// For C at most 16 wide, a 24×16 tile (24 accumulators of one vector) wastes fewer lanes;
@@ -194,15 +262,18 @@ where
 /// ([`gemm_dots`]) in 4×6 tiles:
 /// 24 accumulators, 10 loads per 24 FMAs, and A (the big operand) read once per 6
 /// columns of C (measured against 2×10 and 3×8: 4×6 was best at 32 columns, even at 10).
-/// Up to 128 columns when B is stored transposed, because the forward product of a
-/// 100-neuron layer, X·Wᵀ (both operands along k as stored), then needs no packing at all:
+/// Up to 128 columns when B is stored transposed and k ≥ 512, because the forward product
+/// of a 100-neuron layer, X·Wᵀ (both operands along k as stored), then needs no packing at all:
 /// measured on a Xeon with AVX-512 at batch 10 / 32 / 64 / 128, 19 / 50 / 99 / 190 µs
 /// against 34 / 66 / 118 / 195 µs for the packed tiles, which must transpose W by gathers
 /// first. With B as stored, the dot products must transpose B instead, and the packed
 /// tiles win from 29 columns (the 32-wide tile nearly full): measured with k = 784,
 /// m = 100 / 128, n = 28 a tie (172 / 169 GFLOP/s), n = 32 155 against 207 (m = 100) and
 /// 168 against 206 (m = 128); at n = 20-24 the dot products stay ahead (160-175 against
-/// 125-154), and at 26 they tie.
+/// 125-154), and at 26 they tie. Below k = 512 the lane sums weigh too much at 33 to 128
+/// columns: measured on a Zen 4 against the `gemm` crate (`benches/gemm_grid.rs`), the
+/// dot products ran at 0.37-0.85× of it at k = 64-257 with m = 512, where the packed
+/// tiles ran at 0.9-1.1×.
 /// Wider C too, with B stored transposed, when k ≥ 512 and the whole product has at most
 /// 256 rows (a wider layer's forward pass at batch ≤ 256; see [`dots_max_n`]). Measured
 /// X·Wᵀ at k = 784 and n = 256 / 1024 against the packed tiles: m = 10 202 / 119 against
@@ -239,26 +310,26 @@ unsafe fn sgemm_avx512(
     unsafe {
         if ta == Transpose::Yes && (4..=gemm_cols::MAX_N).contains(&n) {
             gemm_cols::gemm::<S>(k, alpha, a, lda, b, ldb, tb, beta, c)
-        } else if use_dots(k, n, ta, dots_max_n(full_m, k, tb, if tb == Transpose::Yes { 128 } else { 28 }, 256)) {
+        } else if use_dots(
+            k,
+            n,
+            ta,
+            dots_max_n(full_m, k, tb, if tb == Transpose::Yes && k >= 512 { 128 } else { 28 }, 256),
+        ) {
             gemm_dots::gemm::<S, 4, 6>(1024, k, alpha, a, lda, b, ldb, tb, beta, c)
         } else if n <= 16 {
             let blocking = Blocking { kc: 512, nc: 16 };
             gemm::gemm::<S, 24, 1>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
         } else {
-            let blocking = Blocking { kc: 256, nc: 512 };
-            if ten_row_tiles(c.rows()) {
-                gemm::gemm::<S, 10, 2>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
-            } else {
-                gemm::gemm::<S, 12, 2>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
-            }
+            packed_avx512(Blocking { kc: 256, nc: 512 }, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
         }
     }
 }
 
 /// C ← α·op(A)·op(B) + β·C in `f64` with AVX-512F.
 ///
-/// Tile 12×16: 24 accumulators (12 rows × 2 vectors of 8), as for `f32` (and 10×16 when
-/// that pads fewer rows, see [`ten_row_tiles`]). KC = 192 keeps
+/// Tile 12×16: 24 accumulators (12 rows × 2 vectors of 8), as for `f32` (and shorter tiles,
+/// and the last 8 columns or fewer apart, as there). KC = 192 keeps
 /// the 12×192 A panel at 18 KiB in L1; NC = 320 makes the packed B block 480 KiB of L2.
 /// For C at most 8 wide, a 24×8 tile.
 ///
@@ -304,12 +375,7 @@ unsafe fn dgemm_avx512(
             let blocking = Blocking { kc: 512, nc: 8 };
             gemm::gemm::<S, 24, 1>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
         } else {
-            let blocking = Blocking { kc: 192, nc: 320 };
-            if ten_row_tiles(c.rows()) {
-                gemm::gemm::<S, 10, 2>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
-            } else {
-                gemm::gemm::<S, 12, 2>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
-            }
+            packed_avx512(Blocking { kc: 192, nc: 320 }, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
         }
     }
 }
@@ -380,17 +446,18 @@ where
     unsafe { vector::gemv_t::<Avx2<T>>(m, n, alpha, a, lda, x, beta, y) }
 }
 
-/// A ← A + α·x·yᵀ with AVX2 + FMA.
+/// A ← β·A + α·x·yᵀ with AVX2 + FMA.
 ///
 /// # Safety
 /// The CPU supports AVX2 and FMA; the slices fit the shape as in [`vector::ger`].
 #[target_feature(enable = "avx2,fma")]
-unsafe fn ger_avx2<T>(m: usize, n: usize, alpha: T, x: &[T], y: &[T], a: &mut [T], lda: usize)
+#[allow(clippy::too_many_arguments)]
+unsafe fn ger_avx2<T>(m: usize, n: usize, alpha: T, x: &[T], y: &[T], beta: T, a: &mut [T], lda: usize)
 where
     Avx2<T>: Lanes<Elem = T>,
 {
     // SAFETY: this function's contract is the body's.
-    unsafe { vector::ger::<Avx2<T>>(m, n, alpha, x, y, a, lda) }
+    unsafe { vector::ger::<Avx2<T>>(m, n, alpha, x, y, beta, a, lda) }
 }
 
 /// C ← α·op(A)·op(B) + β·C in `f32` with AVX2 + FMA.
@@ -482,18 +549,31 @@ unsafe fn dgemm_avx2(
 
 #[cfg(test)]
 mod tests {
-    use super::ten_row_tiles;
+    use super::row_tile;
 
     #[test]
-    fn ten_row_tiles_where_they_pad_at_least_5_percent_fewer_rows() {
+    fn row_tiles_pad_at_least_5_percent_fewer_rows_than_taller_ones() {
         // 100 rows: 108 in 12-row tiles, 100 in 10-row ones; 50: 60 against 50.
-        for m in [5, 10, 20, 40, 50, 100] {
-            assert!(ten_row_tiles(m), "{m} rows");
+        for m in [10, 20, 40, 50, 100] {
+            assert_eq!(row_tile(m), 10, "{m} rows");
         }
-        // 200: 204 against 200 (2%); 128: 132 against 130; 784: 792 against 790;
-        // 11: 12 against 20.
+        // 16: 24, 20, 16; 64: 72, 70, 64; 8: 12, 10, 8.
+        for m in [8, 16, 64] {
+            assert_eq!(row_tile(m), 8, "{m} rows");
+        }
+        // 4: 12, 10, 8, 4 rows; 3: 12, 10, 8, 4, 3; 6: 12, 10, 8, 6 (3-row tiles); 5: 12,
+        // 10, 8, 6 (3-row tiles); 2: 12, 10, 8, 4, 2; 1 likewise.
+        assert_eq!(row_tile(4), 4);
+        for m in [3, 5, 6] {
+            assert_eq!(row_tile(m), 3, "{m} rows");
+        }
+        for m in [1, 2] {
+            assert_eq!(row_tile(m), 2, "{m} rows");
+        }
+        // 200: 204 against 200 (2%); 128: 132 against 130 and 128 (3%); 784: 792 against
+        // 790 and 784 (1%); 11: 12 against 20, 16 and 12.
         for m in [11, 12, 24, 96, 128, 200, 256, 784, 1024] {
-            assert!(!ten_row_tiles(m), "{m} rows");
+            assert_eq!(row_tile(m), 12, "{m} rows");
         }
     }
 }
