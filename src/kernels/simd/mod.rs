@@ -7,13 +7,16 @@
 //! - [`gemm_dots`]: the matrix product as tiles of dot products, for a narrow C (the
 //!   forward pass with a small batch), where packing would cost as much as the product;
 //! - `gemm_cols`: the matrix product Aᵀ·B with registers down the columns of a narrow C
-//!   (the backward pass with a small batch), where rows of C are shorter than a register.
+//!   (the backward pass with a small batch), where rows of C are shorter than a register;
+//! - [`gemm_small`]: products so small that setting up the others costs more than the
+//!   arithmetic.
 
 pub mod gemm;
 // Only AVX-512 has the 32 registers its accumulators need (see its docs).
 #[cfg(target_arch = "x86_64")]
 pub mod gemm_cols;
 pub mod gemm_dots;
+pub mod gemm_small;
 pub mod lanes;
 pub mod vector;
 

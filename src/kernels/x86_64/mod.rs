@@ -9,7 +9,7 @@ mod lanes;
 
 use self::lanes::{Avx2, Avx512};
 use super::simd::gemm::Blocking;
-use super::simd::{Lanes, gemm, gemm_cols, gemm_dots, vector};
+use super::simd::{Lanes, gemm, gemm_cols, gemm_dots, gemm_small, vector};
 use super::{BlockMut, Isa, Ops, Transpose};
 
 /// Whether the CPU running us has AVX-512F (and the AVX2 and FMA it implies).
@@ -67,6 +67,23 @@ pub static AVX2: Isa = Isa {
         bias_sigmoid: bias_sigmoid_avx2::<f64>,
     },
 };
+
+/// How many registers wide [`gemm_small`] should make its rows for C ← α·op(A)·op(B) + β·C,
+/// if the product is small enough for it: C at most `max_nv` registers of `lanes` wide (4
+/// rows of 4 registers are 16 accumulators, too many for the 16 registers of AVX2), the copy
+/// of op(B) within [`gemm_small::B_LEN`], k ≤ [`gemm_small::MAX_K`], and at most
+/// [`SMALL_MAX`] multiply-adds in the whole product (`full_m` rows), so that a split of C
+/// between threads takes the same route in every block.
+fn small_width(full_m: usize, k: usize, n: usize, lanes: usize, max_nv: usize) -> Option<usize> {
+    let nv = [1, 2, 4].into_iter().take_while(|&nv| nv <= max_nv).find(|nv| n <= nv * lanes)?;
+    let fits = k <= gemm_small::MAX_K && k * nv * lanes <= gemm_small::B_LEN;
+    (fits && full_m.saturating_mul(k).saturating_mul(n) <= SMALL_MAX).then_some(nv)
+}
+
+/// The most multiply-adds of a product for [`gemm_small`]: measured on a Zen 4 against the
+/// `gemm` crate (`benches/gemm_grid.rs`), the packed tiles took about 0.3 µs for 3×3×3
+/// (0.1× the `gemm` crate) and still lost at 16×16×16.
+const SMALL_MAX: usize = 16 * 1024;
 
 /// Whether C ← α·op(A)·op(B) + β·C should run as dot products ([`gemm_dots`]): when A is
 /// stored as used (rows contiguous along k), C has at most `max_n` columns and k is long
@@ -161,6 +178,35 @@ unsafe fn packed_avx512<T>(
         if let Some((right, b_right)) = right {
             let narrow = Blocking { kc: blocking.kc, nc: lanes };
             gemm::gemm::<S<T>, 24, 1>(narrow, k, alpha, a, lda, ta, b_right, ldb, tb, beta, right);
+        }
+    }
+}
+
+/// [`gemm_small`] with rows `nv` registers wide (1, 2 or 4, from [`small_width`]).
+///
+/// # Safety
+/// As for [`gemm_small::gemm`] with NV = `nv`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn small<S: Lanes>(
+    nv: usize,
+    k: usize,
+    alpha: S::Elem,
+    a: &[S::Elem],
+    lda: usize,
+    ta: Transpose,
+    b: &[S::Elem],
+    ldb: usize,
+    tb: Transpose,
+    beta: S::Elem,
+    c: BlockMut<'_, S::Elem>,
+) {
+    // SAFETY: forwarded from this function's contract.
+    unsafe {
+        match nv {
+            1 => gemm_small::gemm::<S, 1>(k, alpha, a, lda, ta, b, ldb, tb, beta, c),
+            2 => gemm_small::gemm::<S, 2>(k, alpha, a, lda, ta, b, ldb, tb, beta, c),
+            _ => gemm_small::gemm::<S, 4>(k, alpha, a, lda, ta, b, ldb, tb, beta, c),
         }
     }
 }
@@ -308,7 +354,9 @@ unsafe fn sgemm_avx512(
     type S = Avx512<f32>;
     // SAFETY: this function's contract is the body's.
     unsafe {
-        if ta == Transpose::Yes && (4..=gemm_cols::MAX_N).contains(&n) {
+        if let Some(nv) = small_width(full_m, k, n, 16, 4) {
+            small::<S>(nv, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
+        } else if ta == Transpose::Yes && (4..=gemm_cols::MAX_N).contains(&n) {
             gemm_cols::gemm::<S>(k, alpha, a, lda, b, ldb, tb, beta, c)
         } else if use_dots(
             k,
@@ -367,7 +415,9 @@ unsafe fn dgemm_avx512(
     type S = Avx512<f64>;
     // SAFETY: this function's contract is the body's.
     unsafe {
-        if ta == Transpose::Yes && (9..=gemm_cols::MAX_N).contains(&n) {
+        if let Some(nv) = small_width(full_m, k, n, 8, 4) {
+            small::<S>(nv, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
+        } else if ta == Transpose::Yes && (9..=gemm_cols::MAX_N).contains(&n) {
             gemm_cols::gemm::<S>(k, alpha, a, lda, b, ldb, tb, beta, c)
         } else if use_dots(k, n, ta, dots_max_n(full_m, k, tb, 16, 32)) {
             gemm_dots::gemm::<S, 4, 6>(256, k, alpha, a, lda, b, ldb, tb, beta, c)
@@ -493,7 +543,9 @@ unsafe fn sgemm_avx2(
     type S = Avx2<f32>;
     // SAFETY: this function's contract is the body's.
     unsafe {
-        if use_dots(k, n, ta, dots_max_n(full_m, k, tb, 32, 32)) {
+        if let Some(nv) = small_width(full_m, k, n, 8, 2) {
+            small::<S>(nv, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
+        } else if use_dots(k, n, ta, dots_max_n(full_m, k, tb, 32, 32)) {
             gemm_dots::gemm::<S, 2, 5>(256, k, alpha, a, lda, b, ldb, tb, beta, c)
         } else if n <= 8 {
             let blocking = Blocking { kc: 512, nc: 8 };
@@ -535,7 +587,9 @@ unsafe fn dgemm_avx2(
     type S = Avx2<f64>;
     // SAFETY: this function's contract is the body's.
     unsafe {
-        if use_dots(k, n, ta, dots_max_n(full_m, k, tb, 32, 32)) {
+        if let Some(nv) = small_width(full_m, k, n, 4, 2) {
+            small::<S>(nv, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
+        } else if use_dots(k, n, ta, dots_max_n(full_m, k, tb, 32, 32)) {
             gemm_dots::gemm::<S, 2, 5>(128, k, alpha, a, lda, b, ldb, tb, beta, c)
         } else if n <= 4 {
             let blocking = Blocking { kc: 512, nc: 4 };
