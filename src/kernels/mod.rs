@@ -406,16 +406,22 @@ fn gemm_routed<T: Float>(
     // and stride it has in op(A)·op(B), as the comments say, or a gathered copy of the
     // exact length.
     if k == 1 && (n == 1 || (full.m == 1 && tb == Yes)) {
-        // cᵢⱼ ← α·(uᵢ·vⱼ) + β·cᵢⱼ with C one column or one row, u = the column of op(A), v =
-        // the row of op(B): element by element, where the vector kernels would spend a
-        // whole (masked) register on every element.
-        for i in 0..m {
-            let u = if ta == No { a[i * lda] } else { a[i] };
-            for j in 0..n {
-                let v = if tb == No { b[j] } else { b[j * ldb] };
-                let s = alpha * (u * v);
-                let cij = &mut c[i * ldc + j];
-                *cij = if beta == T::ZERO { s } else { beta * *cij + s };
+        // C is one column (u·v₀) or one row (u₀·vᵀ, v a column of the stored Bᵀ): a
+        // vector w scaled by the one element s of the other operand, c ← β·c + (α·s)·w.
+        // Contiguous (as when the stored operand is itself one column), that is the
+        // rank-1 kernel on one row; strided, a plain loop, where the vector kernels would
+        // spend a whole (masked) register on every element.
+        let (len, s, w, w_step, c_step) =
+            if n == 1 { (m, b[0], a, if ta == No { lda } else { 1 }, ldc) } else { (n, a[0], b, ldb, 1) };
+        if w_step == 1 && c_step == 1 {
+            // SAFETY: supported set; x is one element, y = w and the row c have `len`.
+            unsafe { (ops.ger)(1, len, alpha, &[s], &w[..len], beta, &mut c[..len], len) }
+        } else {
+            let alpha_s = alpha * s;
+            for i in 0..len {
+                let ci = &mut c[i * c_step];
+                let old = if beta == T::ZERO { T::ZERO } else { beta * *ci };
+                *ci = alpha_s * w[i * w_step] + old;
             }
         }
     } else if full.m == 1 && n == 1 {
@@ -451,6 +457,7 @@ fn gemm_routed<T: Float>(
         let mut buf = scratch::<T>(k);
         let x: &[T] = match ta {
             No => &a[..k],
+            Yes if lda == 1 => &a[..k],
             Yes => {
                 for (p, xp) in buf.iter_mut().enumerate() {
                     *xp = a[p * lda];
@@ -471,6 +478,7 @@ fn gemm_routed<T: Float>(
         let mut buf = scratch::<T>(k + m);
         let (xb, yb) = buf.split_at_mut(k);
         let x: &[T] = match tb {
+            No if ldb == 1 => &b[..k],
             No => {
                 for (p, xp) in xb.iter_mut().enumerate() {
                     *xp = b[p * ldb];
@@ -506,6 +514,7 @@ fn gemm_routed<T: Float>(
         let mut buf = scratch::<T>(m + n);
         let (ub, vb) = buf.split_at_mut(m);
         let u: &[T] = match ta {
+            No if lda == 1 => &a[..m],
             No => {
                 for (i, ui) in ub.iter_mut().enumerate() {
                     *ui = a[i * lda];
@@ -516,6 +525,7 @@ fn gemm_routed<T: Float>(
         };
         let v: &[T] = match tb {
             No => &b[..n],
+            Yes if ldb == 1 => &b[..n],
             Yes => {
                 for (j, vj) in vb.iter_mut().enumerate() {
                     *vj = b[j * ldb];

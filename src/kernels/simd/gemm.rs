@@ -77,7 +77,7 @@ pub unsafe fn gemm<S: Lanes, const MR: usize, const NV: usize>(
     // one loop nest, the accumulators were kept in memory: 23% slower at k = 10).
     // SAFETY: this function's contract is `gemm_with`'s.
     unsafe {
-        if ta == Transpose::No && reads_a_in_place::<S::Elem>(n, NV * S::LANES, lda) {
+        if ta == Transpose::No && reads_a_in_place::<S::Elem>(n, NV * S::LANES, ta, lda) {
             gemm_with::<S, MR, NV, true>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
         } else {
             gemm_with::<S, MR, NV, false>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
@@ -90,18 +90,23 @@ pub unsafe fn gemm<S: Lanes, const MR: usize, const NV: usize>(
 /// wins when few column panels reuse it; with many, the packed copy wins (contiguous, and
 /// no cache-set conflicts from a large power-of-two stride). In place, the MR-columns of
 /// op(A) = Aᵀ are rows of the stored A; those of op(A) = A are MR elements a row apart,
-/// which the packing would otherwise gather one by one. But rows a multiple of 2 KiB
-/// apart fall in a few sets of the L1 cache and evict each other (as for B, see
-/// [`reads_b_in_place`]): A·B at 2048×2048×100 in f32 ran at 0.63× the `gemm` crate with
-/// A in place, so those are packed.
-fn reads_a_in_place<T>(n: usize, nr: usize, lda: usize) -> bool {
-    n <= 4 * nr && !(lda * size_of::<T>()).is_multiple_of(2048)
+/// which the packing would otherwise gather one by one. But when op(A) = A, its rows are
+/// a multiple of 2 KiB apart and three or four column panels reread each A panel, the MR
+/// elements of a column fall in one set of the L1 cache and evict each other between
+/// passes (as for B, see [`reads_b_in_place`]): A·B at 2048×2048×100 in f32 ran at 0.63×
+/// the `gemm` crate with A in place, 0.77-0.88× packed, so those are packed. (Not so for
+/// Aᵀ, whose MR elements are contiguous: packing it at 1024×k×64 took it from 0.99× to
+/// 0.77×; nor with one or two panels: 33×2048×33 went from 96 to 148 µs packed.)
+fn reads_a_in_place<T>(n: usize, nr: usize, ta: Transpose, lda: usize) -> bool {
+    let conflicts = (lda * size_of::<T>()).is_multiple_of(2048);
+    n <= 4 * nr && (ta == Transpose::Yes || n <= 2 * nr || !conflicts)
 }
 
 /// Whether [`gemm`] reads the whole NR-wide panels of op(B) = B (`tb` is
 /// [`Transpose::No`]) in the stored B, `ldb` elements of `T` a row apart, rather than
 /// packing them (it always does when C has at most two row panels: packing would cost
-/// as much as the one or two passes over B that it would speed up). Skipping the copy saves its pass over B (the weight gradient
+/// as much as the one or two passes over B that it would speed up). Skipping the copy
+/// saves its pass over B (the weight gradient
 /// Δᵀ·X, 100×128×784 in f32: 208 → 221 GFLOP/s); but when the row stride is a multiple of
 /// 2 KiB, the kc rows of a panel map to a few sets of the L1 cache and evict each other
 /// (1024×1024×1024 in f32: 8% slower in place), so those are packed.
@@ -135,7 +140,7 @@ unsafe fn gemm_with<S: Lanes, const MR: usize, const NV: usize, const A_ROWS_IN_
     let nr = NV * S::LANES;
     debug_assert!(blocking.nc.is_multiple_of(nr) && k > 0);
     let (cp, ldc) = (c.as_mut_ptr(), c.ld());
-    let a_in_place = reads_a_in_place::<S::Elem>(n, nr, lda);
+    let a_in_place = reads_a_in_place::<S::Elem>(n, nr, ta, lda);
     let b_in_place = tb == Transpose::No && (reads_b_in_place::<S::Elem>(ldb) || m <= 2 * MR);
     let kc_max = blocking.kc.min(k);
     // NC bounds the packed B block (KC×NC) to its share of L2; when k is shorter than KC
@@ -306,6 +311,12 @@ unsafe fn micro_kernel<S: Lanes, const MR: usize, const NV: usize, const STRIDED
     }
 }
 
+/// The shortest k block packed by transposing LANES×LANES blocks in registers: below it,
+/// most of each block's loads and shuffles move nothing (a 16×16 block yields 16×kc
+/// elements), and strided gathers cost less (A·Bᵀ at 3×3×2048 in f32 took 6.4 µs by
+/// blocks, 0.38× the `gemm` crate).
+const TRANSPOSE_MIN_K: usize = 8;
+
 /// Packs rows pc..pc + kc, columns jc..jc + nc of op(B) into `nr`-wide panels: panel q,
 /// row p is `dst[(q·kc + p)·nr ..][..nr]`, zero-padded past column nc.
 ///
@@ -355,7 +366,7 @@ unsafe fn pack_b<S: Lanes>(
             }
             // Row p of op(B) is column pc + p of B, rows jc + j0..: LANES×LANES blocks of
             // B, read row by row, transposed in registers.
-            Transpose::Yes if S::TRANSPOSES_IN_REGISTERS => {
+            Transpose::Yes if S::TRANSPOSES_IN_REGISTERS && kc >= TRANSPOSE_MIN_K => {
                 // SAFETY: the caller's instruction set is `S`'s (contract). Rows
                 // jc + j0 + u < jc + nc <= n for u < w of B hold columns pc..pc + kc <= k
                 // (inside `b`, checked by the caller); the panel holds kc rows of nr.
@@ -426,7 +437,7 @@ unsafe fn pack_a<S: Lanes, const MR: usize>(
     match ta {
         // Column p of op(A) is column pc + p of A, rows ic..: LANES×LANES blocks of A,
         // read row by row, transposed in registers.
-        Transpose::No if S::TRANSPOSES_IN_REGISTERS => {
+        Transpose::No if S::TRANSPOSES_IN_REGISTERS && kc >= TRANSPOSE_MIN_K => {
             // SAFETY: the caller's instruction set is `S`'s (contract). Rows ic + i < ic + mr
             // <= m for i < mr of A hold columns pc..pc + kc <= k (inside `a`, checked by the
             // caller); the panel holds kc columns of MR.
