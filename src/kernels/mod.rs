@@ -9,8 +9,9 @@
 //! - [`portable`]: plain loops, the fallback on every target and the oracle the tests
 //!   compare the SIMD kernels with;
 //! - `simd/`: the SIMD kernel bodies, written once over a register type (`Lanes`): the
-//!   vector and matrix·vector kernels, a packed, register-blocked GEMM, and GEMMs by tiles
-//!   of dot products and down columns for narrow products such as those of a small batch;
+//!   vector and matrix·vector kernels, a packed, register-blocked GEMM, GEMMs by tiles
+//!   of dot products and down columns for narrow products such as those of a small batch,
+//!   and one for products too small to pay for the others' setup;
 //! - `x86_64/`: the register type and `#[target_feature]` wrappers for AVX-512F and
 //!   AVX2 + FMA; `aarch64/`: the same for NEON;
 //! - `scratch`: the per-thread buffer the GEMMs pack into, grown once and reused, so that

@@ -8,7 +8,7 @@
 //!   forward pass with a small batch), where packing would cost as much as the product;
 //! - `gemm_cols`: the matrix product Aᵀ·B with registers down the columns of a narrow C
 //!   (the backward pass with a small batch), where rows of C are shorter than a register;
-//! - [`gemm_small`]: products so small that setting up the others costs more than the
+//! - `gemm_small` (x86-64): products so small that setting up the others costs more than the
 //!   arithmetic.
 
 pub mod gemm;
@@ -16,6 +16,8 @@ pub mod gemm;
 #[cfg(target_arch = "x86_64")]
 pub mod gemm_cols;
 pub mod gemm_dots;
+// Measured and routed on x86-64 only so far (NEON could take it too, unmeasured).
+#[cfg(target_arch = "x86_64")]
 pub mod gemm_small;
 pub mod lanes;
 pub mod vector;
