@@ -4,8 +4,8 @@
 //! A product of a few thousand multiply-adds (3×3×3, 8×16×8) finishes in tens of
 //! nanoseconds, less than the packed [`gemm`](super::gemm) spends setting up: borrowing
 //! its scratch buffer, packing both operands into panels and walking its cache blocks.
-//! Here op(B), at most [`MAX_K`] rows of at most two registers, is copied once into a
-//! buffer on the stack, zero-padded to whole registers, and every row of C is summed in
+//! Here op(B), at most [`MAX_K`] rows of at most four registers ([`B_LEN`] elements in
+//! all), is copied once into a buffer on the stack, zero-padded to whole registers, and every row of C is summed in
 //! registers straight from the stored A.
 //!
 //! Each element of C gets exactly the operations of the packed micro-kernel: one

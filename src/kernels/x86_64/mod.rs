@@ -340,6 +340,7 @@ where
 /// (see [`row_tile`] and [`packed_avx512`]).
 /// KC = 256 keeps the 12×256 A panel (12 KiB) in the 32 KiB L1 next to the B rows
 /// streaming through; NC = 512 makes the packed 256×512 B block 512 KiB, half the 1 MiB L2.
+/// Products small enough for [`gemm_small`] (see [`small_width`]) skip all of this.
 /// For C at most 16 wide, a 24×16 tile (24 accumulators of one vector) wastes fewer lanes;
 /// its A panel is used once, so a deeper KC is fine.
 ///
