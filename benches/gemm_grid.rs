@@ -11,9 +11,11 @@
 //! cargo bench --bench gemm_grid                         # f32, the whole grid (a few minutes)
 //! cargo bench --bench gemm_grid -- --type f64
 //! cargo bench --bench gemm_grid -- --sizes 1,10,100 --forms nt --csv grid.csv
+//! cargo bench --bench gemm_grid -- --m 2048 --k 2048 --n 64,96,100 --forms tn
 //! ```
 //!
-//! Options: `--type f32|f64`, `--sizes` (comma-separated), `--forms` (any of `nn`, `nt`,
+//! Options: `--type f32|f64`, `--sizes` (comma-separated), `--m`, `--k`, `--n` (the sizes
+//! of one dimension, in place of `--sizes`), `--forms` (any of `nn`, `nt`,
 //! `tn`: A·B, A·Bᵀ, Aᵀ·B), `--ms` (minimum length of one timed sample, default 2),
 //! `--samples` (per product and point, default 5), `--csv FILE` (one line per point).
 //! Prints, per form, the worst ratio over k for each (m, n), the worst points, the median
@@ -32,16 +34,26 @@ const SIZES: [usize; 13] = [1, 3, 8, 16, 33, 64, 100, 128, 257, 512, 784, 1024, 
 struct Options {
     f64: bool,
     sizes: Vec<usize>,
+    /// Sizes of m, k and n when given apart (`--m`, `--k`, `--n`); else `sizes`.
+    dims: [Option<Vec<usize>>; 3],
     forms: Vec<(Transpose, Transpose)>,
     sample: Duration,
     samples: usize,
     csv: Option<String>,
 }
 
+impl Options {
+    /// The sizes of dimension `d` (0: m, 1: k, 2: n).
+    fn dim(&self, d: usize) -> &[usize] {
+        self.dims[d].as_deref().unwrap_or(&self.sizes)
+    }
+}
+
 fn parse() -> Options {
     let mut o = Options {
         f64: false,
         sizes: SIZES.to_vec(),
+        dims: [None, None, None],
         forms: vec![(Transpose::No, Transpose::No), (Transpose::No, Transpose::Yes), (Transpose::Yes, Transpose::No)],
         sample: Duration::from_millis(2),
         samples: 5,
@@ -52,7 +64,10 @@ fn parse() -> Options {
         let mut value = || args.next().unwrap_or_else(|| panic!("{arg} needs a value"));
         match arg.as_str() {
             "--type" => o.f64 = value() == "f64",
-            "--sizes" => o.sizes = value().split(',').map(|s| s.trim().parse().expect("--sizes: numbers")).collect(),
+            "--sizes" => o.sizes = list(&value()),
+            "--m" => o.dims[0] = Some(list(&value())),
+            "--k" => o.dims[1] = Some(list(&value())),
+            "--n" => o.dims[2] = Some(list(&value())),
             "--forms" => {
                 o.forms = value()
                     .split(',')
@@ -72,6 +87,10 @@ fn parse() -> Options {
         }
     }
     o
+}
+
+fn list(value: &str) -> Vec<usize> {
+    value.split(',').map(|s| s.trim().parse().expect("sizes: comma-separated numbers")).collect()
 }
 
 /// A deterministic rows×cols matrix of values in [−1, 1).
@@ -194,9 +213,9 @@ fn check<T: Float>(m: usize, k: usize, n: usize, got: &Matrix<T>, want: &Matrix<
 fn run<T: Float>(o: &Options) -> Vec<Point> {
     let mut points = Vec::new();
     for &(ta, tb) in &o.forms {
-        for &m in &o.sizes {
-            for &n in &o.sizes {
-                for &k in &o.sizes {
+        for &m in o.dim(0) {
+            for &n in o.dim(2) {
+                for &k in o.dim(1) {
                     points.push(measure::<T>(o, m, k, n, ta, tb));
                 }
             }
@@ -217,12 +236,12 @@ fn report(o: &Options, ty: &str, points: &[Point]) -> String {
     );
     for &(ta, tb) in &o.forms {
         let form = form_name(ta, tb);
-        let _ = writeln!(w, "\n{form}: worst ratio over k ∈ {:?}, rows m, columns n", o.sizes);
-        let _ = writeln!(w, "| m \\ n | {} |", o.sizes.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(" | "));
-        let _ = writeln!(w, "|---:|{}", "---:|".repeat(o.sizes.len()));
-        for &m in &o.sizes {
+        let _ = writeln!(w, "\n{form}: worst ratio over k ∈ {:?}, rows m, columns n", o.dim(1));
+        let _ = writeln!(w, "| m \\ n | {} |", o.dim(2).iter().map(|s| s.to_string()).collect::<Vec<_>>().join(" | "));
+        let _ = writeln!(w, "|---:|{}", "---:|".repeat(o.dim(2).len()));
+        for &m in o.dim(0) {
             let cells: Vec<String> = o
-                .sizes
+                .dim(2)
                 .iter()
                 .map(|&n| {
                     let worst = points
