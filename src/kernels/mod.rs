@@ -406,14 +406,17 @@ fn gemm_routed<T: Float>(
     // the lengths were checked by `check_gemm`: each call passes an operand with the shape
     // and stride it has in op(A)·op(B), as the comments say, or a gathered copy of the
     // exact length.
-    if k == 1 && (n == 1 || (full.m == 1 && tb == Yes)) {
-        // C is one column (u·v₀) or one row (u₀·vᵀ, v a column of the stored Bᵀ): a
-        // vector w scaled by the one element s of the other operand, c ← β·c + (α·s)·w.
-        // Contiguous (as when the stored operand is itself one column), that is the
-        // rank-1 kernel on one row; strided, a plain loop, where the vector kernels would
-        // spend a whole (masked) register on every element.
-        let (len, s, w, w_step, c_step) =
-            if n == 1 { (m, b[0], a, if ta == No { lda } else { 1 }, ldc) } else { (n, a[0], b, ldb, 1) };
+    if k == 1 && (n == 1 || full.m == 1) {
+        // C is one column (u·v₀) or one row (u₀·vᵀ, v the one row of B or a column of the
+        // stored Bᵀ): a vector w scaled by the one element s of the other operand,
+        // c ← β·c + (α·s)·w. Contiguous (as when the stored operand is itself one column
+        // or row), that is the rank-1 kernel on one row; strided, a plain loop, where the
+        // vector kernels would spend a whole (masked) register on every element.
+        let (len, s, w, w_step, c_step) = if n == 1 {
+            (m, b[0], a, if ta == No { lda } else { 1 }, ldc)
+        } else {
+            (n, a[0], b, if tb == No { 1 } else { ldb }, 1)
+        };
         if w_step == 1 && c_step == 1 {
             // SAFETY: supported set; x is one element, y = w and the row c have `len`.
             unsafe { (ops.ger)(1, len, alpha, &[s], &w[..len], beta, &mut c[..len], len) }

@@ -282,9 +282,10 @@ fn check_gemm_small<T: Float>() {
 }
 
 /// Shapes across the cache blocks (k past KC = 192, 256 and 512; n past NC = 256, 320
-/// and 512), the training shapes of a 784-100-10 network, 1000, and B rows 512 wide
+/// and 512), the training shapes of a 784-100-10 network, 1000, B rows 512 wide
 /// (2 or 4 KiB apart without padding, where the packed kernels pack B rather than read it
-/// in place).
+/// in place), and C a few columns wider than a multiple of two registers (the last
+/// columns computed as a product of their own, by whichever route their width takes).
 fn check_gemm_large<T: Float>() {
     let mut rng = Rng(0x5851_F42D_4C95_7F2D);
     let shapes = [
@@ -298,6 +299,9 @@ fn check_gemm_large<T: Float>() {
         (29, 1000, 5),
         (12, 40, 512),
         (20, 600, 140),
+        (40, 70, 33),
+        (300, 20, 100),
+        (45, 2048, 36),
     ];
     for isa in isas() {
         for (s, &(m, k, n)) in shapes.iter().enumerate() {
@@ -335,6 +339,10 @@ fn check_threaded<T: Float>() {
         (100, 600, 140),
         (200, 600, 140),
         (300, 600, 140),
+        // The last columns of C apart from the rest: 1 of 33 (small enough in all for the
+        // small-product kernel), 4 of 100.
+        (130, 70, 33),
+        (301, 300, 100),
     ];
     for (m, k, n) in shapes {
         for (ta, tb) in TRANSPOSES {

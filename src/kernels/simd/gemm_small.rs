@@ -103,9 +103,16 @@ pub unsafe fn gemm<S: Lanes, const NV: usize>(
             rows::<S, 4, NV>(k, ap.add(i * a_row), a_row, a_step, bt, alpha, beta, cp.add(i * ldc), ldc, n);
             i += 4;
         }
-        while i < m {
-            rows::<S, 1, NV>(k, ap.add(i * a_row), a_row, a_step, bt, alpha, beta, cp.add(i * ldc), ldc, n);
-            i += 1;
+        // The last one to three rows together: each element is a chain of k dependent
+        // multiply-adds, and one row at a time left the FMA units waiting on them (A·Bᵀ
+        // at 3×64×3 in f32 took 0.29 µs, 0.11× the `gemm` crate).
+        if i < m {
+            let (a_last, c_last) = (ap.add(i * a_row), cp.add(i * ldc));
+            match m - i {
+                3 => rows::<S, 3, NV>(k, a_last, a_row, a_step, bt, alpha, beta, c_last, ldc, n),
+                2 => rows::<S, 2, NV>(k, a_last, a_row, a_step, bt, alpha, beta, c_last, ldc, n),
+                _ => rows::<S, 1, NV>(k, a_last, a_row, a_step, bt, alpha, beta, c_last, ldc, n),
+            }
         }
     }
 }

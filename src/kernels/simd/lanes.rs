@@ -60,6 +60,14 @@ pub trait Lanes: Copy {
             unsafe { *out.add(i) = Self::sum(*v.add(i)) };
         }
     }
+    /// Asks the CPU to bring the cache line holding `p` into the L1 cache ahead of a read,
+    /// where the instruction set has a prefetch hint (x86-64); elsewhere nothing. A hint
+    /// reads no memory and never faults, so `p` may be any address (computed with
+    /// `wrapping_add` if it may leave its allocation).
+    #[inline(always)]
+    unsafe fn prefetch(p: *const Self::Elem) {
+        let _ = p;
+    }
     /// Whether [`transpose`](Self::transpose) is a network of register shuffles, cheaper
     /// than [`gather_first`](Self::gather_first) for packing a transposed operand (the
     /// default transposes through memory, one element at a time).

@@ -48,6 +48,13 @@ impl Lanes for Avx512<f32> {
     const REGISTERS: usize = 32;
 
     #[inline(always)]
+    unsafe fn prefetch(p: *const f32) {
+        // SAFETY: a prefetch hint (SSE, present on every x86-64) reads no memory and does
+        // not fault on any address.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast()) }
+    }
+
+    #[inline(always)]
     unsafe fn zero() -> __m512 {
         // SAFETY: the caller guarantees AVX-512F (trait contract).
         unsafe { _mm512_setzero_ps() }
@@ -185,6 +192,13 @@ impl Lanes for Avx512<f64> {
     const REGISTERS: usize = 32;
 
     #[inline(always)]
+    unsafe fn prefetch(p: *const f64) {
+        // SAFETY: a prefetch hint (SSE, present on every x86-64) reads no memory and does
+        // not fault on any address.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast()) }
+    }
+
+    #[inline(always)]
     unsafe fn zero() -> __m512d {
         // SAFETY: the caller guarantees AVX-512F (trait contract).
         unsafe { _mm512_setzero_pd() }
@@ -277,6 +291,13 @@ impl Lanes for Avx2<f32> {
     type V = __m256;
     const LANES: usize = 8;
     const REGISTERS: usize = 16;
+
+    #[inline(always)]
+    unsafe fn prefetch(p: *const f32) {
+        // SAFETY: a prefetch hint (SSE, present on every x86-64) reads no memory and does
+        // not fault on any address.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast()) }
+    }
 
     #[inline(always)]
     unsafe fn zero() -> __m256 {
@@ -384,6 +405,13 @@ impl Lanes for Avx2<f64> {
     type V = __m256d;
     const LANES: usize = 4;
     const REGISTERS: usize = 16;
+
+    #[inline(always)]
+    unsafe fn prefetch(p: *const f64) {
+        // SAFETY: a prefetch hint (SSE, present on every x86-64) reads no memory and does
+        // not fault on any address.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast()) }
+    }
 
     #[inline(always)]
     unsafe fn zero() -> __m256d {

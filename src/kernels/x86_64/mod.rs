@@ -80,6 +80,17 @@ fn small_width(full_m: usize, k: usize, n: usize, lanes: usize, max_nv: usize) -
     (fits && full_m.saturating_mul(k).saturating_mul(n) <= SMALL_MAX).then_some(nv)
 }
 
+/// Whether a small A·Bᵀ (both operands stored along k) goes to the dot products rather
+/// than to [`gemm_small`], whose copy of op(B), zero-padded to whole registers and written
+/// element by element from the rows of Bᵀ, is shared by few rows: k ≥ 64, or k ≥ 32 with
+/// at most 8 rows in the whole product (C at most 28 columns, as for [`use_dots`]).
+/// Measured in `f32` on a Zen 4 against the `gemm` crate (`benches/gemm_grid.rs`): 3 rows,
+/// k = 64: 0.14-0.19× → 0.33-0.51×; 8 rows, k = 33-64: 0.34-0.71× → 0.61-1.12×; but 16
+/// rows at k = 33 went from 0.86-1.21× to 0.67-0.94×.
+fn small_by_dots(full_m: usize, k: usize, n: usize, ta: Transpose, tb: Transpose) -> bool {
+    ta == Transpose::No && tb == Transpose::Yes && n <= 28 && k >= if full_m <= 8 { 32 } else { 64 }
+}
+
 /// The most multiply-adds of a product for [`gemm_small`]: measured on a Zen 4 against the
 /// `gemm` crate (`benches/gemm_grid.rs`), the packed tiles took about 0.3 µs for 3×3×3
 /// (0.1× the `gemm` crate) and still lost at 16×16×16.
@@ -95,6 +106,20 @@ fn use_dots(k: usize, n: usize, ta: Transpose, max_n: usize) -> bool {
     ta == Transpose::No && n <= max_n && k >= 64
 }
 
+/// Whether C ← α·op(A)·op(B) + β·C has too few rows for the dot products to pay for
+/// transposing B (stored as used, `tb` is [`Transpose::No`]): at most 16 rows in the whole
+/// product and more than `max_n` columns. Each dot-product tile is 4 rows by 6 columns,
+/// and the copy of Bᵀ is made once per product, so with few rows it is shared by few
+/// tiles; the packed tiles, which read B as stored, won. Measured in `f32` on a Zen 4
+/// against the `gemm` crate (`benches/gemm_grid.rs`), k = 128-2048: with 3 rows, n = 16
+/// from 0.17-0.21× to 0.54-0.64× and n = 28-33 from 0.45-0.81× to 1.05-1.48×; with 8 and
+/// 16 rows and 28-40 columns from 0.55-1.0× to 1.07-1.83×. At n ≤ 12 the dot products
+/// stay ahead or even (16 rows, n = 10: 1.3-1.4× against 0.73-0.95×; 3 rows, n = 3:
+/// 2.5-3.0× against 1.4×).
+fn few_rows_wide(full_m: usize, n: usize, tb: Transpose, max_n: usize) -> bool {
+    tb == Transpose::No && full_m <= 16 && n > max_n
+}
+
 /// The widest C a gemm entry computes by dot products: `max_n` columns, or any width when
 /// B is stored transposed (a layer's forward pass X·Wᵀ), k ≥ 512 and the whole product has
 /// at most `wide_rows` rows (a small batch): then the packed tiles' transposing gathers
@@ -104,32 +129,60 @@ fn dots_max_n(full_m: usize, k: usize, tb: Transpose, max_n: usize, wide_rows: u
     if tb == Transpose::Yes && k >= 512 && full_m <= wide_rows { usize::MAX } else { max_n }
 }
 
-/// The height of the AVX-512 packed product's tiles for a C with `m` rows: 12, or the
-/// first of 10, 8, 4, 3 and 2 that pads m with fewer rows than the best before it by at
-/// least 5% of m. A tile's rows past m cost as much as real ones, and every one of these
-/// tiles keeps the FMA units busy (12 and 10 rows of 2 registers: 24 and 20 FMAs per 14 and
-/// 12 loads; 8 and 4 rows: 16 and 8 accumulators; 3 and 2 rows are 4 registers wide, 12
-/// and 8 accumulators), so the rows computed set the time. A 100-neuron layer is the case
-/// in point: nine 12-row tiles compute 108 rows, ten 10-row tiles exactly 100 (measured on
-/// a Xeon, the weight gradient of a 784-100 layer at batch 128: 106 against 99 µs); 3 rows
-/// took a 10-row tile before the shorter ones existed, 0.3× the `gemm` crate at 3×k×784
-/// (which runs near the FMA peak there), and 0.55-0.87× over n, k ≥ 64 with a 4-row tile,
-/// against 0.8-1.7× with the 3-row one (`benches/gemm_grid.rs`, on a Zen 4). Which tile
-/// computes an element does not change its bits.
-fn row_tile(m: usize) -> usize {
-    let mut best = 12;
-    for mr in [10, 8, 4, 3, 2] {
-        if 20 * (m.next_multiple_of(best) - m.next_multiple_of(mr).min(m.next_multiple_of(best))) >= m {
-            best = mr;
+/// The tile of the AVX-512 packed product for an m×n C, as (rows, registers wide): 12×2,
+/// or the first of 10×2, 8×2, 4×2, 3×4 and 2×4 registers whose tiles cover C with fewer
+/// padded elements than the best before it by at least 5% of C. An element past the edge
+/// of C costs as much as a real one, and every one of these tiles keeps the FMA units busy
+/// (12 and 10 rows of 2 registers: 24 and 20 FMAs per 14 and 12 loads; 8 and 4 rows: 16
+/// and 8 accumulators; 3 and 2 rows of 4 registers, 12 and 8), so the elements computed
+/// set the time. A 100-neuron layer is the case in point: nine 12-row tiles compute 108
+/// rows, ten 10-row tiles exactly 100 (measured on a Xeon, the weight gradient of a 784-100
+/// layer at batch 128: 106 against 99 µs); 3 rows took a 10-row tile before the shorter
+/// ones existed, 0.3× the `gemm` crate at 3×k×784 (which runs near the FMA peak there),
+/// and 0.55-0.87× over n, k ≥ 64 with a 4-row tile, against 0.8-1.7× with the 3-row one
+/// (`benches/gemm_grid.rs`, on a Zen 4). The width counts too: 3×4-register tiles on a C
+/// 33 rows by 32 columns wide leave half of every tile empty. Which tile computes an
+/// element does not change its bits.
+fn row_tile(m: usize, n: usize, lanes: usize) -> (usize, usize) {
+    let area = |(mr, nv): (usize, usize)| m.next_multiple_of(mr) * n.next_multiple_of(nv * lanes);
+    let mut best = (12, 2);
+    for tile in [(10, 2), (8, 2), (4, 2), (3, 4), (2, 4)] {
+        if 20 * area(best).saturating_sub(area(tile)) >= m * n {
+            best = tile;
         }
     }
     best
 }
 
-/// The packed product on AVX-512 (tiles `row_tile(m)` rows tall, 2 registers wide, 4 when 3 or fewer rows; see [`row_tile`]),
-/// with a last block of columns at most one register wide, if C has one, computed apart
-/// by 24×1-register tiles with the same k blocking (so with the same bits): a 2-register
-/// tile would compute it at half width or less (n = 33 ran at 0.75× the `gemm` crate).
+/// Splits off the last block of C's columns if it is at most one register of `lanes`
+/// wide (and C is wider than two registers), with op(B) from that column on: the packed
+/// tiles are two registers wide and would compute it at half width or less (n = 33 ran at
+/// 0.75× the `gemm` crate), so the entry computes it as a product of its own, by the route
+/// a C that narrow takes (at 1024×256×100 in f32 the 4 columns took 189 µs as 24×1-register
+/// tiles after the 96 others, against 22-35 µs by dot products or column tiles).
+/// Every block of a row split of C (see `gemm_threaded`) splits at the same column.
+#[allow(clippy::type_complexity)]
+fn split_last_register<'c, 'b, T>(
+    lanes: usize,
+    b: &'b [T],
+    ldb: usize,
+    tb: Transpose,
+    c: BlockMut<'c, T>,
+) -> (BlockMut<'c, T>, Option<(BlockMut<'c, T>, &'b [T])>) {
+    let n = c.cols();
+    let rest = n % (2 * lanes);
+    if n > 2 * lanes && rest > 0 && rest <= lanes {
+        let j0 = n - rest;
+        let (left, right) = c.split_at_col(j0);
+        // Column j0 of op(B): from column j0 of every row of B, or row j0 of the stored Bᵀ.
+        let b_right = if tb == Transpose::No { &b[j0..] } else { &b[j0 * ldb..] };
+        (left, Some((right, b_right)))
+    } else {
+        (c, None)
+    }
+}
+
+/// The packed product on AVX-512, in the tiles [`row_tile`] chooses.
 ///
 /// # Safety
 /// As for [`gemm::gemm`]: the CPU supports AVX-512F, the slices fit, k > 0.
@@ -151,37 +204,16 @@ unsafe fn packed_avx512<T>(
     Avx512<T>: Lanes<Elem = T>,
     T: super::scratch::Scratch,
 {
-    let lanes = <Avx512<T> as Lanes>::LANES;
-    let n = c.cols();
-    let rest = n % (2 * lanes);
-    // SAFETY: this function's contract is the bodies'; the right block of C starts at
-    // column j0 < n, where op(B) is read from its column j0 (`b` from there holds the
-    // rest of every row of B, or whole rows j0.. of the stored Bᵀ).
+    type S<T> = Avx512<T>;
+    // SAFETY: this function's contract is the bodies'.
     unsafe {
-        // Not when op(A) = A has rows a multiple of 2 KiB apart: the narrow tiles would read
-        // them in place, through a few sets of the L1 cache (33×2048×33 in f32: 96 µs
-        // whole, 170 µs split).
-        let conflicts = ta == Transpose::No && (lda * size_of::<T>()).is_multiple_of(2048);
-        let (c, right) = if n > 2 * lanes && rest > 0 && rest <= lanes && !conflicts {
-            let j0 = n - rest;
-            let (left, right) = c.split_at_col(j0);
-            let b_right = if tb == Transpose::No { &b[j0..] } else { &b[j0 * ldb..] };
-            (left, Some((right, b_right)))
-        } else {
-            (c, None)
-        };
-        type S<T> = Avx512<T>;
-        match row_tile(c.rows()) {
-            2 => gemm::gemm::<S<T>, 2, 4>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c),
-            3 => gemm::gemm::<S<T>, 3, 4>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c),
-            4 => gemm::gemm::<S<T>, 4, 2>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c),
-            8 => gemm::gemm::<S<T>, 8, 2>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c),
-            10 => gemm::gemm::<S<T>, 10, 2>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c),
+        match row_tile(c.rows(), c.cols(), <S<T> as Lanes>::LANES) {
+            (2, _) => gemm::gemm::<S<T>, 2, 4>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c),
+            (3, _) => gemm::gemm::<S<T>, 3, 4>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c),
+            (4, _) => gemm::gemm::<S<T>, 4, 2>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c),
+            (8, _) => gemm::gemm::<S<T>, 8, 2>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c),
+            (10, _) => gemm::gemm::<S<T>, 10, 2>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c),
             _ => gemm::gemm::<S<T>, 12, 2>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c),
-        }
-        if let Some((right, b_right)) = right {
-            let narrow = Blocking { kc: blocking.kc, nc: lanes };
-            narrow_avx512(narrow, k, alpha, a, lda, ta, b_right, ldb, tb, beta, right);
         }
     }
 }
@@ -336,16 +368,18 @@ where
 /// Tile 12×32: 24 accumulator registers (12 rows × 2 vectors of 16), 2 for the row of B,
 /// the A elements are broadcast from memory; 32 registers in all. Per step of k that is
 /// 24 FMAs against 14 loads, so the two FMA ports, not the loads, set the pace. Tiles of
-/// 10, 8 or 4 rows instead when they pad fewer rows, and the last 16 columns or fewer apart
-/// (see [`row_tile`] and [`packed_avx512`]).
+/// 10, 8 or 4 rows (or 3 and 2 rows of 4 vectors) instead when they pad C less (see
+/// [`row_tile`]), and the last 16 columns or fewer as a product of their own (see
+/// [`split_last_register`]).
 /// KC = 256 keeps the 12×256 A panel (12 KiB) in the 32 KiB L1 next to the B rows
 /// streaming through; NC = 512 makes the packed 256×512 B block 512 KiB, half the 1 MiB L2.
 /// Products small enough for [`gemm_small`] (see [`small_width`]) skip all of this.
 /// For C at most 16 wide, a 24×16 tile (24 accumulators of one vector) wastes fewer lanes;
 /// its A panel is used once, so a deeper KC is fine.
 ///
-/// For A as stored and C at most 128 wide (28 when B is as stored), dot products
-/// ([`gemm_dots`]) in 4×6 tiles:
+/// For A as stored and C at most 128 wide (28 when B is as stored, and 12 when the whole
+/// product has at most 16 rows: see [`few_rows_wide`]), dot products ([`gemm_dots`]) in
+/// 4×6 tiles, also for small products A·Bᵀ with k ≥ 64 (see [`small_by_dots`]):
 /// 24 accumulators, 10 loads per 24 FMAs, and A (the big operand) read once per 6
 /// columns of C (measured against 2×10 and 3×8: 4×6 was best at 32 columns, even at 10).
 /// Up to 128 columns when B is stored transposed and k ≥ 512, because the forward product
@@ -394,22 +428,29 @@ unsafe fn sgemm_avx512(
     type S = Avx512<f32>;
     // SAFETY: this function's contract is the body's.
     unsafe {
-        if let Some(nv) = small_width(full_m, k, n, 16, 4) {
+        if let Some(nv) = small_width(full_m, k, n, 16, 4).filter(|_| !small_by_dots(full_m, k, n, ta, tb)) {
             small::<S>(nv, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
         } else if ta == Transpose::Yes && (4..=gemm_cols::MAX_N).contains(&n) {
             gemm_cols::gemm::<S>(k, alpha, a, lda, b, ldb, tb, beta, c)
-        } else if use_dots(
-            k,
-            n,
-            ta,
-            dots_max_n(full_m, k, tb, if tb == Transpose::Yes && k >= 512 { 128 } else { 28 }, 256),
-        ) {
+        } else if small_by_dots(full_m, k, n, ta, tb)
+            || use_dots(
+                k,
+                n,
+                ta,
+                dots_max_n(full_m, k, tb, if tb == Transpose::Yes && k >= 512 { 128 } else { 28 }, 256),
+            ) && !few_rows_wide(full_m, n, tb, 12)
+        {
             gemm_dots::gemm::<S, 4, 6>(1024, k, alpha, a, lda, b, ldb, tb, beta, c)
         } else if n <= 16 {
             let blocking = Blocking { kc: 512, nc: 16 };
             narrow_avx512(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
         } else {
-            packed_avx512(Blocking { kc: 256, nc: 512 }, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
+            let (c, right) = split_last_register(16, b, ldb, tb, c);
+            packed_avx512(Blocking { kc: 256, nc: 512 }, k, alpha, a, lda, ta, b, ldb, tb, beta, c);
+            if let Some((right, b)) = right {
+                // SAFETY: as for the whole C: `right` is its last columns, `b` op(B) from there.
+                sgemm_avx512(full_m, k, alpha, a, lda, ta, b, ldb, tb, beta, right)
+            }
         }
     }
 }
@@ -465,7 +506,12 @@ unsafe fn dgemm_avx512(
             let blocking = Blocking { kc: 512, nc: 8 };
             narrow_avx512(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
         } else {
-            packed_avx512(Blocking { kc: 192, nc: 320 }, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
+            let (c, right) = split_last_register(8, b, ldb, tb, c);
+            packed_avx512(Blocking { kc: 192, nc: 320 }, k, alpha, a, lda, ta, b, ldb, tb, beta, c);
+            if let Some((right, b)) = right {
+                // SAFETY: as for the whole C: `right` is its last columns, `b` op(B) from there.
+                dgemm_avx512(full_m, k, alpha, a, lda, ta, b, ldb, tb, beta, right)
+            }
         }
     }
 }
@@ -646,28 +692,37 @@ mod tests {
     use super::row_tile;
 
     #[test]
-    fn row_tiles_pad_at_least_5_percent_fewer_rows_than_taller_ones() {
+    fn row_tiles_pad_at_least_5_percent_fewer_elements_than_taller_ones() {
+        // m rows of a C 32 columns wide, 16 lanes: 2-register tiles cover the width exactly.
+        let rows = |m| row_tile(m, 32, 16).0;
         // 100 rows: 108 in 12-row tiles, 100 in 10-row ones; 50: 60 against 50.
         for m in [10, 20, 40, 50, 100] {
-            assert_eq!(row_tile(m), 10, "{m} rows");
+            assert_eq!(rows(m), 10, "{m} rows");
         }
         // 16: 24, 20, 16; 64: 72, 70, 64; 8: 12, 10, 8.
         for m in [8, 16, 64] {
-            assert_eq!(row_tile(m), 8, "{m} rows");
-        }
-        // 4: 12, 10, 8, 4 rows; 3: 12, 10, 8, 4, 3; 6: 12, 10, 8, 6 (3-row tiles); 5: 12,
-        // 10, 8, 6 (3-row tiles); 2: 12, 10, 8, 4, 2; 1 likewise.
-        assert_eq!(row_tile(4), 4);
-        for m in [3, 5, 6] {
-            assert_eq!(row_tile(m), 3, "{m} rows");
-        }
-        for m in [1, 2] {
-            assert_eq!(row_tile(m), 2, "{m} rows");
+            assert_eq!(rows(m), 8, "{m} rows");
         }
         // 200: 204 against 200 (2%); 128: 132 against 130 and 128 (3%); 784: 792 against
         // 790 and 784 (1%); 11: 12 against 20, 16 and 12.
         for m in [11, 12, 24, 96, 128, 200, 256, 784, 1024] {
-            assert_eq!(row_tile(m), 12, "{m} rows");
+            assert_eq!(rows(m), 12, "{m} rows");
         }
+        // 4 rows: 12, 10, 8, 4; 3-row tiles 4 registers wide would compute 3×64.
+        assert_eq!(rows(4), 4);
+        // 33 rows: 36×32 in 12-row tiles against 33×64 in 3-row ones.
+        assert_eq!(row_tile(33, 32, 16), (12, 2));
+        // With C 64 columns wide, the 4-register tiles cover the width too: 4: 12, 10, 8,
+        // 4, 3 rows; 3: 12, 10, 8, 4, 3; 6: 12, 10, 8, 8, 6 (3-row tiles); 5: 12, 10, 8, 8,
+        // 6; 2: 12, 10, 8, 4, 3, 2; 1 likewise.
+        assert_eq!(row_tile(4, 64, 16), (4, 2));
+        for m in [3, 5, 6] {
+            assert_eq!(row_tile(m, 64, 16), (3, 4), "{m} rows");
+        }
+        for m in [1, 2] {
+            assert_eq!(row_tile(m, 64, 16), (2, 4), "{m} rows");
+        }
+        // A 3×784 C: 12×800 elements in 12-row tiles, 3×832 in 3-row ones.
+        assert_eq!(row_tile(3, 784, 16), (3, 4));
     }
 }
