@@ -235,11 +235,14 @@ unsafe fn gemm_with<S: Lanes, const MR: usize, const NV: usize, const A_ROWS_IN_
 /// pages, where the hardware prefetchers stop, and the panel is read from memory once per
 /// k block (Aᵀ·B at 2048×2048×64 in f32 spent almost half its time waiting for it, 0.55×
 /// the `gemm` crate; the same product at k = 256, which stays in the L3 cache, ran at
-/// full speed). Elsewhere they go to the panel in use, already in the cache: a hint
-/// costs less than a branch around it, which made LLVM keep the accumulators of some
-/// tiles in memory. The one-register tiles send none: with the hints, their 24
-/// accumulators were kept in memory too (Aᵀ·B at 64×2048×16 at 0.4× the `gemm` crate
-/// rather than 0.9×).
+/// full speed). Elsewhere they go to the panel in use, already in the cache: choosing
+/// per tile whether to send hints at all (a branch on `Option` in the loop, or a second
+/// copy of the micro-kernel) made LLVM keep the accumulators of some tiles in memory.
+/// No hints at all in the one-register tiles (with them, their 24 accumulators were kept
+/// in memory too: Aᵀ·B at 64×2048×16 at 0.4× the `gemm` crate rather than 0.9×), nor in
+/// k blocks shorter than 16, where a tile is so short that the hints' setup showed (f64
+/// Aᵀ·B at 1024×3×16: 6.9 µs with them, 4.6 µs without; a test on the tile's constants
+/// and kc, made once before the loop).
 #[derive(Clone, Copy)]
 struct Prefetch<T> {
     first: *const T,
@@ -252,7 +255,8 @@ struct Prefetch<T> {
 /// `mr` rows and `nr` columns of the tile are stored (masked at the right edge).
 /// Element i of aₚ is at `a + i·a_row + p·a_step`; without `STRIDED`, `a_row` is taken to
 /// be 1, so that the packed case keeps its plain addressing. bₚ is at `b + p·b_step`.
-/// Each step sends the two hints of `prefetch` when the tile is wider than one register.
+/// Each step sends the two hints of `prefetch` when the tile is wider than one register and
+/// kc ≥ 16 (see [`Prefetch`]).
 ///
 /// # Safety
 /// The CPU supports `S`'s instruction set; `a + i·a_row + p·a_step` is readable for i < MR,
