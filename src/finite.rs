@@ -1,4 +1,5 @@
-//! Keeping parameters finite: the magnitude bound that lets the fused gradient-descent
+//! Finite values: the checks that reject NaN and infinities in data and parameters, and
+//! the magnitude bound that lets the fused gradient-descent
 //! step skip its check, and the norms it is computed from.
 //!
 //! Every update step either leaves every weight and bias finite or changes nothing (see
@@ -7,6 +8,7 @@
 //! whose whole point is to touch w once, proves it in advance from a bound instead.
 
 use crate::Float;
+use crate::error::{Error, Result};
 
 /// The largest magnitude a parameter may be proved to stay below without a check: 2¹²⁰
 /// (about 1.3·10³⁶), for f32 and f64 alike. It leaves a factor of 255 below f32's largest
@@ -23,7 +25,7 @@ pub(crate) fn norm<T: Float>(values: &[T]) -> f64 {
 
 /// max |x| over `values` (0 for none), or `None` if a value is NaN or infinite.
 pub(crate) fn max_abs<T: Float>(values: &[T]) -> Option<f64> {
-    if !crate::error::all_finite(values) {
+    if !all_finite(values) {
         return None;
     }
     const LANES: usize = 16;
@@ -58,6 +60,69 @@ pub(crate) fn bound_after_step(bound: f64, scale: f64, delta_norm: f64, input_no
     let next = bound + scale.abs() * products;
     let worst = bound + at_least(scale.abs(), 1.0) * products;
     (worst <= PROVABLY_FINITE).then_some(next)
+}
+
+/// Checks that every value of `values` is finite.
+pub(crate) fn check_finite<T: Float>(what: &'static str, values: &[T]) -> Result<()> {
+    if all_finite(values) { Ok(()) } else { first_non_finite(what, values) }
+}
+
+/// [`check_finite`] for the rows (`row_len` values each) of a large batch, split over up
+/// to `threads` threads in blocks of rows as [`Batcher`](crate::Batcher) gathers them, so
+/// that each thread reads the rows it has just written. The same result as
+/// [`check_finite`]; from 64 Ki values on (below, one thread checks it all).
+pub(crate) fn check_finite_rows<T: Float>(
+    what: &'static str,
+    values: &[T],
+    row_len: usize,
+    threads: usize,
+) -> Result<()> {
+    if threads <= 1 || values.len() < crate::parallel::THREADED_VALUES_MIN || row_len == 0 {
+        return check_finite(what, values);
+    }
+    // The blocks of rows the network's data-parallel pass (and a `Batcher`) use.
+    let cuts = crate::parallel::row_blocks(values.len() / row_len, threads);
+    let mut finite = vec![true; cuts.len() - 1];
+    let mut jobs: Vec<_> = cuts
+        .windows(2)
+        .map(|w| &values[w[0] * row_len..w[1] * row_len])
+        .zip(finite.iter_mut())
+        .map(|(block, finite)| move || *finite = all_finite(block))
+        .collect();
+    let mut refs: Vec<&mut (dyn FnMut() + Send)> = jobs.iter_mut().map(|job| job as _).collect();
+    crate::parallel::run(&mut refs);
+    drop(jobs);
+    if finite.iter().all(|&f| f) { Ok(()) } else { first_non_finite(what, values) }
+}
+
+/// The error for the first value of `values` that is NaN or infinite (`Ok` if none is).
+#[cold]
+fn first_non_finite<T: Float>(what: &'static str, values: &[T]) -> Result<()> {
+    match values.iter().position(|v| !v.is_finite()) {
+        None => Ok(()),
+        Some(index) => Err(Error::NonFinite { what, index, value: values[index].to_f64() }),
+    }
+}
+
+/// Whether every value is finite (neither NaN nor infinite).
+pub(crate) fn all_finite<T: Float>(values: &[T]) -> bool {
+    // Every batch of the training loop passes through here, so the test is a loop the
+    // compiler vectorises: x·0 is ±0 for a finite x and NaN for an infinity or a NaN, so
+    // the sum of all x·0 (over 16 independent partial sums, no early exit) is 0 exactly
+    // when every value is finite.
+    const LANES: usize = 16;
+    let chunks = values.chunks_exact(LANES);
+    let mut sum = chunks.remainder().iter().fold(T::ZERO, |s, &v| s + v * T::ZERO);
+    let mut partial = [T::ZERO; LANES];
+    for chunk in chunks {
+        for (p, &v) in partial.iter_mut().zip(chunk) {
+            *p += v * T::ZERO;
+        }
+    }
+    for p in partial {
+        sum += p;
+    }
+    sum == T::ZERO
 }
 
 #[cfg(test)]
@@ -119,5 +184,44 @@ mod tests {
             assert_eq!(bound_after_step(nan.0, -1.0, nan.1, nan.2, 1), None, "{nan:?}");
         }
         assert_eq!(bound_after_step(1.0, -1.0, f64::INFINITY, 1.0, 1), None);
+    }
+
+    #[test]
+    fn check_finite_finds_the_first_bad_value() {
+        let e = check_finite("input", &[1.0, f64::NAN, f64::INFINITY]).unwrap_err();
+        assert!(matches!(e, Error::NonFinite { index: 1, .. }));
+        assert!(check_finite("input", &[1.0f32, 2.0]).is_ok());
+        // Every position of a long slice (the partial sums and the remainder), each kind
+        // of non-finite value, and the extremes of the finite ones.
+        let ok: Vec<f32> = (0..37).map(|i| if i % 2 == 0 { f32::MAX } else { -f32::MIN_POSITIVE / 2.0 }).collect();
+        assert!(check_finite("input", &ok).is_ok());
+        for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+            for at in 0..ok.len() {
+                let mut v = ok.clone();
+                v[at] = bad;
+                assert!(matches!(check_finite("input", &v), Err(Error::NonFinite { index, .. }) if index == at));
+            }
+        }
+    }
+
+    #[test]
+    fn check_finite_rows_on_threads_finds_what_one_thread_finds() {
+        // 300 rows of 250, past the threaded check's threshold, split unevenly on 7 threads.
+        let (rows, cols) = (300, 250);
+        let ok: Vec<f64> = (0..rows * cols).map(|i| i as f64 - 1e4).collect();
+        for threads in [1, 2, 3, 7] {
+            assert!(check_finite_rows("input", &ok, cols, threads).is_ok());
+            // Bad values in the first, a middle and the last block, two at once (the
+            // first is named), and a lone one at the very end.
+            for at in
+                [vec![0], vec![cols * 150 + 3, cols * 299], vec![cols * 200, cols * 20 + 1], vec![rows * cols - 1]]
+            {
+                let mut v = ok.clone();
+                at.iter().for_each(|&i| v[i] = f64::NAN);
+                let first = *at.iter().min().unwrap();
+                let e = check_finite_rows("input", &v, cols, threads).unwrap_err();
+                assert!(matches!(e, Error::NonFinite { index, .. } if index == first), "{threads} threads, {at:?}");
+            }
+        }
     }
 }

@@ -3,7 +3,8 @@
 
 use core::fmt;
 
-use crate::error::{Error, Result, check_finite, check_len};
+use crate::error::{Error, Result, check_len};
+use crate::finite::check_finite;
 use crate::finite::{bound_after_step, max_abs, norm};
 use crate::kernels::{self, Transpose};
 use crate::subnormals::{self, Subnormals};

@@ -150,6 +150,7 @@ mod layer;
 mod matrix;
 mod network;
 mod optimizer;
+mod parallel;
 mod scalar;
 mod subnormals;
 mod train;

@@ -4,7 +4,8 @@
 use core::fmt;
 use core::marker::PhantomData;
 
-use crate::error::{Error, Result, check_finite, check_finite_rows, check_len, check_threads};
+use crate::error::{Error, Result, check_len, check_threads};
+use crate::finite::{check_finite, check_finite_rows};
 use crate::init::{Init, Rng};
 use crate::layer::{GradientSink, Gradients, Layer, Rows, Shared};
 use crate::optimizer::{Optimizer, Params};
@@ -664,7 +665,7 @@ const SPLIT_MIN_FLOPS: usize = 8_000_000;
 fn row_cuts<T: Float>(layers: &[Layer<T>], rows: usize, threads: usize) -> Vec<usize> {
     let flops_per_row: usize = layers.iter().map(|l| 2 * l.n_inputs() * l.n_outputs()).sum();
     let blocks = if rows.saturating_mul(flops_per_row) >= SPLIT_MIN_FLOPS { threads } else { 1 };
-    crate::kernels::row_blocks(rows, blocks)
+    crate::parallel::row_blocks(rows, blocks)
 }
 
 /// Forward pass: a(l) = σ(w(l)·a(l−1) + b(l)) for l = 0..=L, with a(−1) = `input`.
@@ -828,7 +829,7 @@ fn split_passes<T: Float>(
         })
         .collect();
     let mut refs: Vec<&mut (dyn FnMut() + Send)> = jobs.iter_mut().map(|job| job as _).collect();
-    crate::kernels::run_parallel(&mut refs);
+    crate::parallel::run(&mut refs);
 }
 
 /// One thread's share of [`split_passes`]: the forward pass, BP1 and BP2 for its rows of

@@ -7,7 +7,7 @@ use core::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAss
 mod sealed {
     /// Keeps [`Float`](super::Float) closed: only `f32` and `f64` implement it, so the
     /// kernels behind it can be specialised for exactly those two.
-    pub trait Sealed: crate::kernels::Kernels {
+    pub trait Sealed {
         /// eˣ for x ≤ 0, in straight-line code that the compiler can vectorise (see
         /// [`exp_nonpositive_f64`](super::exp_nonpositive_f64)).
         fn exp_nonpositive(self) -> Self;

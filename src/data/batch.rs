@@ -251,12 +251,12 @@ impl<'a, T: Float> Batcher<'a, T> {
         sized.and_then(|()| self.targets.resize("a batch", rows, self.data.n_targets())).expect("batch buffers");
         let (n_in, n_out) = (self.data.n_inputs(), self.data.n_targets());
         let (inputs, targets) = (self.inputs.as_mut_slice(), self.targets.as_mut_slice());
-        let threads = if rows * n_in >= crate::kernels::THREADED_ROWS_MIN { self.threads } else { 1 };
+        let threads = if rows * n_in >= crate::parallel::THREADED_VALUES_MIN { self.threads } else { 1 };
         if threads <= 1 {
             gather(self.data, indices, inputs, targets);
         } else {
             // The blocks of rows the network's data-parallel pass will give each thread.
-            let cuts = crate::kernels::row_blocks(rows, threads);
+            let cuts = crate::parallel::row_blocks(rows, threads);
             let (data, mut inputs, mut targets) = (self.data, inputs, targets);
             let mut jobs = Vec::with_capacity(cuts.len() - 1);
             for w in cuts.windows(2) {
@@ -268,7 +268,7 @@ impl<'a, T: Float> Batcher<'a, T> {
                 jobs.push(move || gather(data, indices, x, y));
             }
             let mut refs: Vec<&mut (dyn FnMut() + Send)> = jobs.iter_mut().map(|job| job as _).collect();
-            crate::kernels::run_parallel(&mut refs);
+            crate::parallel::run(&mut refs);
         }
         self.next += rows;
         // Copies of rows of the dataset, which checked that its values are finite.
@@ -398,7 +398,7 @@ mod tests {
         let inputs = Matrix::from_fn(500, 270, |i, j| (i * 1000 + j) as f32);
         let targets = Matrix::from_fn(500, 3, |i, j| (i * 10 + j) as f32);
         let d = Dataset::new(inputs, targets).unwrap();
-        const { assert!(244 * 270 >= crate::kernels::THREADED_ROWS_MIN) };
+        const { assert!(244 * 270 >= crate::parallel::THREADED_VALUES_MIN) };
         let batches = |threads| {
             let mut b = Batcher::new(&d, 256).unwrap();
             b.set_threads(threads).unwrap();

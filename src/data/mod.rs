@@ -17,7 +17,8 @@ pub use standardize::Standardizer;
 
 use core::fmt;
 
-use crate::error::{Error, Result, check_finite};
+use crate::error::{Error, Result};
+use crate::finite::check_finite;
 use crate::{Float, Matrix, Rng};
 
 /// Samples for training or evaluation: `inputs` and `targets` with one sample per row.

@@ -1,7 +1,8 @@
 //! [`Standardizer`]: per-feature standardisation x′ = (x − μ) / σ.
 
 use super::Dataset;
-use crate::error::{Error, Result, check_finite, check_len};
+use crate::error::{Error, Result, check_len};
+use crate::finite::check_finite;
 use crate::{Float, Matrix};
 
 /// Per-column standardisation x′ⱼ = (xⱼ − μⱼ) / σⱼ, with the mean μⱼ and standard

@@ -184,7 +184,7 @@ impl<T: Float> Network<T> {
     ) -> Result<(Vec<Tensor>, BTreeMap<String, String>)> {
         check_state(self, state).map_err(|reason| Error::Incompatible { reason })?;
         for (_, values) in &state.buffers {
-            crate::error::check_finite("optimiser state", values)?;
+            crate::finite::check_finite("optimiser state", values)?;
         }
         let mut tensors = self.tensors();
         tensors.extend(state.buffers.iter().map(|(name, values)| Tensor {

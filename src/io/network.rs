@@ -177,8 +177,8 @@ impl<T: Float> Network<T> {
     /// [`Error::NonFinite`] for the first weight or bias that is NaN or infinite.
     pub(super) fn check_saveable(&self) -> Result<()> {
         self.layers().iter().try_for_each(|l| {
-            crate::error::check_finite("weights", l.weights().as_slice())?;
-            crate::error::check_finite("biases", l.biases())
+            crate::finite::check_finite("weights", l.weights().as_slice())?;
+            crate::finite::check_finite("biases", l.biases())
         })
     }
 

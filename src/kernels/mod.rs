@@ -2,7 +2,7 @@
 //! Wᵀ·x), the rank-1 update x·yᵀ and the matrix product in its three training forms.
 //!
 //! # Layout
-//! - `mod.rs` (this file): the [`Kernels`] trait, the safe entry points, which check that
+//! - `mod.rs` (this file): the kernel tables ([`Ops`]), the safe entry points, which check that
 //!   every slice is long enough for its shape before any unsafe code runs, the choice of
 //!   instruction set (once per process), and the routing of degenerate matrix products
 //!   (one row, one column, k = 1) to the matrix·vector kernels;
@@ -16,7 +16,6 @@
 //!   AVX2 + FMA; `aarch64/`: the same for NEON;
 //! - `scratch`: the per-thread buffer the GEMMs pack into, grown once and reused, so that
 //!   after the first call at a given shape no kernel allocates;
-//! - `pool`: the persistent worker threads of the threaded products.
 //!
 //! Every other target runs the portable loops.
 //!
@@ -29,7 +28,6 @@
 #[cfg(target_arch = "aarch64")]
 mod aarch64;
 mod block;
-mod pool;
 pub mod portable;
 mod scratch;
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
@@ -39,10 +37,11 @@ mod tests;
 #[cfg(target_arch = "x86_64")]
 mod x86_64;
 
+use core::any::Any;
 use std::sync::OnceLock;
 
 pub use self::block::BlockMut;
-use self::scratch::{Scratch, scratch};
+use self::scratch::scratch;
 use crate::Float;
 
 /// Whether a matrix operand is used as stored or transposed.
@@ -52,31 +51,6 @@ pub enum Transpose {
     No,
     /// Use the operand transposed (without forming the transpose).
     Yes,
-}
-
-/// Runs every job, the first on the calling thread and the others on the persistent
-/// worker threads that the threaded products use, and returns when all have finished (a
-/// panic in a job is resumed here). For the data-parallel passes of the network.
-pub fn run_parallel(jobs: &mut [&mut (dyn FnMut() + Send)]) {
-    pool::run(jobs);
-}
-
-/// A batch of at least this many values (64 Ki: 256 KiB of `f32`, 84 MNIST images) is
-/// copied or checked on several threads (the `Batcher`'s gather and the network's input
-/// check); below it, handing half of it to another thread costs about what it saves.
-pub const THREADED_ROWS_MIN: usize = 64 * 1024;
-
-/// Where `rows` rows are cut into at most `parts` blocks for the threads of a data-parallel
-/// step or of a threaded product: rows `cuts[i]..cuts[i + 1]` form block i; every block
-/// starts on a multiple of [`THREADED_ROW_ALIGN`] rows. The batch gather, the input check and the passes of a
-/// training step all cut a batch here, so each thread finds its rows in its own cache.
-pub fn row_blocks(rows: usize, parts: usize) -> Vec<usize> {
-    let align = THREADED_ROW_ALIGN;
-    let blocks = parts.clamp(1, rows.div_ceil(align).max(1));
-    let mut cuts: Vec<usize> = (0..blocks).map(|i| (rows * i / blocks).next_multiple_of(align).min(rows)).collect();
-    cuts.push(rows);
-    cuts.dedup();
-    cuts
 }
 
 /// Minimum slice length of a row-major `rows × cols` operand with row stride `ld`, or
@@ -207,30 +181,16 @@ pub fn selected() -> &'static str {
     isa().name
 }
 
-/// The element types the kernels are written for: `f32` and `f64`. The crate reaches them
-/// through [`Float`], which has this as a sealed supertrait.
+/// This element type's kernels in the instruction set `isa`: `isa.f32` or `isa.f64`.
 ///
-/// The trait has one method, which hands out a kernel table: its entries are `unsafe fn`s,
-/// so nothing reachable through a `T: Float` bound runs a kernel without the checks of the
-/// safe entry points below ([`dot`], [`gemv`], [`gemm_threaded`], …), which are free functions of
-/// this private module and so not part of the crate's interface.
-pub trait Kernels: Copy + Sized + 'static + Scratch {
-    /// This type's kernels in the instruction set `isa`.
-    fn ops(isa: &'static Isa) -> &'static Ops<Self>;
-}
-
-impl Kernels for f32 {
-    #[inline]
-    fn ops(isa: &'static Isa) -> &'static Ops<f32> {
-        &isa.f32
-    }
-}
-
-impl Kernels for f64 {
-    #[inline]
-    fn ops(isa: &'static Isa) -> &'static Ops<f64> {
-        &isa.f64
-    }
+/// `Any` picks the table by type in safe code (the test is on constants and folds away).
+/// No trait of the crate's interface leads here: a `T: Float` bound gives no way to call a
+/// kernel, so every product goes through the length checks of the safe entry points below
+/// ([`dot`], [`gemv`], [`gemm_threaded`], …).
+fn ops<T: Float>(isa: &'static Isa) -> &'static Ops<T> {
+    let f32s: &'static dyn Any = &isa.f32;
+    let f64s: &'static dyn Any = &isa.f64;
+    f32s.downcast_ref().or_else(|| f64s.downcast_ref()).expect("`Float` is implemented for f32 and f64 only")
 }
 
 /// x·y.
@@ -242,7 +202,7 @@ impl Kernels for f64 {
 pub fn dot<T: Float>(x: &[T], y: &[T]) -> T {
     assert_eq!(x.len(), y.len(), "dot: lengths {} and {} differ", x.len(), y.len());
     // SAFETY: `isa()` only returns sets the CPU supports; the lengths are equal.
-    unsafe { (T::ops(isa()).dot)(x, y) }
+    unsafe { (ops::<T>(isa()).dot)(x, y) }
 }
 
 /// z ← z + b and a ← σ(z), the logistic sigmoid, for the rows of z (each as long as
@@ -262,7 +222,7 @@ pub fn bias_sigmoid<T: Float>(z: &mut [T], bias: &[T], a: &mut [T]) {
         bias.len()
     );
     // SAFETY: `isa()` only returns sets the CPU supports; lengths checked above.
-    unsafe { (T::ops(isa()).bias_sigmoid)(z, bias, a) }
+    unsafe { (ops::<T>(isa()).bias_sigmoid)(z, bias, a) }
 }
 
 /// y ← α·x + y.
@@ -274,7 +234,7 @@ pub fn bias_sigmoid<T: Float>(z: &mut [T], bias: &[T], a: &mut [T]) {
 pub fn axpy<T: Float>(alpha: T, x: &[T], y: &mut [T]) {
     assert_eq!(x.len(), y.len(), "axpy: lengths {} and {} differ", x.len(), y.len());
     // SAFETY: `isa()` only returns sets the CPU supports; the lengths are equal.
-    unsafe { (T::ops(isa()).axpy)(alpha, x, y) }
+    unsafe { (ops::<T>(isa()).axpy)(alpha, x, y) }
 }
 
 /// y ← α·A·x + β·y, A m×n (row stride `lda`); β = 0 overwrites y.
@@ -286,7 +246,7 @@ pub fn axpy<T: Float>(alpha: T, x: &[T], y: &mut [T]) {
 pub fn gemv<T: Float>(m: usize, n: usize, alpha: T, a: &[T], lda: usize, x: &[T], beta: T, y: &mut [T]) {
     check_gemv("gemv", m, n, a.len(), lda, x.len(), y.len(), n, m);
     // SAFETY: `isa()` only returns sets the CPU supports; lengths checked above.
-    unsafe { (T::ops(isa()).gemv)(m, n, alpha, a, lda, x, beta, y) }
+    unsafe { (ops::<T>(isa()).gemv)(m, n, alpha, a, lda, x, beta, y) }
 }
 
 /// y ← α·Aᵀ·x + β·y, A m×n (row stride `lda`); β = 0 overwrites y.
@@ -298,7 +258,7 @@ pub fn gemv<T: Float>(m: usize, n: usize, alpha: T, a: &[T], lda: usize, x: &[T]
 pub fn gemv_t<T: Float>(m: usize, n: usize, alpha: T, a: &[T], lda: usize, x: &[T], beta: T, y: &mut [T]) {
     check_gemv("gemv_t", m, n, a.len(), lda, x.len(), y.len(), m, n);
     // SAFETY: `isa()` only returns sets the CPU supports; lengths checked above.
-    unsafe { (T::ops(isa()).gemv_t)(m, n, alpha, a, lda, x, beta, y) }
+    unsafe { (ops::<T>(isa()).gemv_t)(m, n, alpha, a, lda, x, beta, y) }
 }
 
 /// A ← A + α·x·yᵀ, A m×n (row stride `lda`).
@@ -309,7 +269,7 @@ pub fn gemv_t<T: Float>(m: usize, n: usize, alpha: T, a: &[T], lda: usize, x: &[
 pub fn ger<T: Float>(m: usize, n: usize, alpha: T, x: &[T], y: &[T], a: &mut [T], lda: usize) {
     check_gemv("ger", m, n, a.len(), lda, x.len(), y.len(), m, n);
     // SAFETY: `isa()` only returns sets the CPU supports; lengths checked above.
-    unsafe { (T::ops(isa()).ger)(m, n, alpha, x, y, T::ONE, a, lda) }
+    unsafe { (ops::<T>(isa()).ger)(m, n, alpha, x, y, T::ONE, a, lda) }
 }
 
 /// Panics unless A (m×n, stride `lda`), x and y are long enough for a matrix·vector
@@ -546,35 +506,23 @@ fn gemm_routed<T: Float>(
     }
 }
 
-/// Products below this many floating-point operations (2·m·k·n) run on the calling thread
-/// in [`gemm_threaded`]. Starting and joining a scoped thread costs tens of microseconds;
-/// measured here, a second thread only paid off for products of tens of MFLOP (a 128³
-/// product, 4 MFLOP and about 30 µs on one core, ran slower on two), so the split starts
-/// at 16 MFLOP, about 100 µs of work.
-pub const THREADED_MIN_FLOPS: usize = 16_000_000;
-
-/// Blocks of rows ([`row_blocks`]) start on multiples of this: small enough that two
-/// workers get nearly equal shares of the 100 or 128 rows of a training product (52 + 48,
-/// 64 + 64), where a coarser rounding left one worker most of the work.
-const THREADED_ROW_ALIGN: usize = 4;
-
 /// C ← α·op(A)·op(B) + β·C on up to `threads` threads: the product of
 /// [`Matrix::gemm`](crate::Matrix::gemm) on raw row-major slices with row strides `lda`,
 /// `ldb`, `ldc` (op(A) is m×k, stored k×m when `ta` is [`Transpose::Yes`]; op(B) is k×n;
 /// β = 0 overwrites C without reading it).
 ///
 /// C is split into blocks of whole rows (or, when C is a single row or much wider than
-/// tall, of whole columns: see [`splits_columns`]), one per job of [`pool::run`], the
+/// tall, of whole columns: see [`splits_columns`]), one per job of [`crate::parallel::run`], the
 /// calling thread taking the first one. The k dimension
 /// is never split, and the algorithm is chosen from the shape of the whole product, so the
 /// result is bitwise identical for every thread count. Products below
-/// [`THREADED_MIN_FLOPS`], or `threads <= 1`, run on the calling thread.
+/// [`THREADED_MIN_FLOPS`](crate::parallel::THREADED_MIN_FLOPS), or `threads <= 1`, run on the calling thread.
 ///
 /// C may itself be rows of a larger product of `full_m` rows (a data-parallel pass gives
 /// each thread some rows of a batch): the route is then chosen for `full_m` rows, so that
 /// the rows come out as they would from the whole product. `full_m = m` for a whole one.
 ///
-/// The workers are the persistent threads of [`pool`], so their packing scratch is kept
+/// The workers are the persistent threads of [`crate::parallel`], so their packing scratch is kept
 /// from call to call; each threaded call allocates only its small list of jobs.
 ///
 /// # Panics
@@ -600,9 +548,9 @@ pub fn gemm_threaded<T: Float>(
 ) {
     check_gemm(m, k, n, a.len(), lda, ta, b.len(), ldb, tb, c.len(), ldc);
     let flops = 2usize.saturating_mul(m).saturating_mul(k).saturating_mul(n);
-    let ops = T::ops(isa());
+    let ops = ops::<T>(isa());
     let full = Shape { m: full_m.max(m), n };
-    if threads <= 1 || flops < THREADED_MIN_FLOPS || (m == 1 && full.m > 1) {
+    if threads <= 1 || flops < crate::parallel::THREADED_MIN_FLOPS || (m == 1 && full.m > 1) {
         return gemm_routed(ops, full, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc);
     }
     let c = &mut c[..required_len(m, n, ldc).expect("C's length was checked by check_gemm")];
@@ -616,7 +564,7 @@ pub fn gemm_threaded<T: Float>(
     let mut jobs = Vec::with_capacity(threads);
     if m > 1 {
         let mut rest = c;
-        for w in row_blocks(m, threads).windows(2) {
+        for w in crate::parallel::row_blocks(m, threads).windows(2) {
             let (i0, mr) = (w[0], w[1] - w[0]);
             let c_block;
             (c_block, rest) = if w[1] < m { rest.split_at_mut(mr * ldc) } else { (rest, &mut [][..]) };
@@ -646,7 +594,7 @@ pub fn gemm_threaded<T: Float>(
         })
         .collect();
     let mut refs: Vec<&mut (dyn FnMut() + Send)> = closures.iter_mut().map(|f| f as _).collect();
-    pool::run(&mut refs);
+    crate::parallel::run(&mut refs);
 }
 
 /// Blocks of columns of a C split by [`gemm_column_blocks`] are at least this wide: wider
@@ -719,7 +667,7 @@ fn gemm_column_blocks<T: Float>(
         })
         .collect();
     let mut refs: Vec<&mut (dyn FnMut() + Send)> = closures.iter_mut().map(|f| f as _).collect();
-    pool::run(&mut refs);
+    crate::parallel::run(&mut refs);
 }
 
 /// One worker's share of a threaded gemm: `rows`×`cols` of C and the operands it reads.

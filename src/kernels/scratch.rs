@@ -6,31 +6,18 @@
 //! in the body of their `#[target_feature]` function, not in a closure compiled without
 //! those features.)
 
+use core::any::Any;
 use core::cell::Cell;
 use core::ops::{Deref, DerefMut};
+
+use crate::Float;
 
 /// Alignment, in bytes, of the scratch slices handed out: one cache line (and one AVX-512
 /// register), so packed panels start on a line and full-register loads never split one.
 const ALIGN: usize = 64;
 
-/// A value only this module can make: the methods of [`Scratch`] take one, so that they
-/// cannot be called through a public `T: Float` bound, whose sealed supertraits include
-/// this trait.
-pub struct Token(());
-
-/// An element type with a per-thread scratch buffer.
-pub trait Scratch: Sized + Copy + 'static {
-    /// Takes the calling thread's buffer, leaving an empty one in its place.
-    fn take_buffer(_: Token) -> Vec<Self>;
-    /// Gives a buffer back to the calling thread, keeping the larger of it and the one
-    /// there now.
-    fn return_buffer(_: Token, buf: Vec<Self>);
-    /// The value new scratch elements start with.
-    const FILL: Self;
-}
-
 /// A scratch slice on loan from the calling thread's buffer; returned to it on drop.
-pub struct ScratchBuf<T: Scratch> {
+pub struct ScratchBuf<T: Float> {
     buf: Vec<T>,
     start: usize,
     len: usize,
@@ -42,55 +29,66 @@ pub struct ScratchBuf<T: Scratch> {
 /// The thread's buffer grows to the largest `len` asked for and never shrinks, so once a
 /// shape has been seen the call does not allocate. A nested call on the same thread finds
 /// the buffer lent out and allocates a temporary one (the kernels never nest calls).
-pub fn scratch<T: Scratch>(len: usize) -> ScratchBuf<T> {
+pub fn scratch<T: Float>(len: usize) -> ScratchBuf<T> {
     let pad = ALIGN / size_of::<T>();
-    let mut buf = T::take_buffer(Token(()));
+    let mut buf = take_buffer::<T>();
     if buf.len() < len + pad {
-        buf.resize(len + pad, T::FILL);
+        buf.resize(len + pad, T::ZERO);
     }
     let start = buf.as_ptr().align_offset(ALIGN).min(pad);
     ScratchBuf { buf, start, len }
 }
 
-impl<T: Scratch> Deref for ScratchBuf<T> {
+impl<T: Float> Deref for ScratchBuf<T> {
     type Target = [T];
     fn deref(&self) -> &[T] {
         &self.buf[self.start..self.start + self.len]
     }
 }
 
-impl<T: Scratch> DerefMut for ScratchBuf<T> {
+impl<T: Float> DerefMut for ScratchBuf<T> {
     fn deref_mut(&mut self) -> &mut [T] {
         &mut self.buf[self.start..self.start + self.len]
     }
 }
 
-impl<T: Scratch> Drop for ScratchBuf<T> {
+impl<T: Float> Drop for ScratchBuf<T> {
     fn drop(&mut self) {
-        T::return_buffer(Token(()), core::mem::take(&mut self.buf));
+        return_buffer(core::mem::take(&mut self.buf));
     }
 }
 
-macro_rules! impl_scratch {
-    ($t:ident, $buf:ident) => {
-        thread_local! {
-            static $buf: Cell<Vec<$t>> = const { Cell::new(Vec::new()) };
-        }
-
-        impl Scratch for $t {
-            const FILL: $t = 0.0;
-
-            fn take_buffer(_: Token) -> Vec<$t> {
-                $buf.take()
-            }
-
-            fn return_buffer(_: Token, buf: Vec<$t>) {
-                let current = $buf.take();
-                $buf.set(if current.len() > buf.len() { current } else { buf });
-            }
-        }
-    };
+thread_local! {
+    static SCRATCH_F32: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
+    static SCRATCH_F64: Cell<Vec<f64>> = const { Cell::new(Vec::new()) };
 }
 
-impl_scratch!(f32, SCRATCH_F32);
-impl_scratch!(f64, SCRATCH_F64);
+/// The calling thread's buffer of `T`s, `f32` or `f64` (the only two [`Float`] types); an
+/// empty one is left in its place. (`Any` picks the buffer by type, in safe code; the
+/// test is on constants and folds away.)
+fn take_buffer<T: Float>() -> Vec<T> {
+    let mut buf = Vec::<T>::new();
+    let any: &mut dyn Any = &mut buf;
+    if let Some(buf) = any.downcast_mut::<Vec<f32>>() {
+        *buf = SCRATCH_F32.take();
+    } else if let Some(buf) = any.downcast_mut::<Vec<f64>>() {
+        *buf = SCRATCH_F64.take();
+    }
+    buf
+}
+
+/// Gives a buffer back to the calling thread, keeping the larger of it and the one there
+/// now.
+fn return_buffer<T: Float>(buf: Vec<T>) {
+    fn keep_larger<E>(slot: &'static std::thread::LocalKey<Cell<Vec<E>>>, buf: Vec<E>) {
+        let current = slot.take();
+        slot.set(if current.len() > buf.len() { current } else { buf });
+    }
+    let mut buf = Some(buf);
+    let any: &mut dyn Any = &mut buf;
+    if let Some(buf) = any.downcast_mut::<Option<Vec<f32>>>() {
+        keep_larger(&SCRATCH_F32, buf.take().unwrap_or_default());
+    } else if let Some(buf) = any.downcast_mut::<Option<Vec<f64>>>() {
+        keep_larger(&SCRATCH_F64, buf.take().unwrap_or_default());
+    }
+}

@@ -77,7 +77,7 @@ fn assert_close<T: Float>(what: &str, got: &[T], want: &[T], scale: &[f64], term
 fn check_vector_kernels<T: Float>() {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     for isa in isas() {
-        let ops = T::ops(isa);
+        let ops = super::ops::<T>(isa);
         for exact in [true, false] {
             for &n in LENGTHS {
                 let what = format!("{} {} n={n} exact={exact}", isa.name, T::NAME);
@@ -118,7 +118,7 @@ fn matvec_shapes() -> Vec<(usize, usize)> {
 fn check_matvec_kernels<T: Float>() {
     let mut rng = Rng(0xD1B5_4A32_D192_ED03);
     for isa in isas() {
-        let ops = T::ops(isa);
+        let ops = super::ops::<T>(isa);
         for exact in [true, false] {
             for (m, n) in matvec_shapes() {
                 for (lda, alpha, beta) in [(n, 1.0, 0.0), (n + 3, -2.0, 1.0), (n + 1, 0.5, 3.0)] {
@@ -231,7 +231,7 @@ fn check_gemm_case<T: Float>(isa: &'static Isa, rng: &mut Rng, cs: Case, exact: 
     let (alpha, beta) = (T::from_f64(cs.alpha), T::from_f64(cs.beta));
     let (mut got, mut want) = (c.clone(), c.clone());
     let (m, k, n, ta, tb) = (cs.m, cs.k, cs.n, cs.ta, cs.tb);
-    gemm_routed(T::ops(isa), Shape { m, n }, m, k, n, alpha, &a, lda, ta, &b, ldb, tb, beta, &mut got, ldc);
+    gemm_routed(super::ops::<T>(isa), Shape { m, n }, m, k, n, alpha, &a, lda, ta, &b, ldb, tb, beta, &mut got, ldc);
     portable::gemm(m, k, alpha, &a, lda, ta, &b, ldb, tb, beta, BlockMut::new(&mut want, m, n, ldc));
     let op_a = |i: usize, p: usize| if ta == Transpose::No { a[i * lda + p] } else { a[p * lda + i] };
     let op_b = |p: usize, j: usize| if tb == Transpose::No { b[p * ldb + j] } else { b[j * ldb + p] };
@@ -397,7 +397,7 @@ fn check_bias_sigmoid<T: Float>() {
                 let (mut z_got, mut z_want) = (z.clone(), z.clone());
                 let (mut a_got, mut a_want) = (vec![T::ZERO; z.len()], vec![T::ZERO; z.len()]);
                 // SAFETY: the set is supported (from `available`); z and a are whole rows.
-                unsafe { (T::ops(isa).bias_sigmoid)(&mut z_got, &bias, &mut a_got) };
+                unsafe { (super::ops::<T>(isa).bias_sigmoid)(&mut z_got, &bias, &mut a_got) };
                 portable::bias_sigmoid(&mut z_want, &bias, &mut a_want);
                 let bits = |v: &[T]| v.iter().map(|x| x.to_f64().to_bits()).collect::<Vec<_>>();
                 let what = format!("bias_sigmoid {} {} n={n} rows={rows}", isa.name, T::NAME);

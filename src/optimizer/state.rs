@@ -4,7 +4,8 @@
 use core::fmt;
 
 use super::Params;
-use crate::error::{Error, check_finite};
+use crate::error::Error;
+use crate::finite::check_finite;
 use crate::{Float, Result};
 
 /// The state of an optimiser between two steps: its step count and named buffers (a

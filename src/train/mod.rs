@@ -717,7 +717,7 @@ fn weight_gradient_norms<T: Float>(
 ) -> bool {
     let mut finite = true;
     network.params().for_each(|p| {
-        finite &= crate::error::all_finite(p.grad);
+        finite &= crate::finite::all_finite(p.grad);
         if norms_wanted && p.kind == ParamKind::Weights {
             let sum_of_squares: f64 = p.grad.iter().map(|g| g.to_f64() * g.to_f64()).sum();
             norms[p.layer] = sum_of_squares.sqrt() / rows as f64;

@@ -33,7 +33,7 @@
 
 use super::lanes::{Lanes, gather_fits};
 use crate::Float;
-use crate::kernels::scratch::{Scratch, scratch};
+use crate::kernels::scratch::scratch;
 use crate::kernels::{BlockMut, Transpose};
 
 /// Cache blocking of [`gemm`]; see the module docs for the loops they bound.
@@ -68,9 +68,7 @@ pub unsafe fn gemm<S: Lanes, const MR: usize, const NV: usize>(
     tb: Transpose,
     beta: S::Elem,
     c: BlockMut<'_, S::Elem>,
-) where
-    S::Elem: Scratch,
-{
+) {
     let n = c.cols();
     // Reading op(A) = A in place needs another micro-kernel, with a row stride; it gets
     // its own copy of the loops, so that each copy holds one micro-kernel (with both in
@@ -133,9 +131,7 @@ unsafe fn gemm_with<S: Lanes, const MR: usize, const NV: usize, const A_ROWS_IN_
     tb: Transpose,
     beta: S::Elem,
     mut c: BlockMut<'_, S::Elem>,
-) where
-    S::Elem: Scratch,
-{
+) {
     let (m, n) = (c.rows(), c.cols());
     let nr = NV * S::LANES;
     debug_assert!(blocking.nc.is_multiple_of(nr) && k > 0);

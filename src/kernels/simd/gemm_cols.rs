@@ -16,7 +16,7 @@
 
 use super::lanes::Lanes;
 use crate::Float;
-use crate::kernels::scratch::{Scratch, scratch};
+use crate::kernels::scratch::scratch;
 use crate::kernels::{BlockMut, Transpose};
 
 /// The widest C this handles: two accumulators per column, 24 of the 32 registers at 12.
@@ -41,9 +41,7 @@ pub unsafe fn gemm<S: Lanes>(
     tb: Transpose,
     beta: S::Elem,
     c: BlockMut<'_, S::Elem>,
-) where
-    S::Elem: Scratch,
-{
+) {
     let n = c.cols();
     debug_assert!(n <= MAX_N);
     // SAFETY: forwarded from this function's contract, with NQ = n in every arm.
@@ -81,9 +79,7 @@ unsafe fn columns<S: Lanes, const NQ: usize>(
     tb: Transpose,
     beta: S::Elem,
     mut c: BlockMut<'_, S::Elem>,
-) where
-    S::Elem: Scratch,
-{
+) {
     let m = c.rows();
     let l = S::LANES;
     // op(B), k×NQ, packed row by row (it is small: k·NQ elements).

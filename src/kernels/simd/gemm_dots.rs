@@ -27,7 +27,7 @@ use core::mem::MaybeUninit;
 
 use super::lanes::{Lanes, gather_fits};
 use crate::Float;
-use crate::kernels::scratch::{Scratch, scratch};
+use crate::kernels::scratch::scratch;
 use crate::kernels::{BlockMut, Transpose};
 
 /// C ← α·A·op(B) + β·C with A m×k as stored (row stride `lda`), op(B) k×n; β = 0
@@ -49,9 +49,7 @@ pub unsafe fn gemm<S: Lanes, const R: usize, const Q: usize>(
     tb: Transpose,
     beta: S::Elem,
     mut c: BlockMut<'_, S::Elem>,
-) where
-    S::Elem: Scratch,
-{
+) {
     let (m, n) = (c.rows(), c.cols());
     // Row j of Bᵀ: row j of the stored B when tb is Yes, else a packed copy of column j.
     let ldbt = k.next_multiple_of(S::LANES);

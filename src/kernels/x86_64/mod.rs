@@ -202,7 +202,6 @@ unsafe fn packed_avx512<T>(
     c: BlockMut<'_, T>,
 ) where
     Avx512<T>: Lanes<Elem = T>,
-    T: super::scratch::Scratch,
 {
     type S<T> = Avx512<T>;
     // SAFETY: this function's contract is the bodies'.
@@ -269,7 +268,6 @@ unsafe fn narrow_avx512<T>(
     c: BlockMut<'_, T>,
 ) where
     Avx512<T>: Lanes<Elem = T>,
-    T: super::scratch::Scratch,
 {
     type S<T> = Avx512<T>;
     // SAFETY: this function's contract is the bodies'.
