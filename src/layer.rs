@@ -189,16 +189,10 @@ impl<T: Float> Layer<T> {
     /// The parameters, shared, and the caches cut into blocks of rows at `cuts` (rows
     /// `cuts[i]..cuts[i + 1]` in block i; `cuts` rises from 0 to the batch size): what a
     /// data-parallel pass hands to its threads.
-    pub(crate) fn split_rows<'a>(&'a mut self, cuts: &[usize]) -> (Shared<'a, T>, Vec<Rows<'a, T>>) {
+    pub(crate) fn split_caches<'a>(&'a mut self, cuts: &[usize]) -> (LayerParams<'a, T>, Vec<LayerCache<'a, T>>) {
         let n = self.n_outputs();
-        let shared = Shared {
-            weights: &self.weights,
-            biases: &self.biases,
-            activation_fn: self.activation_fn,
-            flush: self.subnormals == Subnormals::Flush,
-        };
-        let (mut z, mut a, mut delta) =
-            (self.weighted_input.as_mut_slice(), self.activation.as_mut_slice(), self.delta.as_mut_slice());
+        let (params, cache) = self.parts();
+        let LayerCache { mut z, mut a, mut delta } = cache;
         let mut blocks = Vec::with_capacity(cuts.len().saturating_sub(1));
         for w in cuts.windows(2) {
             let len = (w[1] - w[0]) * n;
@@ -206,37 +200,9 @@ impl<T: Float> Layer<T> {
             (zb, z) = z.split_at_mut(len);
             (ab, a) = a.split_at_mut(len);
             (db, delta) = delta.split_at_mut(len);
-            blocks.push(Rows { z: zb, a: ab, delta: db });
+            blocks.push(LayerCache { z: zb, a: ab, delta: db });
         }
-        (shared, blocks)
-    }
-
-    /// The parameters and all rows of the caches, as one block (without allocating).
-    pub(crate) fn split_all(&mut self) -> (Shared<'_, T>, Rows<'_, T>) {
-        let shared = Shared {
-            weights: &self.weights,
-            biases: &self.biases,
-            activation_fn: self.activation_fn,
-            flush: self.subnormals == Subnormals::Flush,
-        };
-        let rows = Rows {
-            z: self.weighted_input.as_mut_slice(),
-            a: self.activation.as_mut_slice(),
-            delta: self.delta.as_mut_slice(),
-        };
-        (shared, rows)
-    }
-
-    /// Forward pass over a batch (one sample per row of `input`): z = w·a(l−1) + b and
-    /// a = σ(z), cached for the backward pass. See [`Shared::forward`].
-    ///
-    /// # Errors
-    /// As [`resize_caches`](Self::resize_caches), before anything is computed.
-    pub(crate) fn forward(&mut self, input: MatrixView<'_, T>, threads: usize) -> Result<()> {
-        self.resize_caches(input.rows())?;
-        let (shared, mut rows) = self.split_all();
-        shared.forward(input.rows(), input.as_slice(), &mut rows, threads);
-        Ok(())
+        (params, blocks)
     }
 
     /// a = σ(w·x + b) for a batch (one sample per row), into `out`, without touching the
@@ -276,25 +242,11 @@ impl<T: Float> Layer<T> {
         Ok(())
     }
 
-    /// Sets δ(L) of the output layer from the targets (BP1), see [`Shared::output_error`].
-    pub(crate) fn output_error(&mut self, cost: crate::Cost, targets: MatrixView<'_, T>) {
-        let (shared, mut rows) = self.split_all();
-        shared.output_error(cost, targets.as_slice(), &mut rows);
-    }
-
-    /// Sets δ of the layer below from this layer's δ (BP2), see
-    /// [`Shared::backpropagate_error`].
-    pub(crate) fn backpropagate_error(&mut self, below: &mut Layer<T>, threads: usize) {
-        let rows = self.delta.rows();
-        let (shared, above) = self.split_all();
-        let below_fn = below.activation_fn;
-        let (_, mut below_rows) = below.split_all();
-        shared.backpropagate_error(rows, above.delta, below_fn, &mut below_rows, threads);
-    }
-
-    /// This batch's gradients (BP3 and BP4), ∂C/∂w = Σ δ·a(l−1)ᵀ and ∂C/∂b = Σ δ summed
-    /// over the samples (rows), added to the running sums or, for plain gradient descent
-    /// on one batch, applied to the parameters at once (see [`GradientSink`]).
+    /// BP3 and BP4 for a batch: ∂C/∂w(l) = δ(l)·a(l−1)ᵀ and ∂C/∂b(l) = δ(l), summed over
+    /// the samples (rows of δ and of `input`, which holds a(l−1)), added to the running
+    /// sums or, for plain gradient descent on one batch, applied to the parameters at once
+    /// (see [`GradientSink`]). Each product sums over the whole batch, so it is split over
+    /// threads by neurons or inputs, never by samples.
     pub(crate) fn accumulate_gradients(&mut self, input: MatrixView<'_, T>, threads: usize, sink: GradientSink<T>) {
         let (alpha, weights, biases) = match sink {
             GradientSink::Sum => (T::ONE, &mut self.gradient_sum.weights, &mut self.gradient_sum.biases),
@@ -518,9 +470,10 @@ fn check_new_values<T: Float>(weights: &[T], biases: &[T], layer: usize) -> Resu
     Ok(())
 }
 
-/// What the threads of a data-parallel pass share of a layer: its parameters.
+/// A layer's parameters as the passes over a batch read them: w, b, σ and whether the
+/// values the layer writes are flushed. Shared by every thread of a data-parallel pass.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Shared<'a, T> {
+pub(crate) struct LayerParams<'a, T> {
     weights: &'a Matrix<T>,
     biases: &'a [T],
     activation_fn: Activation,
@@ -529,17 +482,18 @@ pub(crate) struct Shared<'a, T> {
 }
 
 /// Some rows of a layer's caches (one row per sample, N(l) values each): z, a and δ of
-/// some of a batch's samples. One thread's share in a data-parallel pass, or all rows.
+/// some of a batch's samples. All rows, or one thread's share in a data-parallel pass.
 #[derive(Debug)]
-pub(crate) struct Rows<'a, T> {
+pub(crate) struct LayerCache<'a, T> {
     z: &'a mut [T],
     a: &'a mut [T],
     delta: &'a mut [T],
 }
 
-impl<T> Rows<'_, T> {
-    /// a = σ(z) of these rows, the input of the layer above.
-    pub(crate) fn activation(&self) -> &[T] {
+impl<'a, T> LayerCache<'a, T> {
+    /// a = σ(z) of these rows, the input of the layer above, for as long as the rows are
+    /// borrowed.
+    pub(crate) fn into_activation(self) -> &'a [T] {
         self.a
     }
 
@@ -549,7 +503,39 @@ impl<T> Rows<'_, T> {
     }
 }
 
-impl<T: Float> Shared<'_, T> {
+/// A layer's parameters with some rows of its caches, as the passes over a batch take
+/// them: a whole [`Layer`] (every row, on the calling thread), or one thread's block of
+/// rows in a data-parallel pass.
+pub(crate) trait LayerBlock<T> {
+    /// The parameters, and the rows of the caches, borrowed apart.
+    fn parts(&mut self) -> (LayerParams<'_, T>, LayerCache<'_, T>);
+}
+
+impl<T: Float> LayerBlock<T> for Layer<T> {
+    fn parts(&mut self) -> (LayerParams<'_, T>, LayerCache<'_, T>) {
+        let params = LayerParams {
+            weights: &self.weights,
+            biases: &self.biases,
+            activation_fn: self.activation_fn,
+            flush: self.subnormals == Subnormals::Flush,
+        };
+        let cache = LayerCache {
+            z: self.weighted_input.as_mut_slice(),
+            a: self.activation.as_mut_slice(),
+            delta: self.delta.as_mut_slice(),
+        };
+        (params, cache)
+    }
+}
+
+impl<T: Float> LayerBlock<T> for (LayerParams<'_, T>, LayerCache<'_, T>) {
+    fn parts(&mut self) -> (LayerParams<'_, T>, LayerCache<'_, T>) {
+        let cache = &mut self.1;
+        (self.0, LayerCache { z: &mut *cache.z, a: &mut *cache.a, delta: &mut *cache.delta })
+    }
+}
+
+impl<T: Float> LayerParams<'_, T> {
     /// The layer's activation function σ.
     pub(crate) fn activation_fn(&self) -> Activation {
         self.activation_fn
@@ -559,7 +545,7 @@ impl<T: Float> Shared<'_, T> {
     /// one sample per row, z = w·a(l−1) for each), then z += b and a = σ(z) in one pass
     /// over each row. `input` holds the same rows of a(l−1). Each row comes out as it would
     /// from the whole batch, whatever the rows' split.
-    pub(crate) fn forward(&self, batch_rows: usize, input: &[T], out: &mut Rows<'_, T>, threads: usize) {
+    pub(crate) fn forward(&self, batch_rows: usize, input: &[T], out: &mut LayerCache<'_, T>, threads: usize) {
         let (n_out, n_in) = self.weights.shape();
         let rows = out.a.len() / n_out;
         crate::kernels::gemm_threaded(
@@ -587,7 +573,7 @@ impl<T: Float> Shared<'_, T> {
 
     /// δ(L) of the output layer from the targets (BP1), δ = ∇ₐC ⊙ σ′(z) row by row (see
     /// [`Cost::output_error`](crate::Cost::output_error)); `targets` holds these rows' y.
-    pub(crate) fn output_error(&self, cost: crate::Cost, targets: &[T], out: &mut Rows<'_, T>) {
+    pub(crate) fn output_error(&self, cost: crate::Cost, targets: &[T], out: &mut LayerCache<'_, T>) {
         let n = self.weights.rows();
         let rows = out.z.chunks_exact(n).zip(out.a.chunks_exact(n));
         for (((z, a), y), delta) in rows.zip(targets.chunks_exact(n)).zip(out.delta.chunks_exact_mut(n)) {
@@ -610,7 +596,7 @@ impl<T: Float> Shared<'_, T> {
         batch_rows: usize,
         delta: &[T],
         below_fn: Activation,
-        below: &mut Rows<'_, T>,
+        below: &mut LayerCache<'_, T>,
         threads: usize,
     ) {
         let (n_out, n_in) = self.weights.shape();
@@ -645,6 +631,17 @@ impl<T: Float> Shared<'_, T> {
 impl<T: Float> fmt::Display for Layer<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} → {} ({})", self.n_inputs(), self.n_outputs(), self.activation_fn)
+    }
+}
+
+#[cfg(test)]
+impl<T: Float> Layer<T> {
+    /// This layer's forward pass alone over `input`, for the tests of one layer.
+    pub(crate) fn forward(&mut self, input: MatrixView<'_, T>, threads: usize) -> Result<()> {
+        self.resize_caches(input.rows())?;
+        let (params, mut cache) = self.parts();
+        params.forward(input.rows(), input.as_slice(), &mut cache, threads);
+        Ok(())
     }
 }
 

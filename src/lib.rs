@@ -39,18 +39,28 @@
 //!   C is the mean of the samples' costs;
 //! - the error δ(l) = ∂C/∂z(l); ⊙ is the Hadamard (element-wise) product.
 //!
-//! Backpropagation is four equations, computed by [`Network::backward`]:
+//! Backpropagation is four equations. Over a batch, one sample per row, the crate
+//! computes them as matrix products: with A(l), Z(l) and Δ(l) the batch's rows of a(l),
+//! z(l) and δ(l), BP2's wᵀδ becomes Δ(l+1)·w(l+1) and BP3's sum of δ·aᵀ becomes
+//! Δ(l)ᵀ·A(l−1), both by the kernels behind [`Matrix::gemm`].
 //!
-//! | tag | equation | computed in |
+//! | tag | equation | computed in (private, in `src/layer.rs`) |
 //! |---|---|---|
-//! | BP1 | δ(L) = ∇ₐC ⊙ σ′(z(L)) | [`Cost::output_error`] |
-//! | BP2 | δ(l) = (w(l+1)ᵀ δ(l+1)) ⊙ σ′(z(l)) | [`Matrix::transpose_matvec`], [`Activation::backpropagate`] |
-//! | BP3 | ∂C/∂w(l) = δ(l)·a(l−1)ᵀ | [`Matrix::add_outer`] (a batch: [`Matrix::gemm`]) |
-//! | BP4 | ∂C/∂b(l) = δ(l) | summed into [`Gradients::biases`] |
+//! | forward | z(l) = w(l)·a(l−1) + b(l), a(l) = σ(z(l)) | `LayerParams::forward`, σ by [`Activation::apply`] |
+//! | BP1 | δ(L) = ∇ₐC ⊙ σ′(z(L)) | `LayerParams::output_error`, row by row by [`Cost::output_error`] |
+//! | BP2 | δ(l) = (w(l+1)ᵀ δ(l+1)) ⊙ σ′(z(l)) | `LayerParams::backpropagate_error`, ⊙ σ′ by [`Activation::backpropagate`] |
+//! | BP3 | ∂C/∂w(l) = δ(l)·a(l−1)ᵀ | `Layer::accumulate_gradients`, summed into [`Gradients::weights`] |
+//! | BP4 | ∂C/∂b(l) = δ(l) | `Layer::accumulate_gradients`, summed into [`Gradients::biases`] |
 //!
-//! and the update step of gradient descent, [`Network::step`], with learning rate α:
+//! `src/network.rs` runs them in the order of the derivation: `block_passes` the forward
+//! pass, BP1 and BP2 (on the whole batch, or on one block of its rows per thread), then
+//! `gradient_layers` BP3 and BP4 ([`Network::forward_batch`] and
+//! [`Network::backward_batch`]); then the update step of gradient descent,
+//! [`Network::step`], with learning rate α:
 //! w := w − α ∂C/∂w, b := b − α ∂C/∂b, using the mean gradient of the samples
-//! accumulated since the last step.
+//! accumulated since the last step (or an [`Optimizer`]'s rule, [`Network::step_with`]).
+//! For a single sample the products are matrix·vector products: BP2's is what
+//! [`Matrix::transpose_matvec`] computes and BP3's what [`Matrix::add_outer`] adds.
 //!
 //! For the softmax, which is not element-wise, "⊙ σ′(z)" stands for the product by its
 //! Jacobian; [`Cost::output_error`] fuses BP1 into δ(L) = a − y for the cross-entropies

@@ -7,7 +7,7 @@ use core::marker::PhantomData;
 use crate::error::{Error, Result, check_len, check_threads};
 use crate::finite::{check_finite, check_finite_rows};
 use crate::init::{Init, Rng};
-use crate::layer::{GradientSink, Gradients, Layer, Rows, Shared};
+use crate::layer::{GradientSink, Gradients, Layer, LayerBlock};
 use crate::optimizer::{Optimizer, Params};
 use crate::{Activation, Cost, Float, Matrix, MatrixView, Subnormals, Vector};
 
@@ -511,7 +511,7 @@ impl<T: Float> Network<T> {
         let scale = -learning_rate / T::from_usize(x.rows());
         let Network { layers, cost, threads, .. } = self;
         forward_layers(layers, x, *threads)?;
-        errors_layers(layers, x, y, *cost, *threads);
+        passes(layers, x, false, Some((y, *cost)), *threads); // BP1, BP2
         self.pending_rows = 0;
         descend_layers(layers, x, *threads, scale)
     }
@@ -668,7 +668,8 @@ fn row_cuts<T: Float>(layers: &[Layer<T>], rows: usize, threads: usize) -> Vec<u
     crate::parallel::row_blocks(rows, blocks)
 }
 
-/// Forward pass: a(l) = σ(w(l)·a(l−1) + b(l)) for l = 0..=L, with a(−1) = `input`.
+/// The forward pass over a batch: a(l) = σ(w(l)·a(l−1) + b(l)) for l = 0..=L, with
+/// a(−1) = `input`, cached in the layers (see [`passes`]).
 ///
 /// # Errors
 /// [`Error::TooLarge`] if a layer's caches cannot be sized for the batch; nothing has been
@@ -678,23 +679,12 @@ fn forward_layers<T: Float>(layers: &mut [Layer<T>], input: MatrixView<'_, T>, t
     for layer in layers.iter_mut() {
         layer.resize_caches(input.rows())?;
     }
-    if threads > 1 {
-        let cuts = row_cuts(layers, input.rows(), threads);
-        if cuts.len() > 2 {
-            split_passes(layers, input, true, None, &cuts);
-            return Ok(());
-        }
-    }
-    layers[0].forward(input, threads)?;
-    for l in 1..layers.len() {
-        let (below, above) = layers.split_at_mut(l);
-        above[0].forward(below[l - 1].activation().view(), threads)?;
-    }
+    passes(layers, input, true, None, threads);
     Ok(())
 }
 
-/// Backward pass: BP1 at the output, then BP2 down the stack, then BP3 and BP4 for each
-/// layer.
+/// The backward pass over the batch of the last forward pass: the errors δ (BP1, BP2,
+/// see [`passes`]), then the gradients (BP3, BP4) into `sink`.
 fn backward_layers<T: Float>(
     layers: &mut [Layer<T>],
     input: MatrixView<'_, T>,
@@ -703,38 +693,18 @@ fn backward_layers<T: Float>(
     threads: usize,
     sink: GradientSink<T>,
 ) {
-    errors_layers(layers, input, targets, cost, threads);
-    // BP3 and BP4 once every δ is known: with `GradientSink::Descend` w(l) changes here,
-    // and BP2 needed the w(l) of the forward pass. Each product sums over the whole batch,
-    // so it is split over neurons (rows of w) or inputs (columns of w), never over samples.
+    passes(layers, input, false, Some((targets, cost)), threads);
+    gradient_layers(layers, input, threads, sink);
+}
+
+/// BP3 and BP4 for every layer, once every δ is known: with `GradientSink::Descend`,
+/// w(l) changes here, and BP2 needed the w(l) of the forward pass.
+fn gradient_layers<T: Float>(layers: &mut [Layer<T>], input: MatrixView<'_, T>, threads: usize, sink: GradientSink<T>) {
     for l in (1..layers.len()).rev() {
         let (below, above) = layers.split_at_mut(l);
         above[0].accumulate_gradients(below[l - 1].activation().view(), threads, sink); // BP3, BP4
     }
     layers[0].accumulate_gradients(input, threads, sink);
-}
-
-/// The errors δ of every layer: BP1 at the output, then BP2 down the stack.
-fn errors_layers<T: Float>(
-    layers: &mut [Layer<T>],
-    input: MatrixView<'_, T>,
-    targets: MatrixView<'_, T>,
-    cost: Cost,
-    threads: usize,
-) {
-    let cuts = if threads > 1 { row_cuts(layers, input.rows(), threads) } else { Vec::new() };
-    if cuts.len() > 2 {
-        split_passes(layers, input, false, Some((targets, cost)), &cuts);
-    } else {
-        let last = layers.len() - 1;
-        layers[last].output_error(cost, targets); // BP1
-        // Index convention: `layers[l]` is layer l; its input a(l−1) is the activation of
-        // `layers[l - 1]`, or the network's input for l = 0.
-        for l in (1..=last).rev() {
-            let (below, above) = layers.split_at_mut(l);
-            above[0].backpropagate_error(&mut below[l - 1], threads); // BP2, δ(l−1) from δ(l)
-        }
-    }
 }
 
 /// The fused step of gradient descent, BP3 and BP4 added straight into the parameters:
@@ -795,67 +765,81 @@ fn finish_update<T: Float>(layers: &mut [Layer<T>], stepped: Result<()>) -> Resu
     checked
 }
 
-/// The data-parallel form of the forward pass (if `forward`) and of BP1 and BP2 (if
-/// `targets` are given): the batch's rows are cut at `cuts`, and each block of rows goes
-/// through every layer on its own thread. No row depends on another in these steps, and
-/// every product is told the whole batch's size (see [`Shared::forward`]), so the caches
-/// come out exactly as from one thread.
-fn split_passes<T: Float>(
+/// The passes over a batch in which no sample depends on another: the forward pass (if
+/// `forward`), then BP1 and BP2 (if `targets` are given). With one thread, or a batch too
+/// small to share ([`row_cuts`]), [`block_passes`] runs them over every row, and its
+/// matrix products may still use `threads`; otherwise each thread takes a block of rows
+/// through every layer, and its products run on it alone. Every product is told the whole
+/// batch's size (see [`LayerParams::forward`]), so the caches come out bit for bit the
+/// same whichever way the batch is cut.
+fn passes<T: Float>(
     layers: &mut [Layer<T>],
     input: MatrixView<'_, T>,
     forward: bool,
     targets: Option<(MatrixView<'_, T>, Cost)>,
-    cuts: &[usize],
+    threads: usize,
 ) {
+    let cuts = if threads > 1 { row_cuts(layers, input.rows(), threads) } else { Vec::new() };
+    if cuts.len() <= 2 {
+        let y = targets.map(|(y, cost)| (y.as_slice(), cost));
+        return block_passes(layers, input.rows(), input.as_slice(), forward, y, threads);
+    }
     let batch = input.rows();
     let (n_in, n_out) = (input.cols(), layers[layers.len() - 1].n_outputs());
-    let mut shared = Vec::with_capacity(layers.len());
-    let mut blocks: Vec<Vec<Rows<'_, T>>> = cuts[1..].iter().map(|_| Vec::with_capacity(layers.len())).collect();
+    let mut blocks: Vec<Vec<_>> = cuts[1..].iter().map(|_| Vec::with_capacity(layers.len())).collect();
     for layer in layers.iter_mut() {
-        let (params, rows) = layer.split_rows(cuts);
-        shared.push(params);
-        for (block, rows) in blocks.iter_mut().zip(rows) {
-            block.push(rows);
+        let (params, caches) = layer.split_caches(&cuts);
+        for (block, cache) in blocks.iter_mut().zip(caches) {
+            block.push((params, cache));
         }
     }
-    let shared = &shared[..];
     let mut jobs: Vec<_> = blocks
         .iter_mut()
         .zip(cuts.windows(2))
-        .map(|(rows, w)| {
+        .map(|(block, w)| {
             let x = &input.as_slice()[w[0] * n_in..w[1] * n_in];
             let y = targets.map(|(y, cost)| (&y.as_slice()[w[0] * n_out..w[1] * n_out], cost));
-            move || block_passes(shared, rows, batch, x, forward, y)
+            move || block_passes(block, batch, x, forward, y, 1)
         })
         .collect();
     let mut refs: Vec<&mut (dyn FnMut() + Send)> = jobs.iter_mut().map(|job| job as _).collect();
     crate::parallel::run(&mut refs);
 }
 
-/// One thread's share of [`split_passes`]: the forward pass, BP1 and BP2 for its rows of
-/// every layer (`rows[l]` for layer l), `x` and `y` the same rows of the input and targets.
-fn block_passes<T: Float>(
-    shared: &[Shared<'_, T>],
-    rows: &mut [Rows<'_, T>],
+/// The forward pass, BP1 and BP2 for some rows of a batch of `batch` samples, through
+/// every layer (`layers[l]` holds layer l's parameters and these rows of its caches; `x`
+/// and `targets` hold the same rows of the input and targets); the matrix products on up
+/// to `threads` threads. See [`passes`].
+fn block_passes<T: Float, L: LayerBlock<T>>(
+    layers: &mut [L],
     batch: usize,
     x: &[T],
     forward: bool,
     targets: Option<(&[T], Cost)>,
+    threads: usize,
 ) {
+    // Index convention: `layers[l]` is layer l; its input a(l−1) is the activation of
+    // `layers[l - 1]`, or the network's input x for l = 0.
     if forward {
-        shared[0].forward(batch, x, &mut rows[0], 1);
-        for l in 1..rows.len() {
-            let (below, above) = rows.split_at_mut(l);
-            shared[l].forward(batch, below[l - 1].activation(), &mut above[0], 1);
+        for l in 0..layers.len() {
+            let (below, above) = layers.split_at_mut(l);
+            let (params, mut cache) = above[0].parts();
+            let input = match below.last_mut() {
+                Some(below) => below.parts().1.into_activation(),
+                None => x,
+            };
+            params.forward(batch, input, &mut cache, threads); // z(l) = w(l)·a(l−1) + b(l), a(l) = σ(z(l))
         }
     }
     if let Some((y, cost)) = targets {
-        let last = rows.len() - 1;
-        shared[last].output_error(cost, y, &mut rows[last]); // BP1
+        let last = layers.len() - 1;
+        let (params, mut cache) = layers[last].parts();
+        params.output_error(cost, y, &mut cache); // BP1
         for l in (1..=last).rev() {
-            let (below, above) = rows.split_at_mut(l);
-            let below_fn = shared[l - 1].activation_fn();
-            shared[l].backpropagate_error(batch, above[0].delta(), below_fn, &mut below[l - 1], 1); // BP2
+            let (below, above) = layers.split_at_mut(l);
+            let (params, cache) = above[0].parts();
+            let (below_params, mut below_cache) = below[l - 1].parts();
+            params.backpropagate_error(batch, cache.delta(), below_params.activation_fn(), &mut below_cache, threads); // BP2
         }
     }
 }

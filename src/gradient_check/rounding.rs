@@ -277,10 +277,11 @@ mod tests {
     /// A layer of one neuron, z = x, after a forward pass over `x` and the output error
     /// for `y`.
     fn neuron(s: Activation, cost: Cost, x: f64, y: f64) -> Layer<f64> {
-        let mut layer = Layer::new(Matrix::new(1, 1, vec![1.0]).unwrap(), vec![0.0].into(), s).unwrap();
-        layer.forward(Matrix::new(1, 1, vec![x]).unwrap().view(), 1).unwrap();
-        layer.output_error(cost, Matrix::new(1, 1, vec![y]).unwrap().view());
-        layer
+        let layer = Layer::new(Matrix::new(1, 1, vec![1.0]).unwrap(), vec![0.0].into(), s).unwrap();
+        let mut net = crate::Network::from_layers(vec![layer], cost).unwrap();
+        net.forward(&[x]).unwrap();
+        net.backward(&[y]).unwrap();
+        net.layers()[0].clone()
     }
 
     #[test]
