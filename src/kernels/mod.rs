@@ -29,6 +29,7 @@
 mod aarch64;
 mod block;
 pub mod portable;
+mod route;
 mod scratch;
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 mod simd;
@@ -41,6 +42,7 @@ use core::any::Any;
 use std::sync::OnceLock;
 
 pub use self::block::BlockMut;
+use self::route::{Blocking, Route, Shape, Tuning};
 use self::scratch::scratch;
 use crate::Float;
 
@@ -76,12 +78,10 @@ pub type GemvFn<T> = unsafe fn(usize, usize, T, &[T], usize, &[T], T, &mut [T]);
 /// A ← β·A + α·x·yᵀ as a kernel-table entry: (m, n, α, x, y, β, A, lda).
 pub type GerFn<T> = unsafe fn(usize, usize, T, &[T], &[T], T, &mut [T], usize);
 
-/// C ← α·op(A)·op(B) + β·C as a kernel-table entry: (full_m, k, α, A, lda, ta, B, ldb,
-/// tb, β, C), where C is an m×n block of a larger matrix and gives the product its m and
-/// n. `full_m` is the number of rows of the whole product when C is a block of its rows
-/// (see [`gemm_threaded`]), for kernels that choose their algorithm by it: every block
-/// must take the route of the whole, so as to give its bits.
-pub type GemmFn<T> = unsafe fn(usize, usize, T, &[T], usize, Transpose, &[T], usize, Transpose, T, BlockMut<'_, T>);
+/// C ← α·op(A)·op(B) + β·C as a kernel-table entry: (route, shape, α, A, lda, B, ldb, β,
+/// C), where C is an m×n block of the product of shape `shape` (k and the transposes come
+/// from there) and `route` the algorithm [`route::plan`] chose for the whole product.
+pub type GemmFn<T> = unsafe fn(Route, &Shape, T, &[T], usize, &[T], usize, T, BlockMut<'_, T>);
 
 /// One instruction set's kernels for one element type.
 ///
@@ -104,6 +104,8 @@ pub struct Ops<T> {
     /// C ← α·op(A)·op(B) + β·C, for shapes with m, n, k all > 1 (the rest is routed to
     /// the matrix·vector entries first).
     pub gemm: GemmFn<T>,
+    /// The constants [`route::plan`] chooses `gemm`'s route with.
+    pub tuning: Tuning,
     /// z ← z + b and a ← σ(z) for rows of z, a and one row b (see
     /// [`portable::bias_sigmoid`]).
     pub bias_sigmoid: unsafe fn(&mut [T], &[T], &mut [T]),
@@ -119,6 +121,19 @@ pub struct Isa {
     pub f64: Ops<f64>,
 }
 
+/// The portable loops have one route: the constants only matter for the split of a
+/// product's last columns, which they do not make.
+const PORTABLE_TUNING: Tuning = Tuning {
+    lanes: 1,
+    small: None,
+    small_by_dots: None,
+    cols: None,
+    dots: route::Dots { max_n: 0, max_n_forward: 0, any_n_rows: 0, few_rows_max_n: None, kc: 1 },
+    narrow: (0, Blocking { kc: 1, nc: 1 }),
+    packed: Blocking { kc: 1, nc: 1 },
+    split_last: false,
+};
+
 /// The plain loops of [`portable`]: safe, so callable on any CPU.
 pub static PORTABLE: Isa = Isa {
     name: "portable",
@@ -129,6 +144,7 @@ pub static PORTABLE: Isa = Isa {
         gemv_t: portable::gemv_t::<f32>,
         ger: portable::ger::<f32>,
         gemm: portable::gemm::<f32>,
+        tuning: PORTABLE_TUNING,
         bias_sigmoid: portable::bias_sigmoid::<f32>,
     },
     f64: Ops {
@@ -138,6 +154,7 @@ pub static PORTABLE: Isa = Isa {
         gemv_t: portable::gemv_t::<f64>,
         ger: portable::ger::<f64>,
         gemm: portable::gemm::<f64>,
+        tuning: PORTABLE_TUNING,
         bias_sigmoid: portable::bias_sigmoid::<f64>,
     },
 };
@@ -304,14 +321,6 @@ fn check_gemm(
     assert!(ldc >= n && fits(c, m, n, ldc), "gemm: C is {c} long, too short for {m}×{n} with stride {ldc}");
 }
 
-/// The m×n shape of a whole product C, which decides the algorithm even when only a block
-/// of C is being computed (see [`gemm_threaded`]).
-#[derive(Clone, Copy, Debug)]
-struct Shape {
-    m: usize,
-    n: usize,
-}
-
 /// C ← β·C for the m×n matrix C (row stride `ldc`); β = 0 overwrites C without reading it.
 fn scale_rows<T: Float>(beta: T, c: &mut [T], m: usize, n: usize, ldc: usize) {
     for i in 0..m {
@@ -326,39 +335,84 @@ fn scale_rows<T: Float>(beta: T, c: &mut [T], m: usize, n: usize, ldc: usize) {
     }
 }
 
-/// C ← α·op(A)·op(B) + β·C with the kernels `ops`, after checking the lengths: the matrix
-/// products whose whole C (of shape `full`) is one row or one column, or whose k is 1, are
-/// matrix·vector products, a dot product (1×k×1) or a rank-1 update and go to those
-/// kernels (a batch of one sample runs at matrix·vector speed), or, for a rank-1 product
-/// that is itself one column (or one row with B stored transposed), to a plain loop; the
-/// rest goes to the blocked `ops.gemm`.
-///
-/// The route depends only on `full`, k and α, never on which block of C is computed, so
-/// every block of a split product is computed exactly as in the whole one.
+/// How a product is computed, decided once from the shape of the whole product (and α)
+/// and handed to every block of it: a product whose whole C is one row or one column, or
+/// whose k is 1, is a matrix·vector product, a dot product (1×k×1) or a rank-1 update and
+/// goes to those kernels (a batch of one sample runs at matrix·vector speed), or, for a
+/// rank-1 product that is itself one column or one row, to a vector update; the rest goes
+/// to the kernel table's `gemm` by the [`Route`] of [`route::plan`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Plan {
+    /// k = 0 or α = 0: C ← β·C.
+    Scale,
+    /// k = 1 and C one column (or one row): c ← β·c + (α·s)·w.
+    VectorUpdate,
+    /// C is 1×1: a dot product.
+    Dot,
+    /// C is one row: c ← α·op(B)ᵀ·a + β·c.
+    RowTimesB,
+    /// C is one column: c ← α·op(A)·b + β·c.
+    ATimesColumn,
+    /// k = 1: C ← β·C + α·u·vᵀ.
+    Rank1,
+    /// The kernel table's `gemm`, by `route`; with `last`, C's last columns (see
+    /// [`route::last_register`]) by that route, as a product of their own.
+    Kernel {
+        /// The route of C (or of all but its last columns).
+        route: Route,
+        /// The route of C's last block of at most one register of columns, if apart.
+        last: Option<Route>,
+    },
+}
+
+/// The [`Plan`] of the product of shape `shape` with `ops`' kernels.
+fn plan<T: Float>(ops: &Ops<T>, shape: Shape, alpha: T) -> Plan {
+    let Shape { m, k, n, .. } = shape;
+    if k == 0 || alpha == T::ZERO {
+        Plan::Scale
+    } else if k == 1 && (n == 1 || m == 1) {
+        Plan::VectorUpdate
+    } else if m == 1 && n == 1 {
+        Plan::Dot
+    } else if m == 1 {
+        Plan::RowTimesB
+    } else if n == 1 {
+        Plan::ATimesColumn
+    } else if k == 1 {
+        Plan::Rank1
+    } else {
+        let t = &ops.tuning;
+        let route = route::plan(t, shape);
+        let last = match route {
+            Route::Packed(_) if t.split_last => {
+                route::last_register(t.lanes, n).map(|j0| route::plan(t, Shape { n: n - j0, ..shape }))
+            }
+            _ => None,
+        };
+        Plan::Kernel { route, last }
+    }
+}
+
+/// C ← α·op(A)·op(B) + β·C with the kernels `ops` as `plan` says, where C (`c`, m×n with
+/// row stride `ldc`) is a block of shape `shape` and its operands are the rows of op(A) and columns of
+/// op(B) that the block reads. The plan is that of the whole product, so every block of a
+/// split product is computed exactly as in the whole one.
 #[allow(clippy::too_many_arguments)]
-fn gemm_routed<T: Float>(
+fn gemm_planned<T: Float>(
     ops: &Ops<T>,
-    full: Shape,
-    m: usize,
-    k: usize,
-    n: usize,
+    plan: Plan,
+    shape: &Shape,
     alpha: T,
     a: &[T],
     lda: usize,
-    ta: Transpose,
     b: &[T],
     ldb: usize,
-    tb: Transpose,
     beta: T,
-    c: &mut [T],
-    ldc: usize,
+    (c, m, n, ldc): (&mut [T], usize, usize, usize),
 ) {
     use Transpose::{No, Yes};
+    let (k, ta, tb) = (shape.k, shape.ta, shape.tb);
     if m == 0 || n == 0 {
-        return;
-    }
-    if k == 0 || alpha == T::ZERO {
-        scale_rows(beta, c, m, n, ldc);
         return;
     }
     // Every kernel call below is safe for the same two reasons: `ops` belongs to a set the
@@ -366,143 +420,192 @@ fn gemm_routed<T: Float>(
     // the lengths were checked by `check_gemm`: each call passes an operand with the shape
     // and stride it has in op(A)·op(B), as the comments say, or a gathered copy of the
     // exact length.
-    if k == 1 && (n == 1 || full.m == 1) {
-        // C is one column (u·v₀) or one row (u₀·vᵀ, v the one row of B or a column of the
-        // stored Bᵀ): a vector w scaled by the one element s of the other operand,
-        // c ← β·c + (α·s)·w. Contiguous (as when the stored operand is itself one column
-        // or row), that is the rank-1 kernel on one row; strided, a plain loop, where the
-        // vector kernels would spend a whole (masked) register on every element.
-        let (len, s, w, w_step, c_step) = if n == 1 {
-            (m, b[0], a, if ta == No { lda } else { 1 }, ldc)
-        } else {
-            (n, a[0], b, if tb == No { 1 } else { ldb }, 1)
-        };
-        if w_step == 1 && c_step == 1 {
-            // SAFETY: supported set; x is one element, y = w and the row c have `len`.
-            unsafe { (ops.ger)(1, len, alpha, &[s], &w[..len], beta, &mut c[..len], len) }
-        } else {
-            let alpha_s = alpha * s;
-            for i in 0..len {
-                let ci = &mut c[i * c_step];
-                let old = if beta == T::ZERO { T::ZERO } else { beta * *ci };
-                *ci = alpha_s * w[i * w_step] + old;
+    match plan {
+        Plan::Scale => scale_rows(beta, c, m, n, ldc),
+        Plan::VectorUpdate => {
+            // C is one column (u·v₀) or one row (u₀·vᵀ, v the one row of B or a column of the
+            // stored Bᵀ): a vector w scaled by the one element s of the other operand,
+            // c ← β·c + (α·s)·w. Contiguous (as when the stored operand is itself one column
+            // or row), that is the rank-1 kernel on one row; strided, a plain loop, where the
+            // vector kernels would spend a whole (masked) register on every element.
+            let (len, s, w, w_step, c_step) = if shape.n == 1 {
+                (m, b[0], a, if ta == No { lda } else { 1 }, ldc)
+            } else {
+                (n, a[0], b, if tb == No { 1 } else { ldb }, 1)
+            };
+            if w_step == 1 && c_step == 1 {
+                // SAFETY: supported set; x is one element, y = w and the row c have `len`.
+                unsafe { (ops.ger)(1, len, alpha, &[s], &w[..len], beta, &mut c[..len], len) }
+            } else {
+                let alpha_s = alpha * s;
+                for i in 0..len {
+                    let ci = &mut c[i * c_step];
+                    let old = if beta == T::ZERO { T::ZERO } else { beta * *ci };
+                    *ci = alpha_s * w[i * w_step] + old;
+                }
             }
         }
-    } else if full.m == 1 && n == 1 {
-        // c ← α·(a·b) + β·c, a = the one row of op(A), b = the one column of op(B): a dot
-        // product (each operand gathered first if strided).
-        let mut buf = scratch::<T>(2 * k);
-        let (xb, yb) = buf.split_at_mut(k);
-        let x: &[T] = match ta {
-            No => &a[..k],
-            Yes if lda == 1 => &a[..k],
-            Yes => {
-                for (p, xp) in xb.iter_mut().enumerate() {
-                    *xp = a[p * lda];
+        Plan::Dot => {
+            // c ← α·(a·b) + β·c, a = the one row of op(A), b = the one column of op(B): a dot
+            // product (each operand gathered first if strided).
+            let mut buf = scratch::<T>(2 * k);
+            let (xb, yb) = buf.split_at_mut(k);
+            let x: &[T] = match ta {
+                No => &a[..k],
+                Yes if lda == 1 => &a[..k],
+                Yes => {
+                    for (p, xp) in xb.iter_mut().enumerate() {
+                        *xp = a[p * lda];
+                    }
+                    xb
                 }
-                xb
-            }
-        };
-        let y: &[T] = match tb {
-            Yes => &b[..k],
-            No if ldb == 1 => &b[..k],
-            No => {
-                for (p, yp) in yb.iter_mut().enumerate() {
-                    *yp = b[p * ldb];
+            };
+            let y: &[T] = match tb {
+                Yes => &b[..k],
+                No if ldb == 1 => &b[..k],
+                No => {
+                    for (p, yp) in yb.iter_mut().enumerate() {
+                        *yp = b[p * ldb];
+                    }
+                    yb
                 }
-                yb
-            }
-        };
-        // SAFETY: supported set; x and y both have k elements.
-        let s = alpha * unsafe { (ops.dot)(x, y) };
-        c[0] = if beta == T::ZERO { s } else { beta * c[0] + s };
-    } else if full.m == 1 {
-        // cⱼ ← α·Σₚ aₚ·op(B)ₚⱼ + β·cⱼ, a = the one row of op(A) (k elements, stride lda if Aᵀ).
-        let mut buf = scratch::<T>(k);
-        let x: &[T] = match ta {
-            No => &a[..k],
-            Yes if lda == 1 => &a[..k],
-            Yes => {
-                for (p, xp) in buf.iter_mut().enumerate() {
-                    *xp = a[p * lda];
-                }
-                &buf
-            }
-        };
-        match tb {
-            // op(B) = B, k×n: c ← α·Bᵀ·a + β·c.
-            // SAFETY: supported set; B is k×n with stride ldb, x has k, c has n (see above).
-            No => unsafe { (ops.gemv_t)(k, n, alpha, b, ldb, x, beta, &mut c[..n]) },
-            // op(B) = Bᵀ, B n×k: c ← α·B·a + β·c.
-            // SAFETY: supported set; B is n×k with stride ldb, x has k, c has n (see above).
-            Yes => unsafe { (ops.gemv)(n, k, alpha, b, ldb, x, beta, &mut c[..n]) },
+            };
+            // SAFETY: supported set; x and y both have k elements.
+            let s = alpha * unsafe { (ops.dot)(x, y) };
+            c[0] = if beta == T::ZERO { s } else { beta * c[0] + s };
         }
-    } else if full.n == 1 {
-        // cᵢ ← α·Σₚ op(A)ᵢₚ·bₚ + β·cᵢ, b = the one column of op(B), c a column of stride ldc.
-        let mut buf = scratch::<T>(k + m);
-        let (xb, yb) = buf.split_at_mut(k);
-        let x: &[T] = match tb {
-            No if ldb == 1 => &b[..k],
-            No => {
-                for (p, xp) in xb.iter_mut().enumerate() {
-                    *xp = b[p * ldb];
+        Plan::RowTimesB => {
+            // cⱼ ← α·Σₚ aₚ·op(B)ₚⱼ + β·cⱼ, a = the one row of op(A) (k elements, stride lda if Aᵀ).
+            let mut buf = scratch::<T>(k);
+            let x: &[T] = match ta {
+                No => &a[..k],
+                Yes if lda == 1 => &a[..k],
+                Yes => {
+                    for (p, xp) in buf.iter_mut().enumerate() {
+                        *xp = a[p * lda];
+                    }
+                    &buf
                 }
-                xb
-            }
-            Yes => &b[..k],
-        };
-        let y: &mut [T] = if ldc == 1 {
-            &mut c[..m]
-        } else {
-            for (i, yi) in yb.iter_mut().enumerate() {
-                *yi = c[i * ldc];
-            }
-            &mut *yb
-        };
-        match ta {
-            // op(A) = A, m×k: y ← α·A·b + β·y.
-            // SAFETY: supported set; A is m×k with stride lda, x has k, y has m (see above).
-            No => unsafe { (ops.gemv)(m, k, alpha, a, lda, x, beta, y) },
-            // op(A) = Aᵀ, A k×m: y ← α·Aᵀ·b + β·y.
-            // SAFETY: supported set; A is k×m with stride lda, x has k, y has m (see above).
-            Yes => unsafe { (ops.gemv_t)(k, m, alpha, a, lda, x, beta, y) },
-        }
-        if ldc != 1 {
-            for (i, &yi) in yb.iter().enumerate() {
-                c[i * ldc] = yi;
+            };
+            match tb {
+                // op(B) = B, k×n: c ← α·Bᵀ·a + β·c.
+                // SAFETY: supported set; B is k×n with stride ldb, x has k, c has n (see above).
+                No => unsafe { (ops.gemv_t)(k, n, alpha, b, ldb, x, beta, &mut c[..n]) },
+                // op(B) = Bᵀ, B n×k: c ← α·B·a + β·c.
+                // SAFETY: supported set; B is n×k with stride ldb, x has k, c has n (see above).
+                Yes => unsafe { (ops.gemv)(n, k, alpha, b, ldb, x, beta, &mut c[..n]) },
             }
         }
-    } else if k == 1 {
-        // C ← β·C + α·u·vᵀ, u = the column of op(A), v = the row of op(B), in one pass
-        // over C.
-        let mut buf = scratch::<T>(m + n);
-        let (ub, vb) = buf.split_at_mut(m);
-        let u: &[T] = match ta {
-            No if lda == 1 => &a[..m],
-            No => {
-                for (i, ui) in ub.iter_mut().enumerate() {
-                    *ui = a[i * lda];
+        Plan::ATimesColumn => {
+            // cᵢ ← α·Σₚ op(A)ᵢₚ·bₚ + β·cᵢ, b = the one column of op(B), c a column of stride ldc.
+            let mut buf = scratch::<T>(k + m);
+            let (xb, yb) = buf.split_at_mut(k);
+            let x: &[T] = match tb {
+                No if ldb == 1 => &b[..k],
+                No => {
+                    for (p, xp) in xb.iter_mut().enumerate() {
+                        *xp = b[p * ldb];
+                    }
+                    xb
                 }
-                ub
-            }
-            Yes => &a[..m],
-        };
-        let v: &[T] = match tb {
-            No => &b[..n],
-            Yes if ldb == 1 => &b[..n],
-            Yes => {
-                for (j, vj) in vb.iter_mut().enumerate() {
-                    *vj = b[j * ldb];
+                Yes => &b[..k],
+            };
+            let y: &mut [T] = if ldc == 1 {
+                &mut c[..m]
+            } else {
+                for (i, yi) in yb.iter_mut().enumerate() {
+                    *yi = c[i * ldc];
                 }
-                vb
+                &mut *yb
+            };
+            match ta {
+                // op(A) = A, m×k: y ← α·A·b + β·y.
+                // SAFETY: supported set; A is m×k with stride lda, x has k, y has m (see above).
+                No => unsafe { (ops.gemv)(m, k, alpha, a, lda, x, beta, y) },
+                // op(A) = Aᵀ, A k×m: y ← α·Aᵀ·b + β·y.
+                // SAFETY: supported set; A is k×m with stride lda, x has k, y has m (see above).
+                Yes => unsafe { (ops.gemv_t)(k, m, alpha, a, lda, x, beta, y) },
             }
-        };
-        // SAFETY: supported set; u has m, v has n, C is m×n with stride ldc (see above).
-        unsafe { (ops.ger)(m, n, alpha, u, v, beta, c, ldc) }
-    } else {
-        let c = BlockMut::new(c, m, n, ldc);
-        // SAFETY: supported set; lengths checked by `check_gemm`; k > 0 and n > 0 here.
-        unsafe { (ops.gemm)(full.m, k, alpha, a, lda, ta, b, ldb, tb, beta, c) }
+            if ldc != 1 {
+                for (i, &yi) in yb.iter().enumerate() {
+                    c[i * ldc] = yi;
+                }
+            }
+        }
+        Plan::Rank1 => {
+            // C ← β·C + α·u·vᵀ, u = the column of op(A), v = the row of op(B), in one pass
+            // over C.
+            let mut buf = scratch::<T>(m + n);
+            let (ub, vb) = buf.split_at_mut(m);
+            let u: &[T] = match ta {
+                No if lda == 1 => &a[..m],
+                No => {
+                    for (i, ui) in ub.iter_mut().enumerate() {
+                        *ui = a[i * lda];
+                    }
+                    ub
+                }
+                Yes => &a[..m],
+            };
+            let v: &[T] = match tb {
+                No => &b[..n],
+                Yes if ldb == 1 => &b[..n],
+                Yes => {
+                    for (j, vj) in vb.iter_mut().enumerate() {
+                        *vj = b[j * ldb];
+                    }
+                    vb
+                }
+            };
+            // SAFETY: supported set; u has m, v has n, C is m×n with stride ldc (see above).
+            unsafe { (ops.ger)(m, n, alpha, u, v, beta, c, ldc) }
+        }
+        Plan::Kernel { route, last } => {
+            let c = BlockMut::new(c, m, n, ldc);
+            gemm_kernel(ops, route, last, shape, alpha, a, lda, b, ldb, beta, c);
+        }
+    }
+}
+
+/// C ← α·op(A)·op(B) + β·C by the kernel table's `gemm`, C a block of the product of shape
+/// `shape` (with k > 1), by `route`; with `last`, C's last columns (see
+/// [`route::last_register`]) by that route, as a product of their own.
+#[allow(clippy::too_many_arguments)]
+fn gemm_kernel<T: Float>(
+    ops: &Ops<T>,
+    route: Route,
+    last: Option<Route>,
+    shape: &Shape,
+    alpha: T,
+    a: &[T],
+    lda: usize,
+    b: &[T],
+    ldb: usize,
+    beta: T,
+    c: BlockMut<'_, T>,
+) {
+    if c.rows() == 0 || c.cols() == 0 {
+        return;
+    }
+    let (c, right) = match last.zip(route::last_register(ops.tuning.lanes, c.cols())) {
+        Some((last, j0)) => {
+            let (left, right) = c.split_at_col(j0);
+            // Column j0 of op(B): from column j0 of every row of B, or row j0 of Bᵀ.
+            let b_right = if shape.tb == Transpose::No { &b[j0..] } else { &b[j0 * ldb..] };
+            (left, Some((last, right, b_right)))
+        }
+        None => (c, None),
+    };
+    // SAFETY: `ops` is a set the CPU supports (the callers take it from `isa()` or, in
+    // tests, from `available()`); the lengths of the whole product were checked by
+    // `check_gemm`, and `a`, `b` start at the first row and column of op(A), op(B) that
+    // this block of C reads (the last columns' `b_right` at theirs); k > 1 and C is not
+    // empty.
+    unsafe {
+        (ops.gemm)(route, shape, alpha, a, lda, b, ldb, beta, c);
+        if let Some((last, right, b)) = right {
+            (ops.gemm)(last, shape, alpha, a, lda, b, ldb, beta, right);
+        }
     }
 }
 
@@ -549,14 +652,17 @@ pub fn gemm_threaded<T: Float>(
     check_gemm(m, k, n, a.len(), lda, ta, b.len(), ldb, tb, c.len(), ldc);
     let flops = 2usize.saturating_mul(m).saturating_mul(k).saturating_mul(n);
     let ops = ops::<T>(isa());
-    let full = Shape { m: full_m.max(m), n };
-    if threads <= 1 || flops < crate::parallel::THREADED_MIN_FLOPS || (m == 1 && full.m > 1) {
-        return gemm_routed(ops, full, m, k, n, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc);
+    let shape = Shape { m: full_m.max(m), k, n, ta, tb };
+    let plan = plan(ops, shape, alpha);
+    if threads <= 1 || flops < crate::parallel::THREADED_MIN_FLOPS || (m == 1 && shape.m > 1) {
+        return gemm_planned(ops, plan, &shape, alpha, a, lda, b, ldb, beta, (c, m, n, ldc));
     }
     let c = &mut c[..required_len(m, n, ldc).expect("C's length was checked by check_gemm")];
-    if splits_columns(m, k, n, alpha, threads) {
+    if let Plan::Kernel { route, last } = plan
+        && splits_columns(m, n, threads)
+    {
         let c = BlockMut::new(c, m, n, ldc);
-        return gemm_column_blocks(ops, threads, full.m, k, alpha, a, lda, ta, b, ldb, tb, beta, c);
+        return gemm_column_blocks(ops, threads, (route, last), &shape, alpha, a, lda, b, ldb, beta, c);
     }
     // One job per block of C; the pool runs the first on this thread. Each block gets
     // whole rows (or, for a single row, whole columns), so no element is summed by two
@@ -590,7 +696,7 @@ pub fn gemm_threaded<T: Float>(
         .into_iter()
         .map(|block| {
             let Block { rows, cols, a, b, c } = block;
-            move || gemm_routed(ops, full, rows, k, cols, alpha, a, lda, ta, b, ldb, tb, beta, c, ldc)
+            move || gemm_planned(ops, plan, &shape, alpha, a, lda, b, ldb, beta, (c, rows, cols, ldc))
         })
         .collect();
     let mut refs: Vec<&mut (dyn FnMut() + Send)> = closures.iter_mut().map(|f| f as _).collect();
@@ -614,10 +720,10 @@ const COLUMN_BLOCK_ALIGN: usize = 32;
 /// weight gradient of a 100-neuron layer at batch 128 (C 100×784) on two threads: 75 µs
 /// against 97 µs split by rows (52 and 48 rows: five 12-row tiles against four).
 ///
-/// The product must also go to the packed kernel whatever the block (k > 1 and α ≠ 0; the
-/// rest is a rank-1 update or a scaling, routed by [`gemm_routed`] on the whole C).
-fn splits_columns<T: Float>(m: usize, k: usize, n: usize, alpha: T, threads: usize) -> bool {
-    m > 1 && k > 1 && alpha != T::ZERO && n >= 2 * m && threads > 1 && n >= 2 * COLUMN_BLOCK_MIN
+/// Only a product planned for the kernel table's `gemm` is split by columns (the others
+/// are matrix·vector products, rank-1 updates or a scaling).
+fn splits_columns(m: usize, n: usize, threads: usize) -> bool {
+    m > 1 && n >= 2 * m && threads > 1 && n >= 2 * COLUMN_BLOCK_MIN
 }
 
 /// The threaded product of [`gemm_threaded`] with C split into blocks of whole columns
@@ -626,15 +732,13 @@ fn splits_columns<T: Float>(m: usize, k: usize, n: usize, alpha: T, threads: usi
 fn gemm_column_blocks<T: Float>(
     ops: &'static Ops<T>,
     threads: usize,
-    full_m: usize,
-    k: usize,
+    (route, last): (Route, Option<Route>),
+    shape: &Shape,
     alpha: T,
     a: &[T],
     lda: usize,
-    ta: Transpose,
     b: &[T],
     ldb: usize,
-    tb: Transpose,
     beta: T,
     c: BlockMut<'_, T>,
 ) {
@@ -651,19 +755,17 @@ fn gemm_column_blocks<T: Float>(
         let c_block;
         (c_block, rest) = rest.split_at_col(nc);
         // Columns j0.. of op(B): columns of B, or rows of the stored Bᵀ.
-        let b_block = if tb == Transpose::No { &b[j0..] } else { &b[j0 * ldb..] };
+        let b_block = if shape.tb == Transpose::No { &b[j0..] } else { &b[j0 * ldb..] };
         jobs.push((b_block, c_block));
         j0 += nc;
     }
     let mut closures: Vec<_> = jobs
         .into_iter()
         .map(|(b, mut c)| {
-            // SAFETY: `ops` is a set the CPU supports (from `isa()`); A is whole, and `b`
-            // starts at this block's first column of op(B), so its m×nc block C reads
-            // inside `b` (lengths checked by `check_gemm` for the whole product); k > 1
-            // and nc > 0. The route of `gemm_routed` for the whole C (m, n > 1, k > 1,
-            // α ≠ 0) is this same entry.
-            move || unsafe { (ops.gemm)(full_m, k, alpha, a, lda, ta, b, ldb, tb, beta, c.reborrow()) }
+            // A is whole, and `b` starts at this block's first column of op(B); every block
+            // but the last is a whole number of tiles wide, so only the last one has last
+            // columns to split off, those of the whole C.
+            move || gemm_kernel(ops, route, last, shape, alpha, a, lda, b, ldb, beta, c.reborrow())
         })
         .collect();
     let mut refs: Vec<&mut (dyn FnMut() + Send)> = closures.iter_mut().map(|f| f as _).collect();

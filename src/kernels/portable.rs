@@ -2,6 +2,7 @@
 //! tested against. No `unsafe`; the loops are shaped so that the compiler vectorises them
 //! (unit-stride inner loops, independent accumulators for reductions).
 
+use super::route::{Route, Shape};
 use super::{BlockMut, Transpose};
 use crate::Float;
 
@@ -120,27 +121,26 @@ pub fn ger<T: Float>(m: usize, n: usize, alpha: T, x: &[T], y: &[T], beta: T, a:
 /// C ← α·op(A)·op(B) + β·C, A and B row-major with row strides `lda`, `ldb`, and C an
 /// m×n block of a row-major matrix.
 ///
-/// op(A) is m×k: A is stored m×k when `ta` is [`Transpose::No`] and k×m when it is
+/// op(A) is m×k: A is stored m×k when `shape.ta` is [`Transpose::No`] and k×m when it is
 /// [`Transpose::Yes`]; likewise op(B) is k×n, stored k×n or n×k. β = 0 overwrites C
 /// without reading it. The loops are the same whatever the rows of the whole product
-/// (`_full_m`, which the kernel table's signature carries for the SIMD sets).
+/// (and whatever the route, which the kernel table's signature carries for the SIMD sets).
 ///
 /// # Panics
 /// If A or B is too short for its shape (m and n are those of C).
 #[allow(clippy::too_many_arguments)]
 pub fn gemm<T: Float>(
-    _full_m: usize,
-    k: usize,
+    _route: Route,
+    shape: &Shape,
     alpha: T,
     a: &[T],
     lda: usize,
-    ta: Transpose,
     b: &[T],
     ldb: usize,
-    tb: Transpose,
     beta: T,
     mut c: BlockMut<'_, T>,
 ) {
+    let Shape { k, ta, tb, .. } = *shape;
     let (m, n) = (c.rows(), c.cols());
     if n == 0 {
         return;

@@ -231,8 +231,10 @@ fn check_gemm_case<T: Float>(isa: &'static Isa, rng: &mut Rng, cs: Case, exact: 
     let (alpha, beta) = (T::from_f64(cs.alpha), T::from_f64(cs.beta));
     let (mut got, mut want) = (c.clone(), c.clone());
     let (m, k, n, ta, tb) = (cs.m, cs.k, cs.n, cs.ta, cs.tb);
-    gemm_routed(super::ops::<T>(isa), Shape { m, n }, m, k, n, alpha, &a, lda, ta, &b, ldb, tb, beta, &mut got, ldc);
-    portable::gemm(m, k, alpha, &a, lda, ta, &b, ldb, tb, beta, BlockMut::new(&mut want, m, n, ldc));
+    let (ops, shape) = (super::ops::<T>(isa), Shape { m, k, n, ta, tb });
+    gemm_planned(ops, plan(ops, shape, alpha), &shape, alpha, &a, lda, &b, ldb, beta, (&mut got, m, n, ldc));
+    let c_want = BlockMut::new(&mut want, m, n, ldc);
+    portable::gemm(Route::Packed(Blocking { kc: 1, nc: 1 }), &shape, alpha, &a, lda, &b, ldb, beta, c_want);
     let op_a = |i: usize, p: usize| if ta == Transpose::No { a[i * lda + p] } else { a[p * lda + i] };
     let op_b = |p: usize, j: usize| if tb == Transpose::No { b[p * ldb + j] } else { b[j * ldb + p] };
     let scale: Vec<f64> = (0..c.len())
@@ -440,6 +442,57 @@ fn gemm_small_shapes_match_the_loops_f64() {
 fn gemm_large_shapes_match_the_loops() {
     check_gemm_large::<f32>();
     check_gemm_large::<f64>();
+}
+
+/// Every route of every set, forced on shapes it was and was not planned for, against the
+/// plain loops, exactly (small integers): a route that does not fit the shape must still
+/// compute the product (by the packed tiles), never read or write out of bounds.
+fn check_forced_routes<T: Float>() {
+    let mut rng = Rng(0x5eed_f00d);
+    for isa in isas() {
+        let ops = super::ops::<T>(isa);
+        let t = ops.tuning;
+        let mut routes = vec![
+            Route::Cols,
+            Route::Dots { kc: t.dots.kc },
+            Route::Dots { kc: 7 },
+            Route::Narrow(t.narrow.1),
+            Route::Packed(t.packed),
+        ];
+        routes.extend([1, 2, 4].map(|nv| Route::Small { nv }));
+        for (m, k, n) in [(5, 20, 7), (3, 40, 33), (17, 70, 13), (2, 9, 70), (30, 3, 12)] {
+            for ta in [Transpose::No, Transpose::Yes] {
+                for tb in [Transpose::No, Transpose::Yes] {
+                    let cs = Case { m, k, n, ta, tb, pad: 1, alpha: 1.0, beta: 0.0 };
+                    let (a, lda, b, ldb, c, ldc) = operands::<T>(&mut rng, cs, true);
+                    let shape = Shape { m, k, n, ta, tb };
+                    let mut want = c.clone();
+                    let c_want = BlockMut::new(&mut want, m, n, ldc);
+                    portable::gemm(Route::Cols, &shape, T::ONE, &a, lda, &b, ldb, T::ZERO, c_want);
+                    for &route in &routes {
+                        // The small kernel checks its own limits (a panic, not a wrong
+                        // access): force it only where it fits.
+                        if let Route::Small { nv } = route
+                            && !(k <= 64 && n <= nv * t.lanes && k * nv * t.lanes <= 2048 && t.small.is_some())
+                        {
+                            continue;
+                        }
+                        let mut got = c.clone();
+                        let c_got = BlockMut::new(&mut got, m, n, ldc);
+                        gemm_kernel(ops, route, None, &shape, T::ONE, &a, lda, &b, ldb, T::ZERO, c_got);
+                        let same = (0..m).all(|i| got[i * ldc..i * ldc + n] == want[i * ldc..i * ldc + n]);
+                        assert!(same, "{} {} {route:?} {m}×{k}×{n} {ta:?} {tb:?}", isa.name, T::NAME);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn forced_routes_match_the_loops() {
+    check_forced_routes::<f32>();
+    check_forced_routes::<f64>();
 }
 
 #[test]

@@ -8,7 +8,7 @@
 mod lanes;
 
 use self::lanes::Neon;
-use super::simd::gemm::Blocking;
+use super::route::{Blocking, Dots, Route, Shape, Tuning};
 use super::simd::{Lanes, gemm, gemm_dots, vector};
 use super::{BlockMut, Isa, Ops, Transpose};
 
@@ -26,7 +26,8 @@ pub static NEON: Isa = Isa {
         gemv: gemv::<f32>,
         gemv_t: gemv_t::<f32>,
         ger: ger::<f32>,
-        gemm: sgemm,
+        gemm: gemm_neon::<f32>,
+        tuning: NEON_F32,
         bias_sigmoid: bias_sigmoid::<f32>,
     },
     f64: Ops {
@@ -35,7 +36,8 @@ pub static NEON: Isa = Isa {
         gemv: gemv::<f64>,
         gemv_t: gemv_t::<f64>,
         ger: ger::<f64>,
-        gemm: dgemm,
+        gemm: gemm_neon::<f64>,
+        tuning: NEON_F64,
         bias_sigmoid: bias_sigmoid::<f64>,
     },
 };
@@ -117,81 +119,76 @@ where
     unsafe { vector::ger::<Neon<T>>(m, n, alpha, x, y, beta, a, lda) }
 }
 
-/// Whether the product should run as dot products ([`gemm_dots`]): A as stored, C at most
-/// `max_n` wide, and k long enough that the final lane sums are cheap. Depends on n, k and
-/// the transposes only, never on m (so that row splits take the same route).
-fn use_dots(k: usize, n: usize, ta: Transpose, max_n: usize) -> bool {
-    ta == Transpose::No && n <= max_n && k >= 64
-}
+/// NEON, `f32`: 4 lanes, 32 registers, not measured on AArch64 hardware (none was at
+/// hand): these are the register counts' choice, tested for correctness under emulation.
+/// Dot products (4×6 tiles, k blocks of 1024) for A as stored and C at most 32 wide, as on
+/// x86-64 (the column tiles need a row of C to fit one register, four lanes here, so they
+/// are not used, nor the small kernel, unmeasured here); otherwise packed tiles of 8 rows
+/// by 3 registers (24 accumulators, 3 for the row of B, A broadcast from memory), with
+/// KC = 256 keeping the 8×256 A panel (8 KiB) in L1 and NC = 384 making the packed B block
+/// 384 KiB.
+pub const NEON_F32: Tuning = Tuning {
+    lanes: 4,
+    small: None,
+    small_by_dots: None,
+    cols: None,
+    dots: Dots { max_n: 32, max_n_forward: 32, any_n_rows: 0, few_rows_max_n: None, kc: 1024 },
+    narrow: (0, Blocking { kc: 256, nc: 384 }),
+    packed: Blocking { kc: 256, nc: 384 },
+    split_last: false,
+};
 
-/// C ← α·op(A)·op(B) + β·C in `f32` with NEON.
-///
-/// Tile 8×12: 24 accumulator registers (8 rows × 3 registers of 4), 3 for the row of B,
-/// A broadcast from memory; 32 registers in all. KC = 256 keeps the 8×256 A panel (8 KiB)
-/// in L1; NC = 384 makes the packed B block 384 KiB. Narrow products with A as stored take
-/// the dot-product tiles as on x86-64 (the column tiles need a row of C to fit one
-/// register, four lanes here, so they are not used). Not measured on AArch64 hardware (none was at hand):
-/// these are the register counts' choice, tested for correctness under emulation.
+/// NEON, `f64`: 2 lanes; as `f32` with dot products up to 16 columns in k blocks of 256,
+/// and NC = 192.
+pub const NEON_F64: Tuning = Tuning {
+    lanes: 2,
+    small: None,
+    small_by_dots: None,
+    cols: None,
+    dots: Dots { max_n: 16, max_n_forward: 16, any_n_rows: 0, few_rows_max_n: None, kc: 256 },
+    narrow: (0, Blocking { kc: 256, nc: 192 }),
+    packed: Blocking { kc: 256, nc: 192 },
+    split_last: false,
+};
+
+/// C ← α·op(A)·op(B) + β·C with NEON, by the route [`plan`](super::route::plan) chose for
+/// the whole product (see [`NEON_F32`] and [`NEON_F64`]): dot-product tiles or packed
+/// tiles of 8 rows by 3 registers.
 ///
 /// # Safety
-/// The CPU supports NEON; the slices fit the shapes and strides; k > 0.
+/// The CPU supports NEON; the slices fit the shapes and strides (C is a block of the
+/// product `shape`, with `shape.k` > 0 and at least one column). A route other than the
+/// dot products is computed by the packed tiles, with the blocking it names or NEON's.
 #[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "neon")]
-unsafe fn sgemm(
-    _full_m: usize,
-    k: usize,
-    alpha: f32,
-    a: &[f32],
+unsafe fn gemm_neon<T>(
+    route: Route,
+    shape: &Shape,
+    alpha: T,
+    a: &[T],
     lda: usize,
-    ta: Transpose,
-    b: &[f32],
+    b: &[T],
     ldb: usize,
-    tb: Transpose,
-    beta: f32,
-    c: BlockMut<'_, f32>,
-) {
-    let n = c.cols();
-    type S = Neon<f32>;
-    // SAFETY: this function's contract is the body's.
+    beta: T,
+    c: BlockMut<'_, T>,
+) where
+    Neon<T>: Lanes<Elem = T>,
+{
+    type S<T> = Neon<T>;
+    let Shape { k, ta, tb, .. } = *shape;
+    // SAFETY: this function's contract is the bodies'.
     unsafe {
-        if use_dots(k, n, ta, 32) {
-            gemm_dots::gemm::<S, 4, 6>(1024, k, alpha, a, lda, b, ldb, tb, beta, c)
-        } else {
-            let blocking = Blocking { kc: 256, nc: 384 };
-            gemm::gemm::<S, 8, 3>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
-        }
-    }
-}
-
-/// C ← α·op(A)·op(B) + β·C in `f64` with NEON: tile 8×6 (8 rows × 3 registers of 2),
-/// otherwise as [`sgemm`].
-///
-/// # Safety
-/// The CPU supports NEON; the slices fit the shapes and strides; k > 0.
-#[allow(clippy::too_many_arguments)]
-#[target_feature(enable = "neon")]
-unsafe fn dgemm(
-    _full_m: usize,
-    k: usize,
-    alpha: f64,
-    a: &[f64],
-    lda: usize,
-    ta: Transpose,
-    b: &[f64],
-    ldb: usize,
-    tb: Transpose,
-    beta: f64,
-    c: BlockMut<'_, f64>,
-) {
-    let n = c.cols();
-    type S = Neon<f64>;
-    // SAFETY: this function's contract is the body's.
-    unsafe {
-        if use_dots(k, n, ta, 16) {
-            gemm_dots::gemm::<S, 4, 6>(256, k, alpha, a, lda, b, ldb, tb, beta, c)
-        } else {
-            let blocking = Blocking { kc: 256, nc: 192 };
-            gemm::gemm::<S, 8, 3>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
+        match route {
+            Route::Dots { kc } if ta == Transpose::No => {
+                gemm_dots::gemm::<S<T>, 4, 6>(kc, k, alpha, a, lda, b, ldb, tb, beta, c)
+            }
+            Route::Narrow(blocking) | Route::Packed(blocking) => {
+                gemm::gemm::<S<T>, 8, 3>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
+            }
+            _ => {
+                let blocking = Blocking { kc: 256, nc: 384 };
+                gemm::gemm::<S<T>, 8, 3>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
+            }
         }
     }
 }

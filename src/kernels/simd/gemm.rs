@@ -36,14 +36,7 @@ use crate::Float;
 use crate::kernels::scratch::scratch;
 use crate::kernels::{BlockMut, Transpose};
 
-/// Cache blocking of [`gemm`]; see the module docs for the loops they bound.
-#[derive(Clone, Copy, Debug)]
-pub struct Blocking {
-    /// Steps of k per packed block (the depth of the micro-kernel loop).
-    pub kc: usize,
-    /// Columns of C per packed block of op(B); a multiple of the tile width NR.
-    pub nc: usize,
-}
+pub use crate::kernels::route::Blocking;
 
 /// C ← α·op(A)·op(B) + β·C, with the MR×(NV·LANES) micro-kernel and the given blocking.
 /// A and B row-major with row strides `lda`, `ldb`, C an m×n block of a row-major matrix;
