@@ -5,16 +5,28 @@ use super::{OptimizerState, Params, check_non_negative, check_unit_interval, che
 use crate::error::check_positive;
 use crate::{Float, Optimizer, Result};
 
-/// How weight decay enters the Adam update.
+/// How weight decay enters the Adam update: the one difference between [`Adam`] and
+/// [`AdamW`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Decay {
+pub(super) enum Decay {
     /// L2: λw is added to the gradient, and so is rescaled by the moments ([`Adam`]).
     L2,
     /// Decoupled: the weights shrink by αλw outside the adaptive step ([`AdamW`]).
     Decoupled,
 }
 
-/// The moments, step count and hyperparameters shared by [`Adam`] and [`AdamW`].
+impl Decay {
+    /// The weight decay λ a new optimiser starts with: 0 for L2, 0.01 for decoupled.
+    fn default_weight_decay<T: Float>(self) -> T {
+        match self {
+            Decay::L2 => T::ZERO,
+            Decay::Decoupled => T::from_f64(0.01),
+        }
+    }
+}
+
+/// The moments, step count and hyperparameters shared by [`Adam`] and [`AdamW`], and
+/// everything both do: the two types are this, with their own [`Decay`].
 #[derive(Clone, Debug, PartialEq)]
 pub(super) struct Moments<T> {
     // The hyperparameters are visible to the serde impls next door.
@@ -30,14 +42,15 @@ pub(super) struct Moments<T> {
 }
 
 impl<T: Float> Moments<T> {
-    fn new(learning_rate: T, weight_decay: T, decay: Decay) -> Result<Self> {
+    /// Learning rate α, β₁ = 0.9, β₂ = 0.999, ε = 1e-8 and `decay`'s default λ.
+    pub(super) fn new(learning_rate: T, decay: Decay) -> Result<Self> {
         check_positive("learning rate", learning_rate)?;
         Ok(Moments {
             learning_rate,
             beta1: T::from_f64(0.9),
             beta2: T::from_f64(0.999),
             epsilon: T::from_f64(1e-8),
-            weight_decay,
+            weight_decay: decay.default_weight_decay(),
             decay,
             step: 0,
             first: Slots::new("first_moment", Range::Finite),
@@ -45,20 +58,20 @@ impl<T: Float> Moments<T> {
         })
     }
 
-    fn set_betas(&mut self, beta1: T, beta2: T) -> Result<()> {
+    pub(super) fn set_betas(&mut self, beta1: T, beta2: T) -> Result<()> {
         check_unit_interval("beta1", beta1)?;
         check_unit_interval("beta2", beta2)?;
         (self.beta1, self.beta2) = (beta1, beta2);
         Ok(())
     }
 
-    fn set_epsilon(&mut self, epsilon: T) -> Result<()> {
+    pub(super) fn set_epsilon(&mut self, epsilon: T) -> Result<()> {
         check_positive("epsilon", epsilon)?;
         self.epsilon = epsilon;
         Ok(())
     }
 
-    fn set_weight_decay(&mut self, lambda: T) -> Result<()> {
+    pub(super) fn set_weight_decay(&mut self, lambda: T) -> Result<()> {
         check_non_negative("weight decay", lambda)?;
         self.weight_decay = lambda;
         Ok(())
@@ -123,14 +136,93 @@ impl<T: Float> Moments<T> {
         Ok(())
     }
 
-    fn state(&self) -> OptimizerState<T> {
+    pub(super) fn state(&self) -> OptimizerState<T> {
         state::export(self.step, &[&self.first, &self.second])
     }
 
-    fn set_state(&mut self, state: OptimizerState<T>) -> Result<()> {
+    pub(super) fn set_state(&mut self, state: OptimizerState<T>) -> Result<()> {
         self.step = state::restore(state, &mut [&mut self.first, &mut self.second])?;
         Ok(())
     }
+}
+
+/// Writes the methods that [`Adam`] and [`AdamW`] share, alike but for the type's name:
+/// each forwards to the [`Moments`] the type wraps, where the work is done. A macro
+/// because two types cannot share inherent methods otherwise; `new` and `weight_decay`,
+/// whose defaults and docs differ, are written out for each type, and `step_doc` is the
+/// type's update in the docs of [`Optimizer::step`].
+macro_rules! forward_to_moments {
+    ($Adam:ident, $step_doc:literal) => {
+        impl<T: Float> $Adam<T> {
+            /// Sets the decay rates β₁ of the first and β₂ of the second moment (defaults 0.9
+            /// and 0.999).
+            ///
+            /// # Errors
+            /// [`Error::InvalidHyperparameter`](crate::Error::InvalidHyperparameter) unless both
+            /// are in [0, 1).
+            pub fn betas(mut self, beta1: T, beta2: T) -> Result<Self> {
+                self.0.set_betas(beta1, beta2)?;
+                Ok(self)
+            }
+
+            /// Sets ε, which keeps the division finite where v̂ is 0 (default 1e-8).
+            ///
+            /// # Errors
+            /// [`Error::InvalidHyperparameter`](crate::Error::InvalidHyperparameter) unless ε is
+            /// finite and > 0.
+            pub fn epsilon(mut self, epsilon: T) -> Result<Self> {
+                self.0.set_epsilon(epsilon)?;
+                Ok(self)
+            }
+
+            /// The number of steps taken, t.
+            pub fn steps(&self) -> u64 {
+                self.0.step
+            }
+
+            /// Forgets the moments and the step count, e.g. to train another network.
+            pub fn reset(&mut self) {
+                self.0.reset();
+            }
+        }
+
+        impl<T: Float> Optimizer<T> for $Adam<T> {
+            #[doc = $step_doc]
+            ///
+            /// # Errors
+            /// [`Error::Incompatible`](crate::Error::Incompatible) if the moments were sized for a
+            /// network with other tensor sizes.
+            fn step(&mut self, params: &mut Params<'_, T>) -> Result<()> {
+                self.0.step(params)
+            }
+
+            fn commit_step(&mut self) {
+                self.0.commit();
+            }
+
+            fn discard_step(&mut self) {
+                self.0.discard();
+            }
+
+            fn learning_rate(&self) -> Option<f64> {
+                Some(self.0.learning_rate.to_f64())
+            }
+
+            fn set_learning_rate(&mut self, learning_rate: f64) -> Result<()> {
+                self.0.set_learning_rate(learning_rate)
+            }
+
+            /// The step count t and the buffers `"first_moment.{id}"`, then
+            /// `"second_moment.{id}"`.
+            fn state(&self) -> OptimizerState<T> {
+                self.0.state()
+            }
+
+            fn set_state(&mut self, state: OptimizerState<T>) -> Result<()> {
+                self.0.set_state(state)
+            }
+        }
+    };
 }
 
 /// Adam: gradient descent on bias-corrected running moments of the gradient.
@@ -163,28 +255,7 @@ impl<T: Float> Adam<T> {
     /// [`Error::InvalidHyperparameter`](crate::Error::InvalidHyperparameter) unless α is
     /// finite and > 0.
     pub fn new(learning_rate: T) -> Result<Self> {
-        Ok(Adam(Moments::new(learning_rate, T::ZERO, Decay::L2)?))
-    }
-
-    /// Sets the decay rates β₁ of the first and β₂ of the second moment (defaults 0.9
-    /// and 0.999).
-    ///
-    /// # Errors
-    /// [`Error::InvalidHyperparameter`](crate::Error::InvalidHyperparameter) unless both
-    /// are in [0, 1).
-    pub fn betas(mut self, beta1: T, beta2: T) -> Result<Self> {
-        self.0.set_betas(beta1, beta2)?;
-        Ok(self)
-    }
-
-    /// Sets ε, which keeps the division finite where v̂ is 0 (default 1e-8).
-    ///
-    /// # Errors
-    /// [`Error::InvalidHyperparameter`](crate::Error::InvalidHyperparameter) unless ε is
-    /// finite and > 0.
-    pub fn epsilon(mut self, epsilon: T) -> Result<Self> {
-        self.0.set_epsilon(epsilon)?;
-        Ok(self)
+        Ok(Adam(Moments::new(learning_rate, Decay::L2)?))
     }
 
     /// Sets the L2 weight decay λ, added to the weights' gradient as λw (default 0).
@@ -196,54 +267,9 @@ impl<T: Float> Adam<T> {
         self.0.set_weight_decay(lambda)?;
         Ok(self)
     }
-
-    /// The number of steps taken, t.
-    pub fn steps(&self) -> u64 {
-        self.0.step
-    }
-
-    /// Forgets the moments and the step count, e.g. to train another network.
-    pub fn reset(&mut self) {
-        self.0.reset();
-    }
 }
 
-impl<T: Float> Optimizer<T> for Adam<T> {
-    /// m := β₁m + (1 − β₁)g; v := β₂v + (1 − β₂)g²; θ := θ − α m̂/(√v̂ + ε).
-    ///
-    /// # Errors
-    /// [`Error::Incompatible`](crate::Error::Incompatible) if the moments were sized for a
-    /// network with other tensor sizes.
-    fn step(&mut self, params: &mut Params<'_, T>) -> Result<()> {
-        self.0.step(params)
-    }
-
-    fn commit_step(&mut self) {
-        self.0.commit();
-    }
-
-    fn discard_step(&mut self) {
-        self.0.discard();
-    }
-
-    fn learning_rate(&self) -> Option<f64> {
-        Some(self.0.learning_rate.to_f64())
-    }
-
-    fn set_learning_rate(&mut self, learning_rate: f64) -> Result<()> {
-        self.0.set_learning_rate(learning_rate)
-    }
-
-    /// The step count t and the buffers `"first_moment.{id}"`, then
-    /// `"second_moment.{id}"`.
-    fn state(&self) -> OptimizerState<T> {
-        self.0.state()
-    }
-
-    fn set_state(&mut self, state: OptimizerState<T>) -> Result<()> {
-        self.0.set_state(state)
-    }
-}
+forward_to_moments!(Adam, "m := β₁m + (1 − β₁)g; v := β₂v + (1 − β₂)g²; θ := θ − α m̂/(√v̂ + ε).");
 
 /// AdamW: [`Adam`] with decoupled weight decay (Loshchilov and Hutter), which shrinks the
 /// weights directly instead of adding λw to the gradient, so that the decay is not
@@ -274,28 +300,7 @@ impl<T: Float> AdamW<T> {
     /// [`Error::InvalidHyperparameter`](crate::Error::InvalidHyperparameter) unless α is
     /// finite and > 0.
     pub fn new(learning_rate: T) -> Result<Self> {
-        Ok(AdamW(Moments::new(learning_rate, T::from_f64(0.01), Decay::Decoupled)?))
-    }
-
-    /// Sets the decay rates β₁ of the first and β₂ of the second moment (defaults 0.9
-    /// and 0.999).
-    ///
-    /// # Errors
-    /// [`Error::InvalidHyperparameter`](crate::Error::InvalidHyperparameter) unless both
-    /// are in [0, 1).
-    pub fn betas(mut self, beta1: T, beta2: T) -> Result<Self> {
-        self.0.set_betas(beta1, beta2)?;
-        Ok(self)
-    }
-
-    /// Sets ε, which keeps the division finite where v̂ is 0 (default 1e-8).
-    ///
-    /// # Errors
-    /// [`Error::InvalidHyperparameter`](crate::Error::InvalidHyperparameter) unless ε is
-    /// finite and > 0.
-    pub fn epsilon(mut self, epsilon: T) -> Result<Self> {
-        self.0.set_epsilon(epsilon)?;
-        Ok(self)
+        Ok(AdamW(Moments::new(learning_rate, Decay::Decoupled)?))
     }
 
     /// Sets the decoupled weight decay λ: each step shrinks the weights by αλw
@@ -308,54 +313,9 @@ impl<T: Float> AdamW<T> {
         self.0.set_weight_decay(lambda)?;
         Ok(self)
     }
-
-    /// The number of steps taken, t.
-    pub fn steps(&self) -> u64 {
-        self.0.step
-    }
-
-    /// Forgets the moments and the step count, e.g. to train another network.
-    pub fn reset(&mut self) {
-        self.0.reset();
-    }
 }
 
-impl<T: Float> Optimizer<T> for AdamW<T> {
-    /// m := β₁m + (1 − β₁)g; v := β₂v + (1 − β₂)g²; θ := θ − α (m̂/(√v̂ + ε) + λθ).
-    ///
-    /// # Errors
-    /// [`Error::Incompatible`](crate::Error::Incompatible) if the moments were sized for a
-    /// network with other tensor sizes.
-    fn step(&mut self, params: &mut Params<'_, T>) -> Result<()> {
-        self.0.step(params)
-    }
-
-    fn commit_step(&mut self) {
-        self.0.commit();
-    }
-
-    fn discard_step(&mut self) {
-        self.0.discard();
-    }
-
-    fn learning_rate(&self) -> Option<f64> {
-        Some(self.0.learning_rate.to_f64())
-    }
-
-    fn set_learning_rate(&mut self, learning_rate: f64) -> Result<()> {
-        self.0.set_learning_rate(learning_rate)
-    }
-
-    /// The step count t and the buffers `"first_moment.{id}"`, then
-    /// `"second_moment.{id}"`.
-    fn state(&self) -> OptimizerState<T> {
-        self.0.state()
-    }
-
-    fn set_state(&mut self, state: OptimizerState<T>) -> Result<()> {
-        self.0.set_state(state)
-    }
-}
+forward_to_moments!(AdamW, "m := β₁m + (1 − β₁)g; v := β₂v + (1 − β₂)g²; θ := θ − α (m̂/(√v̂ + ε) + λθ).");
 
 #[cfg(test)]
 mod tests {
