@@ -1,8 +1,10 @@
 //! [`Adam`] and [`AdamW`]: adaptive moment estimation, with L2 or decoupled weight decay.
 
 use super::state::{self, Range, Slots};
-use super::{OptimizerState, Params, check_non_negative, check_unit_interval, checked_learning_rate, decay_for};
-use crate::error::check_positive;
+use super::{
+    OptimizerState, Params, check_unit_interval, checked_epsilon, checked_learning_rate, checked_weight_decay,
+    decay_for, learning_rate_from_f64,
+};
 use crate::{Float, Optimizer, Result};
 
 /// How weight decay enters the Adam update: the one difference between [`Adam`] and
@@ -44,9 +46,8 @@ pub(super) struct Moments<T> {
 impl<T: Float> Moments<T> {
     /// Learning rate α, β₁ = 0.9, β₂ = 0.999, ε = 1e-8 and `decay`'s default λ.
     pub(super) fn new(learning_rate: T, decay: Decay) -> Result<Self> {
-        check_positive("learning rate", learning_rate)?;
         Ok(Moments {
-            learning_rate,
+            learning_rate: checked_learning_rate(learning_rate)?,
             beta1: T::from_f64(0.9),
             beta2: T::from_f64(0.999),
             epsilon: T::from_f64(1e-8),
@@ -66,14 +67,12 @@ impl<T: Float> Moments<T> {
     }
 
     pub(super) fn set_epsilon(&mut self, epsilon: T) -> Result<()> {
-        check_positive("epsilon", epsilon)?;
-        self.epsilon = epsilon;
+        self.epsilon = checked_epsilon(epsilon)?;
         Ok(())
     }
 
     pub(super) fn set_weight_decay(&mut self, lambda: T) -> Result<()> {
-        check_non_negative("weight decay", lambda)?;
-        self.weight_decay = lambda;
+        self.weight_decay = checked_weight_decay(lambda)?;
         Ok(())
     }
 
@@ -132,7 +131,7 @@ impl<T: Float> Moments<T> {
     }
 
     fn set_learning_rate(&mut self, learning_rate: f64) -> Result<()> {
-        self.learning_rate = checked_learning_rate(learning_rate)?;
+        self.learning_rate = learning_rate_from_f64(learning_rate)?;
         Ok(())
     }
 

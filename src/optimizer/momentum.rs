@@ -1,8 +1,10 @@
 //! [`Momentum`]: gradient descent with a velocity, classical or Nesterov.
 
 use super::state::{self, Range, Slots};
-use super::{OptimizerState, Params, check_non_negative, check_unit_interval, checked_learning_rate, decay_for};
-use crate::error::check_positive;
+use super::{
+    OptimizerState, Params, check_unit_interval, checked_learning_rate, checked_weight_decay, decay_for,
+    learning_rate_from_f64,
+};
 use crate::{Float, Optimizer, Result};
 
 /// Where [`Momentum`] takes the gradient step from.
@@ -54,9 +56,8 @@ impl<T: Float> Momentum<T> {
     /// [`Error::InvalidHyperparameter`](crate::Error::InvalidHyperparameter) unless α is
     /// finite and > 0.
     pub fn new(learning_rate: T) -> Result<Self> {
-        check_positive("learning rate", learning_rate)?;
         Ok(Momentum {
-            learning_rate,
+            learning_rate: checked_learning_rate(learning_rate)?,
             momentum: T::from_f64(0.9),
             kind: MomentumKind::Classical,
             weight_decay: T::ZERO,
@@ -88,8 +89,7 @@ impl<T: Float> Momentum<T> {
     /// [`Error::InvalidHyperparameter`](crate::Error::InvalidHyperparameter) unless λ is
     /// finite and ≥ 0.
     pub fn weight_decay(mut self, lambda: T) -> Result<Self> {
-        check_non_negative("weight decay", lambda)?;
-        self.weight_decay = lambda;
+        self.weight_decay = checked_weight_decay(lambda)?;
         Ok(self)
     }
 
@@ -148,7 +148,7 @@ impl<T: Float> Optimizer<T> for Momentum<T> {
     }
 
     fn set_learning_rate(&mut self, learning_rate: f64) -> Result<()> {
-        self.learning_rate = checked_learning_rate(learning_rate)?;
+        self.learning_rate = learning_rate_from_f64(learning_rate)?;
         Ok(())
     }
 

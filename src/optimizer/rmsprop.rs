@@ -1,8 +1,10 @@
 //! [`RmsProp`]: gradient descent scaled by a running root mean square of the gradient.
 
 use super::state::{self, Range, Slots};
-use super::{OptimizerState, Params, check_non_negative, check_unit_interval, checked_learning_rate, decay_for};
-use crate::error::check_positive;
+use super::{
+    OptimizerState, Params, check_unit_interval, checked_epsilon, checked_learning_rate, checked_weight_decay,
+    decay_for, learning_rate_from_f64,
+};
 use crate::{Float, Optimizer, Result};
 
 /// RMSProp: each parameter's step is divided by a running root mean square of its
@@ -42,9 +44,8 @@ impl<T: Float> RmsProp<T> {
     /// [`Error::InvalidHyperparameter`](crate::Error::InvalidHyperparameter) unless α is
     /// finite and > 0.
     pub fn new(learning_rate: T) -> Result<Self> {
-        check_positive("learning rate", learning_rate)?;
         Ok(RmsProp {
-            learning_rate,
+            learning_rate: checked_learning_rate(learning_rate)?,
             rho: T::from_f64(0.9),
             epsilon: T::from_f64(1e-8),
             weight_decay: T::ZERO,
@@ -70,8 +71,7 @@ impl<T: Float> RmsProp<T> {
     /// [`Error::InvalidHyperparameter`](crate::Error::InvalidHyperparameter) unless ε is
     /// finite and > 0.
     pub fn epsilon(mut self, epsilon: T) -> Result<Self> {
-        check_positive("epsilon", epsilon)?;
-        self.epsilon = epsilon;
+        self.epsilon = checked_epsilon(epsilon)?;
         Ok(self)
     }
 
@@ -81,8 +81,7 @@ impl<T: Float> RmsProp<T> {
     /// [`Error::InvalidHyperparameter`](crate::Error::InvalidHyperparameter) unless λ is
     /// finite and ≥ 0.
     pub fn weight_decay(mut self, lambda: T) -> Result<Self> {
-        check_non_negative("weight decay", lambda)?;
-        self.weight_decay = lambda;
+        self.weight_decay = checked_weight_decay(lambda)?;
         Ok(self)
     }
 
@@ -137,7 +136,7 @@ impl<T: Float> Optimizer<T> for RmsProp<T> {
     }
 
     fn set_learning_rate(&mut self, learning_rate: f64) -> Result<()> {
-        self.learning_rate = checked_learning_rate(learning_rate)?;
+        self.learning_rate = learning_rate_from_f64(learning_rate)?;
         Ok(())
     }
 
