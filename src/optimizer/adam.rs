@@ -1,6 +1,6 @@
 //! [`Adam`] and [`AdamW`]: adaptive moment estimation, with L2 or decoupled weight decay.
 
-use super::state::{self, Range, Slots};
+use super::state::{Memory, Range, Slots};
 use super::{
     OptimizerState, Params, check_unit_interval, checked_epsilon, checked_learning_rate, checked_weight_decay,
     decay_for, learning_rate_from_f64,
@@ -31,16 +31,15 @@ impl Decay {
 /// everything both do: the two types are this, with their own [`Decay`].
 #[derive(Clone, Debug, PartialEq)]
 pub(super) struct Moments<T> {
-    // The hyperparameters are visible to the serde impls next door.
+    // The hyperparameters and the memory are visible to the serde impls next door.
     pub(super) learning_rate: T,
     pub(super) beta1: T,
     pub(super) beta2: T,
     pub(super) epsilon: T,
     pub(super) weight_decay: T,
     decay: Decay,
-    step: u64,
-    first: Slots<T>,
-    second: Slots<T>,
+    // The step count t and the moments m and v.
+    pub(super) memory: Memory<T, 2>,
 }
 
 impl<T: Float> Moments<T> {
@@ -53,9 +52,10 @@ impl<T: Float> Moments<T> {
             epsilon: T::from_f64(1e-8),
             weight_decay: decay.default_weight_decay(),
             decay,
-            step: 0,
-            first: Slots::new("first_moment", Range::Finite),
-            second: Slots::new("second_moment", Range::NonNegative),
+            memory: Memory::new([
+                Slots::new("first_moment", Range::Finite),
+                Slots::new("second_moment", Range::NonNegative),
+            ]),
         })
     }
 
@@ -76,24 +76,18 @@ impl<T: Float> Moments<T> {
         Ok(())
     }
 
-    fn reset(&mut self) {
-        self.step = 0;
-        self.first.clear();
-        self.second.clear();
-    }
-
     /// t := t + 1; m := β₁m + (1 − β₁)g; v := β₂v + (1 − β₂)g²;
     /// m̂ = m/(1 − β₁ᵗ); v̂ = v/(1 − β₂ᵗ); θ := θ − α m̂/(√v̂ + ε), with weight decay
     /// as `decay` says.
     fn step(&mut self, params: &mut Params<'_, T>) -> Result<()> {
-        self.first.ensure(params)?;
-        self.second.ensure(params)?;
+        self.memory.ensure(params)?;
         let (alpha, beta1, beta2, epsilon) = (self.learning_rate, self.beta1, self.beta2, self.epsilon);
         // β^t in f64 (t may exceed i32), then rounded to T once.
-        let t = self.step.saturating_add(1) as f64;
+        let t = self.memory.steps().saturating_add(1) as f64;
         let correction1 = T::from_f64(1.0 - beta1.to_f64().powf(t));
         let correction2 = T::from_f64(1.0 - beta2.to_f64().powf(t));
-        let (first, second, decay, weight_decay) = (&mut self.first, &mut self.second, self.decay, self.weight_decay);
+        let (decay, weight_decay) = (self.decay, self.weight_decay);
+        let [first, second] = self.memory.families();
         params.for_each_rewrite(|p| {
             let lambda = decay_for(p.kind, weight_decay);
             let (l2, decoupled) = match decay {
@@ -114,34 +108,7 @@ impl<T: Float> Moments<T> {
                 *next = theta - alpha * (m_hat / (v_hat.sqrt() + epsilon) + decoupled * theta);
             }
         });
-        self.first.check_pending()?;
-        self.second.check_pending()
-    }
-
-    /// The moments and the step count t of the step just taken become current.
-    fn commit(&mut self) {
-        self.first.commit();
-        self.second.commit();
-        self.step = self.step.saturating_add(1);
-    }
-
-    fn discard(&mut self) {
-        self.first.discard();
-        self.second.discard();
-    }
-
-    fn set_learning_rate(&mut self, learning_rate: f64) -> Result<()> {
-        self.learning_rate = learning_rate_from_f64(learning_rate)?;
-        Ok(())
-    }
-
-    pub(super) fn state(&self) -> OptimizerState<T> {
-        state::export(self.step, &[&self.first, &self.second])
-    }
-
-    pub(super) fn set_state(&mut self, state: OptimizerState<T>) -> Result<()> {
-        self.step = state::restore(state, &mut [&mut self.first, &mut self.second])?;
-        Ok(())
+        self.memory.check_pending()
     }
 }
 
@@ -176,12 +143,12 @@ macro_rules! forward_to_moments {
 
             /// The number of steps taken, t.
             pub fn steps(&self) -> u64 {
-                self.0.step
+                self.0.memory.steps()
             }
 
             /// Forgets the moments and the step count, e.g. to train another network.
             pub fn reset(&mut self) {
-                self.0.reset();
+                self.0.memory.reset();
             }
         }
 
@@ -196,11 +163,11 @@ macro_rules! forward_to_moments {
             }
 
             fn commit_step(&mut self) {
-                self.0.commit();
+                self.0.memory.commit();
             }
 
             fn discard_step(&mut self) {
-                self.0.discard();
+                self.0.memory.discard();
             }
 
             fn learning_rate(&self) -> Option<f64> {
@@ -208,17 +175,18 @@ macro_rules! forward_to_moments {
             }
 
             fn set_learning_rate(&mut self, learning_rate: f64) -> Result<()> {
-                self.0.set_learning_rate(learning_rate)
+                self.0.learning_rate = learning_rate_from_f64(learning_rate)?;
+                Ok(())
             }
 
             /// The step count t and the buffers `"first_moment.{id}"`, then
             /// `"second_moment.{id}"`.
             fn state(&self) -> OptimizerState<T> {
-                self.0.state()
+                self.0.memory.state()
             }
 
             fn set_state(&mut self, state: OptimizerState<T>) -> Result<()> {
-                self.0.set_state(state)
+                self.0.memory.set_state(state)
             }
         }
     };

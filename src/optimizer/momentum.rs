@@ -1,6 +1,6 @@
 //! [`Momentum`]: gradient descent with a velocity, classical or Nesterov.
 
-use super::state::{self, Range, Slots};
+use super::state::{Memory, Range, Slots};
 use super::{
     OptimizerState, Params, check_unit_interval, checked_learning_rate, checked_weight_decay, decay_for,
     learning_rate_from_f64,
@@ -45,8 +45,8 @@ pub struct Momentum<T> {
     pub(super) momentum: T,
     pub(super) kind: MomentumKind,
     pub(super) weight_decay: T,
-    step: u64,
-    velocity: Slots<T>,
+    // The step count and the velocities.
+    memory: Memory<T, 1>,
 }
 
 impl<T: Float> Momentum<T> {
@@ -61,8 +61,7 @@ impl<T: Float> Momentum<T> {
             momentum: T::from_f64(0.9),
             kind: MomentumKind::Classical,
             weight_decay: T::ZERO,
-            step: 0,
-            velocity: Slots::new("velocity", Range::Finite),
+            memory: Memory::new([Slots::new("velocity", Range::Finite)]),
         })
     }
 
@@ -95,13 +94,12 @@ impl<T: Float> Momentum<T> {
 
     /// The number of steps taken.
     pub fn steps(&self) -> u64 {
-        self.step
+        self.memory.steps()
     }
 
     /// Forgets the velocities and the step count, e.g. to train another network.
     pub fn reset(&mut self) {
-        self.step = 0;
-        self.velocity.clear();
+        self.memory.reset();
     }
 }
 
@@ -112,9 +110,9 @@ impl<T: Float> Optimizer<T> for Momentum<T> {
     /// [`Error::Incompatible`](crate::Error::Incompatible) if the velocities were sized
     /// for a network with other tensor sizes.
     fn step(&mut self, params: &mut Params<'_, T>) -> Result<()> {
-        self.velocity.ensure(params)?;
+        self.memory.ensure(params)?;
         let (alpha, mu, kind, weight_decay) = (self.learning_rate, self.momentum, self.kind, self.weight_decay);
-        let velocity = &mut self.velocity;
+        let [velocity] = self.memory.families();
         params.for_each_rewrite(|p| {
             let lambda = decay_for(p.kind, weight_decay);
             let (v, v_next) = velocity.pair(p.id);
@@ -130,17 +128,16 @@ impl<T: Float> Optimizer<T> for Momentum<T> {
                     };
             }
         });
-        self.velocity.check_pending()
+        self.memory.check_pending()
     }
 
     /// The velocities and the step count of the step just taken become current.
     fn commit_step(&mut self) {
-        self.velocity.commit();
-        self.step = self.step.saturating_add(1);
+        self.memory.commit();
     }
 
     fn discard_step(&mut self) {
-        self.velocity.discard();
+        self.memory.discard();
     }
 
     fn learning_rate(&self) -> Option<f64> {
@@ -154,12 +151,11 @@ impl<T: Float> Optimizer<T> for Momentum<T> {
 
     /// The step count and the buffers `"velocity.{id}"`.
     fn state(&self) -> OptimizerState<T> {
-        state::export(self.step, &[&self.velocity])
+        self.memory.state()
     }
 
     fn set_state(&mut self, state: OptimizerState<T>) -> Result<()> {
-        self.step = state::restore(state, &mut [&mut self.velocity])?;
-        Ok(())
+        self.memory.set_state(state)
     }
 }
 

@@ -1,6 +1,6 @@
 //! [`RmsProp`]: gradient descent scaled by a running root mean square of the gradient.
 
-use super::state::{self, Range, Slots};
+use super::state::{Memory, Range, Slots};
 use super::{
     OptimizerState, Params, check_unit_interval, checked_epsilon, checked_learning_rate, checked_weight_decay,
     decay_for, learning_rate_from_f64,
@@ -33,8 +33,8 @@ pub struct RmsProp<T> {
     pub(super) rho: T,
     pub(super) epsilon: T,
     pub(super) weight_decay: T,
-    step: u64,
-    mean_square: Slots<T>,
+    // The step count and the mean squares.
+    memory: Memory<T, 1>,
 }
 
 impl<T: Float> RmsProp<T> {
@@ -49,8 +49,7 @@ impl<T: Float> RmsProp<T> {
             rho: T::from_f64(0.9),
             epsilon: T::from_f64(1e-8),
             weight_decay: T::ZERO,
-            step: 0,
-            mean_square: Slots::new("mean_square", Range::NonNegative),
+            memory: Memory::new([Slots::new("mean_square", Range::NonNegative)]),
         })
     }
 
@@ -87,13 +86,12 @@ impl<T: Float> RmsProp<T> {
 
     /// The number of steps taken.
     pub fn steps(&self) -> u64 {
-        self.step
+        self.memory.steps()
     }
 
     /// Forgets the mean squares and the step count, e.g. to train another network.
     pub fn reset(&mut self) {
-        self.step = 0;
-        self.mean_square.clear();
+        self.memory.reset();
     }
 }
 
@@ -104,9 +102,9 @@ impl<T: Float> Optimizer<T> for RmsProp<T> {
     /// [`Error::Incompatible`](crate::Error::Incompatible) if the mean squares were sized
     /// for a network with other tensor sizes.
     fn step(&mut self, params: &mut Params<'_, T>) -> Result<()> {
-        self.mean_square.ensure(params)?;
+        self.memory.ensure(params)?;
         let (alpha, rho, epsilon, weight_decay) = (self.learning_rate, self.rho, self.epsilon, self.weight_decay);
-        let mean_square = &mut self.mean_square;
+        let [mean_square] = self.memory.families();
         params.for_each_rewrite(|p| {
             let lambda = decay_for(p.kind, weight_decay);
             let (s, s_next) = mean_square.pair(p.id);
@@ -118,17 +116,16 @@ impl<T: Float> Optimizer<T> for RmsProp<T> {
                 *next = theta - alpha * g / (s_next.sqrt() + epsilon);
             }
         });
-        self.mean_square.check_pending()
+        self.memory.check_pending()
     }
 
     /// The mean squares and the step count of the step just taken become current.
     fn commit_step(&mut self) {
-        self.mean_square.commit();
-        self.step = self.step.saturating_add(1);
+        self.memory.commit();
     }
 
     fn discard_step(&mut self) {
-        self.mean_square.discard();
+        self.memory.discard();
     }
 
     fn learning_rate(&self) -> Option<f64> {
@@ -142,12 +139,11 @@ impl<T: Float> Optimizer<T> for RmsProp<T> {
 
     /// The step count and the buffers `"mean_square.{id}"`.
     fn state(&self) -> OptimizerState<T> {
-        state::export(self.step, &[&self.mean_square])
+        self.memory.state()
     }
 
     fn set_state(&mut self, state: OptimizerState<T>) -> Result<()> {
-        self.step = state::restore(state, &mut [&mut self.mean_square])?;
-        Ok(())
+        self.memory.set_state(state)
     }
 }
 

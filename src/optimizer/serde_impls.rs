@@ -139,7 +139,7 @@ impl<T: Float> AdamForm<T> {
     /// The hyperparameters and state of [`Adam`] or [`AdamW`].
     fn of(m: &Moments<T>) -> Self {
         let (learning_rate, beta1, beta2, epsilon) = (m.learning_rate, m.beta1, m.beta2, m.epsilon);
-        AdamForm { learning_rate, beta1, beta2, epsilon, weight_decay: m.weight_decay, state: m.state() }
+        AdamForm { learning_rate, beta1, beta2, epsilon, weight_decay: m.weight_decay, state: m.memory.state() }
     }
 
     /// [`Adam`]'s or [`AdamW`]'s moments (as `decay` says), checked as the constructor,
@@ -149,7 +149,7 @@ impl<T: Float> AdamForm<T> {
         m.set_betas(self.beta1, self.beta2)?;
         m.set_epsilon(self.epsilon)?;
         m.set_weight_decay(self.weight_decay)?;
-        m.set_state(self.state)?;
+        m.memory.set_state(self.state)?;
         Ok(m)
     }
 }
