@@ -33,6 +33,7 @@ use crate::error::{Error, check_positive};
 use crate::kernels;
 use crate::layer::Layer;
 use crate::{Float, Result};
+use state::Slots;
 
 /// Which tensor of a layer a parameter slice is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -420,6 +421,28 @@ fn decay_for<T: Float>(kind: ParamKind, lambda: T) -> T {
         ParamKind::Weights => lambda,
         ParamKind::Biases => T::ZERO,
     }
+}
+
+/// The update loop of an optimiser with L2 weight decay λ and one buffer s per parameter
+/// (Momentum's velocity, RMSProp's mean square): for every element of every tensor,
+///
+/// (θ′, s′) = `update`(θ, g + λθ, s), with λ for the weights and 0 for the biases,
+///
+/// θ′ written to the staged parameters and s′ to `buffer`'s pending buffer.
+fn rewrite_with_l2<T: Float>(
+    params: &mut Params<'_, T>,
+    weight_decay: T,
+    buffer: &mut Slots<T>,
+    update: impl Fn(T, T, T) -> (T, T),
+) {
+    params.for_each_rewrite(|p| {
+        let lambda = decay_for(p.kind, weight_decay);
+        let (s, s_next) = buffer.pair(p.id);
+        for ((next, s_next), ((&theta, &g), &s)) in p.next.iter_mut().zip(s_next).zip(p.value.iter().zip(p.grad).zip(s))
+        {
+            (*next, *s_next) = update(theta, g + lambda * theta, s);
+        }
+    });
 }
 
 // The rule for each hyperparameter that several optimisers share, written once: the

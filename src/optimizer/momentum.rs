@@ -2,8 +2,8 @@
 
 use super::state::{Memory, Range, Slots};
 use super::{
-    OptimizerState, Params, check_unit_interval, checked_learning_rate, checked_weight_decay, decay_for,
-    learning_rate_from_f64,
+    OptimizerState, Params, check_unit_interval, checked_learning_rate, checked_weight_decay, learning_rate_from_f64,
+    rewrite_with_l2,
 };
 use crate::{Float, Optimizer, Result};
 
@@ -113,20 +113,14 @@ impl<T: Float> Optimizer<T> for Momentum<T> {
         self.memory.ensure(params)?;
         let (alpha, mu, kind, weight_decay) = (self.learning_rate, self.momentum, self.kind, self.weight_decay);
         let [velocity] = self.memory.families();
-        params.for_each_rewrite(|p| {
-            let lambda = decay_for(p.kind, weight_decay);
-            let (v, v_next) = velocity.pair(p.id);
-            for ((next, v_next), ((&theta, &g), &v)) in
-                p.next.iter_mut().zip(v_next).zip(p.value.iter().zip(p.grad).zip(v))
-            {
-                let g = g + lambda * theta;
-                *v_next = mu * v - alpha * g;
-                *next = theta
-                    + match kind {
-                        MomentumKind::Classical => *v_next,
-                        MomentumKind::Nesterov => mu * *v_next - alpha * g,
-                    };
-            }
+        rewrite_with_l2(params, weight_decay, velocity, |theta, g, v| {
+            let v = mu * v - alpha * g;
+            let next = theta
+                + match kind {
+                    MomentumKind::Classical => v,
+                    MomentumKind::Nesterov => mu * v - alpha * g,
+                };
+            (next, v)
         });
         self.memory.check_pending()
     }

@@ -3,7 +3,7 @@
 use super::state::{Memory, Range, Slots};
 use super::{
     OptimizerState, Params, check_unit_interval, checked_epsilon, checked_learning_rate, checked_weight_decay,
-    decay_for, learning_rate_from_f64,
+    learning_rate_from_f64, rewrite_with_l2,
 };
 use crate::{Float, Optimizer, Result};
 
@@ -105,16 +105,9 @@ impl<T: Float> Optimizer<T> for RmsProp<T> {
         self.memory.ensure(params)?;
         let (alpha, rho, epsilon, weight_decay) = (self.learning_rate, self.rho, self.epsilon, self.weight_decay);
         let [mean_square] = self.memory.families();
-        params.for_each_rewrite(|p| {
-            let lambda = decay_for(p.kind, weight_decay);
-            let (s, s_next) = mean_square.pair(p.id);
-            for ((next, s_next), ((&theta, &g), &s)) in
-                p.next.iter_mut().zip(s_next).zip(p.value.iter().zip(p.grad).zip(s))
-            {
-                let g = g + lambda * theta;
-                *s_next = rho * s + (T::ONE - rho) * g * g;
-                *next = theta - alpha * g / (s_next.sqrt() + epsilon);
-            }
+        rewrite_with_l2(params, weight_decay, mean_square, |theta, g, s| {
+            let s = rho * s + (T::ONE - rho) * g * g;
+            (theta - alpha * g / (s.sqrt() + epsilon), s)
         });
         self.memory.check_pending()
     }
