@@ -87,7 +87,7 @@ impl<T: Float> Moments<T> {
         let correction1 = T::from_f64(1.0 - beta1.to_f64().powf(t));
         let correction2 = T::from_f64(1.0 - beta2.to_f64().powf(t));
         let (decay, weight_decay) = (self.decay, self.weight_decay);
-        let [first, second] = self.memory.families();
+        let [first, second] = self.memory.families_mut();
         params.for_each_rewrite(|p| {
             let lambda = decay_for(p.kind, weight_decay);
             let (l2, decoupled) = match decay {

@@ -112,7 +112,7 @@ impl<T: Float> Optimizer<T> for Momentum<T> {
     fn step(&mut self, params: &mut Params<'_, T>) -> Result<()> {
         self.memory.ensure(params)?;
         let (alpha, mu, kind, weight_decay) = (self.learning_rate, self.momentum, self.kind, self.weight_decay);
-        let [velocity] = self.memory.families();
+        let [velocity] = self.memory.families_mut();
         rewrite_with_l2(params, weight_decay, velocity, |theta, g, v| {
             let v = mu * v - alpha * g;
             let next = theta

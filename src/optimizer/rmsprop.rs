@@ -104,7 +104,7 @@ impl<T: Float> Optimizer<T> for RmsProp<T> {
     fn step(&mut self, params: &mut Params<'_, T>) -> Result<()> {
         self.memory.ensure(params)?;
         let (alpha, rho, epsilon, weight_decay) = (self.learning_rate, self.rho, self.epsilon, self.weight_decay);
-        let [mean_square] = self.memory.families();
+        let [mean_square] = self.memory.families_mut();
         rewrite_with_l2(params, weight_decay, mean_square, |theta, g, s| {
             let s = rho * s + (T::ONE - rho) * g * g;
             (theta - alpha * g / (s.sqrt() + epsilon), s)

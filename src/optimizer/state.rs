@@ -1,5 +1,5 @@
-//! [`OptimizerState`], what a checkpoint saves of an optimiser, and the per-tensor buffers
-//! behind it.
+//! [`OptimizerState`], what a checkpoint saves of an optimiser, and what stands behind it
+//! while training: the step count and the per-tensor buffers.
 
 use core::fmt;
 
@@ -172,7 +172,7 @@ impl<T: Float, const N: usize> Memory<T, N> {
 
     /// The buffer families, for a step to read the current buffers and write the pending
     /// ones (see [`Slots::pair`]).
-    pub(super) fn families(&mut self) -> &mut [Slots<T>; N] {
+    pub(super) fn families_mut(&mut self) -> &mut [Slots<T>; N] {
         &mut self.families
     }
 
