@@ -1,87 +1,93 @@
 //! [`Adam`] and [`AdamW`]: adaptive moment estimation, with L2 or decoupled weight decay.
 
-use super::state::{self, Range, Slots};
-use super::{OptimizerState, Params, check_non_negative, check_unit_interval, checked_learning_rate, decay_for};
-use crate::error::check_positive;
+use super::state::{Memory, Range, Slots};
+use super::{
+    OptimizerState, Params, check_unit_interval, checked_epsilon, checked_learning_rate, checked_weight_decay,
+    decay_for, learning_rate_from_f64,
+};
 use crate::{Float, Optimizer, Result};
 
-/// How weight decay enters the Adam update.
+/// How weight decay enters the Adam update: the one difference between [`Adam`] and
+/// [`AdamW`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Decay {
+pub(super) enum Decay {
     /// L2: λw is added to the gradient, and so is rescaled by the moments ([`Adam`]).
     L2,
     /// Decoupled: the weights shrink by αλw outside the adaptive step ([`AdamW`]).
     Decoupled,
 }
 
-/// The moments, step count and hyperparameters shared by [`Adam`] and [`AdamW`].
+impl Decay {
+    /// The weight decay λ a new optimiser starts with: 0 for L2, 0.01 for decoupled.
+    fn default_weight_decay<T: Float>(self) -> T {
+        match self {
+            Decay::L2 => T::ZERO,
+            Decay::Decoupled => T::from_f64(0.01),
+        }
+    }
+}
+
+/// The moments, step count and hyperparameters shared by [`Adam`] and [`AdamW`], and
+/// everything both do: the two types are this, with their own [`Decay`].
 #[derive(Clone, Debug, PartialEq)]
 pub(super) struct Moments<T> {
-    // The hyperparameters are visible to the serde impls next door.
+    // The hyperparameters and the memory are visible to the serde impls next door.
     pub(super) learning_rate: T,
     pub(super) beta1: T,
     pub(super) beta2: T,
     pub(super) epsilon: T,
     pub(super) weight_decay: T,
     decay: Decay,
-    step: u64,
-    first: Slots<T>,
-    second: Slots<T>,
+    // The step count t and the moments m and v.
+    pub(super) memory: Memory<T, 2>,
 }
 
 impl<T: Float> Moments<T> {
-    fn new(learning_rate: T, weight_decay: T, decay: Decay) -> Result<Self> {
-        check_positive("learning rate", learning_rate)?;
+    /// Learning rate α, β₁ = 0.9, β₂ = 0.999, ε = 1e-8 and `decay`'s default λ.
+    pub(super) fn new(learning_rate: T, decay: Decay) -> Result<Self> {
         Ok(Moments {
-            learning_rate,
+            learning_rate: checked_learning_rate(learning_rate)?,
             beta1: T::from_f64(0.9),
             beta2: T::from_f64(0.999),
             epsilon: T::from_f64(1e-8),
-            weight_decay,
+            weight_decay: decay.default_weight_decay(),
             decay,
-            step: 0,
-            first: Slots::new("first_moment", Range::Finite),
-            second: Slots::new("second_moment", Range::NonNegative),
+            memory: Memory::new([
+                Slots::new("first_moment", Range::Finite),
+                Slots::new("second_moment", Range::NonNegative),
+            ]),
         })
     }
 
-    fn set_betas(&mut self, beta1: T, beta2: T) -> Result<()> {
+    pub(super) fn set_betas(&mut self, beta1: T, beta2: T) -> Result<()> {
         check_unit_interval("beta1", beta1)?;
         check_unit_interval("beta2", beta2)?;
         (self.beta1, self.beta2) = (beta1, beta2);
         Ok(())
     }
 
-    fn set_epsilon(&mut self, epsilon: T) -> Result<()> {
-        check_positive("epsilon", epsilon)?;
-        self.epsilon = epsilon;
+    pub(super) fn set_epsilon(&mut self, epsilon: T) -> Result<()> {
+        self.epsilon = checked_epsilon(epsilon)?;
         Ok(())
     }
 
-    fn set_weight_decay(&mut self, lambda: T) -> Result<()> {
-        check_non_negative("weight decay", lambda)?;
-        self.weight_decay = lambda;
+    pub(super) fn set_weight_decay(&mut self, lambda: T) -> Result<()> {
+        self.weight_decay = checked_weight_decay(lambda)?;
         Ok(())
-    }
-
-    fn reset(&mut self) {
-        self.step = 0;
-        self.first.clear();
-        self.second.clear();
     }
 
     /// t := t + 1; m := β₁m + (1 − β₁)g; v := β₂v + (1 − β₂)g²;
     /// m̂ = m/(1 − β₁ᵗ); v̂ = v/(1 − β₂ᵗ); θ := θ − α m̂/(√v̂ + ε), with weight decay
     /// as `decay` says.
     fn step(&mut self, params: &mut Params<'_, T>) -> Result<()> {
-        self.first.ensure(params)?;
-        self.second.ensure(params)?;
+        self.memory.ensure(params)?;
         let (alpha, beta1, beta2, epsilon) = (self.learning_rate, self.beta1, self.beta2, self.epsilon);
         // β^t in f64 (t may exceed i32), then rounded to T once.
-        let t = self.step.saturating_add(1) as f64;
+        let t = self.memory.steps().saturating_add(1) as f64;
         let correction1 = T::from_f64(1.0 - beta1.to_f64().powf(t));
         let correction2 = T::from_f64(1.0 - beta2.to_f64().powf(t));
-        let (first, second, decay, weight_decay) = (&mut self.first, &mut self.second, self.decay, self.weight_decay);
+        let (decay, weight_decay) = (self.decay, self.weight_decay);
+        let [first, second] = self.memory.families_mut();
         params.for_each_rewrite(|p| {
             let lambda = decay_for(p.kind, weight_decay);
             let (l2, decoupled) = match decay {
@@ -102,35 +108,88 @@ impl<T: Float> Moments<T> {
                 *next = theta - alpha * (m_hat / (v_hat.sqrt() + epsilon) + decoupled * theta);
             }
         });
-        self.first.check_pending()?;
-        self.second.check_pending()
+        self.memory.check_pending()
     }
+}
 
-    /// The moments and the step count t of the step just taken become current.
-    fn commit(&mut self) {
-        self.first.commit();
-        self.second.commit();
-        self.step = self.step.saturating_add(1);
-    }
+/// Writes the methods that [`Adam`] and [`AdamW`] share, alike but for the type's name:
+/// each forwards to the [`Moments`] the type wraps, where the work is done. A macro
+/// because two types cannot share inherent methods otherwise; `new` and `weight_decay`,
+/// whose defaults and docs differ, are written out for each type, and `step_doc` is the
+/// type's update in the docs of [`Optimizer::step`].
+macro_rules! forward_to_moments {
+    ($Adam:ident, $step_doc:literal) => {
+        impl<T: Float> $Adam<T> {
+            /// Sets the decay rates β₁ of the first and β₂ of the second moment (defaults 0.9
+            /// and 0.999).
+            ///
+            /// # Errors
+            /// [`Error::InvalidHyperparameter`](crate::Error::InvalidHyperparameter) unless both
+            /// are in [0, 1).
+            pub fn betas(mut self, beta1: T, beta2: T) -> Result<Self> {
+                self.0.set_betas(beta1, beta2)?;
+                Ok(self)
+            }
 
-    fn discard(&mut self) {
-        self.first.discard();
-        self.second.discard();
-    }
+            /// Sets ε, which keeps the division finite where v̂ is 0 (default 1e-8).
+            ///
+            /// # Errors
+            /// [`Error::InvalidHyperparameter`](crate::Error::InvalidHyperparameter) unless ε is
+            /// finite and > 0.
+            pub fn epsilon(mut self, epsilon: T) -> Result<Self> {
+                self.0.set_epsilon(epsilon)?;
+                Ok(self)
+            }
 
-    fn set_learning_rate(&mut self, learning_rate: f64) -> Result<()> {
-        self.learning_rate = checked_learning_rate(learning_rate)?;
-        Ok(())
-    }
+            /// The number of steps taken, t.
+            pub fn steps(&self) -> u64 {
+                self.0.memory.steps()
+            }
 
-    fn state(&self) -> OptimizerState<T> {
-        state::export(self.step, &[&self.first, &self.second])
-    }
+            /// Forgets the moments and the step count, e.g. to train another network.
+            pub fn reset(&mut self) {
+                self.0.memory.reset();
+            }
+        }
 
-    fn set_state(&mut self, state: OptimizerState<T>) -> Result<()> {
-        self.step = state::restore(state, &mut [&mut self.first, &mut self.second])?;
-        Ok(())
-    }
+        impl<T: Float> Optimizer<T> for $Adam<T> {
+            #[doc = $step_doc]
+            ///
+            /// # Errors
+            /// [`Error::Incompatible`](crate::Error::Incompatible) if the moments were sized for a
+            /// network with other tensor sizes.
+            fn step(&mut self, params: &mut Params<'_, T>) -> Result<()> {
+                self.0.step(params)
+            }
+
+            fn commit_step(&mut self) {
+                self.0.memory.commit();
+            }
+
+            fn discard_step(&mut self) {
+                self.0.memory.discard();
+            }
+
+            fn learning_rate(&self) -> Option<f64> {
+                Some(self.0.learning_rate.to_f64())
+            }
+
+            fn set_learning_rate(&mut self, learning_rate: f64) -> Result<()> {
+                self.0.learning_rate = learning_rate_from_f64(learning_rate)?;
+                Ok(())
+            }
+
+            /// The step count t and the buffers `"first_moment.{id}"`, then
+            /// `"second_moment.{id}"`.
+            fn state(&self) -> OptimizerState<T> {
+                self.0.memory.state()
+            }
+
+            fn set_state(&mut self, state: OptimizerState<T>) -> Result<()> {
+                self.0.memory.set_state(state)
+            }
+        }
+    };
 }
 
 /// Adam: gradient descent on bias-corrected running moments of the gradient.
@@ -163,28 +222,7 @@ impl<T: Float> Adam<T> {
     /// [`Error::InvalidHyperparameter`](crate::Error::InvalidHyperparameter) unless α is
     /// finite and > 0.
     pub fn new(learning_rate: T) -> Result<Self> {
-        Ok(Adam(Moments::new(learning_rate, T::ZERO, Decay::L2)?))
-    }
-
-    /// Sets the decay rates β₁ of the first and β₂ of the second moment (defaults 0.9
-    /// and 0.999).
-    ///
-    /// # Errors
-    /// [`Error::InvalidHyperparameter`](crate::Error::InvalidHyperparameter) unless both
-    /// are in [0, 1).
-    pub fn betas(mut self, beta1: T, beta2: T) -> Result<Self> {
-        self.0.set_betas(beta1, beta2)?;
-        Ok(self)
-    }
-
-    /// Sets ε, which keeps the division finite where v̂ is 0 (default 1e-8).
-    ///
-    /// # Errors
-    /// [`Error::InvalidHyperparameter`](crate::Error::InvalidHyperparameter) unless ε is
-    /// finite and > 0.
-    pub fn epsilon(mut self, epsilon: T) -> Result<Self> {
-        self.0.set_epsilon(epsilon)?;
-        Ok(self)
+        Ok(Adam(Moments::new(learning_rate, Decay::L2)?))
     }
 
     /// Sets the L2 weight decay λ, added to the weights' gradient as λw (default 0).
@@ -196,54 +234,9 @@ impl<T: Float> Adam<T> {
         self.0.set_weight_decay(lambda)?;
         Ok(self)
     }
-
-    /// The number of steps taken, t.
-    pub fn steps(&self) -> u64 {
-        self.0.step
-    }
-
-    /// Forgets the moments and the step count, e.g. to train another network.
-    pub fn reset(&mut self) {
-        self.0.reset();
-    }
 }
 
-impl<T: Float> Optimizer<T> for Adam<T> {
-    /// m := β₁m + (1 − β₁)g; v := β₂v + (1 − β₂)g²; θ := θ − α m̂/(√v̂ + ε).
-    ///
-    /// # Errors
-    /// [`Error::Incompatible`](crate::Error::Incompatible) if the moments were sized for a
-    /// network with other tensor sizes.
-    fn step(&mut self, params: &mut Params<'_, T>) -> Result<()> {
-        self.0.step(params)
-    }
-
-    fn commit_step(&mut self) {
-        self.0.commit();
-    }
-
-    fn discard_step(&mut self) {
-        self.0.discard();
-    }
-
-    fn learning_rate(&self) -> Option<f64> {
-        Some(self.0.learning_rate.to_f64())
-    }
-
-    fn set_learning_rate(&mut self, learning_rate: f64) -> Result<()> {
-        self.0.set_learning_rate(learning_rate)
-    }
-
-    /// The step count t and the buffers `"first_moment.{id}"`, then
-    /// `"second_moment.{id}"`.
-    fn state(&self) -> OptimizerState<T> {
-        self.0.state()
-    }
-
-    fn set_state(&mut self, state: OptimizerState<T>) -> Result<()> {
-        self.0.set_state(state)
-    }
-}
+forward_to_moments!(Adam, "m := β₁m + (1 − β₁)g; v := β₂v + (1 − β₂)g²; θ := θ − α m̂/(√v̂ + ε).");
 
 /// AdamW: [`Adam`] with decoupled weight decay (Loshchilov and Hutter), which shrinks the
 /// weights directly instead of adding λw to the gradient, so that the decay is not
@@ -274,28 +267,7 @@ impl<T: Float> AdamW<T> {
     /// [`Error::InvalidHyperparameter`](crate::Error::InvalidHyperparameter) unless α is
     /// finite and > 0.
     pub fn new(learning_rate: T) -> Result<Self> {
-        Ok(AdamW(Moments::new(learning_rate, T::from_f64(0.01), Decay::Decoupled)?))
-    }
-
-    /// Sets the decay rates β₁ of the first and β₂ of the second moment (defaults 0.9
-    /// and 0.999).
-    ///
-    /// # Errors
-    /// [`Error::InvalidHyperparameter`](crate::Error::InvalidHyperparameter) unless both
-    /// are in [0, 1).
-    pub fn betas(mut self, beta1: T, beta2: T) -> Result<Self> {
-        self.0.set_betas(beta1, beta2)?;
-        Ok(self)
-    }
-
-    /// Sets ε, which keeps the division finite where v̂ is 0 (default 1e-8).
-    ///
-    /// # Errors
-    /// [`Error::InvalidHyperparameter`](crate::Error::InvalidHyperparameter) unless ε is
-    /// finite and > 0.
-    pub fn epsilon(mut self, epsilon: T) -> Result<Self> {
-        self.0.set_epsilon(epsilon)?;
-        Ok(self)
+        Ok(AdamW(Moments::new(learning_rate, Decay::Decoupled)?))
     }
 
     /// Sets the decoupled weight decay λ: each step shrinks the weights by αλw
@@ -308,54 +280,9 @@ impl<T: Float> AdamW<T> {
         self.0.set_weight_decay(lambda)?;
         Ok(self)
     }
-
-    /// The number of steps taken, t.
-    pub fn steps(&self) -> u64 {
-        self.0.step
-    }
-
-    /// Forgets the moments and the step count, e.g. to train another network.
-    pub fn reset(&mut self) {
-        self.0.reset();
-    }
 }
 
-impl<T: Float> Optimizer<T> for AdamW<T> {
-    /// m := β₁m + (1 − β₁)g; v := β₂v + (1 − β₂)g²; θ := θ − α (m̂/(√v̂ + ε) + λθ).
-    ///
-    /// # Errors
-    /// [`Error::Incompatible`](crate::Error::Incompatible) if the moments were sized for a
-    /// network with other tensor sizes.
-    fn step(&mut self, params: &mut Params<'_, T>) -> Result<()> {
-        self.0.step(params)
-    }
-
-    fn commit_step(&mut self) {
-        self.0.commit();
-    }
-
-    fn discard_step(&mut self) {
-        self.0.discard();
-    }
-
-    fn learning_rate(&self) -> Option<f64> {
-        Some(self.0.learning_rate.to_f64())
-    }
-
-    fn set_learning_rate(&mut self, learning_rate: f64) -> Result<()> {
-        self.0.set_learning_rate(learning_rate)
-    }
-
-    /// The step count t and the buffers `"first_moment.{id}"`, then
-    /// `"second_moment.{id}"`.
-    fn state(&self) -> OptimizerState<T> {
-        self.0.state()
-    }
-
-    fn set_state(&mut self, state: OptimizerState<T>) -> Result<()> {
-        self.0.set_state(state)
-    }
-}
+forward_to_moments!(AdamW, "m := β₁m + (1 − β₁)g; v := β₂v + (1 − β₂)g²; θ := θ − α (m̂/(√v̂ + ε) + λθ).");
 
 #[cfg(test)]
 mod tests {

@@ -29,10 +29,11 @@ pub use rmsprop::RmsProp;
 pub use schedule::{ConstantRate, CosineAnnealing, ExponentialDecay, Goal, ReduceOnPlateau, Schedule, StepDecay};
 pub use state::OptimizerState;
 
-use crate::error::Error;
+use crate::error::{Error, check_positive};
 use crate::kernels;
 use crate::layer::Layer;
 use crate::{Float, Result};
+use state::Slots;
 
 /// Which tensor of a layer a parameter slice is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -371,8 +372,7 @@ impl<T: Float> Sgd<T> {
     /// [`Error::InvalidHyperparameter`](crate::Error::InvalidHyperparameter) unless α is
     /// finite and > 0.
     pub fn new(learning_rate: T) -> Result<Self> {
-        crate::error::check_positive("learning rate", learning_rate)?;
-        Ok(Sgd { learning_rate, weight_decay: T::ZERO })
+        Ok(Sgd { learning_rate: checked_learning_rate(learning_rate)?, weight_decay: T::ZERO })
     }
 
     /// Sets the L2 weight decay λ, added to the weights' gradient as λw (default 0).
@@ -380,8 +380,7 @@ impl<T: Float> Sgd<T> {
     /// # Errors
     /// [`Error::InvalidHyperparameter`] unless λ is finite and ≥ 0.
     pub fn weight_decay(mut self, lambda: T) -> Result<Self> {
-        check_non_negative("weight decay", lambda)?;
-        self.weight_decay = lambda;
+        self.weight_decay = checked_weight_decay(lambda)?;
         Ok(self)
     }
 
@@ -411,7 +410,7 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
     }
 
     fn set_learning_rate(&mut self, learning_rate: f64) -> Result<()> {
-        self.learning_rate = checked_learning_rate(learning_rate)?;
+        self.learning_rate = learning_rate_from_f64(learning_rate)?;
         Ok(())
     }
 }
@@ -424,8 +423,39 @@ fn decay_for<T: Float>(kind: ParamKind, lambda: T) -> T {
     }
 }
 
+/// The update loop of an optimiser with L2 weight decay λ and one buffer s per parameter
+/// (Momentum's velocity, RMSProp's mean square): for every element of every tensor,
+///
+/// (θ′, s′) = `update`(θ, g + λθ, s), with λ for the weights and 0 for the biases,
+///
+/// θ′ written to the staged parameters and s′ to `buffer`'s pending buffer.
+fn rewrite_with_l2<T: Float>(
+    params: &mut Params<'_, T>,
+    weight_decay: T,
+    buffer: &mut Slots<T>,
+    update: impl Fn(T, T, T) -> (T, T),
+) {
+    params.for_each_rewrite(|p| {
+        let lambda = decay_for(p.kind, weight_decay);
+        let (s, s_next) = buffer.pair(p.id);
+        for ((next, s_next), ((&theta, &g), &s)) in p.next.iter_mut().zip(s_next).zip(p.value.iter().zip(p.grad).zip(s))
+        {
+            (*next, *s_next) = update(theta, g + lambda * theta, s);
+        }
+    });
+}
+
+// The rule for each hyperparameter that several optimisers share, written once: the
+// setters store what these return.
+
+/// Checks a learning rate α: finite and > 0.
+fn checked_learning_rate<T: Float>(alpha: T) -> Result<T> {
+    check_positive("learning rate", alpha)?;
+    Ok(alpha)
+}
+
 /// Checks a learning rate set at run time (as `f64`) and converts it.
-fn checked_learning_rate<T: Float>(learning_rate: f64) -> Result<T> {
+fn learning_rate_from_f64<T: Float>(learning_rate: f64) -> Result<T> {
     let alpha = T::from_f64(learning_rate);
     // The conversion can round a tiny f64 to 0 or a huge one to ∞ in f32: check after it.
     if alpha.is_finite() && alpha > T::ZERO {
@@ -433,6 +463,18 @@ fn checked_learning_rate<T: Float>(learning_rate: f64) -> Result<T> {
     } else {
         Err(Error::InvalidHyperparameter { name: "learning rate", rule: "finite and > 0", value: learning_rate })
     }
+}
+
+/// Checks a weight decay λ: finite and ≥ 0.
+fn checked_weight_decay<T: Float>(lambda: T) -> Result<T> {
+    check_non_negative("weight decay", lambda)?;
+    Ok(lambda)
+}
+
+/// Checks ε, which keeps a division by a root mean square finite: finite and > 0.
+fn checked_epsilon<T: Float>(epsilon: T) -> Result<T> {
+    check_positive("epsilon", epsilon)?;
+    Ok(epsilon)
 }
 
 /// Checks that a hyperparameter is finite and ≥ 0.

@@ -1,8 +1,10 @@
 //! [`Momentum`]: gradient descent with a velocity, classical or Nesterov.
 
-use super::state::{self, Range, Slots};
-use super::{OptimizerState, Params, check_non_negative, check_unit_interval, checked_learning_rate, decay_for};
-use crate::error::check_positive;
+use super::state::{Memory, Range, Slots};
+use super::{
+    OptimizerState, Params, check_unit_interval, checked_learning_rate, checked_weight_decay, learning_rate_from_f64,
+    rewrite_with_l2,
+};
 use crate::{Float, Optimizer, Result};
 
 /// Where [`Momentum`] takes the gradient step from.
@@ -43,8 +45,8 @@ pub struct Momentum<T> {
     pub(super) momentum: T,
     pub(super) kind: MomentumKind,
     pub(super) weight_decay: T,
-    step: u64,
-    velocity: Slots<T>,
+    // The step count and the velocities.
+    memory: Memory<T, 1>,
 }
 
 impl<T: Float> Momentum<T> {
@@ -54,14 +56,12 @@ impl<T: Float> Momentum<T> {
     /// [`Error::InvalidHyperparameter`](crate::Error::InvalidHyperparameter) unless α is
     /// finite and > 0.
     pub fn new(learning_rate: T) -> Result<Self> {
-        check_positive("learning rate", learning_rate)?;
         Ok(Momentum {
-            learning_rate,
+            learning_rate: checked_learning_rate(learning_rate)?,
             momentum: T::from_f64(0.9),
             kind: MomentumKind::Classical,
             weight_decay: T::ZERO,
-            step: 0,
-            velocity: Slots::new("velocity", Range::Finite),
+            memory: Memory::new([Slots::new("velocity", Range::Finite)]),
         })
     }
 
@@ -88,20 +88,18 @@ impl<T: Float> Momentum<T> {
     /// [`Error::InvalidHyperparameter`](crate::Error::InvalidHyperparameter) unless λ is
     /// finite and ≥ 0.
     pub fn weight_decay(mut self, lambda: T) -> Result<Self> {
-        check_non_negative("weight decay", lambda)?;
-        self.weight_decay = lambda;
+        self.weight_decay = checked_weight_decay(lambda)?;
         Ok(self)
     }
 
     /// The number of steps taken.
     pub fn steps(&self) -> u64 {
-        self.step
+        self.memory.steps()
     }
 
     /// Forgets the velocities and the step count, e.g. to train another network.
     pub fn reset(&mut self) {
-        self.step = 0;
-        self.velocity.clear();
+        self.memory.reset();
     }
 }
 
@@ -112,35 +110,28 @@ impl<T: Float> Optimizer<T> for Momentum<T> {
     /// [`Error::Incompatible`](crate::Error::Incompatible) if the velocities were sized
     /// for a network with other tensor sizes.
     fn step(&mut self, params: &mut Params<'_, T>) -> Result<()> {
-        self.velocity.ensure(params)?;
+        self.memory.ensure(params)?;
         let (alpha, mu, kind, weight_decay) = (self.learning_rate, self.momentum, self.kind, self.weight_decay);
-        let velocity = &mut self.velocity;
-        params.for_each_rewrite(|p| {
-            let lambda = decay_for(p.kind, weight_decay);
-            let (v, v_next) = velocity.pair(p.id);
-            for ((next, v_next), ((&theta, &g), &v)) in
-                p.next.iter_mut().zip(v_next).zip(p.value.iter().zip(p.grad).zip(v))
-            {
-                let g = g + lambda * theta;
-                *v_next = mu * v - alpha * g;
-                *next = theta
-                    + match kind {
-                        MomentumKind::Classical => *v_next,
-                        MomentumKind::Nesterov => mu * *v_next - alpha * g,
-                    };
-            }
+        let [velocity] = self.memory.families_mut();
+        rewrite_with_l2(params, weight_decay, velocity, |theta, g, v| {
+            let v = mu * v - alpha * g;
+            let next = theta
+                + match kind {
+                    MomentumKind::Classical => v,
+                    MomentumKind::Nesterov => mu * v - alpha * g,
+                };
+            (next, v)
         });
-        self.velocity.check_pending()
+        self.memory.check_pending()
     }
 
     /// The velocities and the step count of the step just taken become current.
     fn commit_step(&mut self) {
-        self.velocity.commit();
-        self.step = self.step.saturating_add(1);
+        self.memory.commit();
     }
 
     fn discard_step(&mut self) {
-        self.velocity.discard();
+        self.memory.discard();
     }
 
     fn learning_rate(&self) -> Option<f64> {
@@ -148,18 +139,17 @@ impl<T: Float> Optimizer<T> for Momentum<T> {
     }
 
     fn set_learning_rate(&mut self, learning_rate: f64) -> Result<()> {
-        self.learning_rate = checked_learning_rate(learning_rate)?;
+        self.learning_rate = learning_rate_from_f64(learning_rate)?;
         Ok(())
     }
 
     /// The step count and the buffers `"velocity.{id}"`.
     fn state(&self) -> OptimizerState<T> {
-        state::export(self.step, &[&self.velocity])
+        self.memory.state()
     }
 
     fn set_state(&mut self, state: OptimizerState<T>) -> Result<()> {
-        self.step = state::restore(state, &mut [&mut self.velocity])?;
-        Ok(())
+        self.memory.set_state(state)
     }
 }
 

@@ -1,8 +1,10 @@
 //! [`RmsProp`]: gradient descent scaled by a running root mean square of the gradient.
 
-use super::state::{self, Range, Slots};
-use super::{OptimizerState, Params, check_non_negative, check_unit_interval, checked_learning_rate, decay_for};
-use crate::error::check_positive;
+use super::state::{Memory, Range, Slots};
+use super::{
+    OptimizerState, Params, check_unit_interval, checked_epsilon, checked_learning_rate, checked_weight_decay,
+    learning_rate_from_f64, rewrite_with_l2,
+};
 use crate::{Float, Optimizer, Result};
 
 /// RMSProp: each parameter's step is divided by a running root mean square of its
@@ -31,8 +33,8 @@ pub struct RmsProp<T> {
     pub(super) rho: T,
     pub(super) epsilon: T,
     pub(super) weight_decay: T,
-    step: u64,
-    mean_square: Slots<T>,
+    // The step count and the mean squares.
+    memory: Memory<T, 1>,
 }
 
 impl<T: Float> RmsProp<T> {
@@ -42,14 +44,12 @@ impl<T: Float> RmsProp<T> {
     /// [`Error::InvalidHyperparameter`](crate::Error::InvalidHyperparameter) unless α is
     /// finite and > 0.
     pub fn new(learning_rate: T) -> Result<Self> {
-        check_positive("learning rate", learning_rate)?;
         Ok(RmsProp {
-            learning_rate,
+            learning_rate: checked_learning_rate(learning_rate)?,
             rho: T::from_f64(0.9),
             epsilon: T::from_f64(1e-8),
             weight_decay: T::ZERO,
-            step: 0,
-            mean_square: Slots::new("mean_square", Range::NonNegative),
+            memory: Memory::new([Slots::new("mean_square", Range::NonNegative)]),
         })
     }
 
@@ -70,8 +70,7 @@ impl<T: Float> RmsProp<T> {
     /// [`Error::InvalidHyperparameter`](crate::Error::InvalidHyperparameter) unless ε is
     /// finite and > 0.
     pub fn epsilon(mut self, epsilon: T) -> Result<Self> {
-        check_positive("epsilon", epsilon)?;
-        self.epsilon = epsilon;
+        self.epsilon = checked_epsilon(epsilon)?;
         Ok(self)
     }
 
@@ -81,20 +80,18 @@ impl<T: Float> RmsProp<T> {
     /// [`Error::InvalidHyperparameter`](crate::Error::InvalidHyperparameter) unless λ is
     /// finite and ≥ 0.
     pub fn weight_decay(mut self, lambda: T) -> Result<Self> {
-        check_non_negative("weight decay", lambda)?;
-        self.weight_decay = lambda;
+        self.weight_decay = checked_weight_decay(lambda)?;
         Ok(self)
     }
 
     /// The number of steps taken.
     pub fn steps(&self) -> u64 {
-        self.step
+        self.memory.steps()
     }
 
     /// Forgets the mean squares and the step count, e.g. to train another network.
     pub fn reset(&mut self) {
-        self.step = 0;
-        self.mean_square.clear();
+        self.memory.reset();
     }
 }
 
@@ -105,31 +102,23 @@ impl<T: Float> Optimizer<T> for RmsProp<T> {
     /// [`Error::Incompatible`](crate::Error::Incompatible) if the mean squares were sized
     /// for a network with other tensor sizes.
     fn step(&mut self, params: &mut Params<'_, T>) -> Result<()> {
-        self.mean_square.ensure(params)?;
+        self.memory.ensure(params)?;
         let (alpha, rho, epsilon, weight_decay) = (self.learning_rate, self.rho, self.epsilon, self.weight_decay);
-        let mean_square = &mut self.mean_square;
-        params.for_each_rewrite(|p| {
-            let lambda = decay_for(p.kind, weight_decay);
-            let (s, s_next) = mean_square.pair(p.id);
-            for ((next, s_next), ((&theta, &g), &s)) in
-                p.next.iter_mut().zip(s_next).zip(p.value.iter().zip(p.grad).zip(s))
-            {
-                let g = g + lambda * theta;
-                *s_next = rho * s + (T::ONE - rho) * g * g;
-                *next = theta - alpha * g / (s_next.sqrt() + epsilon);
-            }
+        let [mean_square] = self.memory.families_mut();
+        rewrite_with_l2(params, weight_decay, mean_square, |theta, g, s| {
+            let s = rho * s + (T::ONE - rho) * g * g;
+            (theta - alpha * g / (s.sqrt() + epsilon), s)
         });
-        self.mean_square.check_pending()
+        self.memory.check_pending()
     }
 
     /// The mean squares and the step count of the step just taken become current.
     fn commit_step(&mut self) {
-        self.mean_square.commit();
-        self.step = self.step.saturating_add(1);
+        self.memory.commit();
     }
 
     fn discard_step(&mut self) {
-        self.mean_square.discard();
+        self.memory.discard();
     }
 
     fn learning_rate(&self) -> Option<f64> {
@@ -137,18 +126,17 @@ impl<T: Float> Optimizer<T> for RmsProp<T> {
     }
 
     fn set_learning_rate(&mut self, learning_rate: f64) -> Result<()> {
-        self.learning_rate = checked_learning_rate(learning_rate)?;
+        self.learning_rate = learning_rate_from_f64(learning_rate)?;
         Ok(())
     }
 
     /// The step count and the buffers `"mean_square.{id}"`.
     fn state(&self) -> OptimizerState<T> {
-        state::export(self.step, &[&self.mean_square])
+        self.memory.state()
     }
 
     fn set_state(&mut self, state: OptimizerState<T>) -> Result<()> {
-        self.step = state::restore(state, &mut [&mut self.mean_square])?;
-        Ok(())
+        self.memory.set_state(state)
     }
 }
 

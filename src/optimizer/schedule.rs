@@ -1,5 +1,6 @@
 //! Learning-rate schedules: the [`Schedule`] trait and its five forms.
 
+use super::check_non_negative;
 use crate::Result;
 use crate::error::Error;
 
@@ -63,9 +64,7 @@ impl StepDecay {
     /// # Errors
     /// [`Error::InvalidHyperparameter`] unless N ≥ 1 and γ is in (0, 1].
     pub fn new(every: usize, gamma: f64) -> Result<Self> {
-        if every == 0 {
-            return Err(Error::InvalidHyperparameter { name: "step decay period", rule: "≥ 1", value: 0.0 });
-        }
+        check_epochs("step decay period", every)?;
         check_decay_factor("gamma", gamma)?;
         Ok(StepDecay { every, gamma })
     }
@@ -120,9 +119,7 @@ impl CosineAnnealing {
     /// # Errors
     /// [`Error::InvalidHyperparameter`] unless T ≥ 1 and α_min is finite and ≥ 0.
     pub fn new(epochs: usize, min_learning_rate: f64) -> Result<Self> {
-        if epochs == 0 {
-            return Err(Error::InvalidHyperparameter { name: "annealing epochs", rule: "≥ 1", value: 0.0 });
-        }
+        check_epochs("annealing epochs", epochs)?;
         check_min_learning_rate(min_learning_rate)?;
         Ok(CosineAnnealing { epochs, min_learning_rate })
     }
@@ -209,9 +206,7 @@ impl ReduceOnPlateau {
     /// # Errors
     /// [`Error::InvalidHyperparameter`] unless it is finite and ≥ 0.
     pub fn threshold(mut self, threshold: f64) -> Result<Self> {
-        if !(threshold.is_finite() && threshold >= 0.0) {
-            return Err(Error::InvalidHyperparameter { name: "threshold", rule: "finite and ≥ 0", value: threshold });
-        }
+        check_non_negative("threshold", threshold)?;
         self.threshold = threshold;
         Ok(self)
     }
@@ -293,11 +288,12 @@ fn check_decay_factor(name: &'static str, gamma: f64) -> Result<()> {
 
 /// Checks a floor for the learning rate: finite and ≥ 0.
 fn check_min_learning_rate(value: f64) -> Result<()> {
-    if value.is_finite() && value >= 0.0 {
-        Ok(())
-    } else {
-        Err(Error::InvalidHyperparameter { name: "minimum learning rate", rule: "finite and ≥ 0", value })
-    }
+    check_non_negative("minimum learning rate", value)
+}
+
+/// Checks a number of epochs: ≥ 1.
+fn check_epochs(name: &'static str, epochs: usize) -> Result<()> {
+    if epochs >= 1 { Ok(()) } else { Err(Error::InvalidHyperparameter { name, rule: "≥ 1", value: epochs as f64 }) }
 }
 
 #[cfg(test)]

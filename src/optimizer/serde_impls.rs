@@ -14,6 +14,7 @@ use serde::de::{self, Deserializer};
 use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 
+use super::adam::{Decay, Moments};
 use super::{Adam, AdamW, Clipped, Momentum, MomentumKind, Optimizer, OptimizerState, RmsProp, Sgd};
 use crate::Float;
 
@@ -134,52 +135,51 @@ struct AdamForm<T> {
     state: OptimizerState<T>,
 }
 
+impl<T: Float> AdamForm<T> {
+    /// The hyperparameters and state of [`Adam`] or [`AdamW`].
+    fn of(m: &Moments<T>) -> Self {
+        let (learning_rate, beta1, beta2, epsilon) = (m.learning_rate, m.beta1, m.beta2, m.epsilon);
+        AdamForm { learning_rate, beta1, beta2, epsilon, weight_decay: m.weight_decay, state: m.memory.state() }
+    }
+
+    /// [`Adam`]'s or [`AdamW`]'s moments (as `decay` says), checked as the constructor,
+    /// the setters and [`Optimizer::set_state`] check, in that order.
+    fn into_moments(self, decay: Decay) -> crate::Result<Moments<T>> {
+        let mut m = Moments::new(self.learning_rate, decay)?;
+        m.set_betas(self.beta1, self.beta2)?;
+        m.set_epsilon(self.epsilon)?;
+        m.set_weight_decay(self.weight_decay)?;
+        m.memory.set_state(self.state)?;
+        Ok(m)
+    }
+}
+
 /// `{"learning_rate": α, "beta1": β₁, "beta2": β₂, "epsilon": ε, "weight_decay": λ,
 /// "state": …}`.
 impl<T: Float + Serialize> Serialize for Adam<T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let m = &self.0;
-        let (learning_rate, beta1, beta2, epsilon) = (m.learning_rate, m.beta1, m.beta2, m.epsilon);
-        AdamForm { learning_rate, beta1, beta2, epsilon, weight_decay: m.weight_decay, state: self.state() }
-            .serialize(s)
+        AdamForm::of(&self.0).serialize(s)
     }
 }
 
 /// Checked as [`Adam`]'s constructor, setters and [`Optimizer::set_state`] check.
 impl<'de, T: Float + Deserialize<'de>> Deserialize<'de> for Adam<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let f = AdamForm::<T>::deserialize(d)?;
-        let mut o = Adam::new(f.learning_rate)
-            .and_then(|o| o.betas(f.beta1, f.beta2))
-            .and_then(|o| o.epsilon(f.epsilon))
-            .and_then(|o| o.weight_decay(f.weight_decay))
-            .map_err(invalid)?;
-        o.set_state(f.state).map_err(invalid)?;
-        Ok(o)
+        AdamForm::deserialize(d)?.into_moments(Decay::L2).map(Adam).map_err(invalid)
     }
 }
 
 /// As [`Adam`], with the decoupled weight decay λ.
 impl<T: Float + Serialize> Serialize for AdamW<T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let m = &self.0;
-        let (learning_rate, beta1, beta2, epsilon) = (m.learning_rate, m.beta1, m.beta2, m.epsilon);
-        AdamForm { learning_rate, beta1, beta2, epsilon, weight_decay: m.weight_decay, state: self.state() }
-            .serialize(s)
+        AdamForm::of(&self.0).serialize(s)
     }
 }
 
 /// Checked as [`AdamW`]'s constructor, setters and [`Optimizer::set_state`] check.
 impl<'de, T: Float + Deserialize<'de>> Deserialize<'de> for AdamW<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let f = AdamForm::<T>::deserialize(d)?;
-        let mut o = AdamW::new(f.learning_rate)
-            .and_then(|o| o.betas(f.beta1, f.beta2))
-            .and_then(|o| o.epsilon(f.epsilon))
-            .and_then(|o| o.weight_decay(f.weight_decay))
-            .map_err(invalid)?;
-        o.set_state(f.state).map_err(invalid)?;
-        Ok(o)
+        AdamForm::deserialize(d)?.into_moments(Decay::Decoupled).map(AdamW).map_err(invalid)
     }
 }
 

@@ -1,5 +1,5 @@
-//! [`OptimizerState`], what a checkpoint saves of an optimiser, and the per-tensor buffers
-//! behind it.
+//! [`OptimizerState`], what a checkpoint saves of an optimiser, and what stands behind it
+//! while training: the step count and the per-tensor buffers.
 
 use core::fmt;
 
@@ -151,8 +151,75 @@ impl<T: fmt::Debug> fmt::Debug for Slots<T> {
     }
 }
 
+/// What a stateful optimiser remembers between two steps: its step count and its `N`
+/// families of buffers (a velocity; first and second moments), with the transaction of
+/// [`Optimizer`](super::Optimizer) and the checkpoint state over all of them.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct Memory<T, const N: usize> {
+    step: u64,
+    families: [Slots<T>; N],
+}
+
+impl<T: Float, const N: usize> Memory<T, N> {
+    /// No step taken yet, and `families` empty until the first step sizes them.
+    pub(super) fn new(families: [Slots<T>; N]) -> Self {
+        Memory { step: 0, families }
+    }
+
+    /// The number of steps taken (the last one committed).
+    pub(super) fn steps(&self) -> u64 {
+        self.step
+    }
+
+    /// The buffer families, for a step to read the current buffers and write the pending
+    /// ones (see [`Slots::pair`]).
+    pub(super) fn families_mut(&mut self) -> &mut [Slots<T>; N] {
+        &mut self.families
+    }
+
+    /// [`Slots::ensure`] for every family: sizes the buffers on the first step, checks
+    /// them against `params` on later ones.
+    pub(super) fn ensure(&mut self, params: &Params<'_, T>) -> Result<()> {
+        self.families.iter_mut().try_for_each(|family| family.ensure(params))
+    }
+
+    /// [`Slots::check_pending`] for every family, in order.
+    pub(super) fn check_pending(&self) -> Result<()> {
+        self.families.iter().try_for_each(Slots::check_pending)
+    }
+
+    /// The buffers and the step count of the step just taken become current.
+    pub(super) fn commit(&mut self) {
+        self.families.iter_mut().for_each(Slots::commit);
+        self.step = self.step.saturating_add(1);
+    }
+
+    /// Forgets what the step just taken computed (see [`Slots::discard`]).
+    pub(super) fn discard(&mut self) {
+        self.families.iter_mut().for_each(Slots::discard);
+    }
+
+    /// Forgets the buffers and the step count, e.g. to train another network.
+    pub(super) fn reset(&mut self) {
+        self.step = 0;
+        self.families.iter_mut().for_each(Slots::clear);
+    }
+
+    /// The step count and every family's buffers, family after family.
+    pub(super) fn state(&self) -> OptimizerState<T> {
+        export(self.step, &self.families.each_ref())
+    }
+
+    /// Restores a state taken by [`state`](Self::state); nothing changes unless it is
+    /// valid (see [`restore`]).
+    pub(super) fn set_state(&mut self, state: OptimizerState<T>) -> Result<()> {
+        self.step = restore(state, &mut self.families.each_mut())?;
+        Ok(())
+    }
+}
+
 /// Collects the state of an optimiser whose buffers are `families`.
-pub(super) fn export<T: Float>(step: u64, families: &[&Slots<T>]) -> OptimizerState<T> {
+fn export<T: Float>(step: u64, families: &[&Slots<T>]) -> OptimizerState<T> {
     let mut buffers = Vec::new();
     for family in families {
         family.export(&mut buffers);
@@ -163,7 +230,7 @@ pub(super) fn export<T: Float>(step: u64, families: &[&Slots<T>]) -> OptimizerSt
 /// Checks `state` against `families` and, if it fits, moves its buffers in.
 ///
 /// Nothing changes unless the whole state is valid.
-pub(super) fn restore<T: Float>(state: OptimizerState<T>, families: &mut [&mut Slots<T>]) -> Result<u64> {
+fn restore<T: Float>(state: OptimizerState<T>, families: &mut [&mut Slots<T>]) -> Result<u64> {
     let k = families.len();
     let n = state.buffers.len().checked_div(k).unwrap_or(0);
     if state.buffers.len() != n * k {
