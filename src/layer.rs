@@ -6,7 +6,7 @@ use core::fmt;
 use crate::error::{Error, Result, check_len};
 use crate::finite::check_finite;
 use crate::finite::{bound_after_step, max_abs, norm};
-use crate::kernels::{self, Transpose};
+use crate::kernels::{self, MatMut, MatRef, Transpose};
 use crate::subnormals::{self, Subnormals};
 use crate::{Activation, Float, Matrix, MatrixView, Vector};
 
@@ -548,22 +548,16 @@ impl<T: Float> LayerParams<'_, T> {
     pub(crate) fn forward(&self, batch_rows: usize, input: &[T], out: &mut LayerCache<'_, T>, threads: usize) {
         let (n_out, n_in) = self.weights.shape();
         let rows = out.a.len() / n_out;
-        crate::kernels::gemm_threaded(
+        let input = MatRef::new(input, rows, n_in, n_in);
+        let z = MatMut::new(out.z, rows, n_out, n_out);
+        kernels::gemm_threaded(
             threads,
             batch_rows,
-            rows,
-            n_in,
-            n_out,
             T::ONE,
             input,
-            n_in,
-            Transpose::No,
-            self.weights.as_slice(),
-            n_in,
-            Transpose::Yes,
+            self.weights.as_mat_ref().op(Transpose::Yes),
             T::ZERO,
-            out.z,
-            n_out,
+            z,
         );
         self.activation_fn.add_bias_and_apply(out.z, self.biases, out.a);
         if self.flush {
@@ -601,23 +595,9 @@ impl<T: Float> LayerParams<'_, T> {
     ) {
         let (n_out, n_in) = self.weights.shape();
         let rows = delta.len() / n_out;
-        crate::kernels::gemm_threaded(
-            threads,
-            batch_rows,
-            rows,
-            n_out,
-            n_in,
-            T::ONE,
-            delta,
-            n_out,
-            Transpose::No,
-            self.weights.as_slice(),
-            n_in,
-            Transpose::No,
-            T::ZERO,
-            below.delta,
-            n_in,
-        );
+        let delta = MatRef::new(delta, rows, n_out, n_out);
+        let below_delta = MatMut::new(below.delta, rows, n_in, n_in);
+        kernels::gemm_threaded(threads, batch_rows, T::ONE, delta, self.weights.as_mat_ref(), T::ZERO, below_delta);
         let rows = below.z.chunks_exact(n_in).zip(below.a.chunks_exact(n_in));
         for ((z, a), g) in rows.zip(below.delta.chunks_exact_mut(n_in)) {
             below_fn.backpropagate(z, a, g);

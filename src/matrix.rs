@@ -75,6 +75,16 @@ fn shape_error(rows: usize, cols: usize, len: usize) -> Error {
 }
 
 impl<T: Float> Matrix<T> {
+    /// The matrix as a kernel operand.
+    pub(crate) fn as_mat_ref(&self) -> kernels::MatRef<'_, T> {
+        kernels::MatRef::new(&self.data, self.rows, self.cols, self.cols)
+    }
+
+    /// The matrix as a kernel output.
+    pub(crate) fn as_mat_mut(&mut self) -> kernels::MatMut<'_, T> {
+        kernels::MatMut::new(&mut self.data, self.rows, self.cols, self.cols)
+    }
+
     /// A `rows`×`cols` matrix from its elements in row-major order. The elements are moved
     /// to a 64-byte boundary within `data`'s allocation, which grows by up to 60 bytes.
     ///
@@ -269,7 +279,7 @@ impl<T: Float> Matrix<T> {
             x.len(),
             y.len()
         );
-        kernels::gemv(self.rows, self.cols, T::ONE, &self.data, self.cols, x, T::ZERO, y);
+        kernels::gemv(T::ONE, self.as_mat_ref(), x, T::ZERO, y);
     }
 
     /// wᵀ·x, computed from w as stored (no transpose is formed); this is the product
@@ -300,7 +310,7 @@ impl<T: Float> Matrix<T> {
             x.len(),
             y.len()
         );
-        kernels::gemv_t(self.rows, self.cols, T::ONE, &self.data, self.cols, x, T::ZERO, y);
+        kernels::gemv(T::ONE, self.as_mat_ref().op(Transpose::Yes), x, T::ZERO, y);
     }
 
     /// w ← w + α·x·yᵀ: the outer-product accumulate that adds `δ·aᵀ` (BP3) into a
@@ -320,7 +330,7 @@ impl<T: Float> Matrix<T> {
             x.len(),
             y.len()
         );
-        kernels::ger(self.rows, self.cols, alpha, x, y, &mut self.data, self.cols);
+        kernels::ger(alpha, x, y, self.as_mat_mut());
     }
 
     /// self ← self + α·other (axpy over all elements); with α = −learning rate this is
@@ -411,19 +421,11 @@ impl<T: Float> Matrix<T> {
         kernels::gemm_threaded(
             threads,
             m,
-            m,
-            k,
-            n,
             alpha,
-            a.data,
-            a.cols,
-            ta,
-            b.data,
-            b.cols,
-            tb,
+            a.as_mat_ref().op(ta),
+            b.as_mat_ref().op(tb),
             beta,
-            &mut self.data,
-            self.cols,
+            self.as_mat_mut(),
         );
     }
 }
@@ -461,6 +463,11 @@ fn assert_same_shape(op: &str, a: (usize, usize), b: (usize, usize)) {
 }
 
 impl<'a, T: Float> MatrixView<'a, T> {
+    /// The view as a kernel operand.
+    pub(crate) fn as_mat_ref(&self) -> kernels::MatRef<'a, T> {
+        kernels::MatRef::new(self.data, self.rows, self.cols, self.cols)
+    }
+
     /// A view of `data` as a `rows`×`cols` row-major matrix.
     ///
     /// # Errors

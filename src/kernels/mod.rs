@@ -2,20 +2,24 @@
 //! Wᵀ·x), the rank-1 update x·yᵀ and the matrix product in its three training forms.
 //!
 //! # Layout
-//! - `mod.rs` (this file): the kernel tables ([`Ops`]), the safe entry points, which check that
-//!   every slice is long enough for its shape before any unsafe code runs, the choice of
-//!   instruction set (once per process), and the routing of degenerate matrix products
-//!   (one row, one column, k = 1) to the matrix·vector kernels;
+//! - `mod.rs` (this file): the kernel tables ([`Ops`]), the safe entry points, the choice
+//!   of instruction set (once per process), and the plan of a matrix product: degenerate
+//!   products (one row, one column, k = 1) to the matrix·vector kernels, the rest to the
+//!   kernel table's `gemm` by its route, and the split of C between threads;
+//! - `view`: the operands, [`MatRef`] and [`MatMut`], whose constructors check once that
+//!   their slice holds the shape, before any unsafe code runs;
+//! - `route`: which algorithm computes a product, chosen from the whole product's shape
+//!   with one table of constants per instruction set and precision;
 //! - [`portable`]: plain loops, the fallback on every target and the oracle the tests
 //!   compare the SIMD kernels with;
 //! - `simd/`: the SIMD kernel bodies, written once over a register type (`Lanes`): the
 //!   vector and matrix·vector kernels, a packed, register-blocked GEMM, GEMMs by tiles
 //!   of dot products and down columns for narrow products such as those of a small batch,
 //!   and one for products too small to pay for the others' setup;
-//! - `x86_64/`: the register type and `#[target_feature]` wrappers for AVX-512F and
-//!   AVX2 + FMA; `aarch64/`: the same for NEON;
+//! - `x86_64/`: the register type, the `#[target_feature]` wrappers and the routing tables
+//!   for AVX-512F and AVX2 + FMA; `aarch64/`: the same for NEON;
 //! - `scratch`: the per-thread buffer the GEMMs pack into, grown once and reused, so that
-//!   after the first call at a given shape no kernel allocates;
+//!   after the first call at a given shape no kernel allocates.
 //!
 //! Every other target runs the portable loops.
 //!
@@ -27,7 +31,6 @@
 
 #[cfg(target_arch = "aarch64")]
 mod aarch64;
-mod block;
 pub mod portable;
 mod route;
 mod scratch;
@@ -35,15 +38,16 @@ mod scratch;
 mod simd;
 #[cfg(test)]
 mod tests;
+mod view;
 #[cfg(target_arch = "x86_64")]
 mod x86_64;
 
 use core::any::Any;
 use std::sync::OnceLock;
 
-pub use self::block::BlockMut;
 use self::route::{Blocking, Route, Shape, Tuning};
 use self::scratch::scratch;
+pub use self::view::{MatMut, MatRef};
 use crate::Float;
 
 /// Whether a matrix operand is used as stored or transposed.
@@ -55,33 +59,16 @@ pub enum Transpose {
     Yes,
 }
 
-/// Minimum slice length of a row-major `rows × cols` operand with row stride `ld`, or
-/// `None` if that length does not fit in a `usize` (no slice is that long, so the check
-/// it stands in must fail).
-///
-/// Every length check before the unsafe kernels goes through here: a wrapped product would
-/// let a short slice pass for a huge shape.
-#[inline]
-pub fn required_len(rows: usize, cols: usize, ld: usize) -> Option<usize> {
-    if rows == 0 || cols == 0 { Some(0) } else { (rows - 1).checked_mul(ld)?.checked_add(cols) }
-}
-
-/// Whether a slice of `len` elements holds a `rows × cols` operand with row stride `ld`.
-#[inline]
-fn fits(len: usize, rows: usize, cols: usize, ld: usize) -> bool {
-    required_len(rows, cols, ld).is_some_and(|need| len >= need)
-}
-
 /// y ← α·A·x + β·y (or its transposed form) as a kernel-table entry.
 pub type GemvFn<T> = unsafe fn(usize, usize, T, &[T], usize, &[T], T, &mut [T]);
 
 /// A ← β·A + α·x·yᵀ as a kernel-table entry: (m, n, α, x, y, β, A, lda).
 pub type GerFn<T> = unsafe fn(usize, usize, T, &[T], &[T], T, &mut [T], usize);
 
-/// C ← α·op(A)·op(B) + β·C as a kernel-table entry: (route, shape, α, A, lda, B, ldb, β,
-/// C), where C is an m×n block of the product of shape `shape` (k and the transposes come
-/// from there) and `route` the algorithm [`route::plan`] chose for the whole product.
-pub type GemmFn<T> = unsafe fn(Route, &Shape, T, &[T], usize, &[T], usize, T, BlockMut<'_, T>);
+/// C ← α·op(A)·op(B) + β·C as a kernel-table entry: (route, α, op(A), op(B), β, C), where C
+/// is a block of a product, op(A) and op(B) start at the first row and column the block
+/// reads, and `route` is the algorithm [`route::plan`] chose for the whole product.
+pub type GemmFn<T> = unsafe fn(Route, T, MatRef<'_, T>, MatRef<'_, T>, T, MatMut<'_, T>);
 
 /// One instruction set's kernels for one element type.
 ///
@@ -254,77 +241,58 @@ pub fn axpy<T: Float>(alpha: T, x: &[T], y: &mut [T]) {
     unsafe { (ops::<T>(isa()).axpy)(alpha, x, y) }
 }
 
-/// y ← α·A·x + β·y, A m×n (row stride `lda`); β = 0 overwrites y.
+/// y ← α·op(A)·x + β·y; β = 0 overwrites y.
 ///
 /// # Panics
-/// If a slice is too short for its shape and stride, or `lda < n`.
-#[allow(clippy::too_many_arguments)]
+/// If x is shorter than op(A)'s columns or y than its rows.
 #[track_caller]
-pub fn gemv<T: Float>(m: usize, n: usize, alpha: T, a: &[T], lda: usize, x: &[T], beta: T, y: &mut [T]) {
-    check_gemv("gemv", m, n, a.len(), lda, x.len(), y.len(), n, m);
-    // SAFETY: `isa()` only returns sets the CPU supports; lengths checked above.
-    unsafe { (ops::<T>(isa()).gemv)(m, n, alpha, a, lda, x, beta, y) }
+pub fn gemv<T: Float>(alpha: T, a: MatRef<'_, T>, x: &[T], beta: T, y: &mut [T]) {
+    let (m, n) = (a.rows(), a.cols());
+    assert!(
+        x.len() >= n && y.len() >= m,
+        "gemv: op(A) is {m}×{n}, so x needs {n} and y {m}, got {} and {}",
+        x.len(),
+        y.len()
+    );
+    let ops = ops::<T>(isa());
+    let (data, ld) = (a.data(), a.ld());
+    // SAFETY: `isa()` only returns sets the CPU supports; `MatRef::new` checked that the
+    // stored matrix (rows × cols of op(A) swapped when transposed) fits `data`, and the
+    // vectors were checked above.
+    unsafe {
+        match a.trans() {
+            Transpose::No => (ops.gemv)(m, n, alpha, data, ld, x, beta, y),
+            Transpose::Yes => (ops.gemv_t)(n, m, alpha, data, ld, x, beta, y),
+        }
+    }
 }
 
-/// y ← α·Aᵀ·x + β·y, A m×n (row stride `lda`); β = 0 overwrites y.
+/// A ← A + α·x·yᵀ.
 ///
 /// # Panics
-/// If a slice is too short for its shape and stride, or `lda < n`.
-#[allow(clippy::too_many_arguments)]
+/// If x is shorter than A's rows or y than its columns.
 #[track_caller]
-pub fn gemv_t<T: Float>(m: usize, n: usize, alpha: T, a: &[T], lda: usize, x: &[T], beta: T, y: &mut [T]) {
-    check_gemv("gemv_t", m, n, a.len(), lda, x.len(), y.len(), m, n);
-    // SAFETY: `isa()` only returns sets the CPU supports; lengths checked above.
-    unsafe { (ops::<T>(isa()).gemv_t)(m, n, alpha, a, lda, x, beta, y) }
+pub fn ger<T: Float>(alpha: T, x: &[T], y: &[T], mut a: MatMut<'_, T>) {
+    let (m, n) = (a.rows(), a.cols());
+    assert!(
+        x.len() >= m && y.len() >= n,
+        "ger: A is {m}×{n}, so x needs {m} and y {n}, got {} and {}",
+        x.len(),
+        y.len()
+    );
+    let ops = ops::<T>(isa());
+    // SAFETY (both calls): `isa()` only returns sets the CPU supports; the block's elements
+    // (all of them, or row i) are the slice passed, and x and y were checked above.
+    match a.contiguous() {
+        Some(all) => unsafe { (ops.ger)(m, n, alpha, x, y, T::ONE, all, n) },
+        None => (0..m).for_each(|i| unsafe { (ops.ger)(1, n, alpha, &x[i..], y, T::ONE, a.row(i), n) }),
+    }
 }
 
-/// A ← A + α·x·yᵀ, A m×n (row stride `lda`).
-///
-/// # Panics
-/// If a slice is too short for its shape and stride, or `lda < n`.
-#[track_caller]
-pub fn ger<T: Float>(m: usize, n: usize, alpha: T, x: &[T], y: &[T], a: &mut [T], lda: usize) {
-    check_gemv("ger", m, n, a.len(), lda, x.len(), y.len(), m, n);
-    // SAFETY: `isa()` only returns sets the CPU supports; lengths checked above.
-    unsafe { (ops::<T>(isa()).ger)(m, n, alpha, x, y, T::ONE, a, lda) }
-}
-
-/// Panics unless A (m×n, stride `lda`), x and y are long enough for a matrix·vector
-/// product that needs `x_need` and `y_need` elements of x and y.
-#[allow(clippy::too_many_arguments)]
-#[track_caller]
-fn check_gemv(op: &str, m: usize, n: usize, a: usize, lda: usize, x: usize, y: usize, x_need: usize, y_need: usize) {
-    assert!(lda >= n && fits(a, m, n, lda), "{op}: A is {a} long, too short for {m}×{n} with stride {lda}");
-    assert!(x >= x_need && y >= y_need, "{op}: A is {m}×{n}, so x needs {x_need} and y {y_need}, got {x} and {y}");
-}
-
-/// Panics unless the operands of a gemm are long enough for their shapes and strides.
-#[allow(clippy::too_many_arguments)]
-#[track_caller]
-fn check_gemm(
-    m: usize,
-    k: usize,
-    n: usize,
-    a: usize,
-    lda: usize,
-    ta: Transpose,
-    b: usize,
-    ldb: usize,
-    tb: Transpose,
-    c: usize,
-    ldc: usize,
-) {
-    let (ar, ac) = if ta == Transpose::No { (m, k) } else { (k, m) };
-    let (br, bc) = if tb == Transpose::No { (k, n) } else { (n, k) };
-    assert!(lda >= ac && fits(a, ar, ac, lda), "gemm: A is {a} long, too short for {ar}×{ac} with stride {lda}");
-    assert!(ldb >= bc && fits(b, br, bc, ldb), "gemm: B is {b} long, too short for {br}×{bc} with stride {ldb}");
-    assert!(ldc >= n && fits(c, m, n, ldc), "gemm: C is {c} long, too short for {m}×{n} with stride {ldc}");
-}
-
-/// C ← β·C for the m×n matrix C (row stride `ldc`); β = 0 overwrites C without reading it.
-fn scale_rows<T: Float>(beta: T, c: &mut [T], m: usize, n: usize, ldc: usize) {
-    for i in 0..m {
-        let row = &mut c[i * ldc..i * ldc + n];
+/// C ← β·C; β = 0 overwrites C without reading it.
+fn scale_rows<T: Float>(beta: T, c: &mut MatMut<'_, T>) {
+    for i in 0..c.rows() {
+        let row = c.row(i);
         if beta == T::ZERO {
             row.fill(T::ZERO);
         } else if beta != T::ONE {
@@ -403,43 +371,53 @@ fn gemm_planned<T: Float>(
     plan: Plan,
     shape: &Shape,
     alpha: T,
-    a: &[T],
-    lda: usize,
-    b: &[T],
-    ldb: usize,
+    a_op: MatRef<'_, T>,
+    b_op: MatRef<'_, T>,
     beta: T,
-    (c, m, n, ldc): (&mut [T], usize, usize, usize),
+    mut c: MatMut<'_, T>,
 ) {
     use Transpose::{No, Yes};
-    let (k, ta, tb) = (shape.k, shape.ta, shape.tb);
+    let (m, n, k) = (c.rows(), c.cols(), shape.k);
     if m == 0 || n == 0 {
         return;
     }
+    let (a, lda, ta) = (a_op.data(), a_op.ld(), a_op.trans());
+    let (b, ldb, tb) = (b_op.data(), b_op.ld(), b_op.trans());
     // Every kernel call below is safe for the same two reasons: `ops` belongs to a set the
     // CPU supports (the callers take it from `isa()` or, in tests, from `available()`), and
-    // the lengths were checked by `check_gemm`: each call passes an operand with the shape
-    // and stride it has in op(A)·op(B), as the comments say, or a gathered copy of the
-    // exact length.
+    // the views' constructors checked that their slices hold them: each call passes an
+    // operand with the shape and stride it has in op(A)·op(B), as the comments say, or a
+    // gathered copy of the exact length.
     match plan {
-        Plan::Scale => scale_rows(beta, c, m, n, ldc),
+        Plan::Scale => scale_rows(beta, &mut c),
         Plan::VectorUpdate => {
             // C is one column (u·v₀) or one row (u₀·vᵀ, v the one row of B or a column of the
             // stored Bᵀ): a vector w scaled by the one element s of the other operand,
             // c ← β·c + (α·s)·w. Contiguous (as when the stored operand is itself one column
             // or row), that is the rank-1 kernel on one row; strided, a plain loop, where the
             // vector kernels would spend a whole (masked) register on every element.
-            let (len, s, w, w_step, c_step) = if shape.n == 1 {
-                (m, b[0], a, if ta == No { lda } else { 1 }, ldc)
+            let (len, s, w, w_step) = if shape.n == 1 {
+                (m, b[0], a, if ta == No { lda } else { 1 })
             } else {
-                (n, a[0], b, if tb == No { 1 } else { ldb }, 1)
+                (n, a[0], b, if tb == No { 1 } else { ldb })
             };
-            if w_step == 1 && c_step == 1 {
-                // SAFETY: supported set; x is one element, y = w and the row c have `len`.
-                unsafe { (ops.ger)(1, len, alpha, &[s], &w[..len], beta, &mut c[..len], len) }
-            } else {
+            // The choice depends on the whole product (C's stride, not a block's rows): the
+            // kernel and the loop round differently.
+            let c_step = if shape.n == 1 { c.ld() } else { 1 };
+            let by_kernel = w_step == 1
+                && c_step == 1
+                && match c.contiguous() {
+                    // SAFETY: supported set; x is one element, y = w and the row c have `len`.
+                    Some(c) => unsafe {
+                        (ops.ger)(1, len, alpha, &[s], &w[..len], beta, c, len);
+                        true
+                    },
+                    None => false,
+                };
+            if !by_kernel {
                 let alpha_s = alpha * s;
                 for i in 0..len {
-                    let ci = &mut c[i * c_step];
+                    let ci = if shape.n == 1 { &mut c.row(i)[0] } else { &mut c.row(0)[i] };
                     let old = if beta == T::ZERO { T::ZERO } else { beta * *ci };
                     *ci = alpha_s * w[i * w_step] + old;
                 }
@@ -472,7 +450,8 @@ fn gemm_planned<T: Float>(
             };
             // SAFETY: supported set; x and y both have k elements.
             let s = alpha * unsafe { (ops.dot)(x, y) };
-            c[0] = if beta == T::ZERO { s } else { beta * c[0] + s };
+            let c = &mut c.row(0)[0];
+            *c = if beta == T::ZERO { s } else { beta * *c + s };
         }
         Plan::RowTimesB => {
             // cⱼ ← α·Σₚ aₚ·op(B)ₚⱼ + β·cⱼ, a = the one row of op(A) (k elements, stride lda if Aᵀ).
@@ -490,14 +469,14 @@ fn gemm_planned<T: Float>(
             match tb {
                 // op(B) = B, k×n: c ← α·Bᵀ·a + β·c.
                 // SAFETY: supported set; B is k×n with stride ldb, x has k, c has n (see above).
-                No => unsafe { (ops.gemv_t)(k, n, alpha, b, ldb, x, beta, &mut c[..n]) },
+                No => unsafe { (ops.gemv_t)(k, n, alpha, b, ldb, x, beta, c.row(0)) },
                 // op(B) = Bᵀ, B n×k: c ← α·B·a + β·c.
                 // SAFETY: supported set; B is n×k with stride ldb, x has k, c has n (see above).
-                Yes => unsafe { (ops.gemv)(n, k, alpha, b, ldb, x, beta, &mut c[..n]) },
+                Yes => unsafe { (ops.gemv)(n, k, alpha, b, ldb, x, beta, c.row(0)) },
             }
         }
         Plan::ATimesColumn => {
-            // cᵢ ← α·Σₚ op(A)ᵢₚ·bₚ + β·cᵢ, b = the one column of op(B), c a column of stride ldc.
+            // cᵢ ← α·Σₚ op(A)ᵢₚ·bₚ + β·cᵢ, b = the one column of op(B), c a column of C.
             let mut buf = scratch::<T>(k + m);
             let (xb, yb) = buf.split_at_mut(k);
             let x: &[T] = match tb {
@@ -510,13 +489,15 @@ fn gemm_planned<T: Float>(
                 }
                 Yes => &b[..k],
             };
-            let y: &mut [T] = if ldc == 1 {
-                &mut c[..m]
-            } else {
-                for (i, yi) in yb.iter_mut().enumerate() {
-                    *yi = c[i * ldc];
+            let contiguous = c.contiguous().is_some();
+            let y: &mut [T] = match c.contiguous() {
+                Some(y) => y,
+                None => {
+                    for (i, yi) in yb.iter_mut().enumerate() {
+                        *yi = c.row(i)[0];
+                    }
+                    &mut *yb
                 }
-                &mut *yb
             };
             match ta {
                 // op(A) = A, m×k: y ← α·A·b + β·y.
@@ -526,9 +507,9 @@ fn gemm_planned<T: Float>(
                 // SAFETY: supported set; A is k×m with stride lda, x has k, y has m (see above).
                 Yes => unsafe { (ops.gemv_t)(k, m, alpha, a, lda, x, beta, y) },
             }
-            if ldc != 1 {
+            if !contiguous {
                 for (i, &yi) in yb.iter().enumerate() {
-                    c[i * ldc] = yi;
+                    c.row(i)[0] = yi;
                 }
             }
         }
@@ -557,147 +538,144 @@ fn gemm_planned<T: Float>(
                     vb
                 }
             };
-            // SAFETY: supported set; u has m, v has n, C is m×n with stride ldc (see above).
-            unsafe { (ops.ger)(m, n, alpha, u, v, beta, c, ldc) }
+            match c.contiguous() {
+                // SAFETY: supported set; u has m, v has n, C's m×n elements are `all`.
+                Some(all) => unsafe { (ops.ger)(m, n, alpha, u, v, beta, all, n) },
+                // SAFETY: supported set; u has m, v has n, row i of C n elements.
+                None => (0..m).for_each(|i| unsafe { (ops.ger)(1, n, alpha, &u[i..], v, beta, c.row(i), n) }),
+            }
         }
         Plan::Kernel { route, last } => {
-            let c = BlockMut::new(c, m, n, ldc);
-            gemm_kernel(ops, route, last, shape, alpha, a, lda, b, ldb, beta, c);
+            gemm_kernel(ops, route, last, alpha, a_op, b_op, beta, c);
         }
     }
 }
 
-/// C ← α·op(A)·op(B) + β·C by the kernel table's `gemm`, C a block of the product of shape
-/// `shape` (with k > 1), by `route`; with `last`, C's last columns (see
-/// [`route::last_register`]) by that route, as a product of their own.
+/// C ← α·op(A)·op(B) + β·C by the kernel table's `gemm`, C a block of a product (op(A)
+/// and op(B) from the first row and column the block reads), by `route`; with `last`, C's
+/// last columns (see [`route::last_register`]) by that route, as a product of their own.
+///
+/// # Panics
+/// If op(A) has fewer rows than C, op(B) fewer columns, or their k differ.
 #[allow(clippy::too_many_arguments)]
 fn gemm_kernel<T: Float>(
     ops: &Ops<T>,
     route: Route,
     last: Option<Route>,
-    shape: &Shape,
     alpha: T,
-    a: &[T],
-    lda: usize,
-    b: &[T],
-    ldb: usize,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
     beta: T,
-    c: BlockMut<'_, T>,
+    c: MatMut<'_, T>,
 ) {
-    if c.rows() == 0 || c.cols() == 0 {
+    assert!(
+        a.rows() >= c.rows() && b.cols() >= c.cols() && a.cols() == b.rows(),
+        "gemm: op(A) {}×{} and op(B) {}×{} do not make C {}×{}",
+        a.rows(),
+        a.cols(),
+        b.rows(),
+        b.cols(),
+        c.rows(),
+        c.cols()
+    );
+    if c.rows() == 0 || c.cols() == 0 || a.cols() == 0 {
         return;
     }
     let (c, right) = match last.zip(route::last_register(ops.tuning.lanes, c.cols())) {
         Some((last, j0)) => {
             let (left, right) = c.split_at_col(j0);
-            // Column j0 of op(B): from column j0 of every row of B, or row j0 of Bᵀ.
-            let b_right = if shape.tb == Transpose::No { &b[j0..] } else { &b[j0 * ldb..] };
-            (left, Some((last, right, b_right)))
+            (left, Some((last, right, b.cols_from(j0))))
         }
         None => (c, None),
     };
     // SAFETY: `ops` is a set the CPU supports (the callers take it from `isa()` or, in
-    // tests, from `available()`); the lengths of the whole product were checked by
-    // `check_gemm`, and `a`, `b` start at the first row and column of op(A), op(B) that
-    // this block of C reads (the last columns' `b_right` at theirs); k > 1 and C is not
-    // empty.
+    // tests, from `available()`); the views' constructors checked that their slices hold
+    // them, and op(A), op(B) cover C (asserted above; the last columns' op(B) from their
+    // first column); k > 0 and C is not empty.
     unsafe {
-        (ops.gemm)(route, shape, alpha, a, lda, b, ldb, beta, c);
+        (ops.gemm)(route, alpha, a, b, beta, c);
         if let Some((last, right, b)) = right {
-            (ops.gemm)(last, shape, alpha, a, lda, b, ldb, beta, right);
+            (ops.gemm)(last, alpha, a, b, beta, right);
         }
     }
 }
 
 /// C ← α·op(A)·op(B) + β·C on up to `threads` threads: the product of
-/// [`Matrix::gemm`](crate::Matrix::gemm) on raw row-major slices with row strides `lda`,
-/// `ldb`, `ldc` (op(A) is m×k, stored k×m when `ta` is [`Transpose::Yes`]; op(B) is k×n;
-/// β = 0 overwrites C without reading it).
+/// [`Matrix::gemm`](crate::Matrix::gemm) on strided views (op(A) is m×k, op(B) k×n, C
+/// m×n; β = 0 overwrites C without reading it).
 ///
-/// C is split into blocks of whole rows (or, when C is a single row or much wider than
-/// tall, of whole columns: see [`splits_columns`]), one per job of [`crate::parallel::run`], the
-/// calling thread taking the first one. The k dimension
-/// is never split, and the algorithm is chosen from the shape of the whole product, so the
-/// result is bitwise identical for every thread count. Products below
-/// [`THREADED_MIN_FLOPS`](crate::parallel::THREADED_MIN_FLOPS), or `threads <= 1`, run on the calling thread.
+/// The product is planned once, from its whole shape ([`Plan`], [`route::plan`]); then C
+/// is split into blocks of whole rows (or, when C is a single row or much wider than tall,
+/// of whole columns: see [`splits_columns`]), one per job of [`crate::parallel::run`], the
+/// calling thread taking the first one, and every block computed by that plan. The k
+/// dimension is never split, so the result is bitwise identical for every thread count.
+/// Products below [`THREADED_MIN_FLOPS`](crate::parallel::THREADED_MIN_FLOPS), or
+/// `threads <= 1`, run on the calling thread.
 ///
 /// C may itself be rows of a larger product of `full_m` rows (a data-parallel pass gives
-/// each thread some rows of a batch): the route is then chosen for `full_m` rows, so that
-/// the rows come out as they would from the whole product. `full_m = m` for a whole one.
+/// each thread some rows of a batch): the plan is then made for `full_m` rows, so that the
+/// rows come out as they would from the whole product. `full_m = m` for a whole one.
 ///
-/// The workers are the persistent threads of [`crate::parallel`], so their packing scratch is kept
-/// from call to call; each threaded call allocates only its small list of jobs.
+/// The workers are the persistent threads of [`crate::parallel`], so their packing
+/// scratch is kept from call to call; each threaded call allocates only its small list of
+/// jobs.
 ///
 /// # Panics
-/// If a slice is too short for its shape and stride.
-#[allow(clippy::too_many_arguments)]
+/// If op(A), op(B) and C do not have the shapes of a product.
 #[track_caller]
 pub fn gemm_threaded<T: Float>(
     threads: usize,
     full_m: usize,
-    m: usize,
-    k: usize,
-    n: usize,
     alpha: T,
-    a: &[T],
-    lda: usize,
-    ta: Transpose,
-    b: &[T],
-    ldb: usize,
-    tb: Transpose,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
     beta: T,
-    c: &mut [T],
-    ldc: usize,
+    c: MatMut<'_, T>,
 ) {
-    check_gemm(m, k, n, a.len(), lda, ta, b.len(), ldb, tb, c.len(), ldc);
+    let (m, k, n) = (c.rows(), a.cols(), c.cols());
+    assert!(
+        a.rows() == m && b.rows() == k && b.cols() == n,
+        "gemm: op(A) is {}×{k} and op(B) {}×{}, which cannot make C {m}×{n}",
+        a.rows(),
+        b.rows(),
+        b.cols()
+    );
     let flops = 2usize.saturating_mul(m).saturating_mul(k).saturating_mul(n);
     let ops = ops::<T>(isa());
-    let shape = Shape { m: full_m.max(m), k, n, ta, tb };
+    let shape = Shape { m: full_m.max(m), k, n, ta: a.trans(), tb: b.trans() };
     let plan = plan(ops, shape, alpha);
     if threads <= 1 || flops < crate::parallel::THREADED_MIN_FLOPS || (m == 1 && shape.m > 1) {
-        return gemm_planned(ops, plan, &shape, alpha, a, lda, b, ldb, beta, (c, m, n, ldc));
+        return gemm_planned(ops, plan, &shape, alpha, a, b, beta, c);
     }
-    let c = &mut c[..required_len(m, n, ldc).expect("C's length was checked by check_gemm")];
     if let Plan::Kernel { route, last } = plan
         && splits_columns(m, n, threads)
     {
-        let c = BlockMut::new(c, m, n, ldc);
-        return gemm_column_blocks(ops, threads, (route, last), &shape, alpha, a, lda, b, ldb, beta, c);
+        return gemm_column_blocks(ops, threads, (route, last), alpha, a, b, beta, c);
     }
     // One job per block of C; the pool runs the first on this thread. Each block gets
     // whole rows (or, for a single row, whole columns), so no element is summed by two
-    // threads and the result does not depend on the thread count.
+    // threads.
     let mut jobs = Vec::with_capacity(threads);
+    let mut rest = c;
     if m > 1 {
-        let mut rest = c;
         for w in crate::parallel::row_blocks(m, threads).windows(2) {
-            let (i0, mr) = (w[0], w[1] - w[0]);
-            let c_block;
-            (c_block, rest) = if w[1] < m { rest.split_at_mut(mr * ldc) } else { (rest, &mut [][..]) };
-            // Rows i0.. of op(A): rows of A, or columns of the stored Aᵀ.
-            let a_block = if ta == Transpose::No { &a[i0 * lda..] } else { &a[i0..] };
-            jobs.push(Block { rows: mr, cols: n, a: a_block, b, c: c_block });
+            let block;
+            (block, rest) = rest.split_at_row(w[1] - w[0]);
+            jobs.push((a.rows_from(w[0]), b, block));
         }
     } else {
         let cols = n.div_ceil(threads);
-        let mut rest = c;
         let mut j0 = 0;
         while j0 < n {
-            let nc = cols.min(n - j0);
-            let c_block;
-            (c_block, rest) = rest.split_at_mut(nc);
-            // Columns j0.. of op(B): columns of B, or rows of the stored Bᵀ.
-            let b_block = if tb == Transpose::No { &b[j0..] } else { &b[j0 * ldb..] };
-            jobs.push(Block { rows: 1, cols: nc, a, b: b_block, c: c_block });
-            j0 += nc;
+            let block;
+            (block, rest) = rest.split_at_col(cols.min(n - j0));
+            jobs.push((a, b.cols_from(j0), block));
+            j0 += cols;
         }
     }
     let mut closures: Vec<_> = jobs
         .into_iter()
-        .map(|block| {
-            let Block { rows, cols, a, b, c } = block;
-            move || gemm_planned(ops, plan, &shape, alpha, a, lda, b, ldb, beta, (c, rows, cols, ldc))
-        })
+        .map(|(a, b, mut c)| move || gemm_planned(ops, plan, &shape, alpha, a, b, beta, c.reborrow()))
         .collect();
     let mut refs: Vec<&mut (dyn FnMut() + Send)> = closures.iter_mut().map(|f| f as _).collect();
     crate::parallel::run(&mut refs);
@@ -728,19 +706,15 @@ fn splits_columns(m: usize, n: usize, threads: usize) -> bool {
 
 /// The threaded product of [`gemm_threaded`] with C split into blocks of whole columns
 /// (see [`splits_columns`]), one per thread, each at least [`COLUMN_BLOCK_MIN`] wide.
-#[allow(clippy::too_many_arguments)]
 fn gemm_column_blocks<T: Float>(
     ops: &'static Ops<T>,
     threads: usize,
     (route, last): (Route, Option<Route>),
-    shape: &Shape,
     alpha: T,
-    a: &[T],
-    lda: usize,
-    b: &[T],
-    ldb: usize,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
     beta: T,
-    c: BlockMut<'_, T>,
+    c: MatMut<'_, T>,
 ) {
     let n = c.cols();
     let blocks = threads.min(n / COLUMN_BLOCK_MIN);
@@ -752,31 +726,17 @@ fn gemm_column_blocks<T: Float>(
     let mut j0 = 0;
     while j0 < n {
         let nc = if jobs.len() + 1 == blocks { n - j0 } else { cols };
-        let c_block;
-        (c_block, rest) = rest.split_at_col(nc);
-        // Columns j0.. of op(B): columns of B, or rows of the stored Bᵀ.
-        let b_block = if shape.tb == Transpose::No { &b[j0..] } else { &b[j0 * ldb..] };
-        jobs.push((b_block, c_block));
+        let block;
+        (block, rest) = rest.split_at_col(nc);
+        jobs.push((b.cols_from(j0), block));
         j0 += nc;
     }
+    // Every block but the last is a whole number of tiles wide, so only the last one has
+    // last columns to split off, those of the whole C.
     let mut closures: Vec<_> = jobs
         .into_iter()
-        .map(|(b, mut c)| {
-            // A is whole, and `b` starts at this block's first column of op(B); every block
-            // but the last is a whole number of tiles wide, so only the last one has last
-            // columns to split off, those of the whole C.
-            move || gemm_kernel(ops, route, last, shape, alpha, a, lda, b, ldb, beta, c.reborrow())
-        })
+        .map(|(b, mut c)| move || gemm_kernel(ops, route, last, alpha, a, b, beta, c.reborrow()))
         .collect();
     let mut refs: Vec<&mut (dyn FnMut() + Send)> = closures.iter_mut().map(|f| f as _).collect();
     crate::parallel::run(&mut refs);
-}
-
-/// One worker's share of a threaded gemm: `rows`×`cols` of C and the operands it reads.
-struct Block<'a, T> {
-    rows: usize,
-    cols: usize,
-    a: &'a [T],
-    b: &'a [T],
-    c: &'a mut [T],
 }

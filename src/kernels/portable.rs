@@ -2,8 +2,8 @@
 //! tested against. No `unsafe`; the loops are shaped so that the compiler vectorises them
 //! (unit-stride inner loops, independent accumulators for reductions).
 
-use super::route::{Route, Shape};
-use super::{BlockMut, Transpose};
+use super::route::Route;
+use super::{MatMut, MatRef, Transpose};
 use crate::Float;
 
 /// Number of independent partial sums in [`dot`]: enough to hide the add latency and to
@@ -121,7 +121,7 @@ pub fn ger<T: Float>(m: usize, n: usize, alpha: T, x: &[T], y: &[T], beta: T, a:
 /// C ← α·op(A)·op(B) + β·C, A and B row-major with row strides `lda`, `ldb`, and C an
 /// m×n block of a row-major matrix.
 ///
-/// op(A) is m×k: A is stored m×k when `shape.ta` is [`Transpose::No`] and k×m when it is
+/// op(A) is m×k: A is stored m×k when `a`'s transpose flag is [`Transpose::No`] and k×m when it is
 /// [`Transpose::Yes`]; likewise op(B) is k×n, stored k×n or n×k. β = 0 overwrites C
 /// without reading it. The loops are the same whatever the rows of the whole product
 /// (and whatever the route, which the kernel table's signature carries for the SIMD sets).
@@ -129,18 +129,9 @@ pub fn ger<T: Float>(m: usize, n: usize, alpha: T, x: &[T], y: &[T], beta: T, a:
 /// # Panics
 /// If A or B is too short for its shape (m and n are those of C).
 #[allow(clippy::too_many_arguments)]
-pub fn gemm<T: Float>(
-    _route: Route,
-    shape: &Shape,
-    alpha: T,
-    a: &[T],
-    lda: usize,
-    b: &[T],
-    ldb: usize,
-    beta: T,
-    mut c: BlockMut<'_, T>,
-) {
-    let Shape { k, ta, tb, .. } = *shape;
+pub fn gemm<T: Float>(_route: Route, alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, beta: T, mut c: MatMut<'_, T>) {
+    let (k, ta, tb) = (a.cols(), a.trans(), b.trans());
+    let (a, lda, b, ldb) = (a.data(), a.ld(), b.data(), b.ld());
     let (m, n) = (c.rows(), c.cols());
     if n == 0 {
         return;

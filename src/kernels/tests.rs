@@ -2,6 +2,7 @@
 //! [`portable`]: exactly, on small integers (whose sums are exact in `f32`), and within a
 //! rounding bound on random data. Sets the CPU lacks are skipped with a message.
 
+use super::view::required_len;
 use super::*;
 
 /// All the sets the crate has kernels for on this target.
@@ -224,6 +225,14 @@ fn operands<T: Float>(rng: &mut Rng, cs: Case, exact: bool) -> (Vec<T>, usize, V
     (a, lda, b, ldb, c, ldc)
 }
 
+/// op(X), `rows × cols` as used, of the stored X (row stride `ld`).
+fn operand<T>(x: &[T], ld: usize, t: Transpose, rows: usize, cols: usize) -> MatRef<'_, T> {
+    match t {
+        Transpose::No => MatRef::new(x, rows, cols, ld),
+        Transpose::Yes => MatRef::new(x, cols, rows, ld).op(Transpose::Yes),
+    }
+}
+
 /// Runs one case through `ops` (with the routing of degenerate shapes) and through the
 /// plain loops, and compares.
 fn check_gemm_case<T: Float>(isa: &'static Isa, rng: &mut Rng, cs: Case, exact: bool) {
@@ -232,9 +241,9 @@ fn check_gemm_case<T: Float>(isa: &'static Isa, rng: &mut Rng, cs: Case, exact: 
     let (mut got, mut want) = (c.clone(), c.clone());
     let (m, k, n, ta, tb) = (cs.m, cs.k, cs.n, cs.ta, cs.tb);
     let (ops, shape) = (super::ops::<T>(isa), Shape { m, k, n, ta, tb });
-    gemm_planned(ops, plan(ops, shape, alpha), &shape, alpha, &a, lda, &b, ldb, beta, (&mut got, m, n, ldc));
-    let c_want = BlockMut::new(&mut want, m, n, ldc);
-    portable::gemm(Route::Packed(Blocking { kc: 1, nc: 1 }), &shape, alpha, &a, lda, &b, ldb, beta, c_want);
+    let (a_op, b_op) = (operand(&a, lda, ta, m, k), operand(&b, ldb, tb, k, n));
+    gemm_planned(ops, plan(ops, shape, alpha), &shape, alpha, a_op, b_op, beta, MatMut::new(&mut got, m, n, ldc));
+    portable::gemm(Route::Cols, alpha, a_op, b_op, beta, MatMut::new(&mut want, m, n, ldc));
     let op_a = |i: usize, p: usize| if ta == Transpose::No { a[i * lda + p] } else { a[p * lda + i] };
     let op_b = |p: usize, j: usize| if tb == Transpose::No { b[p * ldb + j] } else { b[j * ldb + p] };
     let scale: Vec<f64> = (0..c.len())
@@ -352,10 +361,11 @@ fn check_threaded<T: Float>() {
             let (a, lda, b, ldb, c, ldc) = operands::<T>(&mut rng, cs, false);
             let (alpha, beta) = (T::from_f64(0.7), T::from_f64(0.3));
             let mut want = c.clone();
-            gemm_threaded(1, m, m, k, n, alpha, &a, lda, ta, &b, ldb, tb, beta, &mut want, ldc);
+            let (a_op, b_op) = (operand(&a, lda, ta, m, k), operand(&b, ldb, tb, k, n));
+            gemm_threaded(1, m, alpha, a_op, b_op, beta, MatMut::new(&mut want, m, n, ldc));
             for threads in 1..=4 {
                 let mut got = c.clone();
-                gemm_threaded(threads, m, m, k, n, alpha, &a, lda, ta, &b, ldb, tb, beta, &mut got, ldc);
+                gemm_threaded(threads, m, alpha, a_op, b_op, beta, MatMut::new(&mut got, m, n, ldc));
                 let same = got.iter().zip(&want).all(|(g, w)| g.to_f64().to_bits() == w.to_f64().to_bits());
                 assert!(same, "gemm_threaded({threads}) {} {m}×{k}×{n} {ta:?} {tb:?} differs from gemm", T::NAME);
             }
@@ -366,8 +376,9 @@ fn check_threaded<T: Float>() {
             for w in cuts.windows(2).filter(|w| w[0] < w[1]) {
                 let (i0, i1) = (w[0], w[1]);
                 let a_rows = if ta == Transpose::No { &a[i0 * lda..] } else { &a[i0..] };
-                let c_rows = &mut got[i0 * ldc..];
-                gemm_threaded(1, m, i1 - i0, k, n, alpha, a_rows, lda, ta, &b, ldb, tb, beta, c_rows, ldc);
+                let a_rows = operand(a_rows, lda, ta, i1 - i0, k);
+                let c_rows = MatMut::new(&mut got[i0 * ldc..], i1 - i0, n, ldc);
+                gemm_threaded(1, m, alpha, a_rows, b_op, beta, c_rows);
             }
             let same = got.iter().zip(&want).all(|(g, w)| g.to_f64().to_bits() == w.to_f64().to_bits());
             assert!(same, "row blocks of {} {m}×{k}×{n} {ta:?} {tb:?} differ from gemm", T::NAME);
@@ -465,10 +476,9 @@ fn check_forced_routes<T: Float>() {
                 for tb in [Transpose::No, Transpose::Yes] {
                     let cs = Case { m, k, n, ta, tb, pad: 1, alpha: 1.0, beta: 0.0 };
                     let (a, lda, b, ldb, c, ldc) = operands::<T>(&mut rng, cs, true);
-                    let shape = Shape { m, k, n, ta, tb };
                     let mut want = c.clone();
-                    let c_want = BlockMut::new(&mut want, m, n, ldc);
-                    portable::gemm(Route::Cols, &shape, T::ONE, &a, lda, &b, ldb, T::ZERO, c_want);
+                    let (a_op, b_op) = (operand(&a, lda, ta, m, k), operand(&b, ldb, tb, k, n));
+                    portable::gemm(Route::Cols, T::ONE, a_op, b_op, T::ZERO, MatMut::new(&mut want, m, n, ldc));
                     for &route in &routes {
                         // The small kernel checks its own limits (a panic, not a wrong
                         // access): force it only where it fits.
@@ -478,8 +488,8 @@ fn check_forced_routes<T: Float>() {
                             continue;
                         }
                         let mut got = c.clone();
-                        let c_got = BlockMut::new(&mut got, m, n, ldc);
-                        gemm_kernel(ops, route, None, &shape, T::ONE, &a, lda, &b, ldb, T::ZERO, c_got);
+                        let c_got = MatMut::new(&mut got, m, n, ldc);
+                        gemm_kernel(ops, route, None, T::ONE, a_op, b_op, T::ZERO, c_got);
                         let same = (0..m).all(|i| got[i * ldc..i * ldc + n] == want[i * ldc..i * ldc + n]);
                         assert!(same, "{} {} {route:?} {m}×{k}×{n} {ta:?} {tb:?}", isa.name, T::NAME);
                     }
@@ -522,7 +532,8 @@ fn gemm_at_a_warm_shape_reuses_its_scratch() {
     let a = vec![1.0f32; m * k];
     let b = vec![1.0f32; k * n];
     let mut c = vec![0.0f32; m * n];
-    let run = |c: &mut [f32]| gemm_threaded(1, m, m, k, n, 1.0, &a, k, Transpose::No, &b, n, Transpose::No, 0.0, c, n);
+    let (a_op, b_op) = (MatRef::new(&a, m, k, k), MatRef::new(&b, k, n, n));
+    let run = |c: &mut [f32]| gemm_threaded(1, m, 1.0, a_op, b_op, 0.0, MatMut::new(c, m, n, n));
     run(&mut c);
     let before = scratch::scratch::<f32>(0).as_ptr() as usize;
     run(&mut c);
@@ -531,37 +542,68 @@ fn gemm_at_a_warm_shape_reuses_its_scratch() {
     assert!(c.iter().all(|&v| v == k as f32));
 }
 
-// The length checks before the unsafe kernels cannot be passed by a shape whose length
-// does not fit in a `usize`: (m − 1)·lda + n used to wrap (to 0 here, in release builds),
-// so that an empty slice passed for a 2×1 matrix and the kernels read past it.
+// The length checks before the unsafe kernels, in the views' constructors, cannot be
+// passed by a shape whose length does not fit in a `usize`: (m − 1)·lda + n used to wrap
+// (to 0 here, in release builds), so that an empty slice passed for a 2×1 matrix and the
+// kernels read past it.
 
 #[test]
-#[should_panic(expected = "gemv: A is 0 long, too short for 2×1 with stride 18446744073709551615")]
-fn gemv_length_check_does_not_wrap() {
-    gemv(2, 1, 1.0f32, &[], usize::MAX, &[1.0], 0.0, &mut [0.0; 2]);
+#[should_panic(expected = "matrix: 0 elements, too few for 2×1 with stride 18446744073709551615")]
+fn matrix_length_check_does_not_wrap() {
+    let _ = MatRef::<f32>::new(&[], 2, 1, usize::MAX);
 }
 
 #[test]
-#[should_panic(expected = "gemv_t: A is 0 long, too short for 2×1 with stride 18446744073709551615")]
-fn gemv_t_length_check_does_not_wrap() {
-    gemv_t(2, 1, 1.0f64, &[], usize::MAX, &[1.0; 2], 0.0, &mut [0.0]);
+#[should_panic(expected = "matrix: 0 elements, too few for 9223372036854775808×2 with stride 2")]
+fn output_length_check_does_not_wrap() {
+    let _ = MatMut::<f32>::new(&mut [], 1 << 63, 2, 2);
 }
 
 #[test]
-#[should_panic(expected = "ger: A is 0 long, too short for 2×1 with stride 18446744073709551615")]
-fn ger_length_check_does_not_wrap() {
-    ger(2, 1, 1.0f32, &[1.0; 2], &[1.0], &mut [], usize::MAX);
+#[should_panic(expected = "gemv: op(A) is 2×1, so x needs 1 and y 2, got 1 and 1")]
+fn gemv_checks_the_vectors() {
+    gemv(1.0f32, MatRef::new(&[1.0, 2.0], 2, 1, 1), &[1.0], 0.0, &mut [0.0]);
 }
 
 #[test]
-#[should_panic(expected = "gemm: A is 0 long, too short for 9223372036854775808×2 with stride 2")]
-fn gemm_length_check_does_not_wrap() {
-    let b = [0.0f32; 4];
-    gemm_threaded(1, 1 << 63, 1 << 63, 2, 2, 1.0, &[], 2, Transpose::No, &b, 2, Transpose::No, 0.0, &mut [], 2);
+#[should_panic(expected = "ger: A is 2×1, so x needs 2 and y 1, got 1 and 1")]
+fn ger_checks_the_vectors() {
+    ger(1.0f64, &[1.0], &[1.0], MatMut::new(&mut [0.0; 2], 2, 1, 1));
 }
 
 #[test]
-#[should_panic(expected = "block: 0 elements, too few for 9223372036854775808×2 with stride 2")]
-fn block_length_check_does_not_wrap() {
-    let _ = BlockMut::<f32>::new(&mut [], 1 << 63, 2, 2);
+#[should_panic(expected = "gemm: op(A) is 2×3 and op(B) 2×2, which cannot make C 2×2")]
+fn gemm_checks_the_shapes() {
+    let (a, b, mut c) = ([0.0f32; 6], [0.0f32; 4], [0.0f32; 4]);
+    let c = MatMut::new(&mut c, 2, 2, 2);
+    gemm_threaded(1, 2, 1.0, MatRef::new(&a, 2, 3, 3), MatRef::new(&b, 2, 2, 2), 0.0, c);
+}
+
+#[test]
+fn views_from_a_row_or_column_keep_inside_their_slice() {
+    // A 3×4 matrix with stride 5 (19 elements), as stored and transposed.
+    let data: Vec<i32> = (0..19).collect();
+    let a = MatRef::new(&data, 3, 4, 5);
+    assert_eq!((a.rows_from(1).data()[0], a.rows_from(1).rows()), (5, 2));
+    assert_eq!((a.cols_from(3).data()[0], a.cols_from(3).cols()), (3, 1));
+    assert_eq!(a.rows_from(3).rows(), 0);
+    let t = a.op(Transpose::Yes);
+    assert_eq!((t.rows(), t.cols()), (4, 3));
+    assert_eq!((t.rows_from(2).data()[0], t.rows_from(2).rows()), (2, 2));
+    assert_eq!((t.cols_from(1).data()[0], t.cols_from(1).cols()), (5, 2));
+    // No columns: rows past the first are nowhere, even with a stride that overflows.
+    let empty = MatRef::<f32>::new(&[], 3, 0, usize::MAX);
+    assert_eq!(empty.rows_from(2).rows(), 1);
+    // A block split by rows and columns writes only its own elements.
+    let mut data = vec![0; 19];
+    let c = MatMut::new(&mut data, 3, 4, 5);
+    let (top, bottom) = c.split_at_row(1);
+    let (mut left, mut right) = bottom.split_at_col(2);
+    let mut top = top;
+    top.row(0).fill(1);
+    left.row(1).fill(2);
+    right.row(0).fill(3);
+    assert!(left.contiguous().is_none());
+    assert_eq!(top.contiguous().map(|r| r.len()), Some(4));
+    assert_eq!(data, [1, 1, 1, 1, 0, 0, 0, 3, 3, 0, 2, 2, 0, 0, 0, 0, 0, 0, 0]);
 }

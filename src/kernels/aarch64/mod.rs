@@ -1,122 +1,27 @@
 //! AArch64 kernels: NEON (Advanced SIMD).
 //!
 //! [`lanes`] implements the register type of the generic bodies in [`simd`](super::simd)
-//! for NEON. This file holds the `#[target_feature]` wrappers that compile those bodies,
-//! and the kernel table [`NEON`] that the dispatcher in the parent module picks when the
-//! CPU has NEON (every AArch64 CPU that runs Linux does).
+//! for NEON. This file declares the kernel table [`NEON`] (its `#[target_feature]`
+//! wrappers by `kernel_set!`), with its matrix-product entry and routing constants,
+//! which the dispatcher in the parent module picks when the CPU has NEON (every AArch64
+//! CPU that runs Linux does).
 
 mod lanes;
 
 use self::lanes::Neon;
-use super::route::{Blocking, Dots, Route, Shape, Tuning};
-use super::simd::{Lanes, gemm, gemm_dots, vector};
-use super::{BlockMut, Isa, Ops, Transpose};
+use super::route::{Blocking, Dots, Route, Tuning};
+use super::simd::{Lanes, gemm, gemm_dots, kernel_set};
+use super::{MatMut, MatRef, Transpose};
 
 /// Whether the CPU running us has NEON.
 pub fn has_neon() -> bool {
     std::arch::is_aarch64_feature_detected!("neon")
 }
 
-/// The NEON kernels. Only valid to call when [`has_neon`] is true.
-pub static NEON: Isa = Isa {
-    name: "neon",
-    f32: Ops {
-        dot: dot::<f32>,
-        axpy: axpy::<f32>,
-        gemv: gemv::<f32>,
-        gemv_t: gemv_t::<f32>,
-        ger: ger::<f32>,
-        gemm: gemm_neon::<f32>,
-        tuning: NEON_F32,
-        bias_sigmoid: bias_sigmoid::<f32>,
-    },
-    f64: Ops {
-        dot: dot::<f64>,
-        axpy: axpy::<f64>,
-        gemv: gemv::<f64>,
-        gemv_t: gemv_t::<f64>,
-        ger: ger::<f64>,
-        gemm: gemm_neon::<f64>,
-        tuning: NEON_F64,
-        bias_sigmoid: bias_sigmoid::<f64>,
-    },
-};
-
-/// [`portable::bias_sigmoid`](crate::kernels::portable::bias_sigmoid) compiled with NEON.
-///
-/// # Safety
-/// The CPU supports NEON.
-#[target_feature(enable = "neon")]
-unsafe fn bias_sigmoid<T: crate::Float>(z: &mut [T], bias: &[T], a: &mut [T]) {
-    crate::kernels::portable::bias_sigmoid(z, bias, a);
-}
-
-/// x·y with NEON.
-///
-/// # Safety
-/// The CPU supports NEON; `x.len() == y.len()`.
-#[target_feature(enable = "neon")]
-unsafe fn dot<T>(x: &[T], y: &[T]) -> T
-where
-    Neon<T>: Lanes<Elem = T>,
-{
-    // SAFETY: this function's contract is the body's.
-    unsafe { vector::dot::<Neon<T>>(x, y) }
-}
-
-/// y ← α·x + y with NEON.
-///
-/// # Safety
-/// The CPU supports NEON; `x.len() == y.len()`.
-#[target_feature(enable = "neon")]
-unsafe fn axpy<T>(alpha: T, x: &[T], y: &mut [T])
-where
-    Neon<T>: Lanes<Elem = T>,
-{
-    // SAFETY: this function's contract is the body's.
-    unsafe { vector::axpy::<Neon<T>>(alpha, x, y) }
-}
-
-/// y ← α·A·x + β·y with NEON.
-///
-/// # Safety
-/// The CPU supports NEON; the slices fit the shape as in [`vector::gemv`].
-#[allow(clippy::too_many_arguments)]
-#[target_feature(enable = "neon")]
-unsafe fn gemv<T>(m: usize, n: usize, alpha: T, a: &[T], lda: usize, x: &[T], beta: T, y: &mut [T])
-where
-    Neon<T>: Lanes<Elem = T>,
-{
-    // SAFETY: this function's contract is the body's.
-    unsafe { vector::gemv::<Neon<T>>(m, n, alpha, a, lda, x, beta, y) }
-}
-
-/// y ← α·Aᵀ·x + β·y with NEON.
-///
-/// # Safety
-/// The CPU supports NEON; the slices fit the shape as in [`vector::gemv_t`].
-#[allow(clippy::too_many_arguments)]
-#[target_feature(enable = "neon")]
-unsafe fn gemv_t<T>(m: usize, n: usize, alpha: T, a: &[T], lda: usize, x: &[T], beta: T, y: &mut [T])
-where
-    Neon<T>: Lanes<Elem = T>,
-{
-    // SAFETY: this function's contract is the body's.
-    unsafe { vector::gemv_t::<Neon<T>>(m, n, alpha, a, lda, x, beta, y) }
-}
-
-/// A ← β·A + α·x·yᵀ with NEON.
-///
-/// # Safety
-/// The CPU supports NEON; the slices fit the shape as in [`vector::ger`].
-#[target_feature(enable = "neon")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn ger<T>(m: usize, n: usize, alpha: T, x: &[T], y: &[T], beta: T, a: &mut [T], lda: usize)
-where
-    Neon<T>: Lanes<Elem = T>,
-{
-    // SAFETY: this function's contract is the body's.
-    unsafe { vector::ger::<Neon<T>>(m, n, alpha, x, y, beta, a, lda) }
+kernel_set! {
+    /// The NEON kernels. Only valid to call when [`has_neon`] is true.
+    NEON, "neon", neon, "neon", Neon,
+    gemm: gemm_neon, tuning: (NEON_F32, NEON_F64),
 }
 
 /// NEON, `f32`: 4 lanes, 32 registers, not measured on AArch64 hardware (none was at
@@ -156,26 +61,18 @@ pub const NEON_F64: Tuning = Tuning {
 /// tiles of 8 rows by 3 registers.
 ///
 /// # Safety
-/// The CPU supports NEON; the slices fit the shapes and strides (C is a block of the
-/// product `shape`, with `shape.k` > 0 and at least one column). A route other than the
+/// The CPU supports NEON; op(A) has at least C's rows, op(B) at least its columns, and
+/// k = op(A)'s columns = op(B)'s rows > 0 (the views hold their shapes). A route other than the
 /// dot products is computed by the packed tiles, with the blocking it names or NEON's.
 #[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "neon")]
-unsafe fn gemm_neon<T>(
-    route: Route,
-    shape: &Shape,
-    alpha: T,
-    a: &[T],
-    lda: usize,
-    b: &[T],
-    ldb: usize,
-    beta: T,
-    c: BlockMut<'_, T>,
-) where
+unsafe fn gemm_neon<T>(route: Route, alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, beta: T, c: MatMut<'_, T>)
+where
     Neon<T>: Lanes<Elem = T>,
 {
     type S<T> = Neon<T>;
-    let Shape { k, ta, tb, .. } = *shape;
+    let (k, ta, tb) = (a.cols(), a.trans(), b.trans());
+    let (a, lda, b, ldb) = (a.data(), a.ld(), b.data(), b.ld());
     // SAFETY: this function's contract is the bodies'.
     unsafe {
         match route {

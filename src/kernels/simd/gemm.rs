@@ -34,7 +34,7 @@
 use super::lanes::{Lanes, gather_fits};
 use crate::Float;
 use crate::kernels::scratch::scratch;
-use crate::kernels::{BlockMut, Transpose};
+use crate::kernels::{MatMut, Transpose};
 
 pub use crate::kernels::route::Blocking;
 
@@ -60,7 +60,7 @@ pub unsafe fn gemm<S: Lanes, const MR: usize, const NV: usize>(
     ldb: usize,
     tb: Transpose,
     beta: S::Elem,
-    c: BlockMut<'_, S::Elem>,
+    c: MatMut<'_, S::Elem>,
 ) {
     let n = c.cols();
     // Reading op(A) = A in place needs another micro-kernel, with a row stride; it gets
@@ -123,7 +123,7 @@ unsafe fn gemm_with<S: Lanes, const MR: usize, const NV: usize, const A_ROWS_IN_
     ldb: usize,
     tb: Transpose,
     beta: S::Elem,
-    mut c: BlockMut<'_, S::Elem>,
+    mut c: MatMut<'_, S::Elem>,
 ) {
     let (m, n) = (c.rows(), c.cols());
     let nr = NV * S::LANES;

@@ -17,7 +17,7 @@
 use super::lanes::Lanes;
 use crate::Float;
 use crate::kernels::scratch::scratch;
-use crate::kernels::{BlockMut, Transpose};
+use crate::kernels::{MatMut, Transpose};
 
 /// The widest C this handles: two accumulators per column, 24 of the 32 registers at 12.
 pub const MAX_N: usize = 12;
@@ -40,7 +40,7 @@ pub unsafe fn gemm<S: Lanes>(
     ldb: usize,
     tb: Transpose,
     beta: S::Elem,
-    c: BlockMut<'_, S::Elem>,
+    c: MatMut<'_, S::Elem>,
 ) {
     let n = c.cols();
     debug_assert!(n <= MAX_N);
@@ -78,7 +78,7 @@ unsafe fn columns<S: Lanes, const NQ: usize>(
     ldb: usize,
     tb: Transpose,
     beta: S::Elem,
-    mut c: BlockMut<'_, S::Elem>,
+    mut c: MatMut<'_, S::Elem>,
 ) {
     let m = c.rows();
     let l = S::LANES;

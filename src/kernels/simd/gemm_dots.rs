@@ -28,7 +28,7 @@ use core::mem::MaybeUninit;
 use super::lanes::{Lanes, gather_fits};
 use crate::Float;
 use crate::kernels::scratch::scratch;
-use crate::kernels::{BlockMut, Transpose};
+use crate::kernels::{MatMut, Transpose};
 
 /// C ← α·A·op(B) + β·C with A m×k as stored (row stride `lda`), op(B) k×n; β = 0
 /// overwrites C without reading it. Tiles of R×Q elements of C, k in blocks of `kc`.
@@ -48,7 +48,7 @@ pub unsafe fn gemm<S: Lanes, const R: usize, const Q: usize>(
     ldb: usize,
     tb: Transpose,
     beta: S::Elem,
-    mut c: BlockMut<'_, S::Elem>,
+    mut c: MatMut<'_, S::Elem>,
 ) {
     let (m, n) = (c.rows(), c.cols());
     // Row j of Bᵀ: row j of the stored B when tb is Yes, else a packed copy of column j.

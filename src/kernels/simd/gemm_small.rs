@@ -17,7 +17,7 @@ use core::mem::MaybeUninit;
 
 use super::lanes::Lanes;
 use crate::Float;
-use crate::kernels::{BlockMut, Transpose};
+use crate::kernels::{MatMut, Transpose};
 
 /// The longest k of a small product.
 pub const MAX_K: usize = 64;
@@ -47,7 +47,7 @@ pub unsafe fn gemm<S: Lanes, const NV: usize>(
     ldb: usize,
     tb: Transpose,
     beta: S::Elem,
-    mut c: BlockMut<'_, S::Elem>,
+    mut c: MatMut<'_, S::Elem>,
 ) {
     let l = S::LANES;
     let nr = NV * l;

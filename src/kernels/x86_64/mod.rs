@@ -1,16 +1,17 @@
 //! x86-64 kernels: AVX-512F and AVX2 + FMA.
 //!
 //! [`lanes`] implements the register type of the generic bodies in
-//! [`simd`](super::simd) for both instruction sets. This file holds the thin `#[target_feature]` wrappers that compile those bodies for
-//! each instruction set, and the two kernel tables, [`AVX512`] and [`AVX2`], that the
-//! dispatcher in the parent module picks from after checking the CPU.
+//! [`simd`](super::simd) for both instruction sets. This file declares the two kernel
+//! tables, [`AVX512`] and [`AVX2`], that the dispatcher in the parent module picks from
+//! after checking the CPU (their `#[target_feature]` wrappers are declared by
+//! `kernel_set!`), with each set's matrix-product entry and routing constants.
 
 mod lanes;
 
 use self::lanes::{Avx2, Avx512};
-use super::route::{Blocking, Dots, Route, Shape, SmallByDots, SmallLimits, Tuning};
-use super::simd::{Lanes, gemm, gemm_cols, gemm_dots, gemm_small, vector};
-use super::{BlockMut, Isa, Ops, Transpose};
+use super::route::{Blocking, Dots, Route, SmallByDots, SmallLimits, Tuning};
+use super::simd::{Lanes, gemm, gemm_cols, gemm_dots, gemm_small, kernel_set};
+use super::{MatMut, MatRef, Transpose};
 
 /// Whether the CPU running us has AVX-512F (and the AVX2 and FMA it implies).
 pub fn has_avx512() -> bool {
@@ -22,55 +23,17 @@ pub fn has_avx2() -> bool {
     is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
 }
 
-/// The AVX-512F kernels. Only valid to call when [`has_avx512`] is true.
-pub static AVX512: Isa = Isa {
-    name: "avx512",
-    f32: Ops {
-        dot: dot_avx512::<f32>,
-        axpy: axpy_avx512::<f32>,
-        gemv: gemv_avx512::<f32>,
-        gemv_t: gemv_t_avx512::<f32>,
-        ger: ger_avx512::<f32>,
-        gemm: gemm_avx512::<f32>,
-        tuning: AVX512_F32,
-        bias_sigmoid: bias_sigmoid_avx512::<f32>,
-    },
-    f64: Ops {
-        dot: dot_avx512::<f64>,
-        axpy: axpy_avx512::<f64>,
-        gemv: gemv_avx512::<f64>,
-        gemv_t: gemv_t_avx512::<f64>,
-        ger: ger_avx512::<f64>,
-        gemm: gemm_avx512::<f64>,
-        tuning: AVX512_F64,
-        bias_sigmoid: bias_sigmoid_avx512::<f64>,
-    },
-};
+kernel_set! {
+    /// The AVX-512F kernels. Only valid to call when [`has_avx512`] is true.
+    AVX512, "avx512", avx512, "avx512f,avx2,fma", Avx512,
+    gemm: gemm_avx512, tuning: (AVX512_F32, AVX512_F64),
+}
 
-/// The AVX2 + FMA kernels. Only valid to call when [`has_avx2`] is true.
-pub static AVX2: Isa = Isa {
-    name: "avx2",
-    f32: Ops {
-        dot: dot_avx2::<f32>,
-        axpy: axpy_avx2::<f32>,
-        gemv: gemv_avx2::<f32>,
-        gemv_t: gemv_t_avx2::<f32>,
-        ger: ger_avx2::<f32>,
-        gemm: gemm_avx2::<f32>,
-        tuning: AVX2_F32,
-        bias_sigmoid: bias_sigmoid_avx2::<f32>,
-    },
-    f64: Ops {
-        dot: dot_avx2::<f64>,
-        axpy: axpy_avx2::<f64>,
-        gemv: gemv_avx2::<f64>,
-        gemv_t: gemv_t_avx2::<f64>,
-        ger: ger_avx2::<f64>,
-        gemm: gemm_avx2::<f64>,
-        tuning: AVX2_F64,
-        bias_sigmoid: bias_sigmoid_avx2::<f64>,
-    },
-};
+kernel_set! {
+    /// The AVX2 + FMA kernels. Only valid to call when [`has_avx2`] is true.
+    AVX2, "avx2", avx2, "avx2,fma", Avx2,
+    gemm: gemm_avx2, tuning: (AVX2_F32, AVX2_F64),
+}
 
 /// The small kernel's limits on x86-64: the copy of op(B) and k as `gemm_small` allows,
 /// and at most 16 Ki multiply-adds in the whole product (the packed tiles took about
@@ -226,7 +189,7 @@ unsafe fn packed_avx512<T>(
     ldb: usize,
     tb: Transpose,
     beta: T,
-    c: BlockMut<'_, T>,
+    c: MatMut<'_, T>,
 ) where
     Avx512<T>: Lanes<Elem = T>,
 {
@@ -261,7 +224,7 @@ unsafe fn small<S: Lanes>(
     ldb: usize,
     tb: Transpose,
     beta: S::Elem,
-    c: BlockMut<'_, S::Elem>,
+    c: MatMut<'_, S::Elem>,
 ) {
     // SAFETY: forwarded from this function's contract.
     unsafe {
@@ -292,7 +255,7 @@ unsafe fn narrow_avx512<T>(
     ldb: usize,
     tb: Transpose,
     beta: T,
-    c: BlockMut<'_, T>,
+    c: MatMut<'_, T>,
 ) where
     Avx512<T>: Lanes<Elem = T>,
 {
@@ -307,112 +270,23 @@ unsafe fn narrow_avx512<T>(
     }
 }
 
-// ---- AVX-512F -------------------------------------------------------------------------
-
-/// [`portable::bias_sigmoid`](crate::kernels::portable::bias_sigmoid) compiled for
-/// AVX-512F: the same loop, vectorised by the compiler over 512-bit registers (the
-/// portable build only gets SSE2), giving the same bits.
-///
-/// # Safety
-/// The CPU supports AVX-512F.
-#[target_feature(enable = "avx512f,avx2,fma")]
-unsafe fn bias_sigmoid_avx512<T: crate::Float>(z: &mut [T], bias: &[T], a: &mut [T]) {
-    crate::kernels::portable::bias_sigmoid(z, bias, a);
-}
-
-/// x·y with AVX-512F.
-///
-/// # Safety
-/// The CPU supports AVX-512F; `x.len() == y.len()`.
-#[target_feature(enable = "avx512f,avx2,fma")]
-unsafe fn dot_avx512<T>(x: &[T], y: &[T]) -> T
-where
-    Avx512<T>: Lanes<Elem = T>,
-{
-    // SAFETY: this function's contract is the body's.
-    unsafe { vector::dot::<Avx512<T>>(x, y) }
-}
-
-/// y ← α·x + y with AVX-512F.
-///
-/// # Safety
-/// The CPU supports AVX-512F; `x.len() == y.len()`.
-#[target_feature(enable = "avx512f,avx2,fma")]
-unsafe fn axpy_avx512<T>(alpha: T, x: &[T], y: &mut [T])
-where
-    Avx512<T>: Lanes<Elem = T>,
-{
-    // SAFETY: this function's contract is the body's.
-    unsafe { vector::axpy::<Avx512<T>>(alpha, x, y) }
-}
-
-/// y ← α·A·x + β·y with AVX-512F.
-///
-/// # Safety
-/// The CPU supports AVX-512F; the slices fit the shape as in [`vector::gemv`].
-#[allow(clippy::too_many_arguments)]
-#[target_feature(enable = "avx512f,avx2,fma")]
-unsafe fn gemv_avx512<T>(m: usize, n: usize, alpha: T, a: &[T], lda: usize, x: &[T], beta: T, y: &mut [T])
-where
-    Avx512<T>: Lanes<Elem = T>,
-{
-    // SAFETY: this function's contract is the body's.
-    unsafe { vector::gemv::<Avx512<T>>(m, n, alpha, a, lda, x, beta, y) }
-}
-
-/// y ← α·Aᵀ·x + β·y with AVX-512F.
-///
-/// # Safety
-/// The CPU supports AVX-512F; the slices fit the shape as in [`vector::gemv_t`].
-#[allow(clippy::too_many_arguments)]
-#[target_feature(enable = "avx512f,avx2,fma")]
-unsafe fn gemv_t_avx512<T>(m: usize, n: usize, alpha: T, a: &[T], lda: usize, x: &[T], beta: T, y: &mut [T])
-where
-    Avx512<T>: Lanes<Elem = T>,
-{
-    // SAFETY: this function's contract is the body's.
-    unsafe { vector::gemv_t::<Avx512<T>>(m, n, alpha, a, lda, x, beta, y) }
-}
-
-/// A ← β·A + α·x·yᵀ with AVX-512F.
-///
-/// # Safety
-/// The CPU supports AVX-512F; the slices fit the shape as in [`vector::ger`].
-#[target_feature(enable = "avx512f,avx2,fma")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn ger_avx512<T>(m: usize, n: usize, alpha: T, x: &[T], y: &[T], beta: T, a: &mut [T], lda: usize)
-where
-    Avx512<T>: Lanes<Elem = T>,
-{
-    // SAFETY: this function's contract is the body's.
-    unsafe { vector::ger::<Avx512<T>>(m, n, alpha, x, y, beta, a, lda) }
-}
-
 /// C ← α·op(A)·op(B) + β·C with AVX-512F, by the route [`plan`](super::route::plan) chose
 /// for the whole product (see [`AVX512_F32`] and [`AVX512_F64`]); the packed tiles as
 /// [`row_tile`] picks them, the one-register tiles by C's rows.
 ///
 /// # Safety
-/// The CPU supports AVX-512F; the slices fit the shapes and strides (C is a block of the
-/// product `shape`, with `shape.k` > 0 and at least one column). A route the shape does not
-/// allow is computed by the packed tiles.
+/// The CPU supports AVX-512F; op(A) has at least C's rows, op(B) at least its columns,
+/// and k = op(A)'s columns = op(B)'s rows > 0 (the views hold their shapes). A route the
+/// shape does not allow is computed by the packed tiles.
 #[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx512f,avx2,fma")]
-unsafe fn gemm_avx512<T>(
-    route: Route,
-    shape: &Shape,
-    alpha: T,
-    a: &[T],
-    lda: usize,
-    b: &[T],
-    ldb: usize,
-    beta: T,
-    c: BlockMut<'_, T>,
-) where
+unsafe fn gemm_avx512<T>(route: Route, alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, beta: T, c: MatMut<'_, T>)
+where
     Avx512<T>: Lanes<Elem = T>,
 {
     type S<T> = Avx512<T>;
-    let Shape { k, ta, tb, .. } = *shape;
+    let (k, ta, tb) = (a.cols(), a.trans(), b.trans());
+    let (a, lda, b, ldb) = (a.data(), a.ld(), b.data(), b.ld());
     // SAFETY: this function's contract is the bodies': each arm's guard is what its body
     // needs beyond it (the small kernel checks its own limits).
     unsafe {
@@ -431,86 +305,6 @@ unsafe fn gemm_avx512<T>(
     }
 }
 
-// ---- AVX2 + FMA -----------------------------------------------------------------------
-
-/// [`portable::bias_sigmoid`](crate::kernels::portable::bias_sigmoid) compiled for AVX2,
-/// as [`bias_sigmoid_avx512`].
-///
-/// # Safety
-/// The CPU supports AVX2 and FMA.
-#[target_feature(enable = "avx2,fma")]
-unsafe fn bias_sigmoid_avx2<T: crate::Float>(z: &mut [T], bias: &[T], a: &mut [T]) {
-    crate::kernels::portable::bias_sigmoid(z, bias, a);
-}
-
-/// x·y with AVX2 + FMA.
-///
-/// # Safety
-/// The CPU supports AVX2 and FMA; `x.len() == y.len()`.
-#[target_feature(enable = "avx2,fma")]
-unsafe fn dot_avx2<T>(x: &[T], y: &[T]) -> T
-where
-    Avx2<T>: Lanes<Elem = T>,
-{
-    // SAFETY: this function's contract is the body's.
-    unsafe { vector::dot::<Avx2<T>>(x, y) }
-}
-
-/// y ← α·x + y with AVX2 + FMA.
-///
-/// # Safety
-/// The CPU supports AVX2 and FMA; `x.len() == y.len()`.
-#[target_feature(enable = "avx2,fma")]
-unsafe fn axpy_avx2<T>(alpha: T, x: &[T], y: &mut [T])
-where
-    Avx2<T>: Lanes<Elem = T>,
-{
-    // SAFETY: this function's contract is the body's.
-    unsafe { vector::axpy::<Avx2<T>>(alpha, x, y) }
-}
-
-/// y ← α·A·x + β·y with AVX2 + FMA.
-///
-/// # Safety
-/// The CPU supports AVX2 and FMA; the slices fit the shape as in [`vector::gemv`].
-#[allow(clippy::too_many_arguments)]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn gemv_avx2<T>(m: usize, n: usize, alpha: T, a: &[T], lda: usize, x: &[T], beta: T, y: &mut [T])
-where
-    Avx2<T>: Lanes<Elem = T>,
-{
-    // SAFETY: this function's contract is the body's.
-    unsafe { vector::gemv::<Avx2<T>>(m, n, alpha, a, lda, x, beta, y) }
-}
-
-/// y ← α·Aᵀ·x + β·y with AVX2 + FMA.
-///
-/// # Safety
-/// The CPU supports AVX2 and FMA; the slices fit the shape as in [`vector::gemv_t`].
-#[allow(clippy::too_many_arguments)]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn gemv_t_avx2<T>(m: usize, n: usize, alpha: T, a: &[T], lda: usize, x: &[T], beta: T, y: &mut [T])
-where
-    Avx2<T>: Lanes<Elem = T>,
-{
-    // SAFETY: this function's contract is the body's.
-    unsafe { vector::gemv_t::<Avx2<T>>(m, n, alpha, a, lda, x, beta, y) }
-}
-
-/// A ← β·A + α·x·yᵀ with AVX2 + FMA.
-///
-/// # Safety
-/// The CPU supports AVX2 and FMA; the slices fit the shape as in [`vector::ger`].
-#[target_feature(enable = "avx2,fma")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn ger_avx2<T>(m: usize, n: usize, alpha: T, x: &[T], y: &[T], beta: T, a: &mut [T], lda: usize)
-where
-    Avx2<T>: Lanes<Elem = T>,
-{
-    // SAFETY: this function's contract is the body's.
-    unsafe { vector::ger::<Avx2<T>>(m, n, alpha, x, y, beta, a, lda) }
-}
-
 /// C ← α·op(A)·op(B) + β·C with AVX2 + FMA, by the route [`plan`](super::route::plan)
 /// chose for the whole product (see [`AVX2_F32`] and [`AVX2_F64`]): packed tiles 6 rows by
 /// 2 registers, or 12 rows by one for a C at most one register wide.
@@ -519,21 +313,13 @@ where
 /// As for [`gemm_avx512`], with AVX2 and FMA for AVX-512F.
 #[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn gemm_avx2<T>(
-    route: Route,
-    shape: &Shape,
-    alpha: T,
-    a: &[T],
-    lda: usize,
-    b: &[T],
-    ldb: usize,
-    beta: T,
-    c: BlockMut<'_, T>,
-) where
+unsafe fn gemm_avx2<T>(route: Route, alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, beta: T, c: MatMut<'_, T>)
+where
     Avx2<T>: Lanes<Elem = T>,
 {
     type S<T> = Avx2<T>;
-    let Shape { k, ta, tb, .. } = *shape;
+    let (k, ta, tb) = (a.cols(), a.trans(), b.trans());
+    let (a, lda, b, ldb) = (a.data(), a.ld(), b.data(), b.ld());
     // SAFETY: this function's contract is the bodies': each arm's guard is what its body
     // needs beyond it (the small kernel checks its own limits).
     unsafe {
