@@ -127,14 +127,14 @@ impl Activation {
     pub fn value<T: Float>(self, z: T) -> T {
         match self {
             Activation::Sigmoid => sigmoid(z),
-            Activation::Tanh => z.tanh(),
+            Activation::Tanh => tanh(z),
             Activation::Relu => relu(z),
             Activation::LeakyRelu { slope } => leaky_relu(z, T::from_f64(slope)),
             Activation::Elu { alpha } => elu(z, T::from_f64(alpha)),
             Activation::Softplus => softplus(z),
-            Activation::Identity => z,
+            Activation::Identity => identity(z),
             Activation::Softmax => T::ONE,
-            Activation::Custom(c) => T::from_f64(c.value(z.to_f64())),
+            Activation::Custom(c) => custom(c, z),
         }
     }
 
@@ -154,14 +154,16 @@ impl Activation {
     #[inline]
     pub fn derivative<T: Float>(self, z: T, a: T) -> T {
         match self {
-            Activation::Sigmoid | Activation::Softmax => a * (T::ONE - a),
-            Activation::Tanh => T::ONE - a * a,
-            Activation::Relu => step(z, T::ONE, T::ZERO),
-            Activation::LeakyRelu { slope } => step(z, T::ONE, T::from_f64(slope)),
-            Activation::Elu { alpha } => step(z, T::ONE, a + T::from_f64(alpha)),
-            Activation::Softplus => sigmoid(z),
-            Activation::Identity => T::ONE,
-            Activation::Custom(c) => T::from_f64(c.derivative(z.to_f64(), a.to_f64())),
+            Activation::Sigmoid => sigmoid_derivative(z, a),
+            Activation::Tanh => tanh_derivative(z, a),
+            Activation::Relu => relu_derivative(z, a),
+            Activation::LeakyRelu { slope } => leaky_relu_derivative(z, a, T::from_f64(slope)),
+            Activation::Elu { alpha } => elu_derivative(z, a, T::from_f64(alpha)),
+            Activation::Softplus => softplus_derivative(z, a),
+            Activation::Identity => identity_derivative(z, a),
+            // The diagonal of the Jacobian, aᵢ(1 − aᵢ): the sigmoid's σ′ in terms of a.
+            Activation::Softmax => sigmoid_derivative(z, a),
+            Activation::Custom(c) => custom_derivative(c, z, a),
         }
     }
 
@@ -203,18 +205,19 @@ impl Activation {
             g.len()
         );
         match self {
-            Activation::Sigmoid => scale_by_derivative(z, a, g, |_, a| a * (T::ONE - a)),
-            Activation::Tanh => scale_by_derivative(z, a, g, |_, a| T::ONE - a * a),
-            Activation::Relu => scale_by_derivative(z, a, g, |z, _| step(z, T::ONE, T::ZERO)),
+            Activation::Sigmoid => scale_by_derivative(z, a, g, sigmoid_derivative),
+            Activation::Tanh => scale_by_derivative(z, a, g, tanh_derivative),
+            Activation::Relu => scale_by_derivative(z, a, g, relu_derivative),
             Activation::LeakyRelu { slope } => {
                 let slope = T::from_f64(slope);
-                scale_by_derivative(z, a, g, |z, _| step(z, T::ONE, slope));
+                scale_by_derivative(z, a, g, |z, a| leaky_relu_derivative(z, a, slope));
             }
             Activation::Elu { alpha } => {
                 let alpha = T::from_f64(alpha);
-                scale_by_derivative(z, a, g, |z, a| step(z, T::ONE, a + alpha));
+                scale_by_derivative(z, a, g, |z, a| elu_derivative(z, a, alpha));
             }
-            Activation::Softplus => scale_by_derivative(z, a, g, |z, _| sigmoid(z)),
+            Activation::Softplus => scale_by_derivative(z, a, g, softplus_derivative),
+            // σ′ = 1 leaves g as it is.
             Activation::Identity => {}
             Activation::Softmax => {
                 let dot: T = a.iter().zip(g.iter()).map(|(&aj, &gj)| aj * gj).sum();
@@ -222,9 +225,7 @@ impl Activation {
                     *gi = ai * (*gi - dot);
                 }
             }
-            Activation::Custom(c) => {
-                scale_by_derivative(z, a, g, |z, a| T::from_f64(c.derivative(z.to_f64(), a.to_f64())))
-            }
+            Activation::Custom(c) => scale_by_derivative(z, a, g, |z, a| custom_derivative(c, z, a)),
         }
     }
 
@@ -284,7 +285,7 @@ impl Activation {
     fn apply_in_place<T: Float>(self, a: &mut [T]) {
         match self {
             Activation::Sigmoid => map(a, sigmoid),
-            Activation::Tanh => map(a, T::tanh),
+            Activation::Tanh => map(a, tanh),
             Activation::Relu => map(a, relu),
             Activation::LeakyRelu { slope } => {
                 let slope = T::from_f64(slope);
@@ -295,9 +296,10 @@ impl Activation {
                 map(a, |z| elu(z, alpha));
             }
             Activation::Softplus => map(a, softplus),
+            // σ(z) = z leaves the row as it is.
             Activation::Identity => {}
             Activation::Softmax => softmax_in_place(a),
-            Activation::Custom(c) => map(a, |z| T::from_f64(c.value(z.to_f64()))),
+            Activation::Custom(c) => map(a, |z| custom(c, z)),
         }
     }
 
@@ -351,14 +353,52 @@ fn step<T: Float>(z: T, positive: T, other: T) -> T {
     if z > T::ZERO { positive } else { other }
 }
 
+// σ and σ′ of each element-wise variant, side by side: the one place each is written.
+// `value`, `derivative`, the slice forms and the fused forward pass all call these, the
+// slice forms after matching the variant once, outside their loops. σ′ takes (z, a) and
+// uses whichever is cheaper and stabler. The sigmoid's σ is `scalar::sigmoid`, which the
+// SIMD forward kernel compiles too.
+
+/// The sigmoid's σ′(z) = σ(z)(1 − σ(z)) = a(1 − a).
+#[inline]
+fn sigmoid_derivative<T: Float>(_z: T, a: T) -> T {
+    a * (T::ONE - a)
+}
+
+/// σ(z) = tanh z.
+#[inline]
+fn tanh<T: Float>(z: T) -> T {
+    z.tanh()
+}
+
+/// σ′(z) = 1 − tanh² z = 1 − a².
+#[inline]
+fn tanh_derivative<T: Float>(_z: T, a: T) -> T {
+    T::ONE - a * a
+}
+
+/// σ(z) = max(z, 0).
 #[inline]
 fn relu<T: Float>(z: T) -> T {
     z.max(T::ZERO)
 }
 
+/// σ′(z) = 1 for z > 0, else 0.
+#[inline]
+fn relu_derivative<T: Float>(z: T, _a: T) -> T {
+    step(z, T::ONE, T::ZERO)
+}
+
+/// σ(z) = z for z > 0, else `slope`·z.
 #[inline]
 fn leaky_relu<T: Float>(z: T, slope: T) -> T {
     step(z, z, slope * z)
+}
+
+/// σ′(z) = 1 for z > 0, else `slope`.
+#[inline]
+fn leaky_relu_derivative<T: Float>(z: T, _a: T, slope: T) -> T {
+    step(z, T::ONE, slope)
 }
 
 /// α(e^z − 1) for z ≤ 0 and z for z > 0, written as one expression so that e^z is only
@@ -368,6 +408,12 @@ fn elu<T: Float>(z: T, alpha: T) -> T {
     z.max(T::ZERO) + alpha * z.min(T::ZERO).exp_m1()
 }
 
+/// σ′(z) = 1 for z > 0, else αe^z = σ(z) + α.
+#[inline]
+fn elu_derivative<T: Float>(z: T, a: T, alpha: T) -> T {
+    step(z, T::ONE, a + alpha)
+}
+
 /// ln(1 + e^z) = max(z, 0) + ln(1 + e^−|z|): the exponent is never positive, and the
 /// two terms are ≥ 0, so the sum is exact to a few ulp for every finite z. The
 /// cross-entropy of a sigmoid output computed from z uses it too (−ln σ(z) =
@@ -375,6 +421,36 @@ fn elu<T: Float>(z: T, alpha: T) -> T {
 #[inline]
 pub(crate) fn softplus<T: Float>(z: T) -> T {
     z.max(T::ZERO) + (-z.abs()).exp().ln_1p()
+}
+
+/// σ′(z) = 1 / (1 + e^−z), the sigmoid of z.
+#[inline]
+fn softplus_derivative<T: Float>(z: T, _a: T) -> T {
+    sigmoid(z)
+}
+
+/// σ(z) = z.
+#[inline]
+fn identity<T: Float>(z: T) -> T {
+    z
+}
+
+/// σ′(z) = 1.
+#[inline]
+fn identity_derivative<T: Float>(_z: T, _a: T) -> T {
+    T::ONE
+}
+
+/// The caller's σ(z), computed in `f64` and rounded to `T`.
+#[inline]
+fn custom<T: Float>(c: &dyn CustomActivation, z: T) -> T {
+    T::from_f64(c.value(z.to_f64()))
+}
+
+/// The caller's σ′(z), computed in `f64` and rounded to `T`.
+#[inline]
+fn custom_derivative<T: Float>(c: &dyn CustomActivation, z: T, a: T) -> T {
+    T::from_f64(c.derivative(z.to_f64(), a.to_f64()))
 }
 
 /// The softmax of one row, in place: aᵢ ← e^(zᵢ − m) / Σⱼ e^(zⱼ − m) with m = maxⱼ zⱼ.
@@ -556,6 +632,35 @@ mod tests {
                 assert_eq!(g[i], (i + 1) as f64 * s.derivative(z[i], a[i]), "{s}");
             }
         }
+    }
+
+    /// Every path (scalar, slice, fused with the bias, in place) gives the scalar form's
+    /// bits, in both element types and at points on both sides of each kink.
+    fn every_path_gives_the_scalar_bits<T: Float>() {
+        let z: Vec<T> = (-12..=12).map(|i| T::from_f64(f64::from(i) * 0.37)).collect();
+        for s in ELEMENT_WISE.into_iter().chain([Activation::Custom(&Square)]) {
+            let bits = |xs: &[T]| xs.iter().map(|x| x.to_f64().to_bits()).collect::<Vec<_>>();
+            let scalar: Vec<T> = z.iter().map(|&zi| s.value(zi)).collect();
+            let mut a = vec![T::ZERO; z.len()];
+            s.apply(&z, &mut a);
+            assert_eq!(bits(&a), bits(&scalar), "apply {s}");
+            let (mut zb, mut fused) = (vec![T::ZERO; z.len()], vec![T::ZERO; z.len()]);
+            s.add_bias_and_apply(&mut zb, &z, &mut fused);
+            assert_eq!(bits(&fused), bits(&scalar), "add_bias_and_apply {s}");
+            let mut in_place = vec![T::ZERO; z.len()];
+            s.add_bias_and_apply_in_place(&mut in_place, &z);
+            assert_eq!(bits(&in_place), bits(&scalar), "add_bias_and_apply_in_place {s}");
+            let mut g = vec![T::ONE; z.len()];
+            s.backpropagate(&z, &a, &mut g);
+            let derivative: Vec<T> = z.iter().zip(&a).map(|(&zi, &ai)| s.derivative(zi, ai)).collect();
+            assert_eq!(bits(&g), bits(&derivative), "backpropagate {s}");
+        }
+    }
+
+    #[test]
+    fn every_path_gives_the_scalar_bits_in_f32_and_f64() {
+        every_path_gives_the_scalar_bits::<f32>();
+        every_path_gives_the_scalar_bits::<f64>();
     }
 
     #[derive(Debug)]
