@@ -2,6 +2,7 @@
 //! derivatives σ′, and the step of BP1/BP2 that carries a gradient back through σ.
 
 use core::fmt;
+use core::str::FromStr;
 
 use crate::Float;
 use crate::error::{Error, Result};
@@ -308,6 +309,43 @@ impl Activation {
     /// `Display`.
     pub fn name(self) -> &'static str {
         match self {
+            Activation::Custom(c) => c.name(),
+            _ => self.built_in_name(),
+        }
+    }
+
+    // The text form: `Display` writes, `FromStr` reads, and the file format and serde use
+    // both. The names are written in `built_in_name` only, the parameters in `parameter`
+    // and `with_parameter` only; the tests check every variant against both directions.
+
+    /// Every variant but [`Custom`](Self::Custom), in declaration order (which is also
+    /// their variant index in the serde form); a variant with a parameter holds a
+    /// placeholder that [`with_parameter`](Self::with_parameter) replaces.
+    pub(crate) const BUILT_IN: [Activation; 8] = [
+        Activation::Sigmoid,
+        Activation::Tanh,
+        Activation::Relu,
+        Activation::LeakyRelu { slope: 0.0 },
+        Activation::Elu { alpha: 0.0 },
+        Activation::Softplus,
+        Activation::Identity,
+        Activation::Softmax,
+    ];
+
+    /// The [`name`](Self::name) of each of [`BUILT_IN`](Self::BUILT_IN), in its order.
+    pub(crate) const NAMES: [&'static str; 8] = {
+        let mut names = [""; 8];
+        let mut i = 0;
+        while i < names.len() {
+            names[i] = Self::BUILT_IN[i].built_in_name();
+            i += 1;
+        }
+        names
+    };
+
+    /// The name of the variant; `"custom"` for every [`Custom`](Self::Custom) one.
+    const fn built_in_name(self) -> &'static str {
+        match self {
             Activation::Sigmoid => "sigmoid",
             Activation::Tanh => "tanh",
             Activation::Relu => "relu",
@@ -316,18 +354,94 @@ impl Activation {
             Activation::Softplus => "softplus",
             Activation::Identity => "identity",
             Activation::Softmax => "softmax",
-            Activation::Custom(c) => c.name(),
+            Activation::Custom(_) => "custom",
+        }
+    }
+
+    /// The parameter of a variant that has one: its name (the field's name, as the serde
+    /// form writes it) and its value.
+    pub(crate) fn parameter(self) -> Option<(&'static [&'static str; 1], f64)> {
+        match self {
+            Activation::LeakyRelu { slope } => Some((&["slope"], slope)),
+            Activation::Elu { alpha } => Some((&["alpha"], alpha)),
+            Activation::Sigmoid
+            | Activation::Tanh
+            | Activation::Relu
+            | Activation::Softplus
+            | Activation::Identity
+            | Activation::Softmax
+            | Activation::Custom(_) => None,
+        }
+    }
+
+    /// The same variant with its parameter set to `value`; a variant without one as it is.
+    pub(crate) fn with_parameter(self, value: f64) -> Activation {
+        match self {
+            Activation::LeakyRelu { .. } => Activation::LeakyRelu { slope: value },
+            Activation::Elu { .. } => Activation::Elu { alpha: value },
+            other => other,
+        }
+    }
+
+    /// The text form of a variant as error messages list it: `sigmoid`, `leaky_relu(slope)`.
+    fn form(self) -> String {
+        match self.parameter() {
+            Some(([parameter], _)) => format!("{}({parameter})", self.name()),
+            None => self.name().to_string(),
         }
     }
 }
 
 impl fmt::Display for Activation {
-    /// The name, with the parameter if there is one, e.g. `leaky_relu(0.01)`.
+    /// The name, with the parameter if there is one, e.g. `leaky_relu(0.01)`: the text
+    /// [`FromStr`] reads. A [`Custom`](Activation::Custom) activation shows its name.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            Activation::LeakyRelu { slope } => write!(f, "leaky_relu({slope})"),
-            Activation::Elu { alpha } => write!(f, "elu({alpha})"),
-            _ => f.write_str(self.name()),
+        // `{}` of an f64 prints the shortest text that parses back to the same bits.
+        match self.parameter() {
+            Some((_, value)) => write!(f, "{}({value})", self.name()),
+            None => f.write_str(self.name()),
+        }
+    }
+}
+
+impl FromStr for Activation {
+    type Err = Error;
+
+    /// The activation that `Display` writes as `text`: a name such as `sigmoid`, or a
+    /// name and its parameter such as `leaky_relu(0.01)` or `elu(1)`. The text is taken
+    /// exactly: no spaces, lowercase. Any `f64` is read as a parameter, so that every
+    /// value round-trips; [`check`](Activation::check) (which [`Layer`](crate::Layer)
+    /// calls) rejects one that is not finite.
+    ///
+    /// ```
+    /// use backprop::Activation;
+    /// assert_eq!("tanh".parse::<Activation>()?, Activation::Tanh);
+    /// let leaky = Activation::LeakyRelu { slope: 0.01 };
+    /// assert_eq!(leaky.to_string().parse::<Activation>()?, leaky);
+    /// assert!("swish".parse::<Activation>().is_err());
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::UnknownName`], listing the accepted forms, for any other text. A
+    /// [`Custom`](Activation::Custom) activation cannot be read: it is a function of the
+    /// program that made it, which its name cannot rebuild.
+    fn from_str(text: &str) -> Result<Activation> {
+        let unknown = || Error::UnknownName {
+            what: "activation",
+            found: text.to_string(),
+            expected: Activation::BUILT_IN.map(Activation::form).to_vec(),
+        };
+        let (name, argument) = match text.split_once('(') {
+            None => (text, None),
+            Some((name, rest)) => (name, Some(rest.strip_suffix(')').ok_or_else(unknown)?)),
+        };
+        let (activation, _) =
+            Activation::BUILT_IN.into_iter().zip(Activation::NAMES).find(|&(_, n)| n == name).ok_or_else(unknown)?;
+        match (activation.parameter(), argument) {
+            (None, None) => Ok(activation),
+            (Some(_), Some(value)) => value.parse().map(|v| activation.with_parameter(v)).map_err(|_| unknown()),
+            _ => Err(unknown()),
         }
     }
 }
@@ -699,6 +813,82 @@ mod tests {
         assert_ne!(Activation::Relu, Activation::Softplus);
         assert_eq!(Activation::Elu { alpha: 1.0 }.to_string(), "elu(1)");
         assert_eq!(Activation::LeakyRelu { slope: 0.01 }.to_string(), "leaky_relu(0.01)");
+    }
+
+    /// One value of every variant, `Custom` last. Adding a variant breaks the build here
+    /// until it is given the next index, and then `every_variant_has_one_text_form` until
+    /// it is listed in [`Activation::BUILT_IN`] and here.
+    fn every_variant() -> Vec<Activation> {
+        let all = vec![
+            Activation::Sigmoid,
+            Activation::Tanh,
+            Activation::Relu,
+            Activation::LeakyRelu { slope: 0.1 + 0.2 },
+            Activation::Elu { alpha: 1e-300 },
+            Activation::Softplus,
+            Activation::Identity,
+            Activation::Softmax,
+            Activation::Custom(&Square),
+        ];
+        let index = |a: &Activation| match a {
+            Activation::Sigmoid => 0,
+            Activation::Tanh => 1,
+            Activation::Relu => 2,
+            Activation::LeakyRelu { .. } => 3,
+            Activation::Elu { .. } => 4,
+            Activation::Softplus => 5,
+            Activation::Identity => 6,
+            Activation::Softmax => 7,
+            Activation::Custom(_) => 8,
+        };
+        assert_eq!(all.iter().map(index).collect::<Vec<_>>(), (0..=8).collect::<Vec<_>>());
+        assert_eq!(Activation::BUILT_IN.iter().map(index).collect::<Vec<_>>(), (0..8).collect::<Vec<_>>());
+        all
+    }
+
+    #[test]
+    fn every_variant_has_one_text_form() {
+        let all = every_variant();
+        let (custom, built_in) = all.split_last().unwrap();
+        for &a in built_in {
+            assert_eq!(a.to_string().parse::<Activation>().unwrap(), a, "{a}");
+            assert!(a.to_string().starts_with(a.name()), "{a}");
+        }
+        for (a, name) in Activation::BUILT_IN.iter().zip(Activation::NAMES) {
+            assert_eq!(a.name(), name);
+        }
+        // Parameters keep their bits, whatever the value.
+        for slope in [0.01, -0.0, 1e-300, f64::MAX, f64::MIN_POSITIVE / 3.0, f64::INFINITY] {
+            let a = Activation::LeakyRelu { slope };
+            let Ok(Activation::LeakyRelu { slope: back }) = a.to_string().parse() else { panic!("{a}") };
+            assert_eq!(back.to_bits(), slope.to_bits(), "{a}");
+        }
+        // A custom activation shows its name but cannot be read back.
+        assert_eq!(custom.to_string(), "square");
+        assert!(matches!("square".parse::<Activation>(), Err(Error::UnknownName { .. })));
+    }
+
+    #[test]
+    fn unknown_text_names_the_accepted_forms() {
+        for bad in [
+            "",
+            "Sigmoid",
+            "sigmoid()",
+            "sigmoid(1)",
+            "sigmoid(",
+            "relu(2)",
+            "sigmoid ",
+            "leaky_relu",
+            "elu(x)",
+            "custom(square)",
+        ] {
+            let e = bad.parse::<Activation>().unwrap_err();
+            let expected = format!(
+                "unknown activation {bad:?}, expected one of: sigmoid, tanh, relu, leaky_relu(slope), elu(alpha), \
+                 softplus, identity, softmax"
+            );
+            assert_eq!(e.to_string(), expected);
+        }
     }
 
     #[test]
