@@ -253,6 +253,45 @@ impl Activation {
         }
     }
 
+    /// Whether σ has a kink at z = 0: a jump in σ′, or in σ″ for the ELU with α = 1. The
+    /// gradient check keeps its finite differences on one side of it.
+    pub(crate) fn has_kink(self) -> bool {
+        match self {
+            Activation::Relu | Activation::Elu { .. } => true,
+            Activation::LeakyRelu { slope } => slope != 1.0,
+            Activation::Sigmoid
+            | Activation::Tanh
+            | Activation::Softplus
+            | Activation::Identity
+            | Activation::Softmax
+            | Activation::Custom(_) => false,
+        }
+    }
+
+    /// (|∂σ′/∂a|, |∂σ′/∂z|) of σ′ as [`derivative`](Self::derivative) computes it, for an
+    /// element-wise σ, which the gradient check's rounding bound uses: a(1 − a) for the
+    /// sigmoid and 1 − a² for tanh move with a; the softplus's σ′, the sigmoid of z, moves
+    /// with z by σ′(1 − σ′); the ELU's α + a at z ≤ 0 with a; the piecewise linear
+    /// functions' σ′ does not move away from their kinks. A custom σ′(z, a) is assumed to
+    /// move by at most as much as its arguments.
+    pub(crate) fn derivative_sensitivity(self, z: f64, a: f64) -> (f64, f64) {
+        match self {
+            Activation::Sigmoid => ((1.0 - 2.0 * a).abs(), 0.0),
+            Activation::Tanh => (2.0 * a.abs(), 0.0),
+            Activation::Softplus => {
+                let s = self.derivative(z, a);
+                (0.0, s * (1.0 - s))
+            }
+            Activation::Elu { .. } if z <= 0.0 => (1.0, 0.0),
+            Activation::Elu { .. } | Activation::Relu | Activation::LeakyRelu { .. } | Activation::Identity => {
+                (0.0, 0.0)
+            }
+            Activation::Custom(_) => (1.0, 1.0),
+            // Not element-wise: the gradient check bounds the softmax's Jacobian itself.
+            Activation::Softmax => (0.0, 0.0),
+        }
+    }
+
     /// The end of the forward pass over a batch: for each row r, z ← z + b and a ← σ(z).
     /// `z` and `a` hold the rows of one layer, `bias` one row. Each row is finished while
     /// it is in cache, and the variant is matched once per row, not per element.
