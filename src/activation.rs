@@ -2,6 +2,7 @@
 //! derivatives σ′, and the step of BP1/BP2 that carries a gradient back through σ.
 
 use core::fmt;
+use core::str::FromStr;
 
 use crate::Float;
 use crate::error::{Error, Result};
@@ -127,14 +128,14 @@ impl Activation {
     pub fn value<T: Float>(self, z: T) -> T {
         match self {
             Activation::Sigmoid => sigmoid(z),
-            Activation::Tanh => z.tanh(),
+            Activation::Tanh => tanh(z),
             Activation::Relu => relu(z),
             Activation::LeakyRelu { slope } => leaky_relu(z, T::from_f64(slope)),
             Activation::Elu { alpha } => elu(z, T::from_f64(alpha)),
             Activation::Softplus => softplus(z),
-            Activation::Identity => z,
+            Activation::Identity => identity(z),
             Activation::Softmax => T::ONE,
-            Activation::Custom(c) => T::from_f64(c.value(z.to_f64())),
+            Activation::Custom(c) => custom(c, z),
         }
     }
 
@@ -154,14 +155,16 @@ impl Activation {
     #[inline]
     pub fn derivative<T: Float>(self, z: T, a: T) -> T {
         match self {
-            Activation::Sigmoid | Activation::Softmax => a * (T::ONE - a),
-            Activation::Tanh => T::ONE - a * a,
-            Activation::Relu => step(z, T::ONE, T::ZERO),
-            Activation::LeakyRelu { slope } => step(z, T::ONE, T::from_f64(slope)),
-            Activation::Elu { alpha } => step(z, T::ONE, a + T::from_f64(alpha)),
-            Activation::Softplus => sigmoid(z),
-            Activation::Identity => T::ONE,
-            Activation::Custom(c) => T::from_f64(c.derivative(z.to_f64(), a.to_f64())),
+            Activation::Sigmoid => sigmoid_derivative(z, a),
+            Activation::Tanh => tanh_derivative(z, a),
+            Activation::Relu => relu_derivative(z, a),
+            Activation::LeakyRelu { slope } => leaky_relu_derivative(z, a, T::from_f64(slope)),
+            Activation::Elu { alpha } => elu_derivative(z, a, T::from_f64(alpha)),
+            Activation::Softplus => softplus_derivative(z, a),
+            Activation::Identity => identity_derivative(z, a),
+            // The diagonal of the Jacobian, aᵢ(1 − aᵢ): the sigmoid's σ′ in terms of a.
+            Activation::Softmax => sigmoid_derivative(z, a),
+            Activation::Custom(c) => custom_derivative(c, z, a),
         }
     }
 
@@ -203,18 +206,19 @@ impl Activation {
             g.len()
         );
         match self {
-            Activation::Sigmoid => scale_by_derivative(z, a, g, |_, a| a * (T::ONE - a)),
-            Activation::Tanh => scale_by_derivative(z, a, g, |_, a| T::ONE - a * a),
-            Activation::Relu => scale_by_derivative(z, a, g, |z, _| step(z, T::ONE, T::ZERO)),
+            Activation::Sigmoid => scale_by_derivative(z, a, g, sigmoid_derivative),
+            Activation::Tanh => scale_by_derivative(z, a, g, tanh_derivative),
+            Activation::Relu => scale_by_derivative(z, a, g, relu_derivative),
             Activation::LeakyRelu { slope } => {
                 let slope = T::from_f64(slope);
-                scale_by_derivative(z, a, g, |z, _| step(z, T::ONE, slope));
+                scale_by_derivative(z, a, g, |z, a| leaky_relu_derivative(z, a, slope));
             }
             Activation::Elu { alpha } => {
                 let alpha = T::from_f64(alpha);
-                scale_by_derivative(z, a, g, |z, a| step(z, T::ONE, a + alpha));
+                scale_by_derivative(z, a, g, |z, a| elu_derivative(z, a, alpha));
             }
-            Activation::Softplus => scale_by_derivative(z, a, g, |z, _| sigmoid(z)),
+            Activation::Softplus => scale_by_derivative(z, a, g, softplus_derivative),
+            // σ′ = 1 leaves g as it is.
             Activation::Identity => {}
             Activation::Softmax => {
                 let dot: T = a.iter().zip(g.iter()).map(|(&aj, &gj)| aj * gj).sum();
@@ -222,9 +226,7 @@ impl Activation {
                     *gi = ai * (*gi - dot);
                 }
             }
-            Activation::Custom(c) => {
-                scale_by_derivative(z, a, g, |z, a| T::from_f64(c.derivative(z.to_f64(), a.to_f64())))
-            }
+            Activation::Custom(c) => scale_by_derivative(z, a, g, |z, a| custom_derivative(c, z, a)),
         }
     }
 
@@ -248,6 +250,45 @@ impl Activation {
                 ),
             }),
             _ => Ok(()),
+        }
+    }
+
+    /// Whether σ has a kink at z = 0: a jump in σ′, or in σ″ for the ELU with α = 1. The
+    /// gradient check keeps its finite differences on one side of it.
+    pub(crate) fn has_kink(self) -> bool {
+        match self {
+            Activation::Relu | Activation::Elu { .. } => true,
+            Activation::LeakyRelu { slope } => slope != 1.0,
+            Activation::Sigmoid
+            | Activation::Tanh
+            | Activation::Softplus
+            | Activation::Identity
+            | Activation::Softmax
+            | Activation::Custom(_) => false,
+        }
+    }
+
+    /// (|∂σ′/∂a|, |∂σ′/∂z|) of σ′ as [`derivative`](Self::derivative) computes it, for an
+    /// element-wise σ, which the gradient check's rounding bound uses: a(1 − a) for the
+    /// sigmoid and 1 − a² for tanh move with a; the softplus's σ′, the sigmoid of z, moves
+    /// with z by σ′(1 − σ′); the ELU's α + a at z ≤ 0 with a; the piecewise linear
+    /// functions' σ′ does not move away from their kinks. A custom σ′(z, a) is assumed to
+    /// move by at most as much as its arguments.
+    pub(crate) fn derivative_sensitivity(self, z: f64, a: f64) -> (f64, f64) {
+        match self {
+            Activation::Sigmoid => ((1.0 - 2.0 * a).abs(), 0.0),
+            Activation::Tanh => (2.0 * a.abs(), 0.0),
+            Activation::Softplus => {
+                let s = self.derivative(z, a);
+                (0.0, s * (1.0 - s))
+            }
+            Activation::Elu { .. } if z <= 0.0 => (1.0, 0.0),
+            Activation::Elu { .. } | Activation::Relu | Activation::LeakyRelu { .. } | Activation::Identity => {
+                (0.0, 0.0)
+            }
+            Activation::Custom(_) => (1.0, 1.0),
+            // Not element-wise: the gradient check bounds the softmax's Jacobian itself.
+            Activation::Softmax => (0.0, 0.0),
         }
     }
 
@@ -284,7 +325,7 @@ impl Activation {
     fn apply_in_place<T: Float>(self, a: &mut [T]) {
         match self {
             Activation::Sigmoid => map(a, sigmoid),
-            Activation::Tanh => map(a, T::tanh),
+            Activation::Tanh => map(a, tanh),
             Activation::Relu => map(a, relu),
             Activation::LeakyRelu { slope } => {
                 let slope = T::from_f64(slope);
@@ -295,9 +336,10 @@ impl Activation {
                 map(a, |z| elu(z, alpha));
             }
             Activation::Softplus => map(a, softplus),
+            // σ(z) = z leaves the row as it is.
             Activation::Identity => {}
             Activation::Softmax => softmax_in_place(a),
-            Activation::Custom(c) => map(a, |z| T::from_f64(c.value(z.to_f64()))),
+            Activation::Custom(c) => map(a, |z| custom(c, z)),
         }
     }
 
@@ -305,6 +347,43 @@ impl Activation {
     /// [`LeakyRelu`](Self::LeakyRelu) or [`Elu`](Self::Elu) shows its parameter only in
     /// `Display`.
     pub fn name(self) -> &'static str {
+        match self {
+            Activation::Custom(c) => c.name(),
+            _ => self.built_in_name(),
+        }
+    }
+
+    // The text form: `Display` writes, `FromStr` reads, and the file format and serde use
+    // both. The names are written in `built_in_name` only, the parameters in `parameter`
+    // and `with_parameter` only; the tests check every variant against both directions.
+
+    /// Every variant but [`Custom`](Self::Custom), in declaration order (which is also
+    /// their variant index in the serde form); a variant with a parameter holds a
+    /// placeholder that [`with_parameter`](Self::with_parameter) replaces.
+    pub(crate) const BUILT_IN: [Activation; 8] = [
+        Activation::Sigmoid,
+        Activation::Tanh,
+        Activation::Relu,
+        Activation::LeakyRelu { slope: 0.0 },
+        Activation::Elu { alpha: 0.0 },
+        Activation::Softplus,
+        Activation::Identity,
+        Activation::Softmax,
+    ];
+
+    /// The [`name`](Self::name) of each of [`BUILT_IN`](Self::BUILT_IN), in its order.
+    pub(crate) const NAMES: [&'static str; 8] = {
+        let mut names = [""; 8];
+        let mut i = 0;
+        while i < names.len() {
+            names[i] = Self::BUILT_IN[i].built_in_name();
+            i += 1;
+        }
+        names
+    };
+
+    /// The name of the variant; `"custom"` for every [`Custom`](Self::Custom) one.
+    const fn built_in_name(self) -> &'static str {
         match self {
             Activation::Sigmoid => "sigmoid",
             Activation::Tanh => "tanh",
@@ -314,18 +393,94 @@ impl Activation {
             Activation::Softplus => "softplus",
             Activation::Identity => "identity",
             Activation::Softmax => "softmax",
-            Activation::Custom(c) => c.name(),
+            Activation::Custom(_) => "custom",
+        }
+    }
+
+    /// The parameter of a variant that has one: its name (the field's name, as the serde
+    /// form writes it) and its value.
+    pub(crate) fn parameter(self) -> Option<(&'static [&'static str; 1], f64)> {
+        match self {
+            Activation::LeakyRelu { slope } => Some((&["slope"], slope)),
+            Activation::Elu { alpha } => Some((&["alpha"], alpha)),
+            Activation::Sigmoid
+            | Activation::Tanh
+            | Activation::Relu
+            | Activation::Softplus
+            | Activation::Identity
+            | Activation::Softmax
+            | Activation::Custom(_) => None,
+        }
+    }
+
+    /// The same variant with its parameter set to `value`; a variant without one as it is.
+    pub(crate) fn with_parameter(self, value: f64) -> Activation {
+        match self {
+            Activation::LeakyRelu { .. } => Activation::LeakyRelu { slope: value },
+            Activation::Elu { .. } => Activation::Elu { alpha: value },
+            other => other,
+        }
+    }
+
+    /// The text form of a variant as error messages list it: `sigmoid`, `leaky_relu(slope)`.
+    fn form(self) -> String {
+        match self.parameter() {
+            Some(([parameter], _)) => format!("{}({parameter})", self.name()),
+            None => self.name().to_string(),
         }
     }
 }
 
 impl fmt::Display for Activation {
-    /// The name, with the parameter if there is one, e.g. `leaky_relu(0.01)`.
+    /// The name, with the parameter if there is one, e.g. `leaky_relu(0.01)`: the text
+    /// [`FromStr`] reads. A [`Custom`](Activation::Custom) activation shows its name.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            Activation::LeakyRelu { slope } => write!(f, "leaky_relu({slope})"),
-            Activation::Elu { alpha } => write!(f, "elu({alpha})"),
-            _ => f.write_str(self.name()),
+        // `{}` of an f64 prints the shortest text that parses back to the same bits.
+        match self.parameter() {
+            Some((_, value)) => write!(f, "{}({value})", self.name()),
+            None => f.write_str(self.name()),
+        }
+    }
+}
+
+impl FromStr for Activation {
+    type Err = Error;
+
+    /// The activation that `Display` writes as `text`: a name such as `sigmoid`, or a
+    /// name and its parameter such as `leaky_relu(0.01)` or `elu(1)`. The text is taken
+    /// exactly: no spaces, lowercase. Any `f64` is read as a parameter, so that every
+    /// value round-trips; [`check`](Activation::check) (which [`Layer`](crate::Layer)
+    /// calls) rejects one that is not finite.
+    ///
+    /// ```
+    /// use backprop::Activation;
+    /// assert_eq!("tanh".parse::<Activation>()?, Activation::Tanh);
+    /// let leaky = Activation::LeakyRelu { slope: 0.01 };
+    /// assert_eq!(leaky.to_string().parse::<Activation>()?, leaky);
+    /// assert!("swish".parse::<Activation>().is_err());
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::UnknownName`], listing the accepted forms, for any other text. A
+    /// [`Custom`](Activation::Custom) activation cannot be read: it is a function of the
+    /// program that made it, which its name cannot rebuild.
+    fn from_str(text: &str) -> Result<Activation> {
+        let unknown = || Error::UnknownName {
+            what: "activation",
+            found: text.to_string(),
+            expected: Activation::BUILT_IN.map(Activation::form).to_vec(),
+        };
+        let (name, argument) = match text.split_once('(') {
+            None => (text, None),
+            Some((name, rest)) => (name, Some(rest.strip_suffix(')').ok_or_else(unknown)?)),
+        };
+        let (activation, _) =
+            Activation::BUILT_IN.into_iter().zip(Activation::NAMES).find(|&(_, n)| n == name).ok_or_else(unknown)?;
+        match (activation.parameter(), argument) {
+            (None, None) => Ok(activation),
+            (Some(_), Some(value)) => value.parse().map(|v| activation.with_parameter(v)).map_err(|_| unknown()),
+            _ => Err(unknown()),
         }
     }
 }
@@ -351,14 +506,52 @@ fn step<T: Float>(z: T, positive: T, other: T) -> T {
     if z > T::ZERO { positive } else { other }
 }
 
+// σ and σ′ of each element-wise variant, side by side: the one place each is written.
+// `value`, `derivative`, the slice forms and the fused forward pass all call these, the
+// slice forms after matching the variant once, outside their loops. σ′ takes (z, a) and
+// uses whichever is cheaper and stabler. The sigmoid's σ is `scalar::sigmoid`, which the
+// SIMD forward kernel compiles too.
+
+/// The sigmoid's σ′(z) = σ(z)(1 − σ(z)) = a(1 − a).
+#[inline]
+fn sigmoid_derivative<T: Float>(_z: T, a: T) -> T {
+    a * (T::ONE - a)
+}
+
+/// σ(z) = tanh z.
+#[inline]
+fn tanh<T: Float>(z: T) -> T {
+    z.tanh()
+}
+
+/// σ′(z) = 1 − tanh² z = 1 − a².
+#[inline]
+fn tanh_derivative<T: Float>(_z: T, a: T) -> T {
+    T::ONE - a * a
+}
+
+/// σ(z) = max(z, 0).
 #[inline]
 fn relu<T: Float>(z: T) -> T {
     z.max(T::ZERO)
 }
 
+/// σ′(z) = 1 for z > 0, else 0.
+#[inline]
+fn relu_derivative<T: Float>(z: T, _a: T) -> T {
+    step(z, T::ONE, T::ZERO)
+}
+
+/// σ(z) = z for z > 0, else `slope`·z.
 #[inline]
 fn leaky_relu<T: Float>(z: T, slope: T) -> T {
     step(z, z, slope * z)
+}
+
+/// σ′(z) = 1 for z > 0, else `slope`.
+#[inline]
+fn leaky_relu_derivative<T: Float>(z: T, _a: T, slope: T) -> T {
+    step(z, T::ONE, slope)
 }
 
 /// α(e^z − 1) for z ≤ 0 and z for z > 0, written as one expression so that e^z is only
@@ -368,6 +561,12 @@ fn elu<T: Float>(z: T, alpha: T) -> T {
     z.max(T::ZERO) + alpha * z.min(T::ZERO).exp_m1()
 }
 
+/// σ′(z) = 1 for z > 0, else αe^z = σ(z) + α.
+#[inline]
+fn elu_derivative<T: Float>(z: T, a: T, alpha: T) -> T {
+    step(z, T::ONE, a + alpha)
+}
+
 /// ln(1 + e^z) = max(z, 0) + ln(1 + e^−|z|): the exponent is never positive, and the
 /// two terms are ≥ 0, so the sum is exact to a few ulp for every finite z. The
 /// cross-entropy of a sigmoid output computed from z uses it too (−ln σ(z) =
@@ -375,6 +574,36 @@ fn elu<T: Float>(z: T, alpha: T) -> T {
 #[inline]
 pub(crate) fn softplus<T: Float>(z: T) -> T {
     z.max(T::ZERO) + (-z.abs()).exp().ln_1p()
+}
+
+/// σ′(z) = 1 / (1 + e^−z), the sigmoid of z.
+#[inline]
+fn softplus_derivative<T: Float>(z: T, _a: T) -> T {
+    sigmoid(z)
+}
+
+/// σ(z) = z.
+#[inline]
+fn identity<T: Float>(z: T) -> T {
+    z
+}
+
+/// σ′(z) = 1.
+#[inline]
+fn identity_derivative<T: Float>(_z: T, _a: T) -> T {
+    T::ONE
+}
+
+/// The caller's σ(z), computed in `f64` and rounded to `T`.
+#[inline]
+fn custom<T: Float>(c: &dyn CustomActivation, z: T) -> T {
+    T::from_f64(c.value(z.to_f64()))
+}
+
+/// The caller's σ′(z), computed in `f64` and rounded to `T`.
+#[inline]
+fn custom_derivative<T: Float>(c: &dyn CustomActivation, z: T, a: T) -> T {
+    T::from_f64(c.derivative(z.to_f64(), a.to_f64()))
 }
 
 /// The softmax of one row, in place: aᵢ ← e^(zᵢ − m) / Σⱼ e^(zⱼ − m) with m = maxⱼ zⱼ.
@@ -558,6 +787,35 @@ mod tests {
         }
     }
 
+    /// Every path (scalar, slice, fused with the bias, in place) gives the scalar form's
+    /// bits, in both element types and at points on both sides of each kink.
+    fn every_path_gives_the_scalar_bits<T: Float>() {
+        let z: Vec<T> = (-12..=12).map(|i| T::from_f64(f64::from(i) * 0.37)).collect();
+        for s in ELEMENT_WISE.into_iter().chain([Activation::Custom(&Square)]) {
+            let bits = |xs: &[T]| xs.iter().map(|x| x.to_f64().to_bits()).collect::<Vec<_>>();
+            let scalar: Vec<T> = z.iter().map(|&zi| s.value(zi)).collect();
+            let mut a = vec![T::ZERO; z.len()];
+            s.apply(&z, &mut a);
+            assert_eq!(bits(&a), bits(&scalar), "apply {s}");
+            let (mut zb, mut fused) = (vec![T::ZERO; z.len()], vec![T::ZERO; z.len()]);
+            s.add_bias_and_apply(&mut zb, &z, &mut fused);
+            assert_eq!(bits(&fused), bits(&scalar), "add_bias_and_apply {s}");
+            let mut in_place = vec![T::ZERO; z.len()];
+            s.add_bias_and_apply_in_place(&mut in_place, &z);
+            assert_eq!(bits(&in_place), bits(&scalar), "add_bias_and_apply_in_place {s}");
+            let mut g = vec![T::ONE; z.len()];
+            s.backpropagate(&z, &a, &mut g);
+            let derivative: Vec<T> = z.iter().zip(&a).map(|(&zi, &ai)| s.derivative(zi, ai)).collect();
+            assert_eq!(bits(&g), bits(&derivative), "backpropagate {s}");
+        }
+    }
+
+    #[test]
+    fn every_path_gives_the_scalar_bits_in_f32_and_f64() {
+        every_path_gives_the_scalar_bits::<f32>();
+        every_path_gives_the_scalar_bits::<f64>();
+    }
+
     #[derive(Debug)]
     struct Square;
     impl CustomActivation for Square {
@@ -594,6 +852,82 @@ mod tests {
         assert_ne!(Activation::Relu, Activation::Softplus);
         assert_eq!(Activation::Elu { alpha: 1.0 }.to_string(), "elu(1)");
         assert_eq!(Activation::LeakyRelu { slope: 0.01 }.to_string(), "leaky_relu(0.01)");
+    }
+
+    /// One value of every variant, `Custom` last. Adding a variant breaks the build here
+    /// until it is given the next index, and then `every_variant_has_one_text_form` until
+    /// it is listed in [`Activation::BUILT_IN`] and here.
+    fn every_variant() -> Vec<Activation> {
+        let all = vec![
+            Activation::Sigmoid,
+            Activation::Tanh,
+            Activation::Relu,
+            Activation::LeakyRelu { slope: 0.1 + 0.2 },
+            Activation::Elu { alpha: 1e-300 },
+            Activation::Softplus,
+            Activation::Identity,
+            Activation::Softmax,
+            Activation::Custom(&Square),
+        ];
+        let index = |a: &Activation| match a {
+            Activation::Sigmoid => 0,
+            Activation::Tanh => 1,
+            Activation::Relu => 2,
+            Activation::LeakyRelu { .. } => 3,
+            Activation::Elu { .. } => 4,
+            Activation::Softplus => 5,
+            Activation::Identity => 6,
+            Activation::Softmax => 7,
+            Activation::Custom(_) => 8,
+        };
+        assert_eq!(all.iter().map(index).collect::<Vec<_>>(), (0..=8).collect::<Vec<_>>());
+        assert_eq!(Activation::BUILT_IN.iter().map(index).collect::<Vec<_>>(), (0..8).collect::<Vec<_>>());
+        all
+    }
+
+    #[test]
+    fn every_variant_has_one_text_form() {
+        let all = every_variant();
+        let (custom, built_in) = all.split_last().unwrap();
+        for &a in built_in {
+            assert_eq!(a.to_string().parse::<Activation>().unwrap(), a, "{a}");
+            assert!(a.to_string().starts_with(a.name()), "{a}");
+        }
+        for (a, name) in Activation::BUILT_IN.iter().zip(Activation::NAMES) {
+            assert_eq!(a.name(), name);
+        }
+        // Parameters keep their bits, whatever the value.
+        for slope in [0.01, -0.0, 1e-300, f64::MAX, f64::MIN_POSITIVE / 3.0, f64::INFINITY] {
+            let a = Activation::LeakyRelu { slope };
+            let Ok(Activation::LeakyRelu { slope: back }) = a.to_string().parse() else { panic!("{a}") };
+            assert_eq!(back.to_bits(), slope.to_bits(), "{a}");
+        }
+        // A custom activation shows its name but cannot be read back.
+        assert_eq!(custom.to_string(), "square");
+        assert!(matches!("square".parse::<Activation>(), Err(Error::UnknownName { .. })));
+    }
+
+    #[test]
+    fn unknown_text_names_the_accepted_forms() {
+        for bad in [
+            "",
+            "Sigmoid",
+            "sigmoid()",
+            "sigmoid(1)",
+            "sigmoid(",
+            "relu(2)",
+            "sigmoid ",
+            "leaky_relu",
+            "elu(x)",
+            "custom(square)",
+        ] {
+            let e = bad.parse::<Activation>().unwrap_err();
+            let expected = format!(
+                "unknown activation {bad:?}, expected one of: sigmoid, tanh, relu, leaky_relu(slope), elu(alpha), \
+                 softplus, identity, softmax"
+            );
+            assert_eq!(e.to_string(), expected);
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! of BP1 that joins them with σ′ (fused into δ = a − y where that is stabler).
 
 use core::fmt;
+use core::str::FromStr;
 
 use crate::activation::softplus;
 use crate::error::{Error, Result};
@@ -359,18 +360,76 @@ impl Cost {
     /// The cost's name, as used in `Display` and in saved files.
     pub fn name(self) -> &'static str {
         match self {
+            Cost::Custom(c) => c.name(),
+            _ => self.built_in_name(),
+        }
+    }
+
+    // The text form: `Display` writes, `FromStr` reads, and the file format and serde use
+    // both. The names are written in `built_in_name` only; the tests check every variant
+    // against both directions.
+
+    /// Every variant but [`Custom`](Self::Custom), in declaration order (which is also
+    /// their variant index in the serde form).
+    pub(crate) const BUILT_IN: [Cost; 4] =
+        [Cost::Quadratic, Cost::MeanAbsolute, Cost::BinaryCrossEntropy, Cost::CategoricalCrossEntropy];
+
+    /// The [`name`](Self::name) of each of [`BUILT_IN`](Self::BUILT_IN), in its order.
+    pub(crate) const NAMES: [&'static str; 4] = {
+        let mut names = [""; 4];
+        let mut i = 0;
+        while i < names.len() {
+            names[i] = Self::BUILT_IN[i].built_in_name();
+            i += 1;
+        }
+        names
+    };
+
+    /// The name of the variant; `"custom"` for every [`Custom`](Self::Custom) one.
+    const fn built_in_name(self) -> &'static str {
+        match self {
             Cost::Quadratic => "quadratic",
             Cost::MeanAbsolute => "mean_absolute",
             Cost::BinaryCrossEntropy => "binary_cross_entropy",
             Cost::CategoricalCrossEntropy => "categorical_cross_entropy",
-            Cost::Custom(c) => c.name(),
+            Cost::Custom(_) => "custom",
         }
     }
 }
 
 impl fmt::Display for Cost {
+    /// The name, e.g. `quadratic`: the text [`FromStr`] reads. A
+    /// [`Custom`](Cost::Custom) cost shows its name.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+impl FromStr for Cost {
+    type Err = Error;
+
+    /// The cost that `Display` writes as `text`, e.g. `binary_cross_entropy`. The text is
+    /// taken exactly: no spaces, lowercase.
+    ///
+    /// ```
+    /// use backprop::Cost;
+    /// assert_eq!("quadratic".parse::<Cost>()?, Cost::Quadratic);
+    /// assert_eq!(Cost::MeanAbsolute.to_string().parse::<Cost>()?, Cost::MeanAbsolute);
+    /// assert!("hinge".parse::<Cost>().is_err());
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::UnknownName`], listing the accepted names, for any other text. A
+    /// [`Custom`](Cost::Custom) cost cannot be read: it is a function of the program that
+    /// made it, which its name cannot rebuild.
+    fn from_str(text: &str) -> Result<Cost> {
+        let found = Cost::BUILT_IN.into_iter().zip(Cost::NAMES).find(|&(_, name)| name == text);
+        found.map(|(cost, _)| cost).ok_or_else(|| Error::UnknownName {
+            what: "cost",
+            found: text.to_string(),
+            expected: Cost::NAMES.map(String::from).to_vec(),
+        })
     }
 }
 
@@ -601,5 +660,55 @@ mod tests {
         assert_eq!(c, Cost::Custom(&Squared));
         assert_ne!(c, Cost::Quadratic);
         assert_eq!(c.to_string(), "squared");
+    }
+
+    /// One value of every variant, `Custom` last. Adding a variant breaks the build here
+    /// until it is given the next index, and then `every_variant_has_one_text_form` until
+    /// it is listed in [`Cost::BUILT_IN`] and here.
+    fn every_variant() -> Vec<Cost> {
+        let all = vec![
+            Cost::Quadratic,
+            Cost::MeanAbsolute,
+            Cost::BinaryCrossEntropy,
+            Cost::CategoricalCrossEntropy,
+            Cost::Custom(&Squared),
+        ];
+        let index = |c: &Cost| match c {
+            Cost::Quadratic => 0,
+            Cost::MeanAbsolute => 1,
+            Cost::BinaryCrossEntropy => 2,
+            Cost::CategoricalCrossEntropy => 3,
+            Cost::Custom(_) => 4,
+        };
+        assert_eq!(all.iter().map(index).collect::<Vec<_>>(), (0..=4).collect::<Vec<_>>());
+        assert_eq!(Cost::BUILT_IN.iter().map(index).collect::<Vec<_>>(), (0..4).collect::<Vec<_>>());
+        all
+    }
+
+    #[test]
+    fn every_variant_has_one_text_form() {
+        let all = every_variant();
+        let (custom, built_in) = all.split_last().unwrap();
+        for &c in built_in {
+            assert_eq!(c.to_string().parse::<Cost>().unwrap(), c, "{c}");
+        }
+        for (c, name) in Cost::BUILT_IN.iter().zip(Cost::NAMES) {
+            assert_eq!(c.name(), name);
+        }
+        // A custom cost shows its name but cannot be read back.
+        assert_eq!(custom.to_string(), "squared");
+        assert!(matches!("squared".parse::<Cost>(), Err(Error::UnknownName { .. })));
+    }
+
+    #[test]
+    fn unknown_text_names_the_accepted_names() {
+        for bad in ["", "Quadratic", "quadratic ", "cross_entropy", "custom(squared)"] {
+            let e = bad.parse::<Cost>().unwrap_err();
+            let expected = format!(
+                "unknown cost {bad:?}, expected one of: quadratic, mean_absolute, binary_cross_entropy, \
+                 categorical_cross_entropy"
+            );
+            assert_eq!(e.to_string(), expected);
+        }
     }
 }

@@ -96,6 +96,16 @@ pub enum Error {
         /// The byte offset at which the problem was found, when one is known.
         offset: Option<u64>,
     },
+    /// A text that names no value of a type: an [`Activation`](crate::Activation) or a
+    /// [`Cost`](crate::Cost) read with `str::parse`.
+    UnknownName {
+        /// What the text was to name, e.g. "activation" or "cost".
+        what: &'static str,
+        /// The text that was not understood.
+        found: String,
+        /// The forms that are understood, e.g. `"sigmoid"` or `"leaky_relu(slope)"`.
+        expected: Vec<String>,
+    },
     /// An update step would have made a weight, a bias or the optimiser's state NaN or
     /// infinite. It was not applied: the parameters and the optimiser's state are bit for
     /// bit as they were before it (see [`Network::step_with`](crate::Network::step_with)).
@@ -159,6 +169,9 @@ impl fmt::Display for Error {
             Error::Incompatible { reason } => write!(f, "{reason}"),
             Error::Format { reason, offset: Some(o) } => write!(f, "malformed data at byte {o}: {reason}"),
             Error::Format { reason, offset: None } => write!(f, "malformed data: {reason}"),
+            Error::UnknownName { what, found, expected } => {
+                write!(f, "unknown {what} {}, expected one of: {}", quoted(found), expected.join(", "))
+            }
             Error::NonFiniteUpdate { what, layer, index, value } => write!(
                 f,
                 "update not applied: it would make layer {layer} {what} hold {value} at index {index}, and weights, \
@@ -305,6 +318,12 @@ mod tests {
             "update not applied: it would make layer 1 biases hold -inf at index 3, and weights, biases and \
              optimiser state must stay finite (try a lower learning rate or gradient clipping)"
         );
+        let e = Error::UnknownName {
+            what: "activation",
+            found: "swish".into(),
+            expected: vec!["sigmoid".into(), "leaky_relu(slope)".into()],
+        };
+        assert_eq!(e.to_string(), "unknown activation \"swish\", expected one of: sigmoid, leaky_relu(slope)");
         let e = Error::Diverged { epoch: 0, batch: 2, cost: 0.5, what: "the gradient" };
         assert_eq!(
             e.to_string(),

@@ -511,18 +511,9 @@ fn mean_cost(net: &Network<f64>, y: MatrixView<'_, f64>) -> f64 {
     total / y.rows() as f64
 }
 
-/// Whether σ has a kink at z = 0: a jump in σ′, or in σ″ for the ELU with α = 1.
+/// Whether σ has a kink at z = 0: see [`Activation::has_kink`].
 fn has_kink(activation: Activation) -> bool {
-    match activation {
-        Activation::Relu | Activation::Elu { .. } => true,
-        Activation::LeakyRelu { slope } => slope != 1.0,
-        Activation::Sigmoid
-        | Activation::Tanh
-        | Activation::Softplus
-        | Activation::Identity
-        | Activation::Softmax
-        | Activation::Custom(_) => false,
-    }
+    activation.has_kink()
 }
 
 /// On which side of every kink the last forward pass lies, into `sides`: z > 0 for each

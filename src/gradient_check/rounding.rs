@@ -174,25 +174,9 @@ fn jacobian_change<T: Float>(activation: Activation, z: &[T], a: &[T], v: &[f64]
         .collect()
 }
 
-/// (|∂σ′/∂a|, |∂σ′/∂z|) of σ′ as [`Activation::derivative`] computes it, for an
-/// element-wise σ: a(1 − a) for the sigmoid and 1 − a² for tanh move with a; the
-/// softplus's σ′, the sigmoid of z, moves with z by σ′(1 − σ′); the ELU's α + a at z ≤ 0
-/// with a; the piecewise linear functions' σ′ does not move away from their kinks. A
-/// custom σ′(z, a) is assumed to move by at most as much as its arguments.
+/// (|∂σ′/∂a|, |∂σ′/∂z|) of σ′: see [`Activation::derivative_sensitivity`].
 fn derivative_sensitivity(activation: Activation, z: f64, a: f64) -> (f64, f64) {
-    match activation {
-        Activation::Sigmoid => ((1.0 - 2.0 * a).abs(), 0.0),
-        Activation::Tanh => (2.0 * a.abs(), 0.0),
-        Activation::Softplus => {
-            let s = activation.derivative(z, a);
-            (0.0, s * (1.0 - s))
-        }
-        Activation::Elu { .. } if z <= 0.0 => (1.0, 0.0),
-        Activation::Elu { .. } | Activation::Relu | Activation::LeakyRelu { .. } | Activation::Identity => (0.0, 0.0),
-        Activation::Custom(_) => (1.0, 1.0),
-        // Not element-wise: see `jacobian_change`.
-        Activation::Softmax => (0.0, 0.0),
-    }
+    activation.derivative_sensitivity(z, a)
 }
 
 /// The machine epsilon of `T`: the gap between 1 and the next value.

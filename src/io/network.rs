@@ -23,8 +23,8 @@
 //! | `cost` | `quadratic` | the cost C |
 //!
 //! An activation with a parameter is written as a call, e.g. `4:leaky_relu(0.01)`;
-//! commas inside parentheses do not separate layers. [`activation_spec`] and
-//! [`parse_activation`] are the two places that know the names.
+//! commas inside parentheses do not separate layers. The names are the `Display` and
+//! `FromStr` forms of [`Activation`] and [`Cost`], defined next to those types.
 //!
 //! What is not saved: the caches of the last passes, accumulated gradients, optimiser
 //! state and the thread count (a loaded network runs on 1 thread).
@@ -231,68 +231,36 @@ pub(super) fn dtype_name(buf: &TensorBuf) -> &'static str {
     }
 }
 
-/// An activation as written in the `layers` metadata: its name, and its parameters in
-/// parentheses if it has any (e.g. `leaky_relu(0.01)`). The inverse of
-/// [`parse_activation`]; a new variant goes in both.
+/// An activation as written in the `layers` metadata: its `Display`, e.g. `sigmoid` or
+/// `leaky_relu(0.01)`. A custom activation is written as `custom(name)`, so that it is
+/// never read back as a built-in one of the same name. The inverse of
+/// [`parse_activation`].
 fn activation_spec(activation: Activation) -> String {
-    // `{}` of an f64 prints the shortest text that parses back to the same bits.
     match activation {
-        Activation::LeakyRelu { slope } => format!("leaky_relu({slope})"),
-        Activation::Elu { alpha } => format!("elu({alpha})"),
         Activation::Custom(c) => format!("custom({})", c.name()),
-        Activation::Sigmoid
-        | Activation::Tanh
-        | Activation::Relu
-        | Activation::Softplus
-        | Activation::Identity
-        | Activation::Softmax => activation.name().to_string(),
+        _ => activation.to_string(),
     }
 }
 
-/// The activation written as `spec` by [`activation_spec`], or `None` if unknown.
-///
-/// `spec` is split into a name and, for `name(…)`, the text inside the parentheses, so
-/// that an activation with a parameter is one arm, e.g.
-/// `("leaky_relu", Some(slope)) => Activation::LeakyRelu(slope.parse().ok()?)`.
+/// The activation written as `spec` by [`activation_spec`] (its `FromStr`), or `None` if
+/// unknown. A custom activation is a function of the caller's program: it cannot be
+/// rebuilt from its name, so `custom(…)` is unknown here.
 fn parse_activation(spec: &str) -> Option<Activation> {
-    let (name, args) = match spec.split_once('(') {
-        Some((name, rest)) => (name, Some(rest.strip_suffix(')')?)),
-        None => (spec, None),
-    };
-    // A custom activation is a function of the caller's program: it cannot be rebuilt
-    // from its name, so "custom(…)" is unknown here.
-    match (name, args) {
-        ("sigmoid", None) => Some(Activation::Sigmoid),
-        ("tanh", None) => Some(Activation::Tanh),
-        ("relu", None) => Some(Activation::Relu),
-        ("softplus", None) => Some(Activation::Softplus),
-        ("identity", None) => Some(Activation::Identity),
-        ("softmax", None) => Some(Activation::Softmax),
-        ("leaky_relu", Some(slope)) => Some(Activation::LeakyRelu { slope: slope.parse().ok()? }),
-        ("elu", Some(alpha)) => Some(Activation::Elu { alpha: alpha.parse().ok()? }),
-        _ => None,
-    }
+    spec.parse().ok()
 }
 
-/// A cost as written in the `cost` metadata. The inverse of [`parse_cost`].
+/// A cost as written in the `cost` metadata: its `Display`, or `custom(name)` for a
+/// custom cost. The inverse of [`parse_cost`].
 fn cost_spec(cost: Cost) -> String {
     match cost {
         Cost::Custom(c) => format!("custom({})", c.name()),
-        Cost::Quadratic | Cost::MeanAbsolute | Cost::BinaryCrossEntropy | Cost::CategoricalCrossEntropy => {
-            cost.name().to_string()
-        }
+        _ => cost.to_string(),
     }
 }
 
-/// The cost written as `spec` by [`cost_spec`], or `None` if unknown.
+/// The cost written as `spec` by [`cost_spec`] (its `FromStr`), or `None` if unknown.
 fn parse_cost(spec: &str) -> Option<Cost> {
-    match spec {
-        "quadratic" => Some(Cost::Quadratic),
-        "mean_absolute" => Some(Cost::MeanAbsolute),
-        "binary_cross_entropy" => Some(Cost::BinaryCrossEntropy),
-        "categorical_cross_entropy" => Some(Cost::CategoricalCrossEntropy),
-        _ => None,
-    }
+    spec.parse().ok()
 }
 
 pub(super) fn format_error(reason: impl Into<String>) -> Error {

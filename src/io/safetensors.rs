@@ -196,19 +196,12 @@ pub(crate) struct SafeTensors {
     pub(crate) tensors: Vec<Tensor>,
 }
 
-impl SafeTensors {
-    /// The tensor called `name`, if there is one.
-    #[allow(dead_code)] // Only the tests look a single tensor up so far.
-    pub(crate) fn tensor(&self, name: &str) -> Option<&Tensor> {
-        self.tensors.iter().find(|t| t.name == name)
-    }
-}
-
 /// What the reader does with NaN and infinite elements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(dead_code)] // `Allow` is only used by the tests so far.
 pub(crate) enum NonFinite {
-    /// Keep them: read the bits as they are.
+    /// Keep them: read the bits as they are. Only the tests read such files, to check
+    /// the reader's other checks on every bit pattern.
+    #[cfg(test)]
     Allow,
     /// Reject the file, naming the tensor and the element's index.
     Reject,
@@ -317,7 +310,7 @@ pub(crate) fn save(path: &Path, tensors: &[TensorView<'_>], metadata: &BTreeMap<
 /// # Errors
 /// [`Error::Format`] if the bytes are not a valid safetensors file of `F32`/`F64`
 /// tensors (see the module docs for every check), with the offset of the problem.
-#[allow(dead_code)] // Only the tests read from memory so far.
+#[cfg(test)] // Only the tests read from memory so far.
 pub(crate) fn read_bytes(bytes: &[u8], non_finite: NonFinite) -> Result<SafeTensors> {
     let Some((len_bytes, rest)) = bytes.split_first_chunk::<8>() else {
         return Err(too_short(bytes.len() as u64));
@@ -340,7 +333,9 @@ pub(crate) fn read_bytes(bytes: &[u8], non_finite: NonFinite) -> Result<SafeTens
 /// The reader must end where the data buffer does.
 ///
 /// # Errors
-/// As [`read_bytes`], and [`Error::Io`] if reading fails.
+/// [`Error::Format`] if the bytes are not a valid safetensors file of `F32`/`F64`
+/// tensors (see the module docs for every check), with the offset of the problem;
+/// [`Error::Io`] if reading fails.
 pub(crate) fn read<R: Read>(mut r: R, len: Option<u64>, non_finite: NonFinite) -> Result<SafeTensors> {
     let mut len_bytes = [0; 8];
     let got = read_up_to(&mut r, &mut len_bytes)?;
@@ -653,6 +648,13 @@ fn decode_le<T, const N: usize>(bytes: &[u8], from_le: fn([u8; N]) -> T) -> Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl SafeTensors {
+        /// The tensor called `name`, if there is one.
+        fn tensor(&self, name: &str) -> Option<&Tensor> {
+            self.tensors.iter().find(|t| t.name == name)
+        }
+    }
 
     /// A file with the header text exactly as given (no padding) and the data bytes.
     fn file(header: &str, data: &[u8]) -> Vec<u8> {
