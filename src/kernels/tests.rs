@@ -506,6 +506,21 @@ fn forced_routes_match_the_loops() {
 }
 
 #[test]
+fn a_row_split_into_single_columns_keeps_the_plan_of_the_whole() {
+    // 1×k×2 with 2·k·2 ≥ 16 MFLOP: on two threads each block is one column, which must
+    // still be computed as a column of the matrix·vector product, not as a dot product.
+    let k = 1 << 22;
+    let mut rng = Rng(7);
+    let a: Vec<f32> = rng.vec(k, false);
+    let b: Vec<f32> = rng.vec(2 * k, false);
+    let (a, b) = (MatRef::new(&a, 1, k, k), MatRef::new(&b, k, 2, 2));
+    let (mut one, mut two) = ([0.0f32; 2], [0.0f32; 2]);
+    gemm_threaded(1, 1, 1.0, a, b, 0.0, MatMut::new(&mut one, 1, 2, 2));
+    gemm_threaded(2, 1, 1.0, a, b, 0.0, MatMut::new(&mut two, 1, 2, 2));
+    assert_eq!(one.map(f32::to_bits), two.map(f32::to_bits));
+}
+
+#[test]
 fn gemm_threaded_is_bitwise_gemm() {
     check_threaded::<f32>();
     check_threaded::<f64>();
