@@ -64,27 +64,23 @@ pub const NEON_F64: Tuning = Tuning {
 /// The CPU supports NEON; op(A) has at least C's rows, op(B) at least its columns, and
 /// k = op(A)'s columns = op(B)'s rows > 0 (the views hold their shapes). A route other than the
 /// dot products is computed by the packed tiles, with the blocking it names or NEON's.
-#[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "neon")]
 unsafe fn gemm_neon<T>(route: Route, alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, beta: T, c: MatMut<'_, T>)
 where
     Neon<T>: Lanes<Elem = T>,
 {
     type S<T> = Neon<T>;
-    let (k, ta, tb) = (a.cols(), a.trans(), b.trans());
-    let (a, lda, b, ldb) = (a.data(), a.ld(), b.data(), b.ld());
+    let ta = a.trans();
     // SAFETY: this function's contract is the bodies'.
     unsafe {
         match route {
-            Route::Dots { kc } if ta == Transpose::No => {
-                gemm_dots::gemm::<S<T>, 4, 6>(kc, k, alpha, a, lda, b, ldb, tb, beta, c)
-            }
+            Route::Dots { kc } if ta == Transpose::No => gemm_dots::gemm::<S<T>, 4, 6>(kc, alpha, a, b, beta, c),
             Route::Narrow(blocking) | Route::Packed(blocking) => {
-                gemm::gemm::<S<T>, 8, 3>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
+                gemm::gemm::<S<T>, 8, 3>(blocking, alpha, a, b, beta, c)
             }
             _ => {
                 let blocking = Blocking { kc: 256, nc: 384 };
-                gemm::gemm::<S<T>, 8, 3>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
+                gemm::gemm::<S<T>, 8, 3>(blocking, alpha, a, b, beta, c)
             }
         }
     }

@@ -34,35 +34,28 @@
 use super::lanes::{Lanes, gather_fits};
 use crate::Float;
 use crate::kernels::scratch::scratch;
-use crate::kernels::{MatMut, Transpose};
+use crate::kernels::{MatMut, MatRef, Transpose};
 
 pub use crate::kernels::route::Blocking;
 
-/// C ← α·op(A)·op(B) + β·C, with the MR×(NV·LANES) micro-kernel and the given blocking.
-/// A and B row-major with row strides `lda`, `ldb`, C an m×n block of a row-major matrix;
-/// op(A) is m×k (A stored k×m when `ta` is [`Transpose::Yes`]), op(B) is k×n. β = 0
-/// overwrites C without reading it.
+/// C ← α·op(A)·op(B) + β·C, with the MR×(NV·LANES) micro-kernel and the given blocking;
+/// C an m×n block of a row-major matrix, op(A) m×k (or more rows), op(B) k×n (or more
+/// columns). β = 0 overwrites C without reading it.
 ///
 /// # Safety
-/// The CPU supports `S`'s instruction set; A and B are long enough for their shapes and
-/// strides, with m×n the shape of the block C (as [`check_gemm`](crate::kernels)
-/// asserts), and k > 0.
-#[allow(clippy::too_many_arguments)]
+/// The CPU supports `S`'s instruction set; op(A) has at least C's rows and op(B) at
+/// least its columns (the views hold their shapes), and k > 0.
 #[inline(always)]
 pub unsafe fn gemm<S: Lanes, const MR: usize, const NV: usize>(
     blocking: Blocking,
-    k: usize,
     alpha: S::Elem,
-    a: &[S::Elem],
-    lda: usize,
-    ta: Transpose,
-    b: &[S::Elem],
-    ldb: usize,
-    tb: Transpose,
+    a: MatRef<'_, S::Elem>,
+    b: MatRef<'_, S::Elem>,
     beta: S::Elem,
     c: MatMut<'_, S::Elem>,
 ) {
-    let n = c.cols();
+    let (k, n) = (a.cols(), c.cols());
+    let (a, lda, ta, b, ldb, tb) = (a.data(), a.ld(), a.trans(), b.data(), b.ld(), b.trans());
     // Reading op(A) = A in place needs another micro-kernel, with a row stride; it gets
     // its own copy of the loops, so that each copy holds one micro-kernel (with both in
     // one loop nest, the accumulators were kept in memory: 23% slower at k = 10).

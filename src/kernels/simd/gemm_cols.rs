@@ -17,33 +17,32 @@
 use super::lanes::Lanes;
 use crate::Float;
 use crate::kernels::scratch::scratch;
-use crate::kernels::{MatMut, Transpose};
+use crate::kernels::{MatMut, MatRef, Transpose};
 
 /// The widest C this handles: two accumulators per column, 24 of the 32 registers at 12.
 pub const MAX_N: usize = 12;
 
-/// C ← α·Aᵀ·op(B) + β·C with A stored k×m (row stride `lda`), op(B) k×n with n ≤
+/// C ← α·Aᵀ·op(B) + β·C with A stored k×m and used transposed, op(B) k×n with n ≤
 /// [`MAX_N`]; β = 0 overwrites C without reading it.
 ///
 /// # Safety
-/// The CPU supports `S`'s instruction set; A and B are long enough for their shapes and
-/// strides, with m×n the shape of the block C (as `check_gemm` asserts); 0 < n ≤
-/// MAX_N, and k > 0.
-#[allow(clippy::too_many_arguments)]
+/// The CPU supports `S`'s instruction set; op(A) has at least C's rows and op(B) at least
+/// its columns (the views hold their shapes), and k > 0.
+///
+/// # Panics
+/// If A is not used transposed or C is wider than `MAX_N`.
 #[inline(always)]
 pub unsafe fn gemm<S: Lanes>(
-    k: usize,
     alpha: S::Elem,
-    a: &[S::Elem],
-    lda: usize,
-    b: &[S::Elem],
-    ldb: usize,
-    tb: Transpose,
+    a: MatRef<'_, S::Elem>,
+    b: MatRef<'_, S::Elem>,
     beta: S::Elem,
     c: MatMut<'_, S::Elem>,
 ) {
     let n = c.cols();
-    debug_assert!(n <= MAX_N);
+    assert!(a.trans() == Transpose::Yes && n <= MAX_N, "gemm_cols: Aᵀ and at most {MAX_N} columns");
+    let k = a.cols();
+    let (a, lda, b, ldb, tb) = (a.data(), a.ld(), b.data(), b.ld(), b.trans());
     // SAFETY: forwarded from this function's contract, with NQ = n in every arm.
     unsafe {
         match n {

@@ -28,29 +28,29 @@ use core::mem::MaybeUninit;
 use super::lanes::{Lanes, gather_fits};
 use crate::Float;
 use crate::kernels::scratch::scratch;
-use crate::kernels::{MatMut, Transpose};
+use crate::kernels::{MatMut, MatRef, Transpose};
 
-/// C ← α·A·op(B) + β·C with A m×k as stored (row stride `lda`), op(B) k×n; β = 0
-/// overwrites C without reading it. Tiles of R×Q elements of C, k in blocks of `kc`.
+/// C ← α·A·op(B) + β·C with A m×k used as stored, op(B) k×n; β = 0 overwrites C without
+/// reading it. Tiles of R×Q elements of C, k in blocks of `kc`.
 ///
 /// # Safety
-/// The CPU supports `S`'s instruction set; A and B are long enough for their shapes and
-/// strides, with m×n the shape of the block C (as `check_gemm` asserts), and k > 0.
-#[allow(clippy::too_many_arguments)]
+/// The CPU supports `S`'s instruction set; op(A) has at least C's rows and op(B) at least
+/// its columns (the views hold their shapes), and k > 0.
+///
+/// # Panics
+/// If A is used transposed.
 #[inline(always)]
 pub unsafe fn gemm<S: Lanes, const R: usize, const Q: usize>(
     kc: usize,
-    k: usize,
     alpha: S::Elem,
-    a: &[S::Elem],
-    lda: usize,
-    b: &[S::Elem],
-    ldb: usize,
-    tb: Transpose,
+    a: MatRef<'_, S::Elem>,
+    b: MatRef<'_, S::Elem>,
     beta: S::Elem,
     mut c: MatMut<'_, S::Elem>,
 ) {
-    let (m, n) = (c.rows(), c.cols());
+    assert!(a.trans() == Transpose::No, "gemm_dots: A must be used as stored");
+    let (m, n, k) = (c.rows(), c.cols(), a.cols());
+    let (a, lda, b, ldb, tb) = (a.data(), a.ld(), b.data(), b.ld(), b.trans());
     // Row j of Bᵀ: row j of the stored B when tb is Yes, else a packed copy of column j.
     let ldbt = k.next_multiple_of(S::LANES);
     let mut packed = scratch::<S::Elem>(if tb == Transpose::No { n * ldbt } else { 0 });

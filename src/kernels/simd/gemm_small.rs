@@ -17,7 +17,7 @@ use core::mem::MaybeUninit;
 
 use super::lanes::Lanes;
 use crate::Float;
-use crate::kernels::{MatMut, Transpose};
+use crate::kernels::{MatMut, MatRef, Transpose};
 
 /// The longest k of a small product.
 pub const MAX_K: usize = 64;
@@ -26,29 +26,25 @@ pub const MAX_K: usize = 64;
 pub const B_LEN: usize = 2048;
 
 /// C ← α·op(A)·op(B) + β·C for C of at most NV registers' width, k ≤ [`MAX_K`] and
-/// k·NV·LANES ≤ [`B_LEN`]: rows of C
-/// four at a time, each as NV register accumulators. A and B row-major with row strides
-/// `lda`, `ldb`; op(A) is m×k (stored k×m when `ta` is [`Transpose::Yes`]), op(B) k×n.
+/// k·NV·LANES ≤ [`B_LEN`]: rows of C four at a time, each as NV register accumulators.
 /// β = 0 overwrites C without reading it.
 ///
 /// # Safety
-/// The CPU supports `S`'s instruction set; A and B are long enough for their shapes and
-/// strides, with m×n the shape of the block C (as `check_gemm` asserts); 0 < k ≤ MAX_K,
-/// n ≤ NV·LANES and k·NV·LANES ≤ B_LEN.
-#[allow(clippy::too_many_arguments)]
+/// The CPU supports `S`'s instruction set; op(A) has at least C's rows and op(B) at least
+/// its columns (the views hold their shapes).
+///
+/// # Panics
+/// Unless 0 < k ≤ MAX_K, n ≤ NV·LANES and k·NV·LANES ≤ B_LEN.
 #[inline(always)]
 pub unsafe fn gemm<S: Lanes, const NV: usize>(
-    k: usize,
     alpha: S::Elem,
-    a: &[S::Elem],
-    lda: usize,
-    ta: Transpose,
-    b: &[S::Elem],
-    ldb: usize,
-    tb: Transpose,
+    a: MatRef<'_, S::Elem>,
+    b: MatRef<'_, S::Elem>,
     beta: S::Elem,
     mut c: MatMut<'_, S::Elem>,
 ) {
+    let k = a.cols();
+    let (a, lda, ta, b, ldb, tb) = (a.data(), a.ld(), a.trans(), b.data(), b.ld(), b.trans());
     let l = S::LANES;
     let nr = NV * l;
     let (m, n) = (c.rows(), c.cols());

@@ -176,33 +176,21 @@ fn row_tile(m: usize, n: usize, lanes: usize) -> (usize, usize) {
 ///
 /// # Safety
 /// As for [`gemm::gemm`]: the CPU supports AVX-512F, the slices fit, k > 0.
-#[allow(clippy::too_many_arguments)]
 #[inline(always)]
-unsafe fn packed_avx512<T>(
-    blocking: Blocking,
-    k: usize,
-    alpha: T,
-    a: &[T],
-    lda: usize,
-    ta: Transpose,
-    b: &[T],
-    ldb: usize,
-    tb: Transpose,
-    beta: T,
-    c: MatMut<'_, T>,
-) where
+unsafe fn packed_avx512<T>(blocking: Blocking, alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, beta: T, c: MatMut<'_, T>)
+where
     Avx512<T>: Lanes<Elem = T>,
 {
     type S<T> = Avx512<T>;
     // SAFETY: this function's contract is the bodies'.
     unsafe {
         match row_tile(c.rows(), c.cols(), <S<T> as Lanes>::LANES) {
-            (2, _) => gemm::gemm::<S<T>, 2, 4>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c),
-            (3, _) => gemm::gemm::<S<T>, 3, 4>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c),
-            (4, _) => gemm::gemm::<S<T>, 4, 2>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c),
-            (8, _) => gemm::gemm::<S<T>, 8, 2>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c),
-            (10, _) => gemm::gemm::<S<T>, 10, 2>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c),
-            _ => gemm::gemm::<S<T>, 12, 2>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c),
+            (2, _) => gemm::gemm::<S<T>, 2, 4>(blocking, alpha, a, b, beta, c),
+            (3, _) => gemm::gemm::<S<T>, 3, 4>(blocking, alpha, a, b, beta, c),
+            (4, _) => gemm::gemm::<S<T>, 4, 2>(blocking, alpha, a, b, beta, c),
+            (8, _) => gemm::gemm::<S<T>, 8, 2>(blocking, alpha, a, b, beta, c),
+            (10, _) => gemm::gemm::<S<T>, 10, 2>(blocking, alpha, a, b, beta, c),
+            _ => gemm::gemm::<S<T>, 12, 2>(blocking, alpha, a, b, beta, c),
         }
     }
 }
@@ -211,27 +199,21 @@ unsafe fn packed_avx512<T>(
 ///
 /// # Safety
 /// As for [`gemm_small::gemm`] with NV = `nv`.
-#[allow(clippy::too_many_arguments)]
 #[inline(always)]
 unsafe fn small<S: Lanes>(
     nv: usize,
-    k: usize,
     alpha: S::Elem,
-    a: &[S::Elem],
-    lda: usize,
-    ta: Transpose,
-    b: &[S::Elem],
-    ldb: usize,
-    tb: Transpose,
+    a: MatRef<'_, S::Elem>,
+    b: MatRef<'_, S::Elem>,
     beta: S::Elem,
     c: MatMut<'_, S::Elem>,
 ) {
     // SAFETY: forwarded from this function's contract.
     unsafe {
         match nv {
-            1 => gemm_small::gemm::<S, 1>(k, alpha, a, lda, ta, b, ldb, tb, beta, c),
-            2 => gemm_small::gemm::<S, 2>(k, alpha, a, lda, ta, b, ldb, tb, beta, c),
-            _ => gemm_small::gemm::<S, 4>(k, alpha, a, lda, ta, b, ldb, tb, beta, c),
+            1 => gemm_small::gemm::<S, 1>(alpha, a, b, beta, c),
+            2 => gemm_small::gemm::<S, 2>(alpha, a, b, beta, c),
+            _ => gemm_small::gemm::<S, 4>(alpha, a, b, beta, c),
         }
     }
 }
@@ -242,30 +224,18 @@ unsafe fn small<S: Lanes>(
 ///
 /// # Safety
 /// As for [`gemm::gemm`]: the CPU supports AVX-512F, the slices fit, k > 0.
-#[allow(clippy::too_many_arguments)]
 #[inline(always)]
-unsafe fn narrow_avx512<T>(
-    blocking: Blocking,
-    k: usize,
-    alpha: T,
-    a: &[T],
-    lda: usize,
-    ta: Transpose,
-    b: &[T],
-    ldb: usize,
-    tb: Transpose,
-    beta: T,
-    c: MatMut<'_, T>,
-) where
+unsafe fn narrow_avx512<T>(blocking: Blocking, alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, beta: T, c: MatMut<'_, T>)
+where
     Avx512<T>: Lanes<Elem = T>,
 {
     type S<T> = Avx512<T>;
     // SAFETY: this function's contract is the bodies'.
     unsafe {
         match c.rows() {
-            0..=4 => gemm::gemm::<S<T>, 4, 1>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c),
-            5..=12 => gemm::gemm::<S<T>, 12, 1>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c),
-            _ => gemm::gemm::<S<T>, 24, 1>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c),
+            0..=4 => gemm::gemm::<S<T>, 4, 1>(blocking, alpha, a, b, beta, c),
+            5..=12 => gemm::gemm::<S<T>, 12, 1>(blocking, alpha, a, b, beta, c),
+            _ => gemm::gemm::<S<T>, 24, 1>(blocking, alpha, a, b, beta, c),
         }
     }
 }
@@ -278,29 +248,25 @@ unsafe fn narrow_avx512<T>(
 /// The CPU supports AVX-512F; op(A) has at least C's rows, op(B) at least its columns,
 /// and k = op(A)'s columns = op(B)'s rows > 0 (the views hold their shapes). A route the
 /// shape does not allow is computed by the packed tiles.
-#[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx512f,avx2,fma")]
 unsafe fn gemm_avx512<T>(route: Route, alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, beta: T, c: MatMut<'_, T>)
 where
     Avx512<T>: Lanes<Elem = T>,
 {
     type S<T> = Avx512<T>;
-    let (k, ta, tb) = (a.cols(), a.trans(), b.trans());
-    let (a, lda, b, ldb) = (a.data(), a.ld(), b.data(), b.ld());
+    let ta = a.trans();
     // SAFETY: this function's contract is the bodies': each arm's guard is what its body
     // needs beyond it (the small kernel checks its own limits).
     unsafe {
         match route {
-            Route::Small { nv } => small::<S<T>>(nv, k, alpha, a, lda, ta, b, ldb, tb, beta, c),
+            Route::Small { nv } => small::<S<T>>(nv, alpha, a, b, beta, c),
             Route::Cols if ta == Transpose::Yes && c.cols() <= gemm_cols::MAX_N => {
-                gemm_cols::gemm::<S<T>>(k, alpha, a, lda, b, ldb, tb, beta, c)
+                gemm_cols::gemm::<S<T>>(alpha, a, b, beta, c)
             }
-            Route::Dots { kc } if ta == Transpose::No => {
-                gemm_dots::gemm::<S<T>, 4, 6>(kc, k, alpha, a, lda, b, ldb, tb, beta, c)
-            }
-            Route::Narrow(blocking) => narrow_avx512(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c),
-            Route::Packed(blocking) => packed_avx512(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c),
-            _ => packed_avx512(FALLBACK, k, alpha, a, lda, ta, b, ldb, tb, beta, c),
+            Route::Dots { kc } if ta == Transpose::No => gemm_dots::gemm::<S<T>, 4, 6>(kc, alpha, a, b, beta, c),
+            Route::Narrow(blocking) => narrow_avx512(blocking, alpha, a, b, beta, c),
+            Route::Packed(blocking) => packed_avx512(blocking, alpha, a, b, beta, c),
+            _ => packed_avx512(FALLBACK, alpha, a, b, beta, c),
         }
     }
 }
@@ -311,26 +277,22 @@ where
 ///
 /// # Safety
 /// As for [`gemm_avx512`], with AVX2 and FMA for AVX-512F.
-#[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn gemm_avx2<T>(route: Route, alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, beta: T, c: MatMut<'_, T>)
 where
     Avx2<T>: Lanes<Elem = T>,
 {
     type S<T> = Avx2<T>;
-    let (k, ta, tb) = (a.cols(), a.trans(), b.trans());
-    let (a, lda, b, ldb) = (a.data(), a.ld(), b.data(), b.ld());
+    let ta = a.trans();
     // SAFETY: this function's contract is the bodies': each arm's guard is what its body
     // needs beyond it (the small kernel checks its own limits).
     unsafe {
         match route {
-            Route::Small { nv } => small::<S<T>>(nv, k, alpha, a, lda, ta, b, ldb, tb, beta, c),
-            Route::Dots { kc } if ta == Transpose::No => {
-                gemm_dots::gemm::<S<T>, 2, 5>(kc, k, alpha, a, lda, b, ldb, tb, beta, c)
-            }
-            Route::Narrow(blocking) => gemm::gemm::<S<T>, 12, 1>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c),
-            Route::Packed(blocking) => gemm::gemm::<S<T>, 6, 2>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c),
-            _ => gemm::gemm::<S<T>, 6, 2>(FALLBACK, k, alpha, a, lda, ta, b, ldb, tb, beta, c),
+            Route::Small { nv } => small::<S<T>>(nv, alpha, a, b, beta, c),
+            Route::Dots { kc } if ta == Transpose::No => gemm_dots::gemm::<S<T>, 2, 5>(kc, alpha, a, b, beta, c),
+            Route::Narrow(blocking) => gemm::gemm::<S<T>, 12, 1>(blocking, alpha, a, b, beta, c),
+            Route::Packed(blocking) => gemm::gemm::<S<T>, 6, 2>(blocking, alpha, a, b, beta, c),
+            _ => gemm::gemm::<S<T>, 6, 2>(FALLBACK, alpha, a, b, beta, c),
         }
     }
 }
