@@ -216,6 +216,48 @@ mod tests {
     }
 
     #[test]
+    fn every_threshold_of_the_avx512_f32_table_is_where_it_says() {
+        let t = &AVX512_F32;
+        let f32 = |m, k, n, ta, tb| plan(t, shape(m, k, n, ta, tb));
+        let (dots, packed, narrow) = (Route::Dots { kc: 1024 }, Route::Packed(t.packed), Route::Narrow(t.narrow.1));
+        // Dot products from k = 64, up to 28 columns.
+        assert_eq!(f32(100, 64, 20, No, No), dots);
+        assert_eq!(f32(100, 63, 20, No, No), packed);
+        assert_eq!(f32(100, 256, 28, No, No), dots);
+        assert_eq!(f32(100, 256, 29, No, No), packed);
+        // X·Wᵀ: up to 128 columns from k = 512, any width up to 256 rows.
+        assert_eq!(f32(300, 512, 128, No, Yes), dots);
+        assert_eq!(f32(300, 512, 129, No, Yes), packed);
+        assert_eq!(f32(300, 511, 100, No, Yes), packed);
+        assert_eq!(f32(256, 784, 1024, No, Yes), dots);
+        assert_eq!(f32(257, 784, 1024, No, Yes), packed);
+        // A·B with at most 16 rows and more than 12 columns: not by dot products.
+        assert_eq!(f32(16, 256, 20, No, No), packed);
+        assert_eq!(f32(17, 256, 20, No, No), dots);
+        assert_eq!(f32(16, 256, 12, No, No), dots);
+        assert_eq!(f32(16, 256, 13, No, No), narrow);
+        // Small A·Bᵀ by dot products: k ≥ 32 with at most 8 rows, else k ≥ 64, n ≤ 28.
+        assert_eq!(f32(8, 32, 20, No, Yes), dots);
+        assert_eq!(f32(8, 31, 20, No, Yes), Route::Small { nv: 2 });
+        assert_eq!(f32(9, 32, 20, No, Yes), Route::Small { nv: 2 });
+        assert_eq!(f32(9, 64, 20, No, Yes), dots);
+        assert_eq!(f32(4, 40, 29, No, Yes), Route::Small { nv: 2 });
+        // The small kernel: at most 16 Ki multiply-adds, k ≤ 64, rows of up to 4 registers.
+        assert_eq!(f32(16, 32, 32, No, No), Route::Small { nv: 2 });
+        assert_eq!(f32(17, 32, 32, No, No), packed);
+        assert_eq!(f32(2, 64, 16, No, No), Route::Small { nv: 1 });
+        assert_eq!(f32(2, 65, 16, No, No), narrow);
+        assert_eq!(f32(2, 8, 64, No, No), Route::Small { nv: 4 });
+        assert_eq!(f32(2, 8, 65, No, No), packed);
+        // Column tiles for Aᵀ·B with 4 to 12 columns.
+        assert_eq!(f32(784, 128, 3, Yes, No), narrow);
+        assert_eq!(f32(784, 128, 4, Yes, No), Route::Cols);
+        assert_eq!(f32(784, 128, 12, Yes, No), Route::Cols);
+        assert_eq!(f32(784, 128, 13, Yes, No), narrow);
+        assert_eq!(f32(784, 128, 17, Yes, No), packed);
+    }
+
+    #[test]
     fn the_last_register_goes_apart_when_at_most_half_a_tile() {
         // 16 lanes: tiles 32 wide.
         assert_eq!(last_register(16, 33), Some(32));
