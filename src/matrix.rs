@@ -269,17 +269,7 @@ impl<T: Float> Matrix<T> {
     /// If `x.len() != self.cols()` or `y.len() != self.rows()`.
     #[track_caller]
     pub fn matvec_into(&self, x: &[T], y: &mut [T]) {
-        assert!(
-            x.len() == self.cols && y.len() == self.rows,
-            "matvec: a {}×{} matrix needs x of {} and y of {}, got x of {} and y of {}",
-            self.rows,
-            self.cols,
-            self.cols,
-            self.rows,
-            x.len(),
-            y.len()
-        );
-        kernels::gemv(T::ONE, self.as_mat_ref(), x, T::ZERO, y);
+        self.checked_matvec("matvec", Transpose::No, x, y);
     }
 
     /// wᵀ·x, computed from w as stored (no transpose is formed); this is the product
@@ -300,17 +290,25 @@ impl<T: Float> Matrix<T> {
     /// If `x.len() != self.rows()` or `y.len() != self.cols()`.
     #[track_caller]
     pub fn transpose_matvec_into(&self, x: &[T], y: &mut [T]) {
+        self.checked_matvec("transpose_matvec", Transpose::Yes, x, y);
+    }
+
+    /// y ← op(w)·x once the lengths are checked: `matvec_into` and
+    /// `transpose_matvec_into`, which `what` names in the message.
+    #[track_caller]
+    fn checked_matvec(&self, what: &str, t: Transpose, x: &[T], y: &mut [T]) {
+        let w = self.as_mat_ref().op(t);
         assert!(
-            x.len() == self.rows && y.len() == self.cols,
-            "transpose_matvec: a {}×{} matrix needs x of {} and y of {}, got x of {} and y of {}",
+            x.len() == w.cols() && y.len() == w.rows(),
+            "{what}: a {}×{} matrix needs x of {} and y of {}, got x of {} and y of {}",
             self.rows,
             self.cols,
-            self.rows,
-            self.cols,
+            w.cols(),
+            w.rows(),
             x.len(),
             y.len()
         );
-        kernels::gemv(T::ONE, self.as_mat_ref().op(Transpose::Yes), x, T::ZERO, y);
+        kernels::gemv(T::ONE, w, x, T::ZERO, y);
     }
 
     /// w ← w + α·x·yᵀ: the outer-product accumulate that adds `δ·aᵀ` (BP3) into a
