@@ -609,6 +609,9 @@ fn views_from_a_row_or_column_keep_inside_their_slice() {
     // No columns: rows past the first are nowhere, even with a stride that overflows.
     let empty = MatRef::<f32>::new(&[], 3, 0, usize::MAX);
     assert_eq!(empty.rows_from(2).rows(), 1);
+    let empty = MatMut::<f32>::new(&mut [], 3, 0, usize::MAX);
+    let (_, mut lower) = empty.split_at_row(2);
+    assert!(lower.row(0).is_empty());
     // A block split by rows and columns writes only its own elements.
     let mut data = vec![0; 19];
     let c = MatMut::new(&mut data, 3, 4, 5);

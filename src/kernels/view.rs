@@ -192,9 +192,14 @@ impl<'a, T> MatMut<'a, T> {
     #[track_caller]
     pub fn row(&mut self, i: usize) -> &mut [T] {
         assert!(i < self.rows, "block: row {i} of {}", self.rows);
-        // SAFETY: row i < rows of the block is `cols` elements from `ptr + i·ld`, inside
-        // the slice `new` checked (or the block this one was split from), and no other
-        // block holds them; the returned borrow keeps `self` borrowed while it lives.
+        if self.cols == 0 {
+            // A row of no columns is nowhere: `new` did not check i·ld against the slice
+            // (it may not even fit in a usize), so no pointer is computed from it.
+            return &mut [];
+        }
+        // SAFETY: row i < rows of the block is `cols` > 0 elements from `ptr + i·ld`,
+        // inside the slice `new` checked (or the block this one was split from), and no
+        // other block holds them; the returned borrow keeps `self` borrowed while it lives.
         unsafe { core::slice::from_raw_parts_mut(self.ptr.add(i * self.ld), self.cols) }
     }
 
@@ -220,8 +225,9 @@ impl<'a, T> MatMut<'a, T> {
     pub fn split_at_row(self, i: usize) -> (Self, Self) {
         assert!(i <= self.rows, "block: row {i} of {}", self.rows);
         let MatMut { ptr, rows, cols, ld, .. } = self;
-        // Past the last row there is nothing to point at; keep the pointer as it is.
-        let lower = if i == rows { ptr } else { ptr.wrapping_add(i * ld) };
+        // Past the last row, or in rows of no columns, there is nothing to point at (and
+        // i·ld was never checked against the slice): keep the pointer as it is.
+        let lower = if i == rows || cols == 0 { ptr } else { ptr.wrapping_add(i * ld) };
         (
             MatMut { ptr, rows: i, cols, ld, _borrow: PhantomData },
             MatMut { ptr: lower, rows: rows - i, cols, ld, _borrow: PhantomData },
