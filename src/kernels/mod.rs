@@ -75,8 +75,8 @@ pub type GemmFn<T> = unsafe fn(Route, T, MatRef<'_, T>, MatRef<'_, T>, T, MatMut
 /// # Safety of the entries
 /// Each entry may only be called when the CPU supports the instruction set of the [`Isa`]
 /// holding it, with slices as long as the safe entry point of the same name ([`gemv`],
-/// [`gemm_threaded`], …) checks, and
-/// (for `gemm`) k > 0 and n > 0.
+/// [`ger`], …) checks; for `gemm`, with op(A) covering C's rows, op(B) its columns, k > 0
+/// and C not empty (as `gemm_kernel` asserts; the views hold their own lengths).
 pub struct Ops<T> {
     /// x·y.
     pub dot: unsafe fn(&[T], &[T]) -> T,
@@ -681,10 +681,9 @@ pub fn gemm_threaded<T: Float>(
     crate::parallel::run(&mut refs);
 }
 
-/// Blocks of columns of a C split by [`gemm_column_blocks`] are at least this wide: wider
-/// than 128, the largest C for which any kernel set picks another algorithm than its
-/// packed tiles (the dot-product and column tiles are for narrow C), so that every block
-/// is computed by the algorithm, and so to the bits, of the whole product.
+/// Blocks of columns of a C split by [`gemm_column_blocks`] are at least this wide: each
+/// block packs all of op(A) again, which pays only over enough columns. (The bits do not
+/// depend on the width: every block takes the plan of the whole product.)
 const COLUMN_BLOCK_MIN: usize = 256;
 
 /// Blocks of columns start at multiples of this (the widest tile, 32 `f32` columns of
