@@ -504,15 +504,33 @@ impl<T: Float> Network<T> {
             self.clear_gradients();
             return result;
         }
+        self.descend_batch(x, y, learning_rate, |_| Ok(()))
+    }
+
+    /// The fused step of [`train_batch`](Self::train_batch), nothing being accumulated:
+    /// the forward pass, then `inspect` on the output layer (its error ends the step
+    /// before anything changes: `Trainer::fit` checks the batch's cost there), then BP1
+    /// and BP2, and BP3/BP4 added straight into the parameters. The learning rate is
+    /// checked by the caller.
+    pub(crate) fn descend_batch(
+        &mut self,
+        x: MatrixView<'_, T>,
+        y: MatrixView<'_, T>,
+        learning_rate: T,
+        inspect: impl FnOnce(&Layer<T>) -> Result<()>,
+    ) -> Result<()> {
+        debug_assert_eq!(self.accumulated, 0, "the fused step has no gradient sums to add");
         // Everything is checked before anything changes; then the batch is used where it
         // lies, without the copy that `forward_batch` keeps for a later `backward`.
         self.check_input(x)?;
         self.check_targets(y, x.rows())?;
         let scale = -learning_rate / T::from_usize(x.rows());
+        // The caches are about to hold this batch, whose input is not kept.
+        self.pending_rows = 0;
         let Network { layers, cost, threads, .. } = self;
         forward_layers(layers, x, *threads)?;
+        inspect(&layers[layers.len() - 1])?;
         passes(layers, x, false, Some((y, *cost)), *threads); // BP1, BP2
-        self.pending_rows = 0;
         descend_layers(layers, x, *threads, scale)
     }
 

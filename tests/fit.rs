@@ -2,10 +2,10 @@
 //! divergence, callbacks, the progress line, schedules and diagnostics.
 
 use backprop::{
-    Activation, Adam, BatchInfo, Callback, Control, CosineAnnealing, Cost, Dataset, Diagnostics, EarlyStopping,
-    EpochRecord, Error, ExponentialDecay, FitError, FitInfo, Layer, Matrix, Monitor, Network, Optimizer,
-    OptimizerState, Params, ProgressReporter, Result, Rng, Schedule, Sgd, StepDecay, StopReason, Trainer,
-    ValidationSet, Vector,
+    Activation, Adam, Batch, BatchInfo, Batcher, Callback, Clipped, Control, CosineAnnealing, Cost, Dataset,
+    Diagnostics, EarlyStopping, EpochRecord, Error, ExponentialDecay, FitError, FitInfo, Layer, Matrix, Monitor,
+    Network, Optimizer, OptimizerState, Params, ProgressReporter, Result, Rng, Schedule, Sgd, StepDecay, StopReason,
+    Trainer, ValidationSet, Vector,
 };
 
 /// Two Gaussian blobs in the plane, σ = 0.6, centred at (−1, −1) (class 0) and (1, 1)
@@ -581,4 +581,84 @@ fn a_negative_scheduled_rate_ends_training_with_the_history() {
     // `?` keeps the error and drops the history.
     let plain: Error = e.into();
     assert!(matches!(plain, Error::InvalidHyperparameter { name: "learning rate", .. }));
+}
+
+/// The batches `fit` trains on with `ValidationSet::None`, epoch by epoch (a `Batcher`
+/// shuffled by an `Rng` seeded with the trainer's seed), each given to `step`.
+fn by_hand(
+    net: &mut Network<f64>,
+    data: &Dataset<f64>,
+    (epochs, batch_size, seed): (usize, usize, u64),
+    mut step: impl FnMut(&mut Network<f64>, Batch<'_, f64>),
+) {
+    let mut rng = Rng::new(seed);
+    let mut batcher = Batcher::new(data, batch_size).unwrap();
+    batcher.set_threads(net.threads()).unwrap();
+    for _ in 0..epochs {
+        batcher.shuffle(&mut rng);
+        while let Some(b) = batcher.next_batch() {
+            step(net, b);
+        }
+    }
+}
+
+#[test]
+fn fit_with_plain_sgd_is_a_loop_of_train_batch_bit_for_bit() {
+    let data = blobs(45, 21); // batches of 8 and a short last one
+    for threads in [1, 2] {
+        let mut fitted = network(4);
+        fitted.set_threads(threads).unwrap();
+        let mut looped = fitted.clone();
+        Trainer::new(Sgd::new(0.7).unwrap()).epochs(4).batch_size(8).seed(5).fit(&mut fitted, &data).unwrap();
+        by_hand(&mut looped, &data, (4, 8, 5), |net, b| net.train_batch(b.inputs, b.targets, 0.7).unwrap());
+        assert_eq!(parameters(&fitted), parameters(&looped), "{threads} threads");
+    }
+}
+
+#[test]
+fn fit_forms_the_gradient_where_the_optimiser_or_the_diagnostics_need_it() {
+    // Weight decay, a wrapper that changes the gradient, or diagnostics: forward,
+    // backward and `step_with`, bit for bit.
+    type Make = fn() -> Box<dyn Optimizer<f64>>;
+    let cases: [(Make, Diagnostics); 3] = [
+        (|| Box::new(Sgd::new(0.7).unwrap().weight_decay(1e-3).unwrap()), Diagnostics::Off),
+        (|| Box::new(Clipped::new(Sgd::new(0.7).unwrap(), 0.05).unwrap()), Diagnostics::Off),
+        (|| Box::new(Sgd::new(0.7).unwrap()), Diagnostics::PerEpoch),
+    ];
+    let data = blobs(45, 22);
+    for (make, diagnostics) in cases {
+        let mut fitted = network(6);
+        let mut looped = fitted.clone();
+        Trainer::new(make()).epochs(3).batch_size(8).seed(9).diagnostics(diagnostics).fit(&mut fitted, &data).unwrap();
+        let mut optimizer = make();
+        by_hand(&mut looped, &data, (3, 8, 9), |net, b| {
+            net.forward_batch(b.inputs).unwrap();
+            net.backward_batch(b.targets).unwrap();
+            net.step_with(&mut optimizer).unwrap();
+        });
+        assert_eq!(parameters(&fitted), parameters(&looped), "{diagnostics:?}");
+    }
+}
+
+#[test]
+fn a_fused_step_that_would_overflow_stops_training_and_rolls_back() {
+    // An identity unit, inputs near 10⁵, errors near 10⁴ and a rate of 10³⁰⁰: the cost
+    // is finite, the gradient near 10⁹, and the step overflows.
+    let x = Matrix::from_fn(6, 1, |i, _| 1e5 * (1.0 + i as f64));
+    let data = Dataset::new(x, Matrix::from_fn(6, 1, |i, _| -1e4 * (1.0 + i as f64)));
+    let data = data.unwrap();
+    let net = || Network::<f64>::builder(1).layer(1, Activation::Identity).seed(3).build().unwrap();
+    let trainer = |epochs| Trainer::new(Sgd::new(1e300).unwrap()).epochs(epochs).batch_size(3);
+    let mut trained = net();
+    let e = trainer(5).fit(&mut trained, &data).unwrap_err();
+    let Error::Diverged { epoch, what, .. } = e.error else { panic!("{}", e.error) };
+    assert_eq!(what, "a parameter after the update");
+    assert_eq!(e.history.epochs.len(), epoch);
+    assert!(parameters(&trained).iter().all(|w| w.is_finite()));
+    // Rolled back to the end of the last completed epoch, as a shorter fit leaves it.
+    let mut shorter = net();
+    if epoch > 0 {
+        trainer(epoch).fit(&mut shorter, &data).unwrap();
+    }
+    assert_eq!(parameters(&trained), parameters(&shorter));
 }

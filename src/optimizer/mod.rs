@@ -270,6 +270,21 @@ pub trait Optimizer<T: Float> {
         Err(Error::Incompatible { reason: "this optimiser has no learning rate to set".into() })
     }
 
+    /// The learning rate α if this optimiser's [`step`](Self::step) is exactly plain
+    /// gradient descent, θ := θ − α ∂C/∂θ for every weight and bias, with no state and
+    /// nothing else; `None` by default.
+    ///
+    /// [`Trainer::fit`](crate::Trainer::fit) then takes the fused step of
+    /// [`Network::train_batch`](crate::Network::train_batch), which adds −(α/m)·δ·aᵀ to
+    /// the weights inside BP3 and BP4 instead of forming the mean gradient first: the same
+    /// update, one pass over the weights instead of several, but rounded differently from
+    /// [`Network::step_with`](crate::Network::step_with). [`Sgd`] without weight decay
+    /// returns its α; an optimiser that transforms the gradient (clipping, decay, moments)
+    /// must return `None`.
+    fn plain_descent_rate(&self) -> Option<T> {
+        None
+    }
+
     /// A copy of the optimiser's state (step count, moments, velocities) for a
     /// checkpoint; empty by default, for a stateless optimiser.
     fn state(&self) -> OptimizerState<T> {
@@ -293,56 +308,49 @@ pub trait Optimizer<T: Float> {
     }
 }
 
-/// A borrowed optimiser is an optimiser, so that `&mut dyn Optimizer<T>` (or `&mut adam`,
-/// to keep using it after training) can go wherever an optimiser is taken by value.
-impl<T: Float, O: Optimizer<T> + ?Sized> Optimizer<T> for &mut O {
-    fn step(&mut self, params: &mut Params<'_, T>) -> Result<()> {
-        (**self).step(params)
-    }
-    fn commit_step(&mut self) {
-        (**self).commit_step();
-    }
-    fn discard_step(&mut self) {
-        (**self).discard_step();
-    }
-    fn learning_rate(&self) -> Option<f64> {
-        (**self).learning_rate()
-    }
-    fn set_learning_rate(&mut self, learning_rate: f64) -> Result<()> {
-        (**self).set_learning_rate(learning_rate)
-    }
-    fn state(&self) -> OptimizerState<T> {
-        (**self).state()
-    }
-    fn set_state(&mut self, state: OptimizerState<T>) -> Result<()> {
-        (**self).set_state(state)
-    }
+/// `impl Optimizer<T>` for a pointer to an optimiser, every method forwarded to it.
+macro_rules! forward_optimizer {
+    ($(#[$doc:meta])* $pointer:ty) => {
+        $(#[$doc])*
+        impl<T: Float, O: Optimizer<T> + ?Sized> Optimizer<T> for $pointer {
+            fn step(&mut self, params: &mut Params<'_, T>) -> Result<()> {
+                (**self).step(params)
+            }
+            fn commit_step(&mut self) {
+                (**self).commit_step();
+            }
+            fn discard_step(&mut self) {
+                (**self).discard_step();
+            }
+            fn learning_rate(&self) -> Option<f64> {
+                (**self).learning_rate()
+            }
+            fn set_learning_rate(&mut self, learning_rate: f64) -> Result<()> {
+                (**self).set_learning_rate(learning_rate)
+            }
+            fn plain_descent_rate(&self) -> Option<T> {
+                (**self).plain_descent_rate()
+            }
+            fn state(&self) -> OptimizerState<T> {
+                (**self).state()
+            }
+            fn set_state(&mut self, state: OptimizerState<T>) -> Result<()> {
+                (**self).set_state(state)
+            }
+        }
+    };
 }
 
-/// A boxed optimiser is an optimiser, so that one chosen at run time
-/// (`Box<dyn Optimizer<T>>`) can go wherever an optimiser is taken by value.
-impl<T: Float, O: Optimizer<T> + ?Sized> Optimizer<T> for Box<O> {
-    fn step(&mut self, params: &mut Params<'_, T>) -> Result<()> {
-        (**self).step(params)
-    }
-    fn commit_step(&mut self) {
-        (**self).commit_step();
-    }
-    fn discard_step(&mut self) {
-        (**self).discard_step();
-    }
-    fn learning_rate(&self) -> Option<f64> {
-        (**self).learning_rate()
-    }
-    fn set_learning_rate(&mut self, learning_rate: f64) -> Result<()> {
-        (**self).set_learning_rate(learning_rate)
-    }
-    fn state(&self) -> OptimizerState<T> {
-        (**self).state()
-    }
-    fn set_state(&mut self, state: OptimizerState<T>) -> Result<()> {
-        (**self).set_state(state)
-    }
+forward_optimizer! {
+    /// A borrowed optimiser is an optimiser, so that `&mut dyn Optimizer<T>` (or `&mut adam`,
+    /// to keep using it after training) can go wherever an optimiser is taken by value.
+    &mut O
+}
+
+forward_optimizer! {
+    /// A boxed optimiser is an optimiser, so that one chosen at run time
+    /// (`Box<dyn Optimizer<T>>`) can go wherever an optimiser is taken by value.
+    Box<O>
 }
 
 /// Plain gradient descent, the classic update step: θ := θ − α ∂C/∂θ.
@@ -412,6 +420,11 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
     fn set_learning_rate(&mut self, learning_rate: f64) -> Result<()> {
         self.learning_rate = learning_rate_from_f64(learning_rate)?;
         Ok(())
+    }
+
+    /// α when there is no weight decay: then the step is plain gradient descent.
+    fn plain_descent_rate(&self) -> Option<T> {
+        (self.weight_decay == T::ZERO).then_some(self.learning_rate)
     }
 }
 
@@ -499,6 +512,22 @@ fn check_unit_interval<T: Float>(name: &'static str, value: T) -> Result<()> {
 mod tests {
     use super::testing::{self, assert_close, message};
     use super::*;
+
+    #[test]
+    fn only_plain_descent_offers_a_rate_for_the_fused_step() {
+        let mut sgd = Sgd::new(0.25).unwrap();
+        assert_eq!(sgd.plain_descent_rate(), Some(0.25));
+        sgd.set_learning_rate(0.125).unwrap();
+        assert_eq!(sgd.plain_descent_rate(), Some(0.125), "the rate a schedule set");
+        assert_eq!(Optimizer::<f64>::plain_descent_rate(&&mut sgd), Some(0.125), "borrowed");
+        assert_eq!(Box::new(sgd).plain_descent_rate(), Some(0.125), "boxed");
+        assert_eq!(Sgd::new(0.25).unwrap().weight_decay(1e-3).unwrap().plain_descent_rate(), None);
+        assert_eq!(Clipped::new(sgd, 1.0).unwrap().plain_descent_rate(), None, "clipping changes the gradient");
+        assert_eq!(Momentum::<f64>::new(0.25).unwrap().plain_descent_rate(), None);
+        assert_eq!(RmsProp::<f64>::new(0.25).unwrap().plain_descent_rate(), None);
+        assert_eq!(Adam::<f64>::new(0.25).unwrap().plain_descent_rate(), None);
+        assert_eq!(AdamW::<f64>::new(0.25).unwrap().plain_descent_rate(), None);
+    }
 
     #[test]
     fn sgd_steps_against_the_gradient() {

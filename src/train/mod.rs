@@ -337,6 +337,17 @@ impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
     ///    - the update step by the optimiser ([`Network::step_with`]), for
     ///      [`Sgd`](crate::Sgd) w := w − α ∂C/∂w, b := b − α ∂C/∂b;
     ///    - the callbacks' [`on_batch_end`](Callback::on_batch_end);
+    ///
+    ///    With plain gradient descent ([`Sgd`](crate::Sgd) without weight decay, or any
+    ///    optimiser whose [`Optimizer::plain_descent_rate`] is `Some`) and no
+    ///    diagnostics, BP3, BP4 and the update are one step, the fused step of
+    ///    [`Network::train_batch`]: w := w − (α/m) Σ δ·aᵀ is added to the weights as
+    ///    the product is computed, and the batch is read where it lies. The result is
+    ///    bit for bit that of a loop of `train_batch` over the same batches; it rounds
+    ///    differently from `step_with` (the mean gradient is never formed) and saves
+    ///    the passes over the gradient that `step_with` makes, which count most for
+    ///    small batches. Every other optimiser needs the gradient itself, and takes
+    ///    the steps above.
     /// 3. the validation cost and accuracy, the [`EpochRecord`], the best epoch, early
     ///    stopping and the callbacks' [`on_epoch_end`](Callback::on_epoch_end).
     ///
@@ -364,6 +375,8 @@ impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
     /// step, and the step itself, which [`Network::step_with`] refuses if it would make a
     /// weight, a bias or the optimiser's state NaN or infinite. Any of these ends training
     /// with [`Error::Diverged`], and the network is then as after any other error (below).
+    /// The fused step never forms the gradient: a gradient that is not finite is caught
+    /// as a parameter after the update, which the step then refuses as a whole.
     /// A NaN or infinite validation cost is not an error: it is recorded, and never counts
     /// as an improvement.
     ///
@@ -533,37 +546,48 @@ impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
                     self.optimizer.set_learning_rate(scheduled)?;
                 }
             }
+            // Plain gradient descent fuses its update into BP3/BP4, unless the diagnostics
+            // need the gradient itself.
+            let fused_rate = match rate {
+                Rate::Optimizer if collector.is_none() => self.optimizer.plain_descent_rate(),
+                _ => None,
+            };
             batcher.shuffle(rng);
             let (mut cost_sum, mut correct, mut samples, mut batch) = (0.0, 0usize, 0usize, 0usize);
             let mut stopped_by_callback = false;
             while let Some(b) = batcher.next_batch() {
                 let rows = b.len();
-                network.forward_batch(b.inputs)?;
-                let (sum, right) = batch_totals(network.output_layer(), b.targets, cost_fn, accuracy);
-                let cost = sum / rows as f64;
-                if !cost.is_finite() {
-                    return Err(Error::Diverged { epoch, batch, cost, what: "the cost" });
-                }
-                network.backward_batch(b.targets)?; // BP1..BP4
-                if !weight_gradient_norms(network, rows, &mut norms, collector.is_some()) {
-                    network.clear_gradients();
-                    return Err(Error::Diverged { epoch, batch, cost, what: "the gradient" });
-                }
-                if let Some(c) = collector.as_mut() {
-                    c.add_batch(network, &norms);
-                }
-                match rate {
-                    Rate::Optimizer => network.step_with(&mut self.optimizer).map_err(|e| match e {
-                        Error::NonFiniteUpdate { what, .. } => {
-                            let what = match what {
-                                "optimiser state" => "the optimiser's state after the update",
-                                _ => "a parameter after the update",
-                            };
-                            Error::Diverged { epoch, batch, cost, what }
-                        }
-                        e => e,
-                    })?, // the update step
-                    Rate::Zero => network.clear_gradients(),
+                let (mut sum, mut right, mut cost) = (0.0, 0, f64::NAN);
+                // The batch's cost, from the forward pass, before anything changes.
+                let mut inspect = |output: &Layer<T>| {
+                    (sum, right) = batch_totals(output, b.targets, cost_fn, accuracy);
+                    cost = sum / rows as f64;
+                    match cost.is_finite() {
+                        true => Ok(()),
+                        false => Err(Error::Diverged { epoch, batch, cost, what: "the cost" }),
+                    }
+                };
+                if let Some(alpha) = fused_rate {
+                    network
+                        .descend_batch(b.inputs, b.targets, alpha, inspect) // BP1..BP4 and the update step
+                        .map_err(|e| update_diverged(e, epoch, batch, cost))?;
+                } else {
+                    network.forward_batch(b.inputs)?;
+                    inspect(network.output_layer())?;
+                    network.backward_batch(b.targets)?; // BP1..BP4
+                    if !weight_gradient_norms(network, rows, &mut norms, collector.is_some()) {
+                        network.clear_gradients();
+                        return Err(Error::Diverged { epoch, batch, cost, what: "the gradient" });
+                    }
+                    if let Some(c) = collector.as_mut() {
+                        c.add_batch(network, &norms);
+                    }
+                    match rate {
+                        Rate::Optimizer => network
+                            .step_with(&mut self.optimizer)
+                            .map_err(|e| update_diverged(e, epoch, batch, cost))?, // the update step
+                        Rate::Zero => network.clear_gradients(),
+                    }
                 }
                 (cost_sum, correct, samples) = (cost_sum + sum, correct + right, samples + rows);
                 let info = BatchInfo { epoch, batch, batches_per_epoch, samples: rows, cost };
@@ -620,6 +644,21 @@ impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
             break;
         }
         Ok(())
+    }
+}
+
+/// An update refused for a value that is not finite is training that diverged; any other
+/// error stays as it is.
+fn update_diverged(error: Error, epoch: usize, batch: usize, cost: f64) -> Error {
+    match error {
+        Error::NonFiniteUpdate { what, .. } => {
+            let what = match what {
+                "optimiser state" => "the optimiser's state after the update",
+                _ => "a parameter after the update",
+            };
+            Error::Diverged { epoch, batch, cost, what }
+        }
+        e => e,
     }
 }
 
