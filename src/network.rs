@@ -530,7 +530,7 @@ impl<T: Float> Network<T> {
         let Network { layers, cost, threads, .. } = self;
         forward_layers(layers, x, *threads)?;
         inspect(&layers[layers.len() - 1])?;
-        passes(layers, x, false, Some((y, *cost)), *threads); // BP1, BP2
+        passes(layers, x, Pass::Errors(y, *cost), *threads); // BP1, BP2
         descend_layers(layers, x, *threads, scale)
     }
 
@@ -697,7 +697,7 @@ fn forward_layers<T: Float>(layers: &mut [Layer<T>], input: MatrixView<'_, T>, t
     for layer in layers.iter_mut() {
         layer.resize_caches(input.rows())?;
     }
-    passes(layers, input, true, None, threads);
+    passes(layers, input, Pass::Forward, threads);
     Ok(())
 }
 
@@ -711,7 +711,7 @@ fn backward_layers<T: Float>(
     threads: usize,
     sink: GradientSink<T>,
 ) {
-    passes(layers, input, false, Some((targets, cost)), threads);
+    passes(layers, input, Pass::Errors(targets, cost), threads);
     gradient_layers(layers, input, threads, sink);
 }
 
@@ -783,24 +783,27 @@ fn finish_update<T: Float>(layers: &mut [Layer<T>], stepped: Result<()>) -> Resu
     checked
 }
 
-/// The passes over a batch in which no sample depends on another: the forward pass (if
-/// `forward`), then BP1 and BP2 (if `targets` are given). With one thread, or a batch too
+/// Which of the passes over a batch to run, with what they need: the targets `Y` (all
+/// of them, or a block's rows) and the cost for the errors.
+#[derive(Clone, Copy, Debug)]
+enum Pass<Y> {
+    /// The forward pass, z(l) = w(l)·a(l−1) + b(l) and a(l) = σ(z(l)) for every layer.
+    Forward,
+    /// The errors δ of the last forward pass: BP1 for the output layer, then BP2 down.
+    Errors(Y, Cost),
+}
+
+/// The passes over a batch in which no sample depends on another: the forward pass, or
+/// BP1 and BP2 (see [`Pass`]). With one thread, or a batch too
 /// small to share ([`row_cuts`]), [`block_passes`] runs them over every row, and its
 /// matrix products may still use `threads`; otherwise each thread takes a block of rows
 /// through every layer, and its products run on it alone. Every product is told the whole
 /// batch's size (see [`LayerParams::forward`]), so the caches come out bit for bit the
 /// same whichever way the batch is cut.
-fn passes<T: Float>(
-    layers: &mut [Layer<T>],
-    input: MatrixView<'_, T>,
-    forward: bool,
-    targets: Option<(MatrixView<'_, T>, Cost)>,
-    threads: usize,
-) {
+fn passes<T: Float>(layers: &mut [Layer<T>], input: MatrixView<'_, T>, pass: Pass<MatrixView<'_, T>>, threads: usize) {
     let cuts = if threads > 1 { row_cuts(layers, input.rows(), threads) } else { Vec::new() };
     if cuts.len() <= 2 {
-        let y = targets.map(|(y, cost)| (y.as_slice(), cost));
-        return block_passes(layers, input.rows(), input.as_slice(), forward, y, threads);
+        return block_passes(layers, input.rows(), input.as_slice(), pass.map(|y| y.as_slice()), threads);
     }
     let batch = input.rows();
     let (n_in, n_out) = (input.cols(), layers[layers.len() - 1].n_outputs());
@@ -816,8 +819,8 @@ fn passes<T: Float>(
         .zip(cuts.windows(2))
         .map(|(block, w)| {
             let x = &input.as_slice()[w[0] * n_in..w[1] * n_in];
-            let y = targets.map(|(y, cost)| (&y.as_slice()[w[0] * n_out..w[1] * n_out], cost));
-            move || block_passes(block, batch, x, forward, y, 1)
+            let pass = pass.map(|y| &y.as_slice()[w[0] * n_out..w[1] * n_out]);
+            move || block_passes(block, batch, x, pass, 1)
         })
         .collect();
     let mut refs: Vec<&mut (dyn FnMut() + Send)> = jobs.iter_mut().map(|job| job as _).collect();
@@ -826,38 +829,49 @@ fn passes<T: Float>(
 
 /// The forward pass, BP1 and BP2 for some rows of a batch of `batch` samples, through
 /// every layer (`layers[l]` holds layer l's parameters and these rows of its caches; `x`
-/// and `targets` hold the same rows of the input and targets); the matrix products on up
-/// to `threads` threads. See [`passes`].
-fn block_passes<T: Float, L: LayerBlock<T>>(
-    layers: &mut [L],
-    batch: usize,
-    x: &[T],
-    forward: bool,
-    targets: Option<(&[T], Cost)>,
-    threads: usize,
-) {
+/// and the pass's targets hold the same rows of the input and targets); the matrix
+/// products on up to `threads` threads. See [`passes`].
+fn block_passes<T: Float, L: LayerBlock<T>>(layers: &mut [L], batch: usize, x: &[T], pass: Pass<&[T]>, threads: usize) {
     // Index convention: `layers[l]` is layer l; its input a(l−1) is the activation of
     // `layers[l - 1]`, or the network's input x for l = 0.
-    if forward {
-        for l in 0..layers.len() {
-            let (below, above) = layers.split_at_mut(l);
-            let (params, mut cache) = above[0].parts();
-            let input = match below.last_mut() {
-                Some(below) => below.parts().1.into_activation(),
-                None => x,
-            };
-            params.forward(batch, input, &mut cache, threads); // z(l) = w(l)·a(l−1) + b(l), a(l) = σ(z(l))
+    match pass {
+        Pass::Forward => {
+            for l in 0..layers.len() {
+                let (below, above) = layers.split_at_mut(l);
+                let (params, mut cache) = above[0].parts();
+                let input = match below.last_mut() {
+                    Some(below) => below.parts().1.into_activation(),
+                    None => x,
+                };
+                params.forward(batch, input, &mut cache, threads); // z(l) = w(l)·a(l−1) + b(l), a(l) = σ(z(l))
+            }
+        }
+        Pass::Errors(y, cost) => {
+            let last = layers.len() - 1;
+            let (params, mut cache) = layers[last].parts();
+            params.output_error(cost, y, &mut cache); // BP1
+            for l in (1..=last).rev() {
+                let (below, above) = layers.split_at_mut(l);
+                let (params, cache) = above[0].parts();
+                let (below_params, mut below_cache) = below[l - 1].parts();
+                params.backpropagate_error(
+                    batch,
+                    cache.delta(),
+                    below_params.activation_fn(),
+                    &mut below_cache,
+                    threads,
+                ); // BP2
+            }
         }
     }
-    if let Some((y, cost)) = targets {
-        let last = layers.len() - 1;
-        let (params, mut cache) = layers[last].parts();
-        params.output_error(cost, y, &mut cache); // BP1
-        for l in (1..=last).rev() {
-            let (below, above) = layers.split_at_mut(l);
-            let (params, cache) = above[0].parts();
-            let (below_params, mut below_cache) = below[l - 1].parts();
-            params.backpropagate_error(batch, cache.delta(), below_params.activation_fn(), &mut below_cache, threads); // BP2
+}
+
+impl<Y> Pass<Y> {
+    /// The same pass with its targets mapped by `f` (e.g. to a block's rows).
+    fn map<Z>(self, f: impl FnOnce(Y) -> Z) -> Pass<Z> {
+        match self {
+            Pass::Forward => Pass::Forward,
+            Pass::Errors(y, cost) => Pass::Errors(f(y), cost),
         }
     }
 }
