@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::io;
+use std::path::{Path, PathBuf};
 
 /// `Result<T, backprop::Error>`.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -135,8 +136,18 @@ pub enum Error {
         /// were refused: see [`Error::NonFiniteUpdate`]).
         what: &'static str,
     },
-    /// An I/O operation failed.
+    /// An I/O operation on a reader or writer failed.
     Io(io::Error),
+    /// Reading or writing the file at a path failed: the file cannot be opened, created,
+    /// read, written or renamed into place.
+    File {
+        /// `"read"` or `"write"`.
+        action: &'static str,
+        /// The path as the caller gave it.
+        path: PathBuf,
+        /// The operating system's error.
+        source: io::Error,
+    },
 }
 
 impl fmt::Display for Error {
@@ -186,6 +197,7 @@ impl fmt::Display for Error {
                 }
             }
             Error::Io(e) => write!(f, "i/o error: {e}"),
+            Error::File { action, path, source } => write!(f, "cannot {action} {}: {source}", path.display()),
         }
     }
 }
@@ -193,7 +205,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Io(e) => Some(e),
+            Error::Io(e) | Error::File { source: e, .. } => Some(e),
             _ => None,
         }
     }
@@ -202,6 +214,17 @@ impl std::error::Error for Error {
 impl From<io::Error> for Error {
     fn from(e: io::Error) -> Self {
         Error::Io(e)
+    }
+}
+
+impl Error {
+    /// The error of reading (`action` "read") or writing ("write") the file at `path`:
+    /// an I/O error becomes [`Error::File`], naming the path; any other passes unchanged.
+    pub(crate) fn in_file(self, action: &'static str, path: &Path) -> Error {
+        match self {
+            Error::Io(source) => Error::File { action, path: path.to_path_buf(), source },
+            e => e,
+        }
     }
 }
 
@@ -371,5 +394,12 @@ mod tests {
         use std::error::Error as _;
         let e = Error::from(io::Error::new(io::ErrorKind::NotFound, "gone"));
         assert!(e.source().is_some());
+        assert_eq!(e.to_string(), "i/o error: gone");
+        // Named by the file it happened to; other errors pass unchanged.
+        let e = e.in_file("read", Path::new("data/train.csv"));
+        assert_eq!(e.to_string(), "cannot read data/train.csv: gone");
+        assert_eq!(e.source().map(ToString::to_string).as_deref(), Some("gone"));
+        let other = Error::EmptyData { what: "x" }.in_file("write", Path::new("a"));
+        assert!(matches!(other, Error::EmptyData { what: "x" }));
     }
 }

@@ -22,6 +22,9 @@ pub(crate) enum GradientSink<T> {
 }
 
 /// ∂C/∂w and ∂C/∂b of one layer, shaped like its weights and biases.
+///
+/// A plain record: the two gradients are the whole of it, and its fields are public for
+/// reading and destructuring.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Gradients<T> {
     /// ∂C/∂w (BP3), N(l)×N(l−1) like the weights.
@@ -89,6 +92,18 @@ pub(crate) struct Rewrite<'a, T> {
     pub(crate) next_biases: &'a mut [T],
     pub(crate) weight_gradients: &'a [T],
     pub(crate) bias_gradients: &'a [T],
+}
+
+/// Two layers are equal when they compute the same thing: the same weights, biases,
+/// activation σ and [`Subnormals`] setting. What the last passes cached (z, a, δ) and
+/// the gradients accumulated since the last step are working state, and not compared.
+impl<T: Float> PartialEq for Layer<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.weights == other.weights
+            && self.biases == other.biases
+            && self.activation_fn == other.activation_fn
+            && self.subnormals == other.subnormals
+    }
 }
 
 impl<T: Float> Layer<T> {

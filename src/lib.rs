@@ -144,6 +144,10 @@
 //!   float one unit in the last place off.
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
+// From clippy's pedantic group, the crate keeps `return_self_not_must_use`: a builder
+// setter whose result is dropped is a bug. The group's others are not enabled on purpose;
+// `doc_markdown` above all, which reads the docs' mathematics (z_k, u_T, ReLU) as code.
+#![warn(clippy::return_self_not_must_use)]
 
 mod activation;
 mod cost;
@@ -192,7 +196,9 @@ pub use train::{
 
 /// The name of the matrix kernels selected for this CPU at run time (`"avx512"`,
 /// `"avx2"`, `"neon"` or `"portable"`); the environment variable
-/// `BACKPROP_KERNEL=portable` forces the plain loops.
+/// `BACKPROP_KERNEL=portable` forces the plain loops, and `BACKPROP_KERNEL=avx2` (or
+/// another of these names) a set the CPU supports. A value that names no supported set
+/// is ignored, and the crate says so once on stderr when it chooses its kernels.
 pub fn kernel_name() -> &'static str {
     kernels::selected()
 }

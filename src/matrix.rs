@@ -248,6 +248,7 @@ impl<T: Float> Matrix<T> {
     }
 
     /// The transpose wᵀ, as a new matrix.
+    #[must_use]
     pub fn transpose(&self) -> Matrix<T> {
         Matrix::from_fn(self.cols, self.rows, |i, j| self[(j, i)])
     }
@@ -347,6 +348,7 @@ impl<T: Float> Matrix<T> {
     /// # Panics
     /// If the shapes differ.
     #[track_caller]
+    #[must_use]
     pub fn hadamard(&self, other: &Matrix<T>) -> Matrix<T> {
         let mut out = self.clone();
         out.hadamard_assign(other);
@@ -368,6 +370,7 @@ impl<T: Float> Matrix<T> {
     /// # Panics
     /// If `self.cols() != other.rows()`.
     #[track_caller]
+    #[must_use]
     pub fn matmul(&self, other: &Matrix<T>) -> Matrix<T> {
         let mut c = Matrix::zeros(self.rows, other.cols);
         c.gemm(T::ONE, self.view(), Transpose::No, other.view(), Transpose::No, T::ZERO);
@@ -519,6 +522,7 @@ impl<'a, T: Float> MatrixView<'a, T> {
     /// # Panics
     /// If `start > end` or `end > self.rows()`.
     #[track_caller]
+    #[must_use]
     pub fn rows_range(&self, start: usize, end: usize) -> MatrixView<'a, T> {
         assert!(
             start <= end && end <= self.rows,
@@ -635,6 +639,7 @@ impl<T: Float> Vector<T> {
     /// # Panics
     /// If the lengths differ.
     #[track_caller]
+    #[must_use]
     pub fn hadamard(&self, other: &[T]) -> Vector<T> {
         assert_eq!(self.len(), other.len(), "hadamard: lengths {} and {} differ", self.len(), other.len());
         let mut out = self.clone();

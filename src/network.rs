@@ -888,6 +888,30 @@ fn check_learning_rate<T: Float>(learning_rate: T) -> Result<()> {
     }
 }
 
+/// Two networks are equal when they compute the same thing: the same input width,
+/// layers (see [`Layer`]'s `PartialEq`: weights, biases, σ), cost and [`Subnormals`]
+/// setting, so that a network saved and loaded equals the one saved. The number of
+/// threads is not compared (results do not depend on it), nor the working state of the
+/// passes (caches, a pending forward pass, accumulated gradients).
+///
+/// ```
+/// use backprop::{Activation, Network};
+///
+/// let net = Network::<f64>::builder(2).layer(3, Activation::Tanh).layer(1, Activation::Sigmoid).seed(1).build()?;
+/// let mut other = net.clone();
+/// other.set_threads(2)?;
+/// other.forward(&[0.5, -0.5])?;
+/// assert_eq!(other, net);
+/// assert_ne!(Network::<f64>::builder(2).layer(3, Activation::Tanh).layer(1, Activation::Sigmoid).seed(2).build()?, net);
+/// # Ok::<(), backprop::Error>(())
+/// ```
+impl<T: Float> PartialEq for Network<T> {
+    fn eq(&self, other: &Self) -> bool {
+        // The input width is the first layer's weights' width: equal layers have it equal.
+        self.layers == other.layers && self.cost == other.cost && self.subnormals == other.subnormals
+    }
+}
+
 impl<T: Float> fmt::Display for Network<T> {
     /// The architecture, e.g. `2 → 3 (sigmoid) → 1 (sigmoid), quadratic cost, 13 parameters, f64`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -918,6 +942,42 @@ mod tests {
             Network::<f64>::builder(2).layer(3, Activation::Sigmoid).layer(0, Activation::Sigmoid).build(),
             Err(Error::ZeroSizedLayer { layer: Some(1) })
         ));
+    }
+
+    #[test]
+    fn networks_are_equal_when_they_compute_the_same_thing() {
+        let base = net();
+        // Working state and threads are not compared.
+        let mut busy = base.clone();
+        busy.set_threads(2).unwrap();
+        busy.forward(&[1.0, 0.0]).unwrap();
+        busy.backward(&[1.0]).unwrap();
+        assert_eq!(busy, base);
+        // Each thing that changes what the network computes is.
+        let mut stepped = busy.clone();
+        stepped.step(0.5).unwrap();
+        assert_ne!(stepped, base, "weights and biases");
+        let mut kept = base.clone();
+        kept.set_subnormals(Subnormals::Keep);
+        assert_ne!(kept, base, "subnormals");
+        let rebuilt = |weights: Matrix<f64>, biases: Vec<f64>, activation, cost| {
+            let mut layers = base.layers().to_vec();
+            layers[1] = Layer::new(weights, Vector::from(biases), activation).unwrap();
+            Network::from_layers(layers, cost).unwrap()
+        };
+        let output = &base.layers()[1];
+        let (w, b) = (output.weights().clone(), output.biases().to_vec());
+        assert_eq!(rebuilt(w.clone(), b.clone(), Activation::Sigmoid, Cost::Quadratic), base);
+        let mut w2 = w.clone();
+        w2[(0, 2)] += 1.0;
+        assert_ne!(rebuilt(w2, b.clone(), Activation::Sigmoid, Cost::Quadratic), base, "a weight");
+        let mut b2 = b.clone();
+        b2[0] += 1.0;
+        assert_ne!(rebuilt(w.clone(), b2, Activation::Sigmoid, Cost::Quadratic), base, "a bias");
+        assert_ne!(rebuilt(w.clone(), b.clone(), Activation::Tanh, Cost::Quadratic), base, "σ");
+        assert_ne!(rebuilt(w, b, Activation::Sigmoid, Cost::BinaryCrossEntropy), base, "the cost");
+        let wider = Network::<f64>::builder(3).layer(3, Activation::Sigmoid).layer(1, Activation::Sigmoid).seed(1);
+        assert_ne!(wider.build().unwrap(), base, "the input width, in the first layer's weights");
     }
 
     #[test]

@@ -171,22 +171,31 @@ pub trait Float:
     /// Converts a count, as used for the mean over a batch.
     fn from_usize(n: usize) -> Self;
     /// eˣ.
+    #[must_use]
     fn exp(self) -> Self;
     /// The natural logarithm.
+    #[must_use]
     fn ln(self) -> Self;
     /// ln(1 + x), accurate near 0.
+    #[must_use]
     fn ln_1p(self) -> Self;
     /// eˣ − 1, accurate near 0.
+    #[must_use]
     fn exp_m1(self) -> Self;
     /// The hyperbolic tangent.
+    #[must_use]
     fn tanh(self) -> Self;
     /// The absolute value.
+    #[must_use]
     fn abs(self) -> Self;
     /// The square root.
+    #[must_use]
     fn sqrt(self) -> Self;
     /// The larger of two values (the other one if either is NaN).
+    #[must_use]
     fn max(self, other: Self) -> Self;
     /// The smaller of two values (the other one if either is NaN).
+    #[must_use]
     fn min(self, other: Self) -> Self;
     /// `true` unless the value is infinite or NaN.
     fn is_finite(self) -> bool;

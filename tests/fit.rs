@@ -268,20 +268,31 @@ fn callbacks_stop_training_after_a_batch_or_an_epoch() {
 }
 
 #[test]
-fn the_progress_line_is_rewritten_each_epoch_and_ended_once() {
+fn progress_is_a_line_per_epoch_or_one_line_rewritten() {
     let data = blobs(20, 6);
-    let mut out = Vec::new();
-    Trainer::new(Sgd::new(0.5).unwrap())
-        .epochs(3)
-        .batch_size(5)
-        .validation(ValidationSet::Fraction(0.25))
-        .callback(ProgressReporter::new(&mut out))
-        .fit(&mut network(1), &data)
-        .unwrap();
-    let text = String::from_utf8(out).unwrap();
+    let report = |in_place| {
+        let mut out = Vec::new();
+        Trainer::new(Sgd::new(0.5).unwrap())
+            .epochs(3)
+            .batch_size(5)
+            .validation(ValidationSet::Fraction(0.25))
+            .callback(ProgressReporter::new(&mut out).in_place(in_place))
+            .fit(&mut network(1), &data)
+            .unwrap();
+        String::from_utf8(out).unwrap()
+    };
+    // For a log: a plain line per epoch, no carriage return.
+    let text = report(false);
+    assert!(!text.contains('\r') && text.ends_with('\n') && text.matches('\n').count() == 3, "{text:?}");
+    check_progress_lines(&text.lines().collect::<Vec<_>>());
+    // For a terminal: one line rewritten, ended once.
+    let text = report(true);
     assert!(text.ends_with('\n') && text.matches('\n').count() == 1, "{text:?}");
-    let lines: Vec<&str> = text.trim_end().split('\r').skip(1).collect();
-    assert_eq!(lines.len(), 3, "{text:?}");
+    check_progress_lines(&text.trim_end().split('\r').skip(1).collect::<Vec<_>>());
+}
+
+fn check_progress_lines(lines: &[&str]) {
+    assert_eq!(lines.len(), 3, "{lines:?}");
     for (e, line) in lines.iter().enumerate() {
         let fields: Vec<&str> = line.trim_end().split("  ").collect();
         assert_eq!(fields[0], format!("epoch {}/3", e + 1));

@@ -73,6 +73,7 @@ fn round_trips_bit_exactly<T: Float>() {
     let read = Network::<T>::from_reader(to_bytes(&net).as_slice()).unwrap();
     for other in [&loaded, &read] {
         assert_eq!(parameter_bits(other), parameter_bits(&net));
+        assert_eq!(*other, net);
         assert_eq!(other.to_string(), net.to_string());
         for x in inputs::<T>(5) {
             let (a, b) = (net.predict(&x).unwrap(), other.predict(&x).unwrap());
@@ -128,14 +129,18 @@ fn a_failed_save_leaves_the_previous_file_in_place() {
     let dir = TestDir::new("failed-save");
     let net = network::<f64>(2, &[1], 3);
     let missing = dir.0.join("no such folder").join("net.safetensors");
-    assert!(matches!(net.save(&missing), Err(Error::Io(_))));
+    let e = net.save(&missing).unwrap_err();
+    assert!(matches!(&e, Error::File { action: "write", path, .. } if *path == missing), "{e:?}");
+    let message = e.to_string();
+    assert!(message.starts_with(&format!("cannot write {}: ", missing.display())), "{message}");
+    assert_eq!(net.save("/").unwrap_err().to_string(), "cannot write /: the path has no file name");
     assert!(dir.entries().is_empty());
 
     // A folder at the path cannot be replaced by a file: the folder stays as it was.
     let path = dir.0.join("net.safetensors");
     fs::create_dir(&path).unwrap();
     fs::write(path.join("keep"), b"previous").unwrap();
-    assert!(matches!(net.save(&path), Err(Error::Io(_))));
+    assert!(matches!(net.save(&path), Err(Error::File { action: "write", .. })));
     assert_eq!(fs::read(path.join("keep")).unwrap(), b"previous");
     assert_eq!(dir.entries(), ["net.safetensors"], "no temporary file is left");
 
@@ -328,7 +333,10 @@ fn every_kind_of_bad_file_has_a_clear_error() {
 
     // Not a safetensors file at all, and a file that is not there.
     assert!(matches!(Network::<f64>::from_reader(&b"backprop"[..]), Err(Error::Format { .. })));
-    assert!(matches!(Network::<f64>::load("/nonexistent/net.safetensors"), Err(Error::Io(_))));
+    let e = Network::<f64>::load("/nonexistent/net.safetensors").unwrap_err();
+    assert!(matches!(&e, Error::File { action: "read", source, .. } if source.kind() == io::ErrorKind::NotFound));
+    assert!(e.to_string().starts_with("cannot read /nonexistent/net.safetensors: "), "{e}");
+    assert!(std::error::Error::source(&e).is_some(), "the OS error is the source");
 }
 
 #[test]

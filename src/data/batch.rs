@@ -16,7 +16,11 @@ use crate::error::{Error, Result, check_threads};
 use crate::{Float, Matrix, MatrixView, Rng};
 
 /// A mini-batch: the inputs and targets of the same samples, one sample per row.
+///
+/// Made by the crate only (by [`Dataset::batches`] and a [`Batcher`]), and
+/// `#[non_exhaustive]`, so that a later version may add to it (say, sample weights).
 #[derive(Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct Batch<'a, T> {
     /// The inputs x, one sample per row.
     pub inputs: MatrixView<'a, T>,

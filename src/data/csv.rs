@@ -44,6 +44,7 @@ impl CsvOptions {
     /// The character between two fields; the default is `,`. Tab (`'\t'`) and `;` are
     /// common alternatives. It cannot be a character that may appear in a number or a
     /// line break, nor `"`: [`read_csv`] checks this.
+    #[must_use]
     pub fn delimiter(mut self, delimiter: char) -> Self {
         self.delimiter = delimiter;
         self
@@ -51,6 +52,7 @@ impl CsvOptions {
 
     /// Whether the first non-blank line names the columns; the default is
     /// [`Header::Absent`].
+    #[must_use]
     pub fn header(mut self, header: Header) -> Self {
         self.header = header;
         self
@@ -58,7 +60,11 @@ impl CsvOptions {
 }
 
 /// A numeric table read by [`read_csv`].
+///
+/// Made by the crate only, and `#[non_exhaustive]`, so that a later version may add to
+/// what it tells about the file.
 #[derive(Clone, PartialEq)]
+#[non_exhaustive]
 pub struct CsvTable<T> {
     /// The column names, trimmed, when the options said there is a header.
     pub header: Option<Vec<String>>,
@@ -202,9 +208,11 @@ pub fn read_csv<T: Float>(reader: impl Read, options: &CsvOptions) -> Result<Csv
 /// Reads a CSV file; see [`read_csv`].
 ///
 /// # Errors
-/// As [`read_csv`]; [`Error::Io`] if the file cannot be opened.
+/// As [`read_csv`], but an error of opening or reading the file is an [`Error::File`]
+/// naming `path`.
 pub fn read_csv_file<T: Float>(path: impl AsRef<Path>, options: &CsvOptions) -> Result<CsvTable<T>> {
-    read_csv(File::open(path)?, options)
+    let path = path.as_ref();
+    File::open(path).map_err(Error::from).and_then(|file| read_csv(file, options)).map_err(|e| e.in_file("read", path))
 }
 
 /// What a UTF-8 byte-order mark looks like at the start of a file.
@@ -657,7 +665,7 @@ mod tests {
         let t = read_csv_file::<f64>(&path, &CsvOptions::new());
         let _ = std::fs::remove_file(&path);
         assert_eq!(t.unwrap().values.as_slice(), &[1.0, 2.0, 3.0, 4.0]);
-        assert!(matches!(read_csv_file::<f64>(&path, &CsvOptions::new()), Err(Error::Io(_))));
+        assert!(matches!(read_csv_file::<f64>(&path, &CsvOptions::new()), Err(Error::File { action: "read", .. })));
     }
 
     /// A reader whose first read fails with `first_error`, then reads `bytes`.

@@ -307,13 +307,18 @@ pub fn read_idx(reader: impl Read) -> Result<IdxArray> {
 /// length before any memory is allocated for the data.
 ///
 /// # Errors
-/// As [`read_idx`]; [`Error::Io`] if the file cannot be opened.
+/// As [`read_idx`], but an error of opening or reading the file is an [`Error::File`]
+/// naming `path`.
 pub fn read_idx_file(path: impl AsRef<Path>) -> Result<IdxArray> {
-    let file = File::open(path)?;
-    let metadata = file.metadata()?;
-    // Only a regular file's length is known in advance (a pipe reports 0).
-    let len = metadata.is_file().then_some(metadata.len());
-    read_idx_with_len(BufReader::new(file), len)
+    let path = path.as_ref();
+    let read = || {
+        let file = File::open(path)?;
+        let metadata = file.metadata()?;
+        // Only a regular file's length is known in advance (a pipe reports 0).
+        let len = metadata.is_file().then_some(metadata.len());
+        read_idx_with_len(BufReader::new(file), len)
+    };
+    read().map_err(|e| e.in_file("read", path))
 }
 
 /// Reads an IDX image file (e.g. MNIST's `train-images-idx3-ubyte`) as a matrix with one
@@ -614,7 +619,7 @@ mod tests {
         let f = TempFile::new("trailing", &idx(0x08, &[2], &[1, 2, 3]));
         let e = read_idx_file(&f.0).unwrap_err();
         assert_eq!(e.to_string(), "malformed data at byte 10: 1 trailing bytes after the 2 bytes of data");
-        assert!(matches!(read_idx_file(f.0.with_extension("missing")), Err(Error::Io(_))));
+        assert!(matches!(read_idx_file(f.0.with_extension("missing")), Err(Error::File { action: "read", .. })));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use crate::error::{Result, quoted};
+use crate::error::Result;
 
 /// How the name of every temporary file of [`write_atomic`] ends: the mark by which a
 /// later save knows it for one of its own.
@@ -52,8 +52,8 @@ const SHORT_NAME_ROOM: usize = 64;
 pub(crate) fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
     let dir = folder_of(path);
     let Some(file_name) = path.file_name() else {
-        let reason = format!("cannot write to {}: the path has no file name", quoted(&path.to_string_lossy()));
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, reason).into());
+        // The caller names the path (`Error::in_file`).
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "the path has no file name").into());
     };
     remove_stale_temporaries(dir);
     let temp = TempFile::create(dir, file_name)?;

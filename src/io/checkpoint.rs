@@ -64,6 +64,9 @@ const CHECKPOINT_VERSION: &str = "1";
 /// assert_eq!(TrainingPosition::default().epoch, 0);
 /// # let _ = position;
 /// ```
+///
+/// A plain record, built with a struct expression (`..Default::default()` for the fields
+/// you do not track).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TrainingPosition {
     /// The epoch the loop is in (or about to start), counted from 0.
@@ -82,7 +85,11 @@ pub struct TrainingPosition {
 }
 
 /// What a checkpoint file holds: read by [`Network::load_checkpoint`].
+///
+/// Made by the crate only, and `#[non_exhaustive]`, so that a later version may add to
+/// what a checkpoint holds.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Checkpoint<T> {
     /// The network, with the weights and biases it had when saved.
     pub network: Network<T>,
@@ -126,7 +133,7 @@ impl<T: Float> Network<T> {
     /// [`Error::Incompatible`] if the optimiser's state does not fit this network (a
     /// buffer `{family}.{id}` of another size than parameter tensor `id`), or a buffer
     /// name is empty, holds a comma or appears twice; [`Error::NonFinite`] if a buffer
-    /// holds NaN or an infinity, or a weight or bias does; [`Error::Io`] if the file
+    /// holds NaN or an infinity, or a weight or bias does; [`Error::File`] if the file
     /// cannot be written. Nothing is written unless every check passes.
     pub fn save_checkpoint<O: Optimizer<T> + ?Sized>(
         &self,

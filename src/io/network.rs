@@ -87,7 +87,7 @@ impl<T: Float> Network<T> {
     /// ```
     ///
     /// # Errors
-    /// [`Error::Io`] if the file cannot be written (e.g. its folder does not exist);
+    /// [`Error::File`] if the file cannot be written (e.g. its folder does not exist);
     /// [`Error::NonFinite`] if a weight or bias is NaN or infinite (a file that could not
     /// be loaded), before anything is written.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
@@ -121,7 +121,7 @@ impl<T: Float> Network<T> {
     /// position are ignored. Use [`load_checkpoint`](Self::load_checkpoint) to read them.
     ///
     /// # Errors
-    /// [`Error::Io`] if the file cannot be read; [`Error::Format`] if it is not a valid
+    /// [`Error::File`] if the file cannot be read; [`Error::Format`] if it is not a valid
     /// saved network: not a safetensors file, metadata or tensors missing, unknown or
     /// inconsistent (see the README for every check), or a weight or bias is NaN or
     /// infinite; [`Error::Incompatible`] if it holds the other element type (an `f64`

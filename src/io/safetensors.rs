@@ -302,7 +302,7 @@ fn write_le<W: Write + ?Sized, T: Copy, const N: usize>(
 /// # Errors
 /// As [`write()`] and [`write_atomic`].
 pub(crate) fn save(path: &Path, tensors: &[TensorView<'_>], metadata: &BTreeMap<String, String>) -> Result<()> {
-    write_atomic(path, |w| write(w, tensors, metadata))
+    write_atomic(path, |w| write(w, tensors, metadata)).map_err(|e| e.in_file("write", path))
 }
 
 /// Reads a safetensors file held in memory.
@@ -364,11 +364,15 @@ pub(crate) fn read<R: Read>(mut r: R, len: Option<u64>, non_finite: NonFinite) -
 /// Reads the safetensors file at `path`.
 ///
 /// # Errors
-/// As [`read`]; [`Error::Io`] if the file cannot be opened.
+/// As [`read`], but an error of opening or reading the file is an [`Error::File`]
+/// naming `path`.
 pub(crate) fn load(path: &Path, non_finite: NonFinite) -> Result<SafeTensors> {
-    let file = File::open(path)?;
-    let len = file.metadata()?.len();
-    read(file, Some(len), non_finite)
+    let read_file = || {
+        let file = File::open(path)?;
+        let len = file.metadata()?.len();
+        read(file, Some(len), non_finite)
+    };
+    read_file().map_err(|e| e.in_file("read", path))
 }
 
 /// Fills `buf` from `r` as far as the input goes; returns how many bytes were read.
@@ -1037,7 +1041,7 @@ mod tests {
         let st = result.unwrap();
         assert_eq!(st.metadata, metadata);
         assert_eq!(st.tensors[0].view(), tensors[0]);
-        assert!(matches!(missing, Err(Error::Io(_))));
+        assert!(matches!(missing, Err(Error::File { action: "read", .. })));
     }
 
     /// Runs `tests/interop/safetensors_roundtrip.py` with the Python interpreter named

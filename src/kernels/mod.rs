@@ -26,8 +26,9 @@
 //! # Choosing the kernels
 //! The most capable instruction set the CPU has is used: AVX-512F, then AVX2 + FMA (or
 //! NEON on AArch64), then the portable loops. The environment variable `BACKPROP_KERNEL`
-//! (`portable`, `avx2`, `avx512` or `neon`) forces one, read once on first use; a forced set the CPU lacks falls back to
-//! the best one it has. [`selected`] names the set in use.
+//! (`portable`, `avx2`, `avx512` or `neon`) forces one, read once on first use; a value
+//! that is none of these, or a set the CPU lacks, falls back to the best one it has and
+//! says so once on stderr. [`selected`] names the set in use.
 
 #[cfg(target_arch = "aarch64")]
 mod aarch64;
@@ -167,20 +168,47 @@ pub fn available() -> Vec<&'static Isa> {
 }
 
 /// The instruction set in use: the most capable one available, unless `BACKPROP_KERNEL`
-/// names another available one. Decided on the first call, then fixed for the process.
+/// names another available one. Decided on the first call, then fixed for the process;
+/// a value that names no available set is said once on stderr (see [`choose`]).
 fn isa() -> &'static Isa {
     static SELECTED: OnceLock<&'static Isa> = OnceLock::new();
     SELECTED.get_or_init(|| {
-        let sets = available();
         let forced = std::env::var("BACKPROP_KERNEL").ok();
-        forced.and_then(|name| sets.iter().copied().find(|isa| isa.name == name.trim())).unwrap_or(sets[0])
+        let (isa, warning) = choose(&available(), forced.as_deref());
+        if let Some(warning) = warning {
+            eprintln!("backprop: {warning}");
+        }
+        isa
     })
+}
+
+/// Every instruction set a build may have, named as `BACKPROP_KERNEL` names them.
+const KERNEL_NAMES: [&str; 4] = ["avx512", "avx2", "neon", "portable"];
+
+/// The set named by `forced` (the value of `BACKPROP_KERNEL`, surrounding spaces
+/// ignored) if it is among `sets`, else the first of `sets`, the most capable. An unset
+/// or empty value chooses silently; any other value that is not taken comes with the
+/// warning to print, which names it, why it was not taken and the set used instead.
+fn choose(sets: &[&'static Isa], forced: Option<&str>) -> (&'static Isa, Option<String>) {
+    let best = sets[0];
+    let Some(name) = forced.map(str::trim).filter(|name| !name.is_empty()) else { return (best, None) };
+    if let Some(isa) = sets.iter().copied().find(|isa| isa.name == name) {
+        return (isa, None);
+    }
+    let why = if KERNEL_NAMES.contains(&name) {
+        let names: Vec<&str> = sets.iter().map(|isa| isa.name).collect();
+        format!("this CPU does not support it (it has {})", names.join(", "))
+    } else {
+        format!("it is none of {}", KERNEL_NAMES.join(", "))
+    };
+    (best, Some(format!("BACKPROP_KERNEL={name:?} ignored: {why}; using {}", best.name)))
 }
 
 /// The name of the kernel set in use: `"avx512"`, `"avx2"`, `"neon"` or `"portable"`.
 ///
 /// The most capable set the CPU supports is chosen on first use, unless the environment
-/// variable `BACKPROP_KERNEL` names another one the CPU supports.
+/// variable `BACKPROP_KERNEL` names another one the CPU supports. Any other non-empty
+/// value is ignored, with one line on stderr that says so.
 pub fn selected() -> &'static str {
     isa().name
 }

@@ -540,6 +540,32 @@ fn the_selected_set_is_available() {
 }
 
 #[test]
+fn backprop_kernel_forces_an_available_set_and_names_a_bad_value() {
+    let sets = available();
+    let best = sets[0].name;
+    for unset in [None, Some(""), Some("  ")] {
+        let (isa, warning) = choose(&sets, unset);
+        assert_eq!((isa.name, warning), (best, None), "{unset:?}");
+    }
+    for isa in &sets {
+        let padded = format!(" {} ", isa.name);
+        assert_eq!(choose(&sets, Some(&padded)).0.name, isa.name);
+        assert_eq!(choose(&sets, Some(&padded)).1, None);
+    }
+    let (isa, warning) = choose(&sets, Some("avx9000"));
+    assert_eq!(isa.name, best);
+    let expected =
+        format!("BACKPROP_KERNEL=\"avx9000\" ignored: it is none of avx512, avx2, neon, portable; using {best}");
+    assert_eq!(warning.as_deref(), Some(expected.as_str()));
+    // A set this build knows but the CPU (or target) lacks.
+    let only_portable = [&PORTABLE];
+    let (isa, warning) = choose(&only_portable, Some("avx2"));
+    assert_eq!(isa.name, "portable");
+    let expected = "BACKPROP_KERNEL=\"avx2\" ignored: this CPU does not support it (it has portable); using portable";
+    assert_eq!(warning.as_deref(), Some(expected));
+}
+
+#[test]
 fn gemm_at_a_warm_shape_reuses_its_scratch() {
     // The second call at the same shape must find the scratch big enough: compare the
     // buffer's address before and after.

@@ -62,6 +62,7 @@ impl<'a, T> MatRef<'a, T> {
 
     /// The same matrix used transposed if `trans` is [`Transpose::Yes`] (without forming
     /// the transpose).
+    #[must_use]
     pub fn op(self, trans: Transpose) -> Self {
         MatRef { trans, ..self }
     }
@@ -97,6 +98,7 @@ impl<'a, T> MatRef<'a, T> {
     /// # Panics
     /// If `i > rows()`.
     #[track_caller]
+    #[must_use]
     pub fn rows_from(self, i: usize) -> Self {
         assert!(i <= self.rows(), "matrix: row {i} of {}", self.rows());
         if self.trans == Transpose::No {
@@ -114,6 +116,7 @@ impl<'a, T> MatRef<'a, T> {
     /// # Panics
     /// If `j > cols()`.
     #[track_caller]
+    #[must_use]
     pub fn cols_from(self, j: usize) -> Self {
         assert!(j <= self.cols(), "matrix: column {j} of {}", self.cols());
         if self.trans == Transpose::No {

@@ -45,7 +45,11 @@ pub enum ParamKind {
 }
 
 /// One parameter tensor with its mean gradient, as handed to an optimiser.
+///
+/// Made by the crate only, and `#[non_exhaustive]`, so that a later version may tell an
+/// optimiser more about the tensor.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct Param<'a, T> {
     /// The position of this tensor in the fixed visiting order (layer 0 weights, layer 0
     /// biases, layer 1 weights, …): optimisers index their state by it.

@@ -77,6 +77,7 @@ impl<T: Float> Momentum<T> {
     }
 
     /// Sets classical or Nesterov momentum (default [`MomentumKind::Classical`]).
+    #[must_use]
     pub fn kind(mut self, kind: MomentumKind) -> Self {
         self.kind = kind;
         self

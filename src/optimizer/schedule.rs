@@ -213,6 +213,7 @@ impl ReduceOnPlateau {
 
     /// Sets the number of epochs after a reduction during which no bad epoch is counted
     /// (default 0).
+    #[must_use]
     pub fn cooldown(mut self, epochs: usize) -> Self {
         self.cooldown = epochs;
         self
@@ -230,6 +231,7 @@ impl ReduceOnPlateau {
 
     /// Sets whether the monitored value should go down or up (default
     /// [`Goal::Minimize`]).
+    #[must_use]
     pub fn goal(mut self, goal: Goal) -> Self {
         self.goal = goal;
         self

@@ -16,6 +16,9 @@ use crate::{Float, Result};
 /// buffers comes whole before the next. An optimiser that has not stepped yet has no
 /// buffers. Saving this, the hyperparameters and the network, then restoring them with
 /// [`Optimizer::set_state`](super::Optimizer::set_state), resumes training bit for bit.
+///
+/// A plain record, built with a struct expression by an optimiser of your own: the step
+/// count and the named buffers are the whole of it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OptimizerState<T> {
     /// The number of steps taken (Adam's t in its bias correction).

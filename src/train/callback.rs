@@ -2,7 +2,7 @@
 //! training; and [`ProgressReporter`], the one that prints a progress line.
 
 use core::fmt;
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::time::Duration;
 
 use super::history::EpochRecord;
@@ -118,8 +118,9 @@ impl<C: Callback + ?Sized> Callback for &mut C {
     }
 }
 
-/// A [`Callback`] that keeps one progress line up to date, rewritten after every epoch
-/// with a carriage return `\r` and ended by a newline when training ends:
+/// A [`Callback`] that reports progress after every epoch: on a terminal, one line kept
+/// up to date (rewritten with a carriage return `\r`, and ended by a newline when
+/// training ends); anywhere else, such as a log file, one plain line per epoch:
 ///
 /// ```text
 /// epoch 3/30  cost 0.012345  val cost 0.013456  val acc 97.50%  52000 samples/s  ETA 4s
@@ -131,7 +132,10 @@ impl<C: Callback + ?Sized> Callback for &mut C {
 /// from the mean duration of the epochs so far. Write errors are ignored: a progress line
 /// never stops training.
 ///
-/// The library prints nothing unless you add one:
+/// [`stderr`](ProgressReporter::stderr) rewrites its line when standard error is a
+/// terminal and writes plain lines otherwise; [`new`](ProgressReporter::new) writes plain
+/// lines to any writer; [`in_place`](ProgressReporter::in_place) chooses either. The
+/// library prints nothing unless you add one:
 ///
 /// ```
 /// use backprop::{Activation, Dataset, Matrix, Network, ProgressReporter, Sgd, Trainer};
@@ -141,21 +145,25 @@ impl<C: Callback + ?Sized> Callback for &mut C {
 /// let mut out = Vec::new(); // ProgressReporter::stderr() for a terminal
 /// Trainer::new(Sgd::new(0.1)?).epochs(2).callback(ProgressReporter::new(&mut out)).fit(&mut net, &data)?;
 /// let text = String::from_utf8(out).unwrap();
-/// assert!(text.starts_with("\repoch 1/2  cost "));
-/// assert!(text.contains("\repoch 2/2  cost ") && text.ends_with('\n'));
+/// let lines: Vec<&str> = text.lines().collect();
+/// assert!(lines[0].starts_with("epoch 1/2  cost ") && lines[1].starts_with("epoch 2/2  cost "));
+/// assert_eq!(lines.len(), 2);
 /// # Ok::<(), backprop::Error>(())
 /// ```
 pub struct ProgressReporter<W: Write = io::Stderr> {
     out: W,
+    in_place: bool,
     epochs: usize,
     elapsed: Duration,
     width: usize,
 }
 
 impl ProgressReporter<io::Stderr> {
-    /// A reporter writing to standard error.
+    /// A reporter writing to standard error: one line rewritten in place if it is a
+    /// terminal, else a line per epoch.
     pub fn stderr() -> Self {
-        ProgressReporter::new(io::stderr())
+        let in_place = io::stderr().is_terminal();
+        ProgressReporter::new(io::stderr()).in_place(in_place)
     }
 }
 
@@ -167,10 +175,18 @@ impl Default for ProgressReporter<io::Stderr> {
 }
 
 impl<W: Write> ProgressReporter<W> {
-    /// A reporter writing to `out` (e.g. a `Vec<u8>` or `&mut Vec<u8>` to capture the
-    /// line, or a file).
+    /// A reporter writing a line per epoch to `out` (e.g. a `Vec<u8>` or `&mut Vec<u8>`
+    /// to capture the lines, or a file).
     pub fn new(out: W) -> Self {
-        ProgressReporter { out, epochs: 0, elapsed: Duration::ZERO, width: 0 }
+        ProgressReporter { out, in_place: false, epochs: 0, elapsed: Duration::ZERO, width: 0 }
+    }
+
+    /// Whether to keep one line up to date, rewriting it after each epoch with `\r` (for
+    /// a terminal), or to write a line per epoch (for anything else).
+    #[must_use]
+    pub fn in_place(mut self, in_place: bool) -> Self {
+        self.in_place = in_place;
+        self
     }
 
     /// The writer, e.g. to read what was captured.
@@ -216,12 +232,16 @@ impl<W: Write> Callback for ProgressReporter<W> {
     fn on_epoch_end(&mut self, record: &EpochRecord) -> Control {
         self.elapsed += record.duration;
         let line = self.line(record);
-        let len = line.chars().count();
-        // Blank out what is left of a longer previous line.
-        let pad = self.width.saturating_sub(len);
-        let _ = write!(self.out, "\r{line}{:pad$}", "");
+        if self.in_place {
+            let len = line.chars().count();
+            // Blank out what is left of a longer previous line.
+            let pad = self.width.saturating_sub(len);
+            let _ = write!(self.out, "\r{line}{:pad$}", "");
+            self.width = len;
+        } else {
+            let _ = writeln!(self.out, "{line}");
+        }
         let _ = self.out.flush();
-        self.width = len;
         Control::Continue
     }
 
@@ -285,23 +305,27 @@ mod tests {
 
     #[test]
     fn line_shows_the_epoch_metrics_throughput_and_eta() {
-        let mut r = ProgressReporter::new(Vec::new());
-        r.on_fit_begin(&FitInfo {
-            epochs: 3,
-            batches_per_epoch: 4,
-            training_samples: 1000,
-            validation_samples: Some(10),
-        });
-        r.on_epoch_end(&record(0, true));
-        r.on_epoch_end(&record(1, false));
-        r.on_epoch_end(&record(2, false));
-        r.on_fit_end();
-        let text = String::from_utf8(r.into_inner()).unwrap();
+        let report = |in_place| {
+            let mut r = ProgressReporter::new(Vec::new()).in_place(in_place);
+            r.on_fit_begin(&FitInfo {
+                epochs: 3,
+                batches_per_epoch: 4,
+                training_samples: 1000,
+                validation_samples: Some(10),
+            });
+            r.on_epoch_end(&record(0, true));
+            r.on_epoch_end(&record(1, false));
+            r.on_epoch_end(&record(2, false));
+            r.on_fit_end();
+            String::from_utf8(r.into_inner()).unwrap()
+        };
         let first = "epoch 1/3  cost 0.250000  val cost 0.125000  val acc 97.50%  2000 samples/s  ETA 1s";
         let second = "epoch 2/3  cost 0.250000  acc 50.00%  2000 samples/s  ETA 1s";
         let third = "epoch 3/3  cost 0.250000  acc 50.00%  2000 samples/s";
         let pad = |a: &str, b: &str| " ".repeat(a.len() - b.len());
-        assert_eq!(text, format!("\r{first}\r{second}{}\r{third}{}\n", pad(first, second), pad(second, third)));
+        let rewritten = format!("\r{first}\r{second}{}\r{third}{}\n", pad(first, second), pad(second, third));
+        assert_eq!(report(true), rewritten);
+        assert_eq!(report(false), format!("{first}\n{second}\n{third}\n"));
     }
 
     #[test]

@@ -257,6 +257,7 @@ impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
     }
 
     /// Sets the number of epochs, passes over the training data (default 10; at least 1).
+    #[must_use]
     pub fn epochs(mut self, epochs: usize) -> Self {
         self.epochs = epochs;
         self
@@ -264,6 +265,7 @@ impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
 
     /// Sets the number of samples per mini-batch (default 32; at least 1). The last batch
     /// of an epoch is smaller when the size does not divide the number of samples.
+    #[must_use]
     pub fn batch_size(mut self, batch_size: usize) -> Self {
         self.batch_size = batch_size;
         self
@@ -272,12 +274,14 @@ impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
     /// Sets the seed of the shuffles and of the validation split (default
     /// [`DEFAULT_SEED`](crate::DEFAULT_SEED)). The same seed, network and data give the
     /// same weights bit for bit.
+    #[must_use]
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self
     }
 
     /// Sets the validation data (default [`ValidationSet::None`]).
+    #[must_use]
     pub fn validation(mut self, validation: ValidationSet<'a, T>) -> Self {
         self.validation = validation;
         self
@@ -288,24 +292,28 @@ impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
     /// (default: none, the rate stays as it is). A schedule that monitors a value (such
     /// as [`ReduceOnPlateau`](crate::ReduceOnPlateau)) gets the previous epoch's
     /// validation cost, or its training cost when there is no validation set.
+    #[must_use]
     pub fn schedule(mut self, schedule: impl Schedule + 'a) -> Self {
         self.schedule = Some(Box::new(schedule));
         self
     }
 
     /// Sets early stopping (default: none, every epoch runs).
+    #[must_use]
     pub fn early_stopping(mut self, early_stopping: EarlyStopping) -> Self {
         self.early_stopping = Some(early_stopping);
         self
     }
 
     /// Sets whether gradient diagnostics are recorded (default [`Diagnostics::Off`]).
+    #[must_use]
     pub fn diagnostics(mut self, diagnostics: Diagnostics) -> Self {
         self.diagnostics = diagnostics;
         self
     }
 
     /// Adds a callback, called after the ones added before it.
+    #[must_use]
     pub fn callback(mut self, callback: impl Callback + 'a) -> Self {
         self.callbacks.push(Box::new(callback));
         self
