@@ -162,32 +162,7 @@ macro_rules! forward_to_moments {
                 self.0.step(params)
             }
 
-            fn commit_step(&mut self) {
-                self.0.memory.commit();
-            }
-
-            fn discard_step(&mut self) {
-                self.0.memory.discard();
-            }
-
-            fn learning_rate(&self) -> Option<f64> {
-                Some(self.0.learning_rate.to_f64())
-            }
-
-            fn set_learning_rate(&mut self, learning_rate: f64) -> Result<()> {
-                self.0.learning_rate = learning_rate_from_f64(learning_rate)?;
-                Ok(())
-            }
-
-            /// The step count t and the buffers `"first_moment.{id}"`, then
-            /// `"second_moment.{id}"`.
-            fn state(&self) -> OptimizerState<T> {
-                self.0.memory.state()
-            }
-
-            fn set_state(&mut self, state: OptimizerState<T>) -> Result<()> {
-                self.0.memory.set_state(state)
-            }
+            memory_methods!("`\"first_moment.{id}\"`, then `\"second_moment.{id}\"`", 0);
         }
     };
 }

@@ -11,6 +11,42 @@
 //! the biases b(l): a bias shifts a neuron's input and does not make the function steeper,
 //! so shrinking it towards 0 regularises nothing and only biases the fit.
 
+/// The [`Optimizer`] methods that every optimiser with a learning rate and a
+/// [`Memory`](state::Memory) (its step count and buffers) writes alike: commit or discard
+/// the memory of the step just taken, get and set α, save and restore the state.
+/// `$buffers` names the state's buffers for the docs; `$inner`, if given, is the field
+/// that holds `learning_rate` and `memory` (Adam's `0`).
+macro_rules! memory_methods {
+    ($buffers:literal $(, $inner:tt)?) => {
+        /// The memory of the step just taken (its buffers and step count) becomes current.
+        fn commit_step(&mut self) {
+            self$(.$inner)?.memory.commit();
+        }
+
+        fn discard_step(&mut self) {
+            self$(.$inner)?.memory.discard();
+        }
+
+        fn learning_rate(&self) -> Option<f64> {
+            Some(self$(.$inner)?.learning_rate.to_f64())
+        }
+
+        fn set_learning_rate(&mut self, learning_rate: f64) -> Result<()> {
+            self$(.$inner)?.learning_rate = super::learning_rate_from_f64(learning_rate)?;
+            Ok(())
+        }
+
+        #[doc = concat!("The step count and the buffers ", $buffers, ".")]
+        fn state(&self) -> OptimizerState<T> {
+            self$(.$inner)?.memory.state()
+        }
+
+        fn set_state(&mut self, state: OptimizerState<T>) -> Result<()> {
+            self$(.$inner)?.memory.set_state(state)
+        }
+    };
+}
+
 mod adam;
 mod clip;
 mod momentum;

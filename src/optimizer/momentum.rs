@@ -126,32 +126,7 @@ impl<T: Float> Optimizer<T> for Momentum<T> {
         self.memory.check_pending()
     }
 
-    /// The velocities and the step count of the step just taken become current.
-    fn commit_step(&mut self) {
-        self.memory.commit();
-    }
-
-    fn discard_step(&mut self) {
-        self.memory.discard();
-    }
-
-    fn learning_rate(&self) -> Option<f64> {
-        Some(self.learning_rate.to_f64())
-    }
-
-    fn set_learning_rate(&mut self, learning_rate: f64) -> Result<()> {
-        self.learning_rate = learning_rate_from_f64(learning_rate)?;
-        Ok(())
-    }
-
-    /// The step count and the buffers `"velocity.{id}"`.
-    fn state(&self) -> OptimizerState<T> {
-        self.memory.state()
-    }
-
-    fn set_state(&mut self, state: OptimizerState<T>) -> Result<()> {
-        self.memory.set_state(state)
-    }
+    memory_methods!("`\"velocity.{id}\"`");
 }
 
 #[cfg(test)]
