@@ -329,8 +329,14 @@ fn token() -> impl Strategy<Value = String> {
             "[]",
         ])
         .prop_map(str::to_string),
-        "[0-9a-z,._]{0,10}",
+        string_of("0123456789abcdefghijklmnopqrstuvwxyz,._", 0..=10),
     ]
+}
+
+/// Strings of `len` characters drawn from `chars` (a regex-free strategy: the crate's
+/// proptest builds without regex support).
+fn string_of(chars: &'static str, len: std::ops::RangeInclusive<usize>) -> impl Strategy<Value = String> {
+    prop::collection::vec(prop::sample::select(chars.chars().collect::<Vec<_>>()), len).prop_map(String::from_iter)
 }
 
 fn mutation() -> impl Strategy<Value = Mutation> {
