@@ -2,8 +2,7 @@
 
 use super::state::{Memory, Range, Slots};
 use super::{
-    OptimizerState, Params, check_unit_interval, checked_learning_rate, checked_weight_decay, learning_rate_from_f64,
-    rewrite_with_l2,
+    OptimizerState, Params, check_unit_interval, checked_learning_rate, checked_weight_decay, rewrite_with_l2,
 };
 use crate::{Float, Optimizer, Result};
 

@@ -3,7 +3,7 @@
 use super::state::{Memory, Range, Slots};
 use super::{
     OptimizerState, Params, check_unit_interval, checked_epsilon, checked_learning_rate, checked_weight_decay,
-    learning_rate_from_f64, rewrite_with_l2,
+    rewrite_with_l2,
 };
 use crate::{Float, Optimizer, Result};
 
