@@ -96,8 +96,8 @@ fn read_set(dir: &Path, prefix: &str) -> Result<Dataset<f32>, Box<dyn std::error
     let labels_path = find(dir, &format!("{prefix}-labels"), "idx1")?;
     let images = read_idx_images::<f32>(&images_path).map_err(|e| format!("{}: {e}", images_path.display()))?;
     let labels = read_idx_labels(&labels_path).map_err(|e| format!("{}: {e}", labels_path.display()))?;
-    if images.cols() != 28 * 28 {
-        return Err(format!("{}: images of {} pixels, MNIST's have 784", images_path.display(), images.cols()).into());
+    if images.n_cols() != 28 * 28 {
+        return Err(format!("{}: images of {} pixels, MNIST's have 784", images_path.display(), images.n_cols()).into());
     }
     Ok(Dataset::from_labels(images, &labels, CLASSES)?)
 }

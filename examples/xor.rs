@@ -21,7 +21,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let epochs = 4000;
     for epoch in 0..=epochs {
         if epoch % 500 == 0 {
-            let cost: f64 = samples.iter().map(|(x, y)| net.cost_sample(x, y)).sum::<Result<f64, _>>()? / 4.0;
+            let cost: f64 = samples.iter().map(|(x, y)| net.sample_cost(x, y)).sum::<Result<f64, _>>()? / 4.0;
             println!("epoch {epoch:>5}  cost {cost:.6}");
         }
         if epoch == epochs {

@@ -116,13 +116,13 @@ impl<T: Float> Layer<T> {
     /// - whatever [`Activation::check`] returns for the activation and N(l);
     /// - [`Error::TooLarge`] if the gradient's matrix, the size of w, cannot be allocated.
     pub fn new(weights: Matrix<T>, biases: Vector<T>, activation: Activation) -> Result<Self> {
-        if weights.rows() == 0 || weights.cols() == 0 {
+        if weights.n_rows() == 0 || weights.n_cols() == 0 {
             return Err(Error::ZeroSizedLayer { layer: None });
         }
-        check_len("biases", "the number of weight rows", weights.rows(), biases.len())?;
+        check_len("biases", "the number of weight rows", weights.n_rows(), biases.len())?;
         check_finite("weights", weights.as_slice())?;
         check_finite("biases", &biases)?;
-        activation.check(weights.rows())?;
+        activation.check(weights.n_rows())?;
         let (n_out, n_in) = weights.shape();
         Ok(Layer {
             weights,
@@ -147,12 +147,12 @@ impl<T: Float> Layer<T> {
 
     /// N(l−1), the number of inputs.
     pub fn n_inputs(&self) -> usize {
-        self.weights.cols()
+        self.weights.n_cols()
     }
 
     /// N(l), the number of neurons (outputs).
     pub fn n_outputs(&self) -> usize {
-        self.weights.rows()
+        self.weights.n_rows()
     }
 
     /// The weights w, N(l)×N(l−1).
@@ -166,17 +166,17 @@ impl<T: Float> Layer<T> {
     }
 
     /// The activation function σ.
-    pub fn activation_fn(&self) -> Activation {
+    pub fn activation(&self) -> Activation {
         self.activation_fn
     }
 
-    /// z = w·a(l−1) + b from the last forward pass, one row per sample.
-    pub fn weighted_input(&self) -> &Matrix<T> {
+    /// The weighted input z = w·a(l−1) + b of the last forward pass, one row per sample.
+    pub fn z(&self) -> &Matrix<T> {
         &self.weighted_input
     }
 
-    /// a = σ(z) from the last forward pass, one row per sample.
-    pub fn activation(&self) -> &Matrix<T> {
+    /// The activation a = σ(z) of the last forward pass, one row per sample.
+    pub fn a(&self) -> &Matrix<T> {
         &self.activation
     }
 
@@ -226,7 +226,7 @@ impl<T: Float> Layer<T> {
     /// # Errors
     /// [`Error::TooLarge`] if `out` cannot be allocated.
     pub(crate) fn predict_into(&self, input: MatrixView<'_, T>, out: &mut Matrix<T>, threads: usize) -> Result<()> {
-        out.resize("a layer's outputs for the batch", input.rows(), self.n_outputs())?;
+        out.resize("a layer's outputs for the batch", input.n_rows(), self.n_outputs())?;
         out.gemm_threads(threads, T::ONE, input, Transpose::No, self.weights.view(), Transpose::Yes, T::ZERO);
         self.activation_fn.add_bias_and_apply_in_place(out.as_mut_slice(), &self.biases);
         if self.subnormals == Subnormals::Flush {
@@ -247,8 +247,8 @@ impl<T: Float> Layer<T> {
         a: &mut Matrix<T>,
         threads: usize,
     ) -> Result<()> {
-        z.resize("a layer's inputs z for the batch", input.rows(), self.n_outputs())?;
-        a.resize("a layer's outputs for the batch", input.rows(), self.n_outputs())?;
+        z.resize("a layer's inputs z for the batch", input.n_rows(), self.n_outputs())?;
+        a.resize("a layer's outputs for the batch", input.n_rows(), self.n_outputs())?;
         z.gemm_threads(threads, T::ONE, input, Transpose::No, self.weights.view(), Transpose::Yes, T::ZERO);
         self.activation_fn.add_bias_and_apply(z.as_mut_slice(), &self.biases, a.as_mut_slice());
         if self.subnormals == Subnormals::Flush {
@@ -269,7 +269,7 @@ impl<T: Float> Layer<T> {
         };
         // Σ over samples of δ·aᵀ is the product Δᵀ·A(l−1), read as stored.
         weights.gemm_threads(threads, alpha, self.delta.view(), Transpose::Yes, input, Transpose::No, T::ONE);
-        for r in 0..self.delta.rows() {
+        for r in 0..self.delta.n_rows() {
             kernels::axpy(alpha, self.delta.row(r), biases);
         }
     }
@@ -404,7 +404,7 @@ impl<T: Float> Layer<T> {
     /// `input` a(l−1) provably leaves every weight and bias finite (see
     /// [`bound_after_step`]); if so, the bound is raised to hold after it.
     pub(crate) fn prove_descent(&mut self, input: MatrixView<'_, T>, scale: T) -> bool {
-        let (delta, a, rows) = (norm(self.delta.as_slice()), norm(input.as_slice()), input.rows());
+        let (delta, a, rows) = (norm(self.delta.as_slice()), norm(input.as_slice()), input.n_rows());
         let fresh = self.bound.is_nan();
         if fresh {
             self.bound = self.exact_bound();
@@ -552,7 +552,7 @@ impl<T: Float> LayerBlock<T> for (LayerParams<'_, T>, LayerCache<'_, T>) {
 
 impl<T: Float> LayerParams<'_, T> {
     /// The layer's activation function σ.
-    pub(crate) fn activation_fn(&self) -> Activation {
+    pub(crate) fn activation(&self) -> Activation {
         self.activation_fn
     }
 
@@ -583,7 +583,7 @@ impl<T: Float> LayerParams<'_, T> {
     /// δ(L) of the output layer from the targets (BP1), δ = ∇ₐC ⊙ σ′(z) row by row (see
     /// [`Cost::output_error`](crate::Cost::output_error)); `targets` holds these rows' y.
     pub(crate) fn output_error(&self, cost: crate::Cost, targets: &[T], out: &mut LayerCache<'_, T>) {
-        let n = self.weights.rows();
+        let n = self.weights.n_rows();
         let rows = out.z.chunks_exact(n).zip(out.a.chunks_exact(n));
         for (((z, a), y), delta) in rows.zip(targets.chunks_exact(n)).zip(out.delta.chunks_exact_mut(n)) {
             cost.output_error(self.activation_fn, z, a, y, delta);
@@ -633,9 +633,9 @@ impl<T: Float> fmt::Display for Layer<T> {
 impl<T: Float> Layer<T> {
     /// This layer's forward pass alone over `input`, for the tests of one layer.
     pub(crate) fn forward(&mut self, input: MatrixView<'_, T>, threads: usize) -> Result<()> {
-        self.resize_caches(input.rows())?;
+        self.resize_caches(input.n_rows())?;
         let (params, mut cache) = self.parts();
-        params.forward(input.rows(), input.as_slice(), &mut cache, threads);
+        params.forward(input.n_rows(), input.as_slice(), &mut cache, threads);
         Ok(())
     }
 }
@@ -665,9 +665,9 @@ mod tests {
         let x = [1.0, 2.0, 3.0];
         l.forward(MatrixView::from_row(&x), 1).unwrap();
         // z = [1 − 3 + 0, 3 − 1] = [−2, 2]
-        assert_eq!(l.weighted_input().row(0), &[-2.0, 2.0]);
+        assert_eq!(l.z().row(0), &[-2.0, 2.0]);
         let s = Activation::Sigmoid;
-        assert_eq!(l.activation().row(0), &[s.value(-2.0), s.value(2.0)]);
+        assert_eq!(l.a().row(0), &[s.value(-2.0), s.value(2.0)]);
         let mut out = Matrix::zeros(0, 0);
         l.predict_into(MatrixView::from_row(&x), &mut out, 1).unwrap();
         assert_eq!(out.as_slice(), &[s.value(-2.0), s.value(2.0)]);

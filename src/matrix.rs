@@ -165,12 +165,12 @@ impl<T: Float> Matrix<T> {
     }
 
     /// The number of rows.
-    pub fn rows(&self) -> usize {
+    pub fn n_rows(&self) -> usize {
         self.rows
     }
 
     /// The number of columns.
-    pub fn cols(&self) -> usize {
+    pub fn n_cols(&self) -> usize {
         self.cols
     }
 
@@ -197,16 +197,30 @@ impl<T: Float> Matrix<T> {
     /// Row `i`.
     ///
     /// # Panics
-    /// If `i >= self.rows()`.
+    /// If `i >= self.n_rows()`.
     #[track_caller]
     pub fn row(&self, i: usize) -> &[T] {
         self.view().row(i)
     }
 
+    /// The rows, first to last, each as a slice of [`n_cols`](Self::n_cols) values.
+    ///
+    /// ```
+    /// use backprop::Matrix;
+    ///
+    /// let m = Matrix::from_rows(&[[1.0, 2.0], [3.0, 4.0]])?;
+    /// let sums: Vec<f64> = m.row_iter().map(|row| row.iter().sum()).collect();
+    /// assert_eq!(sums, [3.0, 7.0]);
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    pub fn row_iter(&self) -> impl DoubleEndedIterator<Item = &[T]> + ExactSizeIterator {
+        self.view().row_iter()
+    }
+
     /// Row `i`, mutably.
     ///
     /// # Panics
-    /// If `i >= self.rows()`.
+    /// If `i >= self.n_rows()`.
     #[track_caller]
     pub fn row_mut(&mut self, i: usize) -> &mut [T] {
         assert!(i < self.rows, "row {i} is out of range for a {}×{} matrix", self.rows, self.cols);
@@ -221,7 +235,7 @@ impl<T: Float> Matrix<T> {
     /// A borrowed view of rows `start..end`, without a copy.
     ///
     /// # Panics
-    /// If `start > end` or `end > self.rows()`.
+    /// If `start > end` or `end > self.n_rows()`.
     #[track_caller]
     pub fn rows_range(&self, start: usize, end: usize) -> MatrixView<'_, T> {
         self.view().rows_range(start, end)
@@ -256,7 +270,7 @@ impl<T: Float> Matrix<T> {
     /// w·x: the matrix times a vector.
     ///
     /// # Panics
-    /// If `x.len() != self.cols()`.
+    /// If `x.len() != self.n_cols()`.
     #[track_caller]
     pub fn matvec(&self, x: &[T]) -> Vector<T> {
         let mut y = Vector::zeros(self.rows);
@@ -267,7 +281,7 @@ impl<T: Float> Matrix<T> {
     /// y ← w·x, into a caller-owned `y`.
     ///
     /// # Panics
-    /// If `x.len() != self.cols()` or `y.len() != self.rows()`.
+    /// If `x.len() != self.n_cols()` or `y.len() != self.n_rows()`.
     #[track_caller]
     pub fn matvec_into(&self, x: &[T], y: &mut [T]) {
         self.checked_matvec("matvec", Transpose::No, x, y);
@@ -277,7 +291,7 @@ impl<T: Float> Matrix<T> {
     /// `w(l+1)ᵀ δ(l+1)` of BP2.
     ///
     /// # Panics
-    /// If `x.len() != self.rows()`.
+    /// If `x.len() != self.n_rows()`.
     #[track_caller]
     pub fn transpose_matvec(&self, x: &[T]) -> Vector<T> {
         let mut y = Vector::zeros(self.cols);
@@ -288,7 +302,7 @@ impl<T: Float> Matrix<T> {
     /// y ← wᵀ·x, into a caller-owned `y`.
     ///
     /// # Panics
-    /// If `x.len() != self.rows()` or `y.len() != self.cols()`.
+    /// If `x.len() != self.n_rows()` or `y.len() != self.n_cols()`.
     #[track_caller]
     pub fn transpose_matvec_into(&self, x: &[T], y: &mut [T]) {
         self.checked_matvec("transpose_matvec", Transpose::Yes, x, y);
@@ -300,12 +314,12 @@ impl<T: Float> Matrix<T> {
     fn checked_matvec(&self, what: &str, t: Transpose, x: &[T], y: &mut [T]) {
         let w = self.as_mat_ref().op(t);
         assert!(
-            x.len() == w.cols() && y.len() == w.rows(),
+            x.len() == w.n_cols() && y.len() == w.n_rows(),
             "{what}: a {}×{} matrix needs x of {} and y of {}, got x of {} and y of {}",
             self.rows,
             self.cols,
-            w.cols(),
-            w.rows(),
+            w.n_cols(),
+            w.n_rows(),
             x.len(),
             y.len()
         );
@@ -316,7 +330,7 @@ impl<T: Float> Matrix<T> {
     /// weight gradient.
     ///
     /// # Panics
-    /// If `x.len() != self.rows()` or `y.len() != self.cols()`.
+    /// If `x.len() != self.n_rows()` or `y.len() != self.n_cols()`.
     #[track_caller]
     pub fn add_outer(&mut self, alpha: T, x: &[T], y: &[T]) {
         assert!(
@@ -368,7 +382,7 @@ impl<T: Float> Matrix<T> {
     /// The matrix product self·other.
     ///
     /// # Panics
-    /// If `self.cols() != other.rows()`.
+    /// If `self.n_cols() != other.n_rows()`.
     #[track_caller]
     #[must_use]
     pub fn matmul(&self, other: &Matrix<T>) -> Matrix<T> {
@@ -488,12 +502,12 @@ impl<'a, T: Float> MatrixView<'a, T> {
     }
 
     /// The number of rows.
-    pub fn rows(&self) -> usize {
+    pub fn n_rows(&self) -> usize {
         self.rows
     }
 
     /// The number of columns.
-    pub fn cols(&self) -> usize {
+    pub fn n_cols(&self) -> usize {
         self.cols
     }
 
@@ -510,17 +524,23 @@ impl<'a, T: Float> MatrixView<'a, T> {
     /// Row `i`.
     ///
     /// # Panics
-    /// If `i >= self.rows()`.
+    /// If `i >= self.n_rows()`.
     #[track_caller]
     pub fn row(&self, i: usize) -> &'a [T] {
         assert!(i < self.rows, "row {i} is out of range for a {}×{} matrix", self.rows, self.cols);
         &self.data[i * self.cols..(i + 1) * self.cols]
     }
 
+    /// The rows, first to last, each as a slice of [`n_cols`](Self::n_cols) values.
+    pub fn row_iter(&self) -> impl DoubleEndedIterator<Item = &'a [T]> + ExactSizeIterator + use<'a, T> {
+        let view = *self;
+        (0..self.rows).map(move |i| view.row(i))
+    }
+
     /// A view of rows `start..end`.
     ///
     /// # Panics
-    /// If `start > end` or `end > self.rows()`.
+    /// If `start > end` or `end > self.n_rows()`.
     #[track_caller]
     #[must_use]
     pub fn rows_range(&self, start: usize, end: usize) -> MatrixView<'a, T> {
@@ -549,6 +569,18 @@ impl<'a, T: Float> MatrixView<'a, T> {
     /// An owned copy.
     pub fn to_matrix(&self) -> Matrix<T> {
         Matrix { rows: self.rows, cols: self.cols, data: AlignedVec::from_slice(self.data) }
+    }
+}
+
+/// A matrix from its rows, e.g. `Matrix::try_from(vec![vec![1.0, 2.0], vec![3.0, 4.0]])`;
+/// see [`Matrix::from_rows`].
+impl<T: Float> TryFrom<Vec<Vec<T>>> for Matrix<T> {
+    type Error = Error;
+
+    /// # Errors
+    /// As [`Matrix::from_rows`]: the rows must all have the same length.
+    fn try_from(rows: Vec<Vec<T>>) -> Result<Self> {
+        Matrix::from_rows(&rows)
     }
 }
 
@@ -708,6 +740,20 @@ mod tests {
     fn w() -> Matrix<f64> {
         // Hand-worked 2×3 case used throughout.
         Matrix::new(2, 3, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]).unwrap()
+    }
+
+    #[test]
+    fn rows_iterate_and_build_a_matrix() {
+        let m = Matrix::try_from(vec![vec![1.0, 2.0, 3.0], vec![4.0, 5.0, 6.0]]).unwrap();
+        assert_eq!(m.shape(), (2, 3));
+        let rows: Vec<&[f64]> = m.row_iter().collect();
+        assert_eq!(rows, [&[1.0, 2.0, 3.0][..], &[4.0, 5.0, 6.0][..]]);
+        assert_eq!(m.row_iter().len(), 2);
+        assert_eq!(m.row_iter().next_back(), Some(&[4.0, 5.0, 6.0][..]));
+        assert_eq!(m.rows_range(1, 2).row_iter().collect::<Vec<_>>(), [&[4.0, 5.0, 6.0][..]]);
+        // Rows of no columns are empty slices, one per row.
+        assert_eq!(Matrix::<f64>::zeros(3, 0).row_iter().map(<[f64]>::len).collect::<Vec<_>>(), [0, 0, 0]);
+        assert!(matches!(Matrix::try_from(vec![vec![1.0], vec![]]), Err(Error::ShapeMismatch { .. })));
     }
 
     #[test]

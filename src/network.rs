@@ -32,13 +32,13 @@ pub const DEFAULT_SEED: u64 = 0x5EED;
 ///     .cost(Cost::Quadratic)
 ///     .seed(7)
 ///     .build()?;
-/// let before = net.cost_sample(&[1.0, 0.0], &[1.0])?;
+/// let before = net.sample_cost(&[1.0, 0.0], &[1.0])?;
 /// for _ in 0..10 {
 ///     net.forward(&[1.0, 0.0])?;
 ///     net.backward(&[1.0])?;
 ///     net.step(0.5)?;
 /// }
-/// assert!(net.cost_sample(&[1.0, 0.0], &[1.0])? < before);
+/// assert!(net.sample_cost(&[1.0, 0.0], &[1.0])? < before);
 /// # Ok::<(), backprop::Error>(())
 /// ```
 #[derive(Clone, Debug)]
@@ -227,7 +227,7 @@ impl<T: Float> Network<T> {
         for pair in layers.windows(2) {
             check_len("a layer's input", "the previous layer's output", pair[0].n_outputs(), pair[1].n_inputs())?;
         }
-        cost.check_output(last.activation_fn(), last.n_outputs())?;
+        cost.check_output(last.activation(), last.n_outputs())?;
         let mut net = Network {
             n_inputs,
             layers,
@@ -313,7 +313,7 @@ impl<T: Float> Network<T> {
     }
 
     /// The cost C the network is trained on.
-    pub fn cost_fn(&self) -> Cost {
+    pub fn cost(&self) -> Cost {
         self.cost
     }
 
@@ -357,12 +357,12 @@ impl<T: Float> Network<T> {
     pub fn forward_batch<'a>(&mut self, x: impl Into<MatrixView<'a, T>>) -> Result<&Matrix<T>> {
         let x = x.into();
         self.check_input(x)?;
-        self.input.resize("the input batch", x.rows(), x.cols())?;
+        self.input.resize("the input batch", x.n_rows(), x.n_cols())?;
         self.input.as_mut_slice().copy_from_slice(x.as_slice());
         let Network { layers, input, threads, .. } = self;
         forward_layers(layers, input.view(), *threads)?;
-        self.pending_rows = x.rows();
-        Ok(self.output_layer().activation())
+        self.pending_rows = x.n_rows();
+        Ok(self.output_layer().a())
     }
 
     /// The backward pass for the sample of the last [`forward`](Self::forward), with
@@ -523,8 +523,8 @@ impl<T: Float> Network<T> {
         // Everything is checked before anything changes; then the batch is used where it
         // lies, without the copy that `forward_batch` keeps for a later `backward`.
         self.check_input(x)?;
-        self.check_targets(y, x.rows())?;
-        let scale = -learning_rate / T::from_usize(x.rows());
+        self.check_targets(y, x.n_rows())?;
+        let scale = -learning_rate / T::from_usize(x.n_rows());
         // The caches are about to hold this batch, whose input is not kept.
         self.pending_rows = 0;
         let Network { layers, cost, threads, .. } = self;
@@ -600,12 +600,12 @@ impl<T: Float> Network<T> {
     /// As [`predict`](Self::predict), and [`Error::ShapeMismatch`] or
     /// [`Error::NonFinite`] for a bad target, and [`Error::Incompatible`] for a target the
     /// cost rejects (see [`Cost::check_target`]).
-    pub fn cost_sample(&self, x: &[T], y: &[T]) -> Result<T> {
+    pub fn sample_cost(&self, x: &[T], y: &[T]) -> Result<T> {
         check_len("target", "the network's output layer", self.n_outputs(), y.len())?;
         check_finite("target", y)?;
         self.cost.check_target(y)?;
         let (z, a) = self.predict_output(MatrixView::from_row(x))?;
-        Ok(self.cost.value_from_z(self.output_layer().activation_fn(), z.row(0), a.row(0), y))
+        Ok(self.cost.value_from_z(self.output_layer().activation(), z.row(0), a.row(0), y))
     }
 
     /// The output layer's z(L) and a(L) for a batch, without changing the network: what
@@ -623,49 +623,49 @@ impl<T: Float> Network<T> {
     }
 
     /// The mean cost over a batch (one sample per row of `x` and `y`), each sample's as
-    /// in [`cost_sample`](Self::cost_sample).
+    /// in [`sample_cost`](Self::sample_cost).
     ///
     /// # Errors
     /// As [`predict_batch`](Self::predict_batch), and [`Error::BatchSizeMismatch`],
     /// [`Error::ShapeMismatch`] or [`Error::NonFinite`] for bad targets.
-    pub fn cost<'a>(&self, x: impl Into<MatrixView<'a, T>>, y: impl Into<MatrixView<'a, T>>) -> Result<T> {
+    pub fn mean_cost<'a>(&self, x: impl Into<MatrixView<'a, T>>, y: impl Into<MatrixView<'a, T>>) -> Result<T> {
         let (x, y) = (x.into(), y.into());
-        if x.rows() != y.rows() {
-            return Err(Error::BatchSizeMismatch { expected: x.rows(), found: y.rows() });
+        if x.n_rows() != y.n_rows() {
+            return Err(Error::BatchSizeMismatch { expected: x.n_rows(), found: y.n_rows() });
         }
         let mut total = T::ZERO;
-        for r in 0..x.rows() {
-            total += self.cost_sample(x.row(r), y.row(r))?;
+        for r in 0..x.n_rows() {
+            total += self.sample_cost(x.row(r), y.row(r))?;
         }
-        if x.rows() == 0 {
+        if x.n_rows() == 0 {
             return Err(Error::EmptyData { what: "input batch" });
         }
-        Ok(total / T::from_usize(x.rows()))
+        Ok(total / T::from_usize(x.n_rows()))
     }
 
     /// Checks a batch of targets for `rows` samples: width, row count, values (not for
     /// NaN and infinities again in a batch of a `Dataset`, which checked them when built).
     fn check_targets(&self, y: MatrixView<'_, T>, rows: usize) -> Result<()> {
-        check_len("target", "the network's output layer", self.n_outputs(), y.cols())?;
-        if y.rows() != rows {
-            return Err(Error::BatchSizeMismatch { expected: rows, found: y.rows() });
+        check_len("target", "the network's output layer", self.n_outputs(), y.n_cols())?;
+        if y.n_rows() != rows {
+            return Err(Error::BatchSizeMismatch { expected: rows, found: y.n_rows() });
         }
         if !y.known_finite() {
             check_finite("target", y.as_slice())?;
         }
-        (0..y.rows()).try_for_each(|r| self.cost.check_target(y.row(r)))
+        (0..y.n_rows()).try_for_each(|r| self.cost.check_target(y.row(r)))
     }
 
     /// Checks a batch of inputs: width, at least one row, finite values (as for targets).
     fn check_input(&self, x: MatrixView<'_, T>) -> Result<()> {
-        check_len("input", "the network's first layer", self.n_inputs, x.cols())?;
-        if x.rows() == 0 {
+        check_len("input", "the network's first layer", self.n_inputs, x.n_cols())?;
+        if x.n_rows() == 0 {
             return Err(Error::EmptyData { what: "input batch" });
         }
         if x.known_finite() {
             return Ok(());
         }
-        check_finite_rows("input", x.as_slice(), x.cols(), self.threads)
+        check_finite_rows("input", x.as_slice(), x.n_cols(), self.threads)
     }
 }
 
@@ -695,7 +695,7 @@ fn row_cuts<T: Float>(layers: &[Layer<T>], rows: usize, threads: usize) -> Vec<u
 fn forward_layers<T: Float>(layers: &mut [Layer<T>], input: MatrixView<'_, T>, threads: usize) -> Result<()> {
     // Every cache first, so that a batch too large for one computes nothing.
     for layer in layers.iter_mut() {
-        layer.resize_caches(input.rows())?;
+        layer.resize_caches(input.n_rows())?;
     }
     passes(layers, input, Pass::Forward, threads);
     Ok(())
@@ -720,7 +720,7 @@ fn backward_layers<T: Float>(
 fn gradient_layers<T: Float>(layers: &mut [Layer<T>], input: MatrixView<'_, T>, threads: usize, sink: GradientSink<T>) {
     for l in (1..layers.len()).rev() {
         let (below, above) = layers.split_at_mut(l);
-        above[0].accumulate_gradients(below[l - 1].activation().view(), threads, sink); // BP3, BP4
+        above[0].accumulate_gradients(below[l - 1].a().view(), threads, sink); // BP3, BP4
     }
     layers[0].accumulate_gradients(input, threads, sink);
 }
@@ -744,7 +744,7 @@ fn descend_layers<T: Float>(layers: &mut [Layer<T>], input: MatrixView<'_, T>, t
             0 => (input, &mut layers[0]),
             _ => {
                 let (below, above) = layers.split_at_mut(l);
-                (below[l - 1].activation().view(), &mut above[0])
+                (below[l - 1].a().view(), &mut above[0])
             }
         }
     }
@@ -801,12 +801,12 @@ enum Pass<Y> {
 /// batch's size (see [`LayerParams::forward`]), so the caches come out bit for bit the
 /// same whichever way the batch is cut.
 fn passes<T: Float>(layers: &mut [Layer<T>], input: MatrixView<'_, T>, pass: Pass<MatrixView<'_, T>>, threads: usize) {
-    let cuts = if threads > 1 { row_cuts(layers, input.rows(), threads) } else { Vec::new() };
+    let cuts = if threads > 1 { row_cuts(layers, input.n_rows(), threads) } else { Vec::new() };
     if cuts.len() <= 2 {
-        return block_passes(layers, input.rows(), input.as_slice(), pass.map(|y| y.as_slice()), threads);
+        return block_passes(layers, input.n_rows(), input.as_slice(), pass.map(|y| y.as_slice()), threads);
     }
-    let batch = input.rows();
-    let (n_in, n_out) = (input.cols(), layers[layers.len() - 1].n_outputs());
+    let batch = input.n_rows();
+    let (n_in, n_out) = (input.n_cols(), layers[layers.len() - 1].n_outputs());
     let mut blocks: Vec<Vec<_>> = cuts[1..].iter().map(|_| Vec::with_capacity(layers.len())).collect();
     for layer in layers.iter_mut() {
         let (params, caches) = layer.split_caches(&cuts);
@@ -854,13 +854,7 @@ fn block_passes<T: Float, L: LayerBlock<T>>(layers: &mut [L], batch: usize, x: &
                 let (below, above) = layers.split_at_mut(l);
                 let (params, cache) = above[0].parts();
                 let (below_params, mut below_cache) = below[l - 1].parts();
-                params.backpropagate_error(
-                    batch,
-                    cache.delta(),
-                    below_params.activation_fn(),
-                    &mut below_cache,
-                    threads,
-                ); // BP2
+                params.backpropagate_error(batch, cache.delta(), below_params.activation(), &mut below_cache, threads); // BP2
             }
         }
     }
@@ -917,7 +911,7 @@ impl<T: Float> fmt::Display for Network<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.n_inputs)?;
         for l in &self.layers {
-            write!(f, " → {} ({})", l.n_outputs(), l.activation_fn())?;
+            write!(f, " → {} ({})", l.n_outputs(), l.activation())?;
         }
         write!(f, ", {} cost, {} parameters, {}", self.cost, self.n_parameters(), T::NAME)
     }

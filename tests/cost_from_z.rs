@@ -1,6 +1,6 @@
 //! The cross-entropies of sigmoid and softmax outputs computed from z (`Cost::value_from_z`)
 //! against a double-double reference, for |z| up to 10⁴ in f32 and f64, and every place
-//! that reports a cost: `Network::cost_sample`, `Network::cost`, the training and
+//! that reports a cost: `Network::sample_cost`, `Network::mean_cost`, the training and
 //! validation costs of `fit`, early stopping and `gradient_check`.
 //!
 //! The reference carries about 106 bits, so rounding it to f64 gives the correctly
@@ -309,10 +309,10 @@ fn network_costs_of_saturated_outputs_are_exact() {
     );
     for z in [15.0, 20.0, 30.0, 100.0, 1e4] {
         let exact = softplus_dd(z).round();
-        let c64 = neuron::<f64>().cost_sample(&[z], &[0.0]).unwrap();
-        let c32 = neuron::<f32>().cost_sample(&[z as f32], &[0.0]).unwrap();
-        let s64 = classifier::<f64>().cost_sample(&[z], &[0.0, 1.0]).unwrap();
-        let s32 = classifier::<f32>().cost_sample(&[z as f32], &[0.0, 1.0]).unwrap();
+        let c64 = neuron::<f64>().sample_cost(&[z], &[0.0]).unwrap();
+        let c32 = neuron::<f32>().sample_cost(&[z as f32], &[0.0]).unwrap();
+        let s64 = classifier::<f64>().sample_cost(&[z], &[0.0, 1.0]).unwrap();
+        let s32 = classifier::<f32>().sample_cost(&[z as f32], &[0.0, 1.0]).unwrap();
         println!("{z:>8} | {c64:>24.17e} | {c32:>16.9e} | {s64:>24.17e} | {s32:>16.9e}");
         assert_eq!(c64, exact, "f64 at z = {z}");
         assert_eq!(s64, exact, "softmax f64 at z = {z}");
@@ -320,10 +320,10 @@ fn network_costs_of_saturated_outputs_are_exact() {
         assert_eq!(s32, exact as f32, "softmax f32 at z = {z}");
         // Network::cost is the mean of the samples' costs.
         let x = Matrix::new(2, 1, vec![z, z]).unwrap();
-        assert_eq!(neuron::<f64>().cost(&x, &Matrix::zeros(2, 1)).unwrap(), exact);
+        assert_eq!(neuron::<f64>().mean_cost(&x, &Matrix::zeros(2, 1)).unwrap(), exact);
     }
     // The right answer, saturated: e⁻ᶻ, not 0.
-    let c = neuron::<f64>().cost_sample(&[-40.0], &[0.0]).unwrap();
+    let c = neuron::<f64>().sample_cost(&[-40.0], &[0.0]).unwrap();
     assert_eq!(c, softplus_dd(-40.0).round());
     assert!(c > 0.0);
 }
@@ -364,9 +364,9 @@ fn narrowed(net: &Network<f64>) -> Network<f32> {
     let layer = |l: &Layer<f64>| {
         let w = l.weights().as_slice().iter().map(|&v| v as f32).collect();
         let b = l.biases().iter().map(|&v| v as f32).collect();
-        Layer::new(Matrix::new(l.n_outputs(), l.n_inputs(), w).unwrap(), b, l.activation_fn()).unwrap()
+        Layer::new(Matrix::new(l.n_outputs(), l.n_inputs(), w).unwrap(), b, l.activation()).unwrap()
     };
-    Network::from_layers(net.layers().iter().map(layer).collect(), net.cost_fn()).unwrap()
+    Network::from_layers(net.layers().iter().map(layer).collect(), net.cost()).unwrap()
 }
 
 /// The gradient check differences the exact cost: on a network whose every output is
@@ -380,11 +380,12 @@ fn gradient_check_passes_on_saturated_outputs() {
     let net = Network::from_layers(vec![hidden, out], Cost::BinaryCrossEntropy).unwrap();
     let x = Matrix::new(2, 2, vec![0.5, 0.25, 1.0, 0.75]).unwrap();
     let y = Matrix::new(2, 1, vec![0.0, 0.0]).unwrap();
-    assert!(net.cost(&x, &y).unwrap() > 40.0);
+    assert!(net.mean_cost(&x, &y).unwrap() > 40.0);
     let report = gradient_check(&net, &x, &y).unwrap();
     assert!(report.passed(), "{report}");
     assert!(report.max_relative_error() < 1e-8, "{report}");
-    let narrow = |m: &Matrix<f64>| Matrix::new(m.rows(), m.cols(), m.as_slice().iter().map(|&v| v as f32).collect());
+    let narrow =
+        |m: &Matrix<f64>| Matrix::new(m.n_rows(), m.n_cols(), m.as_slice().iter().map(|&v| v as f32).collect());
     let report = gradient_check(&narrowed(&net), &narrow(&x).unwrap(), &narrow(&y).unwrap()).unwrap();
     assert!(report.passed(), "f32: {report}");
 }

@@ -14,7 +14,7 @@ fn input_of_the_wrong_length() {
     assert!(matches!(e, Error::ShapeMismatch { expected: 2, found: 3, .. }));
     assert_eq!(e.to_string(), "input has 3 values but the network's first layer expects 2");
     assert!(n.predict(&[1.0]).is_err());
-    assert!(n.cost_sample(&[1.0], &[0.0]).is_err());
+    assert!(n.sample_cost(&[1.0], &[0.0]).is_err());
     let x = Matrix::zeros(4, 3);
     assert!(matches!(n.forward_batch(&x), Err(Error::ShapeMismatch { .. })));
     assert!(n.predict_batch(&x).is_err());
@@ -29,7 +29,7 @@ fn target_of_the_wrong_length_or_batch() {
     n.forward_batch(&Matrix::zeros(4, 2)).unwrap();
     let e = n.backward_batch(&Matrix::zeros(3, 1)).unwrap_err();
     assert!(matches!(e, Error::BatchSizeMismatch { expected: 4, found: 3 }));
-    assert!(n.cost(&Matrix::zeros(4, 2), &Matrix::zeros(3, 1)).is_err());
+    assert!(n.mean_cost(&Matrix::zeros(4, 2), &Matrix::zeros(3, 1)).is_err());
 }
 
 #[test]
@@ -74,7 +74,7 @@ fn non_finite_inputs_and_targets() {
     assert!(n.predict(&[f64::INFINITY, 0.0]).is_err());
     n.forward(&[1.0, 2.0]).unwrap();
     assert!(matches!(n.backward(&[f64::NEG_INFINITY]), Err(Error::NonFinite { what: "target", .. })));
-    assert!(n.cost_sample(&[1.0, 2.0], &[f64::NAN]).is_err());
+    assert!(n.sample_cost(&[1.0, 2.0], &[f64::NAN]).is_err());
 }
 
 #[test]
@@ -83,7 +83,7 @@ fn empty_data() {
     assert!(matches!(n.forward_batch(&Matrix::zeros(0, 2)), Err(Error::EmptyData { .. })));
     assert!(matches!(n.step(0.1), Err(Error::EmptyData { .. })));
     assert!(n.gradients().is_err());
-    assert!(n.cost(&Matrix::zeros(0, 2), &Matrix::zeros(0, 1)).is_err());
+    assert!(n.mean_cost(&Matrix::zeros(0, 2), &Matrix::zeros(0, 1)).is_err());
 }
 
 #[test]
@@ -143,7 +143,7 @@ fn targets_the_cost_cannot_take() {
     let e = n.backward(&[1.0, 1.0, 0.0]).unwrap_err();
     assert!(matches!(e, Error::Incompatible { .. }));
     assert!(e.to_string().contains("sum to 1"), "{e}");
-    assert!(n.cost_sample(&[1.0, 2.0], &[-1.0, 1.0, 1.0]).is_err());
+    assert!(n.sample_cost(&[1.0, 2.0], &[-1.0, 1.0, 1.0]).is_err());
     n.backward(&[0.0, 0.0, 1.0]).unwrap(); // the failed call changed nothing
     let mut n =
         Network::<f32>::builder(2).layer(1, Activation::Sigmoid).cost(Cost::BinaryCrossEntropy).build().unwrap();

@@ -187,10 +187,10 @@ fn perturbed(net: &Network<f64>, l: usize, index: usize, t: f64) -> Network<f64>
                 let n_w = w.as_slice().len();
                 if index < n_w { w.as_mut_slice()[index] += t } else { b[index - n_w] += t }
             }
-            Layer::new(w, b, layer.activation_fn()).unwrap()
+            Layer::new(w, b, layer.activation()).unwrap()
         })
         .collect();
-    Network::from_layers(layers, net.cost_fn()).unwrap()
+    Network::from_layers(layers, net.cost()).unwrap()
 }
 
 /// The mean cost of a batch and the sides of every kink, through the network's own
@@ -200,11 +200,11 @@ fn cost_and_sides(net: &Network<f64>, x: &Matrix<f64>, y: &Matrix<f64>) -> (f64,
     net.forward_batch(x).unwrap();
     let mut sides = Sides::default();
     for layer in net.layers() {
-        sides.layer(layer.activation_fn(), layer.weighted_input().as_slice());
+        sides.layer(layer.activation(), layer.z().as_slice());
     }
-    let output = net.layers().last().unwrap().activation().as_slice();
-    sides.output(net.cost_fn(), output, y.as_slice());
-    (net.cost(x, y).unwrap(), sides)
+    let output = net.layers().last().unwrap().a().as_slice();
+    sides.output(net.cost(), output, y.as_slice());
+    (net.mean_cost(x, y).unwrap(), sides)
 }
 
 /// C of one sample when z(l) is replaced by `z`, and the sides of the kinks from layer l
@@ -213,20 +213,20 @@ fn cost_and_sides(net: &Network<f64>, x: &Matrix<f64>, y: &Matrix<f64>) -> (f64,
 fn cost_from_z(net: &Network<f64>, l: usize, z: &[f64], y: &[f64]) -> (f64, Sides) {
     let layers = net.layers();
     let mut sides = Sides::default();
-    sides.layer(layers[l].activation_fn(), z);
+    sides.layer(layers[l].activation(), z);
     let mut a = vec![0.0; z.len()];
-    layers[l].activation_fn().apply(z, &mut a);
+    layers[l].activation().apply(z, &mut a);
     for layer in &layers[l + 1..] {
         let mut z = layer.weights().matvec(&a);
         for (n, &b) in z.iter_mut().zip(layer.biases().iter()) {
             *n += b;
         }
-        sides.layer(layer.activation_fn(), &z);
+        sides.layer(layer.activation(), &z);
         a = vec![0.0; z.len()];
-        layer.activation_fn().apply(&z, &mut a);
+        layer.activation().apply(&z, &mut a);
     }
-    sides.output(net.cost_fn(), &a, y);
-    (net.cost_fn().value(&a, y), sides)
+    sides.output(net.cost(), &a, y);
+    (net.cost().value(&a, y), sides)
 }
 
 /// Compares every ∂C/∂w and ∂C/∂b of a backward pass over (x, y) with finite
@@ -260,9 +260,9 @@ fn check_deltas(net: &Network<f64>, x: &Matrix<f64>, y: &Matrix<f64>) -> Result<
     net.forward_batch(x).unwrap();
     net.backward_batch(y).unwrap();
     let mut skipped = 0;
-    for r in 0..x.rows() {
+    for r in 0..x.n_rows() {
         for (l, layer) in net.layers().iter().enumerate() {
-            let z = layer.weighted_input().row(r).to_vec();
+            let z = layer.z().row(r).to_vec();
             for j in 0..z.len() {
                 let Some(n) = central_difference(|t| {
                     let mut zt = z.clone();
@@ -276,7 +276,7 @@ fn check_deltas(net: &Network<f64>, x: &Matrix<f64>, y: &Matrix<f64>) -> Result<
                 if !close(a, n) {
                     return Err(format!(
                         "sample {r}, layer {l} ({}), δ index {j}: analytic {a:e}, numeric {n:e}",
-                        layer.activation_fn()
+                        layer.activation()
                     ));
                 }
             }
@@ -379,7 +379,7 @@ fn xor_training_lowers_the_cost_on_average() {
         .seed(2024)
         .build()
         .unwrap();
-    let cost = |net: &Network<f64>| samples.iter().map(|(x, y)| net.cost_sample(x, y).unwrap()).sum::<f64>() / 4.0;
+    let cost = |net: &Network<f64>| samples.iter().map(|(x, y)| net.sample_cost(x, y).unwrap()).sum::<f64>() / 4.0;
     // Mean cost over blocks of 250 epochs: each block must end lower than the one before.
     let mut block_means = Vec::new();
     for _ in 0..16 {

@@ -74,7 +74,7 @@ fn networks_round_trip_bit_for_bit_in_f64_and_f32() {
     let back = round_trip(&net);
     assert_eq!(bits(&back), bits(&net));
     assert_eq!(back.to_string(), net.to_string());
-    assert_eq!(back.cost_fn(), Cost::CategoricalCrossEntropy);
+    assert_eq!(back.cost(), Cost::CategoricalCrossEntropy);
     let x = [0.5, -1.0, 2.0, 1e-3];
     assert_eq!(back.predict(&x).unwrap().as_slice(), net.predict(&x).unwrap().as_slice());
 

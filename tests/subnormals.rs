@@ -45,7 +45,7 @@ fn flushed_caches_hold_no_subnormal_and_kept_ones_do() {
     kept.forward_batch(&x).unwrap();
     kept.backward_batch(&y).unwrap();
     let hidden = &kept.layers()[0];
-    assert!(subnormals_in(hidden.activation()) > 0, "the test needs subnormal activations");
+    assert!(subnormals_in(hidden.a()) > 0, "the test needs subnormal activations");
     assert!(subnormals_in(hidden.delta()) > 0, "the test needs subnormal errors");
 
     let mut flushed = saturating_network(20, 16, 3, 2);
@@ -53,18 +53,18 @@ fn flushed_caches_hold_no_subnormal_and_kept_ones_do() {
     flushed.forward_batch(&x).unwrap();
     flushed.backward_batch(&y).unwrap();
     for layer in flushed.layers() {
-        assert_eq!(subnormals_in(layer.activation()), 0);
+        assert_eq!(subnormals_in(layer.a()), 0);
         assert_eq!(subnormals_in(layer.delta()), 0);
     }
     // z is never flushed, and the first layer's a is the kept one, subnormals set to 0.
-    let (a_kept, a_flushed) = (kept.layers()[0].activation(), flushed.layers()[0].activation());
-    assert_eq!(kept.layers()[0].weighted_input(), flushed.layers()[0].weighted_input());
+    let (a_kept, a_flushed) = (kept.layers()[0].a(), flushed.layers()[0].a());
+    assert_eq!(kept.layers()[0].z(), flushed.layers()[0].z());
     for (&k, &f) in a_kept.as_slice().iter().zip(a_flushed.as_slice()) {
         assert_eq!(f.to_bits(), if is_subnormal(k) { 0 } else { k.to_bits() });
     }
     // Inference flushes as training does.
     let predicted = flushed.predict_batch(&x).unwrap();
-    assert_eq!(&predicted, flushed.layers()[1].activation());
+    assert_eq!(&predicted, flushed.layers()[1].a());
 }
 
 /// The same network and data trained for a few steps on 1 and 2 threads, in each
@@ -84,8 +84,7 @@ fn both_settings_give_the_same_bits_on_every_thread_count() {
             }
             net.forward_batch(&x).unwrap();
             net.backward_batch(&y).unwrap();
-            let found: usize =
-                net.layers().iter().map(|l| subnormals_in(l.activation()) + subnormals_in(l.delta())).sum();
+            let found: usize = net.layers().iter().map(|l| subnormals_in(l.a()) + subnormals_in(l.delta())).sum();
             match setting {
                 Subnormals::Flush => assert_eq!(found, 0, "{threads} threads"),
                 Subnormals::Keep => assert!(found > 0, "{threads} threads"),
@@ -122,10 +121,10 @@ fn costs_see_the_flushed_activations() {
     let layer =
         Layer::new(Matrix::new(1, 1, vec![1.0_f32]).unwrap(), vec![-100.0].into(), Activation::Sigmoid).unwrap();
     let mut net = Network::from_layers(vec![layer], Cost::MeanAbsolute).unwrap();
-    assert_eq!(net.cost_sample(&[0.0], &[0.0]).unwrap(), 0.0);
-    assert_eq!(net.cost(&Matrix::zeros(2, 1), &Matrix::zeros(2, 1)).unwrap(), 0.0);
+    assert_eq!(net.sample_cost(&[0.0], &[0.0]).unwrap(), 0.0);
+    assert_eq!(net.mean_cost(&Matrix::zeros(2, 1), &Matrix::zeros(2, 1)).unwrap(), 0.0);
     net.set_subnormals(Subnormals::Keep);
-    assert!(is_subnormal(net.cost_sample(&[0.0], &[0.0]).unwrap()));
+    assert!(is_subnormal(net.sample_cost(&[0.0], &[0.0]).unwrap()));
 }
 
 /// The flush is the crate's own arithmetic, not a processor mode: the caller's

@@ -70,8 +70,8 @@ fn training_on_threads_gives_the_bits_of_one_thread() {
         let layers = net.layers().iter();
         layers
             .flat_map(|l| {
-                let parts = [l.weights().as_slice(), l.biases().as_slice(), l.weighted_input().as_slice()];
-                let caches = [l.activation().as_slice(), l.delta().as_slice()];
+                let parts = [l.weights().as_slice(), l.biases().as_slice(), l.z().as_slice()];
+                let caches = [l.a().as_slice(), l.delta().as_slice()];
                 parts.into_iter().chain(caches).flatten().map(|v| v.to_bits()).collect::<Vec<_>>()
             })
             .collect()

@@ -13,11 +13,11 @@ fn data<T: Float>() -> (Matrix<T>, Matrix<T>) {
 fn lowers_the_cost<T: Float>(hidden: Activation, output: Activation, cost: Cost, learning_rate: f64) {
     let (x, y) = data::<T>();
     let mut net = Network::<T>::builder(2).layer(6, hidden).layer(3, output).cost(cost).seed(11).build().unwrap();
-    let before = net.cost(&x, &y).unwrap();
+    let before = net.mean_cost(&x, &y).unwrap();
     for _ in 0..300 {
         net.train_batch(&x, &y, T::from_f64(learning_rate)).unwrap();
     }
-    let after = net.cost(&x, &y).unwrap();
+    let after = net.mean_cost(&x, &y).unwrap();
     assert!(after.is_finite() && after < before, "{net}: cost {before} → {after}");
 }
 
@@ -80,7 +80,7 @@ fn saturated_outputs_give_finite_costs_and_gradients() {
         (Activation::Elu { alpha: 1.0 }, Activation::Sigmoid, Cost::BinaryCrossEntropy),
     ] {
         let mut net = Network::<f32>::builder(2).layer(5, hidden).layer(3, output).cost(cost).seed(1).build().unwrap();
-        let c = net.cost(&x, &y).unwrap();
+        let c = net.mean_cost(&x, &y).unwrap();
         assert!(c.is_finite(), "{net}: cost {c}");
         net.forward_batch(&x).unwrap();
         net.backward_batch(&y).unwrap();

@@ -31,13 +31,13 @@ pub struct Batch<'a, T> {
 impl<T: Float> Batch<'_, T> {
     /// The number of samples in the batch.
     pub fn len(&self) -> usize {
-        self.inputs.rows()
+        self.inputs.n_rows()
     }
 
     /// `true` if the batch holds no sample (never the case for the batches of this
     /// module).
     pub fn is_empty(&self) -> bool {
-        self.inputs.rows() == 0
+        self.inputs.n_rows() == 0
     }
 }
 
@@ -129,7 +129,7 @@ impl<T: Float> FusedIterator for Batches<'_, T> {}
 ///     batcher.shuffle(&mut rng);
 ///     let mut seen = 0;
 ///     while let Some(batch) = batcher.next_batch() {
-///         assert_eq!(batch.inputs.rows(), batch.targets.rows());
+///         assert_eq!(batch.inputs.n_rows(), batch.targets.n_rows());
 ///         seen += batch.len();
 ///     }
 ///     assert_eq!(seen, 5);

@@ -652,7 +652,7 @@ mod tests {
             for header in [Header::Absent, Header::Present] {
                 if let Ok(t) = read_csv::<f32>(&bytes[..], &CsvOptions::new().header(header)) {
                     assert!(t.values.as_slice().iter().all(|x| x.is_finite()));
-                    assert!(t.values.rows() > 0);
+                    assert!(t.values.n_rows() > 0);
                 }
             }
         }

@@ -76,22 +76,22 @@ impl<T: Float> Dataset<T> {
     /// - [`Error::NonFinite`] naming `"input"` or `"target"` and the element's row-major
     ///   index if a value is NaN or infinite.
     pub fn new(inputs: Matrix<T>, targets: Matrix<T>) -> Result<Self> {
-        if inputs.rows() != targets.rows() {
+        if inputs.n_rows() != targets.n_rows() {
             return Err(Error::Incompatible {
                 reason: format!(
                     "{} input rows but {} target rows; a dataset needs one target row per input row",
-                    inputs.rows(),
-                    targets.rows()
+                    inputs.n_rows(),
+                    targets.n_rows()
                 ),
             });
         }
-        if inputs.rows() == 0 {
+        if inputs.n_rows() == 0 {
             return Err(Error::EmptyData { what: "dataset" });
         }
-        if inputs.cols() == 0 {
+        if inputs.n_cols() == 0 {
             return Err(Error::EmptyData { what: "each input row" });
         }
-        if targets.cols() == 0 {
+        if targets.n_cols() == 0 {
             return Err(Error::EmptyData { what: "each target row" });
         }
         check_finite("input", inputs.as_slice())?;
@@ -115,11 +115,11 @@ impl<T: Float> Dataset<T> {
     /// As [`one_hot`] and [`Dataset::new`]; [`Error::Incompatible`] if the number of
     /// labels differs from the number of input rows.
     pub fn from_labels(inputs: Matrix<T>, labels: &[usize], classes: usize) -> Result<Self> {
-        if inputs.rows() != labels.len() {
+        if inputs.n_rows() != labels.len() {
             return Err(Error::Incompatible {
                 reason: format!(
                     "{} input rows but {} labels; a dataset needs one label per input row",
-                    inputs.rows(),
+                    inputs.n_rows(),
                     labels.len()
                 ),
             });
@@ -153,7 +153,7 @@ impl<T: Float> Dataset<T> {
         let column = match target {
             TargetColumn::Numeric(column) | TargetColumn::Class { column, .. } => column,
         };
-        let cols = table.cols();
+        let cols = table.n_cols();
         if column >= cols {
             return Err(Error::Incompatible {
                 reason: format!("target column {column} is out of range for a table of {cols} columns"),
@@ -164,7 +164,7 @@ impl<T: Float> Dataset<T> {
                 reason: "a table needs at least one input column besides the target column".into(),
             });
         }
-        let rows = table.rows();
+        let rows = table.n_rows();
         let mut inputs = Vec::with_capacity(rows * (cols - 1));
         let mut values = Vec::with_capacity(rows);
         for i in 0..rows {
@@ -189,23 +189,23 @@ impl<T: Float> Dataset<T> {
 
     /// The number of samples (never 0).
     pub fn len(&self) -> usize {
-        self.inputs.rows()
+        self.inputs.n_rows()
     }
 
     /// Always `false`: [`Dataset::new`] rejects empty datasets. It exists to pair with
     /// [`len`](Self::len).
     pub fn is_empty(&self) -> bool {
-        self.inputs.rows() == 0
+        self.inputs.n_rows() == 0
     }
 
     /// The number of values in an input row, N(0).
     pub fn n_inputs(&self) -> usize {
-        self.inputs.cols()
+        self.inputs.n_cols()
     }
 
     /// The number of values in a target row, N(L).
     pub fn n_targets(&self) -> usize {
-        self.targets.cols()
+        self.targets.n_cols()
     }
 
     /// The inputs, one sample per row.
@@ -313,7 +313,7 @@ impl<T: Float> Dataset<T> {
     /// use backprop::{Dataset, Matrix};
     ///
     /// let data = Dataset::new(Matrix::from_fn(5, 2, |i, j| (i + j) as f64), Matrix::zeros(5, 1))?;
-    /// let sizes: Vec<usize> = data.batches(2)?.map(|b| b.inputs.rows()).collect();
+    /// let sizes: Vec<usize> = data.batches(2)?.map(|b| b.inputs.n_rows()).collect();
     /// assert_eq!(sizes, [2, 2, 1]);
     /// # Ok::<(), backprop::Error>(())
     /// ```
@@ -456,7 +456,7 @@ mod tests {
         assert_eq!(d.inputs().shape(), (4, 2));
         assert_eq!(d.targets().shape(), (4, 1));
         let (x, y) = d.into_parts();
-        assert_eq!((x.rows(), y.rows()), (4, 4));
+        assert_eq!((x.n_rows(), y.n_rows()), (4, 4));
     }
 
     #[test]
@@ -471,7 +471,7 @@ mod tests {
         let m: Matrix<f64> = one_hot(&labels, 4).unwrap();
         assert_eq!(m.shape(), (5, 4));
         assert_eq!(m.row(0), &[0.0, 0.0, 0.0, 1.0]);
-        let back: Vec<usize> = (0..m.rows()).filter_map(|i| argmax(m.row(i))).collect();
+        let back: Vec<usize> = (0..m.n_rows()).filter_map(|i| argmax(m.row(i))).collect();
         assert_eq!(back, labels);
         assert_eq!(one_hot::<f64>(&[], 3).unwrap().shape(), (0, 3));
     }

@@ -96,8 +96,8 @@ impl<T: Float> Standardizer<T> {
     /// [`Error::ShapeMismatch`] if `inputs` does not have as many columns as the data the
     /// standardizer was fitted on; then `inputs` is left unchanged.
     pub fn transform(&self, inputs: &mut Matrix<T>) -> Result<()> {
-        check_len("a row", "the standardizer", self.n_features(), inputs.cols())?;
-        for i in 0..inputs.rows() {
+        check_len("a row", "the standardizer", self.n_features(), inputs.n_cols())?;
+        for i in 0..inputs.n_rows() {
             self.apply(inputs.row_mut(i));
         }
         Ok(())

@@ -171,7 +171,7 @@ impl GradientCheck {
             tolerance: self.tolerance,
         };
         for (layer, g) in analytic.iter().enumerate() {
-            let n_in = g.weights.cols();
+            let n_in = g.weights.n_cols();
             let mut worst: Option<ParameterCheck> = None;
             let tensors = [(ParamKind::Weights, g.weights.as_slice()), (ParamKind::Biases, g.biases.as_slice())];
             for (tensor, (kind, values)) in tensors.into_iter().enumerate() {
@@ -425,20 +425,16 @@ struct Probe {
 
 impl Probe {
     fn new<T: Float>(net: &Network<T>, x: MatrixView<'_, T>, y: MatrixView<'_, T>) -> Result<Self> {
-        let widen = |m: MatrixView<'_, T>| Matrix::from_fn(m.rows(), m.cols(), |i, j| m.row(i)[j].to_f64());
+        let widen = |m: MatrixView<'_, T>| Matrix::from_fn(m.n_rows(), m.n_cols(), |i, j| m.row(i)[j].to_f64());
         let layers = net
             .layers()
             .iter()
             .map(|l| {
-                Layer::new(
-                    widen(l.weights().view()),
-                    l.biases().iter().map(|b| b.to_f64()).collect(),
-                    l.activation_fn(),
-                )
+                Layer::new(widen(l.weights().view()), l.biases().iter().map(|b| b.to_f64()).collect(), l.activation())
             })
             .collect::<Result<Vec<_>>>()?;
         let mut probe = Probe {
-            net: Network::from_layers(layers, net.cost_fn())?,
+            net: Network::from_layers(layers, net.cost())?,
             x: widen(x),
             y: widen(y),
             sides: Vec::new(),
@@ -504,11 +500,10 @@ impl Probe {
 /// the cost allows.
 fn mean_cost(net: &Network<f64>, y: MatrixView<'_, f64>) -> f64 {
     let out = net.output_layer();
-    let (cost, activation) = (net.cost_fn(), out.activation_fn());
-    let total: f64 = (0..y.rows())
-        .map(|r| cost.value_from_z(activation, out.weighted_input().row(r), out.activation().row(r), y.row(r)))
-        .sum();
-    total / y.rows() as f64
+    let (cost, activation) = (net.cost(), out.activation());
+    let total: f64 =
+        (0..y.n_rows()).map(|r| cost.value_from_z(activation, out.z().row(r), out.a().row(r), y.row(r))).sum();
+    total / y.n_rows() as f64
 }
 
 /// Whether σ has a kink at z = 0: see [`Activation::has_kink`].
@@ -520,11 +515,11 @@ fn has_kink(activation: Activation) -> bool {
 /// unit of a kinked layer, and the sign of a − y for the mean absolute cost.
 fn kink_sides(net: &Network<f64>, y: &Matrix<f64>, sides: &mut Vec<i8>) {
     sides.clear();
-    for layer in net.layers().iter().filter(|l| has_kink(l.activation_fn())) {
-        sides.extend(layer.weighted_input().as_slice().iter().map(|&z| i8::from(z > 0.0)));
+    for layer in net.layers().iter().filter(|l| has_kink(l.activation())) {
+        sides.extend(layer.z().as_slice().iter().map(|&z| i8::from(z > 0.0)));
     }
-    if net.cost_fn() == Cost::MeanAbsolute {
-        let a = net.output_layer().activation().as_slice();
+    if net.cost() == Cost::MeanAbsolute {
+        let a = net.output_layer().a().as_slice();
         sides.extend(a.iter().zip(y.as_slice()).map(|(&ai, &yi)| i8::from(ai > yi) - i8::from(ai < yi)));
     }
 }
@@ -555,11 +550,11 @@ mod tests {
     fn backprop_with(net: &Network<f64>, x: &Matrix<f64>, y: &Matrix<f64>, fault: Fault) -> Vec<Gradients<f64>> {
         let layers = net.layers();
         let last = layers.len() - 1;
-        let scale = 1.0 / x.rows() as f64;
+        let scale = 1.0 / x.n_rows() as f64;
         let mut grads: Vec<Gradients<f64>> =
             layers.iter().map(|l| Gradients::zeros(l.n_outputs(), l.n_inputs())).collect();
         let through = |layer: &Layer<f64>, r: usize, g: &mut [f64]| {
-            let (s, z, a) = (layer.activation_fn(), layer.weighted_input().row(r), layer.activation().row(r));
+            let (s, z, a) = (layer.activation(), layer.z().row(r), layer.a().row(r));
             if s == Activation::Softmax && fault == Fault::SoftmaxTermDropped {
                 let n = a.len() - 1;
                 let dot: f64 = a[..n].iter().zip(&g[..n]).map(|(a, g)| a * g).sum();
@@ -568,11 +563,11 @@ mod tests {
                 s.backpropagate(z, a, g);
             }
         };
-        for r in 0..x.rows() {
+        for r in 0..x.n_rows() {
             let out = &layers[last];
-            let (z, a, yr) = (out.weighted_input().row(r), out.activation().row(r), y.row(r));
+            let (z, a, yr) = (out.z().row(r), out.a().row(r), y.row(r));
             let mut delta = vec![0.0; z.len()];
-            match (net.cost_fn(), out.activation_fn()) {
+            match (net.cost(), out.activation()) {
                 // BP1, fused: no Jacobian to get wrong.
                 (cost @ Cost::BinaryCrossEntropy, s @ Activation::Sigmoid)
                 | (cost @ Cost::CategoricalCrossEntropy, s @ Activation::Softmax) => {
@@ -584,7 +579,7 @@ mod tests {
                 }
             }
             for l in (0..=last).rev() {
-                let input = if l == 0 { x.row(r) } else { layers[l - 1].activation().row(r) };
+                let input = if l == 0 { x.row(r) } else { layers[l - 1].a().row(r) };
                 let sign = if fault == Fault::SignFlipped(l) { -scale } else { scale };
                 grads[l].weights.add_outer(sign, &delta, input); // BP3
                 if fault != Fault::NoBiasGradient {

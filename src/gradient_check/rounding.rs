@@ -40,7 +40,7 @@ impl Rounding {
     /// Magnitudes that meet in a sum are combined in quadrature; R then adds its parts.
     pub(super) fn of<T: Float>(net: &Network<T>, x: MatrixView<'_, T>, y: MatrixView<'_, T>) -> Self {
         let layers = net.layers();
-        let (rows, last, cost_fn) = (x.rows(), layers.len() - 1, net.cost_fn());
+        let (rows, last, cost_fn) = (x.n_rows(), layers.len() - 1, net.cost());
         let weights: Vec<Vec<f64>> = layers.iter().map(|l| abs(l.weights().as_slice())).collect();
         let mut gradients: Vec<[Vec<f64>; 2]> =
             layers.iter().map(|l| [vec![0.0; l.weights().as_slice().len()], vec![0.0; l.n_outputs()]]).collect();
@@ -61,8 +61,8 @@ impl Rounding {
                         (w.iter().zip(&m[l]).map(|(w, m)| (w * m).powi(2)).sum::<f64>() + b * b).sqrt()
                     })
                     .collect();
-                let (z, a) = (layer.weighted_input().row(r), layer.activation().row(r));
-                let mut ml = jacobian_magnitude(layer.activation_fn(), z, a, &zl);
+                let (z, a) = (layer.z().row(r), layer.a().row(r));
+                let mut ml = jacobian_magnitude(layer.activation(), z, a, &zl);
                 ml.iter_mut().zip(a).for_each(|(m, a)| *m = m.hypot(a.to_f64()));
                 cost += layer.delta().row(r).iter().zip(&zl).map(|(d, m)| d.to_f64().abs() * m).sum::<f64>();
                 m.push(ml);
@@ -71,8 +71,8 @@ impl Rounding {
             // The cost's own sums: |C|, and the outputs and targets weighed by
             // |∂C/∂a| ≤ |a − y| + 1 (the quadratic and mean absolute costs).
             let out = &layers[last];
-            let (z, a, yr) = (out.weighted_input().row(r), out.activation().row(r), y.row(r));
-            cost += cost_fn.value_from_z(out.activation_fn(), z, a, yr).to_f64().abs();
+            let (z, a, yr) = (out.z().row(r), out.a().row(r), y.row(r));
+            cost += cost_fn.value_from_z(out.activation(), z, a, yr).to_f64().abs();
             for (a, y) in a.iter().zip(yr).map(|(a, y)| (a.to_f64(), y.to_f64())) {
                 cost += ((a - y).abs() + 1.0) * (a.abs() + y.abs());
             }
@@ -95,9 +95,9 @@ impl Rounding {
                         back.iter_mut().zip(w).for_each(|(b, w)| *b += (w * d).powi(2));
                     }
                     back.iter_mut().for_each(|b| *b = b.sqrt());
-                    let (z, a) = (below.weighted_input().row(r), below.activation().row(r));
-                    dhat = jacobian_magnitude(below.activation_fn(), z, a, &back);
-                    let moved = jacobian_change(below.activation_fn(), z, a, &back, &m[l], &zhat[l - 1]);
+                    let (z, a) = (below.z().row(r), below.a().row(r));
+                    dhat = jacobian_magnitude(below.activation(), z, a, &back);
+                    let moved = jacobian_change(below.activation(), z, a, &back, &m[l], &zhat[l - 1]);
                     dhat.iter_mut().zip(moved).for_each(|(d, c)| *d = d.hypot(c));
                 }
             }
@@ -122,7 +122,7 @@ fn output_error_magnitude<T: Float>(
     m: &[f64],
     zhat: &[f64],
 ) -> Vec<f64> {
-    let (activation, z, a) = (out.activation_fn(), out.weighted_input().row(r), out.activation().row(r));
+    let (activation, z, a) = (out.activation(), out.z().row(r), out.a().row(r));
     let delta = abs(out.delta().row(r));
     let fused = matches!(
         (cost, activation),
@@ -278,7 +278,7 @@ mod tests {
         // ∇ₐC = 0.5, δ = 0.32. Through ∇ₐC: σ′·(1 + 0.5)·m = 0.64·4.5; through σ′ (from
         // a): |∇ₐC|·2a·m = 0.5·1.2·3.
         let out = neuron(Activation::Tanh, Cost::Quadratic, core::f64::consts::LN_2, 0.1);
-        let (a, delta) = (out.activation()[(0, 0)], out.delta()[(0, 0)]);
+        let (a, delta) = (out.a()[(0, 0)], out.delta()[(0, 0)]);
         let sigma_prime = 1.0 - a * a;
         let d = output_error_magnitude(Cost::Quadratic, &out, 0, &[0.1], &[3.0], &[4.0]);
         let expected = delta.hypot(sigma_prime * (1.0 + (a - 0.1)) * 3.0).hypot((a - 0.1) * 2.0 * a * 3.0);

@@ -154,7 +154,7 @@ impl<T: Float> Network<T> {
     /// The `"__metadata__"` strings of a saved network.
     pub(super) fn metadata(&self) -> BTreeMap<String, String> {
         let layers: Vec<String> =
-            self.layers().iter().map(|l| format!("{}:{}", l.n_outputs(), activation_spec(l.activation_fn()))).collect();
+            self.layers().iter().map(|l| format!("{}:{}", l.n_outputs(), activation_spec(l.activation()))).collect();
         [
             ("format", FORMAT.to_string()),
             ("format_version", FORMAT_VERSION.to_string()),
@@ -162,7 +162,7 @@ impl<T: Float> Network<T> {
             ("dtype", T::NAME.to_string()),
             ("inputs", self.n_inputs().to_string()),
             ("layers", layers.join(",")),
-            ("cost", cost_spec(self.cost_fn())),
+            ("cost", cost_spec(self.cost())),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
@@ -187,7 +187,11 @@ impl<T: Float> Network<T> {
         let mut tensors = Vec::with_capacity(2 * self.layers().len());
         for (l, layer) in self.layers().iter().enumerate() {
             let w = layer.weights();
-            tensors.push(Tensor { name: weight_name(l), shape: vec![w.rows(), w.cols()], data: to_buf(w.as_slice()) });
+            tensors.push(Tensor {
+                name: weight_name(l),
+                shape: vec![w.n_rows(), w.n_cols()],
+                data: to_buf(w.as_slice()),
+            });
             tensors.push(Tensor { name: bias_name(l), shape: vec![layer.n_outputs()], data: to_buf(layer.biases()) });
         }
         tensors

@@ -64,7 +64,7 @@ struct RawMatrix<T> {
 /// `{"rows": r, "cols": c, "data": [row-major elements]}`.
 impl<T: Float + Serialize> Serialize for Matrix<T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        MatrixRef { rows: self.rows(), cols: self.cols(), data: self.as_slice() }.serialize(s)
+        MatrixRef { rows: self.n_rows(), cols: self.n_cols(), data: self.as_slice() }.serialize(s)
     }
 }
 
@@ -405,7 +405,7 @@ struct RawLayer<T> {
 /// `{"weights": w, "biases": b, "activation": σ}`; not the caches of the last passes.
 impl<T: Float + Serialize> Serialize for Layer<T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        LayerRef { weights: self.weights(), biases: self.biases(), activation: self.activation_fn() }.serialize(s)
+        LayerRef { weights: self.weights(), biases: self.biases(), activation: self.activation() }.serialize(s)
     }
 }
 
@@ -435,7 +435,7 @@ struct RawNetwork<T> {
 /// gradients or the thread count.
 impl<T: Float + Serialize> Serialize for Network<T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        NetworkRef { layers: self.layers(), cost: self.cost_fn() }.serialize(s)
+        NetworkRef { layers: self.layers(), cost: self.cost() }.serialize(s)
     }
 }
 

@@ -275,7 +275,7 @@ pub fn axpy<T: Float>(alpha: T, x: &[T], y: &mut [T]) {
 /// If x is shorter than op(A)'s columns or y than its rows.
 #[track_caller]
 pub fn gemv<T: Float>(alpha: T, a: MatRef<'_, T>, x: &[T], beta: T, y: &mut [T]) {
-    let (m, n) = (a.rows(), a.cols());
+    let (m, n) = (a.n_rows(), a.n_cols());
     assert!(
         x.len() >= n && y.len() >= m,
         "gemv: op(A) is {m}×{n}, so x needs {n} and y {m}, got {} and {}",
@@ -301,7 +301,7 @@ pub fn gemv<T: Float>(alpha: T, a: MatRef<'_, T>, x: &[T], beta: T, y: &mut [T])
 /// If x is shorter than A's rows or y than its columns.
 #[track_caller]
 pub fn ger<T: Float>(alpha: T, x: &[T], y: &[T], mut a: MatMut<'_, T>) {
-    let (m, n) = (a.rows(), a.cols());
+    let (m, n) = (a.n_rows(), a.n_cols());
     assert!(
         x.len() >= m && y.len() >= n,
         "ger: A is {m}×{n}, so x needs {m} and y {n}, got {} and {}",
@@ -319,7 +319,7 @@ pub fn ger<T: Float>(alpha: T, x: &[T], y: &[T], mut a: MatMut<'_, T>) {
 
 /// C ← β·C; β = 0 overwrites C without reading it.
 fn scale_rows<T: Float>(beta: T, c: &mut MatMut<'_, T>) {
-    for i in 0..c.rows() {
+    for i in 0..c.n_rows() {
         let row = c.row(i);
         if beta == T::ZERO {
             row.fill(T::ZERO);
@@ -405,7 +405,7 @@ fn gemm_planned<T: Float>(
     mut c: MatMut<'_, T>,
 ) {
     use Transpose::{No, Yes};
-    let (m, n, k) = (c.rows(), c.cols(), shape.k);
+    let (m, n, k) = (c.n_rows(), c.n_cols(), shape.k);
     if m == 0 || n == 0 {
         return;
     }
@@ -597,19 +597,19 @@ fn gemm_kernel<T: Float>(
     c: MatMut<'_, T>,
 ) {
     assert!(
-        a.rows() >= c.rows() && b.cols() >= c.cols() && a.cols() == b.rows(),
+        a.n_rows() >= c.n_rows() && b.n_cols() >= c.n_cols() && a.n_cols() == b.n_rows(),
         "gemm: op(A) {}×{} and op(B) {}×{} do not make C {}×{}",
-        a.rows(),
-        a.cols(),
-        b.rows(),
-        b.cols(),
-        c.rows(),
-        c.cols()
+        a.n_rows(),
+        a.n_cols(),
+        b.n_rows(),
+        b.n_cols(),
+        c.n_rows(),
+        c.n_cols()
     );
-    if c.rows() == 0 || c.cols() == 0 || a.cols() == 0 {
+    if c.n_rows() == 0 || c.n_cols() == 0 || a.n_cols() == 0 {
         return;
     }
-    let (c, right) = match last.zip(route::last_register(ops.tuning.lanes, c.cols())) {
+    let (c, right) = match last.zip(route::last_register(ops.tuning.lanes, c.n_cols())) {
         Some((last, j0)) => {
             let (left, right) = c.split_at_col(j0);
             (left, Some((last, right, b.cols_from(j0))))
@@ -660,13 +660,13 @@ pub fn gemm_threaded<T: Float>(
     beta: T,
     c: MatMut<'_, T>,
 ) {
-    let (m, k, n) = (c.rows(), a.cols(), c.cols());
+    let (m, k, n) = (c.n_rows(), a.n_cols(), c.n_cols());
     assert!(
-        a.rows() == m && b.rows() == k && b.cols() == n,
+        a.n_rows() == m && b.n_rows() == k && b.n_cols() == n,
         "gemm: op(A) is {}×{k} and op(B) {}×{}, which cannot make C {m}×{n}",
-        a.rows(),
-        b.rows(),
-        b.cols()
+        a.n_rows(),
+        b.n_rows(),
+        b.n_cols()
     );
     let flops = 2usize.saturating_mul(m).saturating_mul(k).saturating_mul(n);
     let ops = ops::<T>(isa());
@@ -743,7 +743,7 @@ fn gemm_column_blocks<T: Float>(
     beta: T,
     c: MatMut<'_, T>,
 ) {
-    let n = c.cols();
+    let n = c.n_cols();
     let blocks = threads.min(n / COLUMN_BLOCK_MIN);
     // Every block but the last is `cols` wide, rounded down to whole tiles: the first one
     // runs on the calling thread, which also hands out the jobs.

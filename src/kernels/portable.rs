@@ -129,9 +129,9 @@ pub fn ger<T: Float>(m: usize, n: usize, alpha: T, x: &[T], y: &[T], beta: T, a:
 /// # Panics
 /// If A or B is too short for its shape (m and n are those of C).
 pub fn gemm<T: Float>(_route: Route, alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, beta: T, mut c: MatMut<'_, T>) {
-    let (k, ta, tb) = (a.cols(), a.trans(), b.trans());
+    let (k, ta, tb) = (a.n_cols(), a.trans(), b.trans());
     let (a, lda, b, ldb) = (a.data(), a.ld(), b.data(), b.ld());
-    let (m, n) = (c.rows(), c.cols());
+    let (m, n) = (c.n_rows(), c.n_cols());
     if n == 0 {
         return;
     }

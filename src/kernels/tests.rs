@@ -625,16 +625,16 @@ fn views_from_a_row_or_column_keep_inside_their_slice() {
     // A 3×4 matrix with stride 5 (19 elements), as stored and transposed.
     let data: Vec<i32> = (0..19).collect();
     let a = MatRef::new(&data, 3, 4, 5);
-    assert_eq!((a.rows_from(1).data()[0], a.rows_from(1).rows()), (5, 2));
-    assert_eq!((a.cols_from(3).data()[0], a.cols_from(3).cols()), (3, 1));
-    assert_eq!(a.rows_from(3).rows(), 0);
+    assert_eq!((a.rows_from(1).data()[0], a.rows_from(1).n_rows()), (5, 2));
+    assert_eq!((a.cols_from(3).data()[0], a.cols_from(3).n_cols()), (3, 1));
+    assert_eq!(a.rows_from(3).n_rows(), 0);
     let t = a.op(Transpose::Yes);
-    assert_eq!((t.rows(), t.cols()), (4, 3));
-    assert_eq!((t.rows_from(2).data()[0], t.rows_from(2).rows()), (2, 2));
-    assert_eq!((t.cols_from(1).data()[0], t.cols_from(1).cols()), (5, 2));
+    assert_eq!((t.n_rows(), t.n_cols()), (4, 3));
+    assert_eq!((t.rows_from(2).data()[0], t.rows_from(2).n_rows()), (2, 2));
+    assert_eq!((t.cols_from(1).data()[0], t.cols_from(1).n_cols()), (5, 2));
     // No columns: rows past the first are nowhere, even with a stride that overflows.
     let empty = MatRef::<f32>::new(&[], 3, 0, usize::MAX);
-    assert_eq!(empty.rows_from(2).rows(), 1);
+    assert_eq!(empty.rows_from(2).n_rows(), 1);
     let empty = MatMut::<f32>::new(&mut [], 3, 0, usize::MAX);
     let (_, mut lower) = empty.split_at_row(2);
     assert!(lower.row(0).is_empty());

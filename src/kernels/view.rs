@@ -36,7 +36,7 @@ fn check(what: &str, len: usize, rows: usize, cols: usize, ld: usize) {
 
 /// A `rows × cols` matrix stored row-major with row stride `ld` at the start of a slice,
 /// borrowed, and whether a product uses it as stored or transposed: op(A) or op(B) of
-/// C ← α·op(A)·op(B) + β·C. [`rows`](Self::rows) and [`cols`](Self::cols) are those of
+/// C ← α·op(A)·op(B) + β·C. [`rows`](Self::n_rows) and [`cols`](Self::n_cols) are those of
 /// the operand as used.
 #[derive(Clone, Copy, Debug)]
 pub struct MatRef<'a, T> {
@@ -68,12 +68,12 @@ impl<'a, T> MatRef<'a, T> {
     }
 
     /// Rows of the operand as used.
-    pub fn rows(&self) -> usize {
+    pub fn n_rows(&self) -> usize {
         if self.trans == Transpose::No { self.stored_rows } else { self.stored_cols }
     }
 
     /// Columns of the operand as used.
-    pub fn cols(&self) -> usize {
+    pub fn n_cols(&self) -> usize {
         if self.trans == Transpose::No { self.stored_cols } else { self.stored_rows }
     }
 
@@ -96,11 +96,11 @@ impl<'a, T> MatRef<'a, T> {
     /// `i..` when used transposed.
     ///
     /// # Panics
-    /// If `i > rows()`.
+    /// If `i > n_rows()`.
     #[track_caller]
     #[must_use]
     pub fn rows_from(self, i: usize) -> Self {
-        assert!(i <= self.rows(), "matrix: row {i} of {}", self.rows());
+        assert!(i <= self.n_rows(), "matrix: row {i} of {}", self.n_rows());
         if self.trans == Transpose::No {
             // Rows past the end (or of no columns) are nowhere: an empty slice.
             let start = i.checked_mul(self.ld).map_or(self.data.len(), |s| s.min(self.data.len()));
@@ -114,11 +114,11 @@ impl<'a, T> MatRef<'a, T> {
     /// `j..` when used transposed.
     ///
     /// # Panics
-    /// If `j > cols()`.
+    /// If `j > n_cols()`.
     #[track_caller]
     #[must_use]
     pub fn cols_from(self, j: usize) -> Self {
-        assert!(j <= self.cols(), "matrix: column {j} of {}", self.cols());
+        assert!(j <= self.n_cols(), "matrix: column {j} of {}", self.n_cols());
         if self.trans == Transpose::No {
             // Column j of a matrix with no rows is nowhere: keep the (empty) data.
             let start = if self.stored_rows == 0 { 0 } else { j };
@@ -163,12 +163,12 @@ impl<'a, T> MatMut<'a, T> {
     }
 
     /// The number of rows.
-    pub fn rows(&self) -> usize {
+    pub fn n_rows(&self) -> usize {
         self.rows
     }
 
     /// The number of columns.
-    pub fn cols(&self) -> usize {
+    pub fn n_cols(&self) -> usize {
         self.cols
     }
 
@@ -265,7 +265,7 @@ mod tests {
         let block = MatMut::new(&mut data, 3, 5, 6);
         let (mut left, right) = block.split_at_col(2);
         let (mut middle, mut last) = right.split_at_col(2);
-        assert_eq!((left.cols(), middle.cols(), last.cols()), (2, 2, 1));
+        assert_eq!((left.n_cols(), middle.n_cols(), last.n_cols()), (2, 2, 1));
         assert_eq!(left.row(1), &[6, 7]);
         assert_eq!(middle.row(2), &[14, 15]);
         std::thread::scope(|s| {

@@ -431,11 +431,6 @@ impl<T: Float> Sgd<T> {
         self.weight_decay = checked_weight_decay(lambda)?;
         Ok(self)
     }
-
-    /// The learning rate α.
-    pub fn learning_rate(&self) -> T {
-        self.learning_rate
-    }
 }
 
 impl<T: Float> Optimizer<T> for Sgd<T> {
@@ -601,12 +596,12 @@ mod tests {
         let mut sgd = Sgd::new(0.5f32).unwrap();
         assert_eq!(Optimizer::learning_rate(&sgd), Some(0.5));
         sgd.set_learning_rate(0.25).unwrap();
-        assert_eq!(sgd.learning_rate(), 0.25);
+        assert_eq!(sgd.learning_rate(), Some(0.25));
         assert_eq!(message(sgd.set_learning_rate(0.0)), "learning rate must be finite and > 0, got 0");
         // Rounds to 0 in f32.
         assert!(sgd.set_learning_rate(1e-60).is_err());
         assert!(sgd.set_learning_rate(f64::NAN).is_err());
-        assert_eq!(sgd.learning_rate(), 0.25, "a rejected rate changes nothing");
+        assert_eq!(sgd.learning_rate(), Some(0.25), "a rejected rate changes nothing");
     }
 
     #[test]

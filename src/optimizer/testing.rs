@@ -55,13 +55,13 @@ pub(super) fn fit(optimizer: &mut impl Optimizer<f64>, epochs: usize) -> (f64, f
     let mut net = Network::<f64>::builder(1).layer(1, Activation::Sigmoid).seed(7).build().unwrap();
     let x = Matrix::new(6, 1, vec![-3.0, -2.0, -1.0, 1.0, 2.0, 3.0]).unwrap();
     let y = Matrix::new(6, 1, vec![0.0, 0.0, 0.0, 1.0, 1.0, 1.0]).unwrap();
-    let start = net.cost(&x, &y).unwrap();
+    let start = net.mean_cost(&x, &y).unwrap();
     for _ in 0..epochs {
         net.forward_batch(&x).unwrap();
         net.backward_batch(&y).unwrap();
         net.step_with(optimizer).unwrap();
     }
-    (start, net.cost(&x, &y).unwrap())
+    (start, net.mean_cost(&x, &y).unwrap())
 }
 
 /// Trains a seeded 3-4-2 network for `steps` steps from `first_step`, on samples that

@@ -71,7 +71,7 @@ pub(super) struct Collector {
 
 impl Collector {
     pub(super) fn new<T: Float>(network: &Network<T>) -> Self {
-        let thresholds = network.layers().iter().map(|l| 0.01 * typical_slope::<T>(l.activation_fn())).collect();
+        let thresholds = network.layers().iter().map(|l| 0.01 * typical_slope::<T>(l.activation())).collect();
         Collector { thresholds, sums: vec![Sums::default(); network.layers().len()] }
     }
 
@@ -81,10 +81,9 @@ impl Collector {
         for (((layer, sums), &threshold), &norm) in
             network.layers().iter().zip(&mut self.sums).zip(&self.thresholds).zip(weight_gradient_norms)
         {
-            let sigma = layer.activation_fn();
+            let sigma = layer.activation();
             let threshold = T::from_f64(threshold);
-            let (z, a, delta) =
-                (layer.weighted_input().as_slice(), layer.activation().as_slice(), layer.delta().as_slice());
+            let (z, a, delta) = (layer.z().as_slice(), layer.a().as_slice(), layer.delta().as_slice());
             let mut abs_delta = 0.0;
             let mut saturated = 0;
             for ((&z, &a), &d) in z.iter().zip(a).zip(delta) {

@@ -141,7 +141,7 @@ impl History {
 ///
 /// // The network holds the weights of the last recorded epoch: its cost is that epoch's.
 /// let last = history.last().unwrap();
-/// let cost = net.cost(data.inputs(), data.targets())?;
+/// let cost = net.mean_cost(data.inputs(), data.targets())?;
 /// assert!((cost - last.validation_cost.unwrap()).abs() <= 1e-12 * cost);
 /// # Ok::<(), backprop::Error>(())
 /// ```

@@ -531,7 +531,7 @@ impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
         history: &mut History,
         saved: &mut Saved<T>,
     ) -> Result<()> {
-        let cost_fn = network.cost_fn();
+        let cost_fn = network.cost();
         let base_rate = self.optimizer.learning_rate();
         let batches_per_epoch = batcher.batches_per_epoch();
         let mut collector = (self.diagnostics == Diagnostics::PerEpoch).then(|| Collector::new(network));
@@ -728,9 +728,9 @@ fn batch_totals<T: Float>(
     accuracy: Accuracy,
 ) -> (f64, usize) {
     let (mut total, mut correct) = (0.0, 0);
-    for r in 0..targets.rows() {
-        let (z, a, y) = (output.weighted_input().row(r), output.activation().row(r), targets.row(r));
-        total += cost.value_from_z(output.activation_fn(), z, a, y).to_f64();
+    for r in 0..targets.n_rows() {
+        let (z, a, y) = (output.z().row(r), output.a().row(r), targets.row(r));
+        total += cost.value_from_z(output.activation(), z, a, y).to_f64();
         correct += usize::from(accuracy.is_correct(a, y));
     }
     (total, correct)

@@ -54,7 +54,7 @@ pub unsafe fn gemm<S: Lanes, const MR: usize, const NV: usize>(
     beta: S::Elem,
     c: MatMut<'_, S::Elem>,
 ) {
-    let (k, n) = (a.cols(), c.cols());
+    let (k, n) = (a.n_cols(), c.n_cols());
     let (a, lda, ta, b, ldb, tb) = (a.data(), a.ld(), a.trans(), b.data(), b.ld(), b.trans());
     // Reading op(A) = A in place needs another micro-kernel, with a row stride; it gets
     // its own copy of the loops, so that each copy holds one micro-kernel (with both in
@@ -118,7 +118,7 @@ unsafe fn gemm_with<S: Lanes, const MR: usize, const NV: usize, const A_ROWS_IN_
     beta: S::Elem,
     mut c: MatMut<'_, S::Elem>,
 ) {
-    let (m, n) = (c.rows(), c.cols());
+    let (m, n) = (c.n_rows(), c.n_cols());
     let nr = NV * S::LANES;
     debug_assert!(blocking.nc.is_multiple_of(nr) && k > 0);
     let (cp, ldc) = (c.as_mut_ptr(), c.ld());

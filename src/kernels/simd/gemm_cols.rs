@@ -39,9 +39,9 @@ pub unsafe fn gemm<S: Lanes>(
     beta: S::Elem,
     c: MatMut<'_, S::Elem>,
 ) {
-    let n = c.cols();
+    let n = c.n_cols();
     assert!(a.trans() == Transpose::Yes && n <= MAX_N, "gemm_cols: Aᵀ and at most {MAX_N} columns");
-    let k = a.cols();
+    let k = a.n_cols();
     let (a, lda, b, ldb, tb) = (a.data(), a.ld(), b.data(), b.ld(), b.trans());
     // SAFETY: forwarded from this function's contract, with NQ = n in every arm.
     unsafe {
@@ -79,7 +79,7 @@ unsafe fn columns<S: Lanes, const NQ: usize>(
     beta: S::Elem,
     mut c: MatMut<'_, S::Elem>,
 ) {
-    let m = c.rows();
+    let m = c.n_rows();
     let l = S::LANES;
     // op(B), k×NQ, packed row by row (it is small: k·NQ elements).
     let mut packed = scratch::<S::Elem>(k * NQ);

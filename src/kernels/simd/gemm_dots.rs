@@ -49,7 +49,7 @@ pub unsafe fn gemm<S: Lanes, const R: usize, const Q: usize>(
     mut c: MatMut<'_, S::Elem>,
 ) {
     assert!(a.trans() == Transpose::No, "gemm_dots: A must be used as stored");
-    let (m, n, k) = (c.rows(), c.cols(), a.cols());
+    let (m, n, k) = (c.n_rows(), c.n_cols(), a.n_cols());
     let (a, lda, b, ldb, tb) = (a.data(), a.ld(), b.data(), b.ld(), b.trans());
     // Row j of Bᵀ: row j of the stored B when tb is Yes, else a packed copy of column j.
     let ldbt = k.next_multiple_of(S::LANES);

@@ -43,11 +43,11 @@ pub unsafe fn gemm<S: Lanes, const NV: usize>(
     beta: S::Elem,
     mut c: MatMut<'_, S::Elem>,
 ) {
-    let k = a.cols();
+    let k = a.n_cols();
     let (a, lda, ta, b, ldb, tb) = (a.data(), a.ld(), a.trans(), b.data(), b.ld(), b.trans());
     let l = S::LANES;
     let nr = NV * l;
-    let (m, n) = (c.rows(), c.cols());
+    let (m, n) = (c.n_rows(), c.n_cols());
     assert!(k > 0 && k <= MAX_K && n <= nr && k * nr <= B_LEN, "gemm_small: k = {k}, n = {n}");
     // Row p of op(B), zero-padded to nr: bt[p·nr..][..nr]. Only that much is written, and
     // only that much is read.

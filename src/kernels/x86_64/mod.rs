@@ -184,7 +184,7 @@ where
     type S<T> = Avx512<T>;
     // SAFETY: this function's contract is the bodies'.
     unsafe {
-        match row_tile(c.rows(), c.cols(), <S<T> as Lanes>::LANES) {
+        match row_tile(c.n_rows(), c.n_cols(), <S<T> as Lanes>::LANES) {
             (2, _) => gemm::gemm::<S<T>, 2, 4>(blocking, alpha, a, b, beta, c),
             (3, _) => gemm::gemm::<S<T>, 3, 4>(blocking, alpha, a, b, beta, c),
             (4, _) => gemm::gemm::<S<T>, 4, 2>(blocking, alpha, a, b, beta, c),
@@ -232,7 +232,7 @@ where
     type S<T> = Avx512<T>;
     // SAFETY: this function's contract is the bodies'.
     unsafe {
-        match c.rows() {
+        match c.n_rows() {
             0..=4 => gemm::gemm::<S<T>, 4, 1>(blocking, alpha, a, b, beta, c),
             5..=12 => gemm::gemm::<S<T>, 12, 1>(blocking, alpha, a, b, beta, c),
             _ => gemm::gemm::<S<T>, 24, 1>(blocking, alpha, a, b, beta, c),
@@ -260,7 +260,7 @@ where
     unsafe {
         match route {
             Route::Small { nv } => small::<S<T>>(nv, alpha, a, b, beta, c),
-            Route::Cols if ta == Transpose::Yes && c.cols() <= gemm_cols::MAX_N => {
+            Route::Cols if ta == Transpose::Yes && c.n_cols() <= gemm_cols::MAX_N => {
                 gemm_cols::gemm::<S<T>>(alpha, a, b, beta, c)
             }
             Route::Dots { kc } if ta == Transpose::No => gemm_dots::gemm::<S<T>, 4, 6>(kc, alpha, a, b, beta, c),
