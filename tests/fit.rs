@@ -341,6 +341,27 @@ fn a_monitoring_schedule_sees_the_previous_epochs_validation_cost() {
 }
 
 #[test]
+fn a_trainer_moves_to_another_thread() {
+    fn send<S: Send>(s: S) -> S {
+        s
+    }
+    let data = blobs(20, 8);
+    let mut progress = Vec::new();
+    let trainer = send(
+        Trainer::new(Adam::new(0.01).unwrap())
+            .epochs(2)
+            .schedule(StepDecay::new(1, 0.5).unwrap())
+            .callback(ProgressReporter::new(&mut progress)),
+    );
+    let mut net = network(2);
+    let mut trainer = trainer;
+    let epochs = std::thread::scope(|s| s.spawn(|| trainer.fit(&mut net, &data).map(|h| h.epochs.len())).join());
+    assert_eq!(epochs.unwrap().unwrap(), 2);
+    drop(trainer);
+    assert_eq!(String::from_utf8(progress).unwrap().lines().count(), 2);
+}
+
+#[test]
 fn any_optimizer_works_borrowed_or_boxed() {
     let data = blobs(20, 10);
     let mut adam = Adam::new(0.01).unwrap();

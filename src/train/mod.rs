@@ -146,10 +146,10 @@ pub struct Trainer<'a, T, O> {
     batch_size: usize,
     seed: u64,
     validation: ValidationSet<'a, T>,
-    schedule: Option<Box<dyn Schedule + 'a>>,
+    schedule: Option<Box<dyn Schedule + Send + 'a>>,
     early_stopping: Option<EarlyStopping>,
     diagnostics: Diagnostics,
-    callbacks: Vec<Box<dyn Callback + 'a>>,
+    callbacks: Vec<Box<dyn Callback + Send + 'a>>,
 }
 
 impl<T: Float, O: fmt::Debug> fmt::Debug for Trainer<'_, T, O> {
@@ -292,8 +292,10 @@ impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
     /// (default: none, the rate stays as it is). A schedule that monitors a value (such
     /// as [`ReduceOnPlateau`](crate::ReduceOnPlateau)) gets the previous epoch's
     /// validation cost, or its training cost when there is no validation set.
+    ///
+    /// The schedule must be `Send`, so that a trainer can move to another thread.
     #[must_use]
-    pub fn schedule(mut self, schedule: impl Schedule + 'a) -> Self {
+    pub fn schedule(mut self, schedule: impl Schedule + Send + 'a) -> Self {
         self.schedule = Some(Box::new(schedule));
         self
     }
@@ -313,8 +315,11 @@ impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
     }
 
     /// Adds a callback, called after the ones added before it.
+    ///
+    /// The callback must be `Send` (as a `&mut` to a `Send` callback is), so that a
+    /// trainer can move to another thread.
     #[must_use]
-    pub fn callback(mut self, callback: impl Callback + 'a) -> Self {
+    pub fn callback(mut self, callback: impl Callback + Send + 'a) -> Self {
         self.callbacks.push(Box::new(callback));
         self
     }
@@ -709,7 +714,7 @@ impl<T: Float> Saved<T> {
 
 /// Calls `f` on every callback (all of them, even after one asks to stop); `Stop` if any
 /// asked to.
-fn notify(callbacks: &mut [Box<dyn Callback + '_>], mut f: impl FnMut(&mut dyn Callback) -> Control) -> Control {
+fn notify(callbacks: &mut [Box<dyn Callback + Send + '_>], mut f: impl FnMut(&mut dyn Callback) -> Control) -> Control {
     let mut control = Control::Continue;
     for c in callbacks {
         if f(c.as_mut()) == Control::Stop {

@@ -172,6 +172,51 @@ fn row_tile(m: usize, n: usize, lanes: usize) -> (usize, usize) {
     best
 }
 
+/// The packed product on AVX-512 in tiles of `MR` rows by `NV` registers: a function of
+/// its own, never inlined. Each tile shape is a large body (its blocks, packing and
+/// edges); inlined, every shape of both precisions made `gemm_avx512` one function of
+/// nearly a megabyte of machine code that took most of the crate's build, one core alone.
+/// Out of line, the shapes compile apart (and on several cores), for the cost of one call
+/// per product.
+///
+/// # Safety
+/// As for [`gemm::gemm`]: the CPU supports AVX-512F, the slices fit, k > 0.
+#[inline(never)]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn tile_avx512<T, const MR: usize, const NV: usize>(
+    blocking: Blocking,
+    alpha: T,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    beta: T,
+    c: MatMut<'_, T>,
+) where
+    Avx512<T>: Lanes<Elem = T>,
+{
+    // SAFETY: forwarded from this function's contract.
+    unsafe { gemm::gemm::<Avx512<T>, MR, NV>(blocking, alpha, a, b, beta, c) }
+}
+
+/// [`tile_avx512`] for AVX2 + FMA.
+///
+/// # Safety
+/// As for [`gemm::gemm`]: the CPU supports AVX2 and FMA, the slices fit, k > 0.
+#[inline(never)]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn tile_avx2<T, const MR: usize, const NV: usize>(
+    blocking: Blocking,
+    alpha: T,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    beta: T,
+    c: MatMut<'_, T>,
+) where
+    Avx2<T>: Lanes<Elem = T>,
+{
+    // SAFETY: forwarded from this function's contract.
+    unsafe { gemm::gemm::<Avx2<T>, MR, NV>(blocking, alpha, a, b, beta, c) }
+}
+
 /// The packed product on AVX-512, in the tiles [`row_tile`] chooses.
 ///
 /// # Safety
@@ -185,12 +230,12 @@ where
     // SAFETY: this function's contract is the bodies'.
     unsafe {
         match row_tile(c.n_rows(), c.n_cols(), <S<T> as Lanes>::LANES) {
-            (2, _) => gemm::gemm::<S<T>, 2, 4>(blocking, alpha, a, b, beta, c),
-            (3, _) => gemm::gemm::<S<T>, 3, 4>(blocking, alpha, a, b, beta, c),
-            (4, _) => gemm::gemm::<S<T>, 4, 2>(blocking, alpha, a, b, beta, c),
-            (8, _) => gemm::gemm::<S<T>, 8, 2>(blocking, alpha, a, b, beta, c),
-            (10, _) => gemm::gemm::<S<T>, 10, 2>(blocking, alpha, a, b, beta, c),
-            _ => gemm::gemm::<S<T>, 12, 2>(blocking, alpha, a, b, beta, c),
+            (2, _) => tile_avx512::<T, 2, 4>(blocking, alpha, a, b, beta, c),
+            (3, _) => tile_avx512::<T, 3, 4>(blocking, alpha, a, b, beta, c),
+            (4, _) => tile_avx512::<T, 4, 2>(blocking, alpha, a, b, beta, c),
+            (8, _) => tile_avx512::<T, 8, 2>(blocking, alpha, a, b, beta, c),
+            (10, _) => tile_avx512::<T, 10, 2>(blocking, alpha, a, b, beta, c),
+            _ => tile_avx512::<T, 12, 2>(blocking, alpha, a, b, beta, c),
         }
     }
 }
@@ -229,13 +274,12 @@ unsafe fn narrow_avx512<T>(blocking: Blocking, alpha: T, a: MatRef<'_, T>, b: Ma
 where
     Avx512<T>: Lanes<Elem = T>,
 {
-    type S<T> = Avx512<T>;
     // SAFETY: this function's contract is the bodies'.
     unsafe {
         match c.n_rows() {
-            0..=4 => gemm::gemm::<S<T>, 4, 1>(blocking, alpha, a, b, beta, c),
-            5..=12 => gemm::gemm::<S<T>, 12, 1>(blocking, alpha, a, b, beta, c),
-            _ => gemm::gemm::<S<T>, 24, 1>(blocking, alpha, a, b, beta, c),
+            0..=4 => tile_avx512::<T, 4, 1>(blocking, alpha, a, b, beta, c),
+            5..=12 => tile_avx512::<T, 12, 1>(blocking, alpha, a, b, beta, c),
+            _ => tile_avx512::<T, 24, 1>(blocking, alpha, a, b, beta, c),
         }
     }
 }
@@ -290,9 +334,9 @@ where
         match route {
             Route::Small { nv } => small::<S<T>>(nv, alpha, a, b, beta, c),
             Route::Dots { kc } if ta == Transpose::No => gemm_dots::gemm::<S<T>, 2, 5>(kc, alpha, a, b, beta, c),
-            Route::Narrow(blocking) => gemm::gemm::<S<T>, 12, 1>(blocking, alpha, a, b, beta, c),
-            Route::Packed(blocking) => gemm::gemm::<S<T>, 6, 2>(blocking, alpha, a, b, beta, c),
-            _ => gemm::gemm::<S<T>, 6, 2>(FALLBACK, alpha, a, b, beta, c),
+            Route::Narrow(blocking) => tile_avx2::<T, 12, 1>(blocking, alpha, a, b, beta, c),
+            Route::Packed(blocking) => tile_avx2::<T, 6, 2>(blocking, alpha, a, b, beta, c),
+            _ => tile_avx2::<T, 6, 2>(FALLBACK, alpha, a, b, beta, c),
         }
     }
 }
