@@ -342,6 +342,9 @@ where
 }
 
 #[cfg(test)]
+mod route_tables;
+
+#[cfg(test)]
 mod tests {
     use super::row_tile;
 
