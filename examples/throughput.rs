@@ -50,33 +50,36 @@ fn parse_args() -> Result<Options, String> {
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let value = args.next().ok_or(format!("{flag} needs a value"))?;
-        if flag == "--subnormals" {
-            o.subnormals = match value.as_str() {
-                "flush" => Subnormals::Flush,
-                "keep" => Subnormals::Keep,
-                _ => return Err(format!("--subnormals: '{value}' is neither flush nor keep")),
-            };
-            continue;
-        }
-        if flag == "--path" {
-            o.path = match value.as_str() {
-                "fit" => Path::Fit,
-                "raw" => Path::Raw,
-                _ => return Err(format!("--path: '{value}' is neither fit nor raw")),
-            };
-            continue;
-        }
-        let n: usize = value.parse().map_err(|_| format!("{flag}: '{value}' is not a whole number"))?;
         match flag.as_str() {
-            "--hidden" => o.hidden = n,
-            "--batch" => o.batch = n,
-            "--threads" => o.threads = n,
-            "--samples" => o.samples = n,
-            "--epochs" => o.epochs = n.max(1),
-            _ => return Err(format!("unknown option {flag}")),
+            "--subnormals" => {
+                o.subnormals = choice(&flag, &value, [("flush", Subnormals::Flush), ("keep", Subnormals::Keep)])?
+            }
+            "--path" => o.path = choice(&flag, &value, [("fit", Path::Fit), ("raw", Path::Raw)])?,
+            _ => {
+                let n: usize = value.parse().map_err(|_| format!("{flag}: '{value}' is not a whole number"))?;
+                match flag.as_str() {
+                    "--hidden" => o.hidden = n,
+                    "--batch" => o.batch = n,
+                    "--threads" => o.threads = n,
+                    "--samples" => o.samples = n,
+                    "--epochs" => o.epochs = n.max(1),
+                    _ => return Err(format!("unknown option {flag}")),
+                }
+            }
         }
     }
     Ok(o)
+}
+
+/// The value of `flag` among its named `options`.
+fn choice<T: Copy, const N: usize>(flag: &str, value: &str, options: [(&str, T); N]) -> Result<T, String> {
+    match options.iter().find(|(name, _)| *name == value) {
+        Some(&(_, v)) => Ok(v),
+        None => {
+            let names: Vec<&str> = options.iter().map(|(name, _)| *name).collect();
+            Err(format!("{flag}: '{value}' is none of {}", names.join(", ")))
+        }
+    }
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
