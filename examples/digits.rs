@@ -27,7 +27,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let svg_path = std::env::args().nth(1).unwrap_or_else(|| "digits.svg".to_string());
 
     let table = read_csv_file::<f32>(DATA, &CsvOptions::new())?;
-    let data = Dataset::from_columns(&table.values, TargetColumn::Class { column: 64, classes: CLASSES })?;
+    let data = Dataset::from_csv_table(&table, TargetColumn::Class { column: 64, classes: CLASSES })?;
     let (train, test) = data.split(0.2, 2026)?;
     let standardizer = Standardizer::fit(train.inputs())?;
     let (train, test) = (standardizer.transform_dataset(train)?, standardizer.transform_dataset(test)?);

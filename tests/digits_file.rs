@@ -10,7 +10,7 @@ fn digits_file_has_1797_samples_of_64_pixels_and_a_label() -> backprop::Result<(
     assert_eq!(table.header, None);
     assert_eq!(table.values.shape(), (1797, 65));
 
-    let data = Dataset::from_columns(&table.values, TargetColumn::Class { column: 64, classes: 10 })?;
+    let data = Dataset::from_csv_table(&table, TargetColumn::Class { column: 64, classes: 10 })?;
     assert_eq!((data.len(), data.n_inputs(), data.n_targets()), (1797, 64, 10));
     for (i, &x) in data.inputs().as_slice().iter().enumerate() {
         assert!(x.fract() == 0.0 && (0.0..=16.0).contains(&x), "pixel {i} is {x}");
@@ -29,7 +29,7 @@ fn digits_file_has_1797_samples_of_64_pixels_and_a_label() -> backprop::Result<(
 #[test]
 fn digits_split_standardise_and_batch() -> backprop::Result<()> {
     let table = read_csv_file::<f64>(PATH, &CsvOptions::new())?;
-    let data = Dataset::from_columns(&table.values, TargetColumn::Class { column: 64, classes: 10 })?;
+    let data = Dataset::from_csv_table(&table, TargetColumn::Class { column: 64, classes: 10 })?;
     let (train, test) = data.split(0.2, 2026)?;
     assert_eq!((train.len(), test.len()), (1438, 359));
 

@@ -70,11 +70,51 @@ pub struct CsvTable<T> {
     pub header: Option<Vec<String>>,
     /// The values, one line of the file per row.
     pub values: Matrix<T>,
+    /// The line of the file each row was read from, counted from 1.
+    lines: Vec<usize>,
+}
+
+impl<T> CsvTable<T> {
+    /// The line of the file each row of [`values`](Self::values) was read from, counted
+    /// from 1 as editors count them (blank lines and the header are lines too): row i
+    /// is line `lines()[i]`. [`Dataset::from_csv_table`](crate::Dataset::from_csv_table)
+    /// names these lines in its errors.
+    ///
+    /// ```
+    /// use backprop::{CsvOptions, read_csv};
+    ///
+    /// let table = read_csv::<f64>("1,2\n\n3,4\n".as_bytes(), &CsvOptions::new())?;
+    /// assert_eq!(table.lines(), &[1, 3]);
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    pub fn lines(&self) -> &[usize] {
+        &self.lines
+    }
+
+    /// The index, from 0, of the column the header names `name` (compared after
+    /// trimming, as the names are stored), or `None` if there is no header or no such
+    /// column; the first match if several columns share the name.
+    ///
+    /// ```
+    /// use backprop::{CsvOptions, Header, read_csv};
+    ///
+    /// let table = read_csv::<f64>("x, price\n1,2\n".as_bytes(), &CsvOptions::new().header(Header::Present))?;
+    /// assert_eq!(table.column_index("price"), Some(1));
+    /// assert_eq!(table.column_index("cost"), None);
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        self.header.as_ref()?.iter().position(|n| n == name.trim())
+    }
 }
 
 impl<T: Float> fmt::Debug for CsvTable<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CsvTable").field("header", &self.header).field("values", &self.values).finish()
+        f.debug_struct("CsvTable")
+            .field("header", &self.header)
+            .field("values", &self.values)
+            .field("lines", &self.lines)
+            .finish()
     }
 }
 
@@ -139,7 +179,8 @@ pub fn read_csv<T: Float>(reader: impl Read, options: &CsvOptions) -> Result<Csv
     let mut values: Vec<T> = Vec::new();
     // The number of fields per row, and the line that set it.
     let mut width: Option<(usize, usize)> = None;
-    let mut rows = 0usize;
+    // The line of each row.
+    let mut lines: Vec<usize> = Vec::new();
     // The line being read: its number, where its text starts, its fields so far, whether
     // it is blank so far, its column names if it is the header, and its first problems.
     let mut line = Line::new(1, wants_header);
@@ -194,15 +235,15 @@ pub fn read_csv<T: Float>(reader: impl Read, options: &CsvOptions) -> Result<Csv
         match std::mem::replace(&mut line, Line::new(0, false)).finish(&mut width)? {
             Finished::Blank => {}
             Finished::Header(names) => header = Some(names),
-            Finished::Row => rows += 1,
+            Finished::Row => lines.push(number),
         }
         line = Line::new(number + 1, wants_header && header.is_none());
     }
     let cols = width.map_or(0, |(fields, _)| fields);
-    if rows == 0 {
+    if lines.is_empty() {
         return Err(Error::EmptyData { what: "CSV table" });
     }
-    Ok(CsvTable { header, values: Matrix::new(rows, cols, values)? })
+    Ok(CsvTable { header, values: Matrix::new(lines.len(), cols, values)?, lines })
 }
 
 /// Reads a CSV file; see [`read_csv`].
@@ -506,8 +547,9 @@ mod tests {
         assert_eq!(t.header, None);
         assert_eq!(t.values.shape(), (3, 3));
         assert_eq!(t.values.as_slice(), &[1.0, 2.5, -3.0, 4.0, 500.0, 6.0, 7.0, 0.5, 8.0]);
+        assert_eq!(t.lines(), &[1, 4, 5]);
         let t = read("1,2").unwrap();
-        assert_eq!(format!("{t:?}"), format!("CsvTable {{ header: None, values: {:?} }}", t.values));
+        assert_eq!(format!("{t:?}"), format!("CsvTable {{ header: None, values: {:?}, lines: [1] }}", t.values));
     }
 
     #[test]

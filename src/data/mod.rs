@@ -150,6 +150,47 @@ impl<T: Float> Dataset<T> {
     ///   message names the row);
     /// - as [`one_hot`] and [`Dataset::new`].
     pub fn from_columns(table: &Matrix<T>, target: TargetColumn) -> Result<Self> {
+        Self::split_columns(table, target, |row, column| format!("row {row}, column {column} (counting from 0)"))
+    }
+
+    /// A dataset from a table read by [`read_csv`] or [`read_csv_file`], as
+    /// [`from_columns`](Self::from_columns) makes it from the table's values; an error
+    /// about a value names its line in the file, and its column counted from 1 (and by
+    /// name if the file has a header), as the reader's own errors do.
+    ///
+    /// ```
+    /// use backprop::{CsvOptions, Dataset, Header, TargetColumn, read_csv};
+    ///
+    /// let text = "x,label\n0.5,1\n\n0.25,0.5\n";
+    /// let table = read_csv::<f64>(text.as_bytes(), &CsvOptions::new().header(Header::Present))?;
+    /// let label = table.column_index("label").expect("the header names it");
+    /// let e = Dataset::from_csv_table(&table, TargetColumn::Class { column: label, classes: 2 }).unwrap_err();
+    /// assert_eq!(
+    ///     e.to_string(),
+    ///     "the class label 0.5 at line 4, column 2 (\"label\") is not a whole number in 0..2"
+    /// );
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`from_columns`](Self::from_columns), naming file lines instead of rows.
+    pub fn from_csv_table(table: &CsvTable<T>, target: TargetColumn) -> Result<Self> {
+        Self::split_columns(&table.values, target, |row, column| {
+            let line = match table.lines().get(row) {
+                Some(line) => format!("line {line}"),
+                // The caller replaced `values` with a longer table: name the row instead.
+                None => format!("row {row} (counting from 0)"),
+            };
+            match table.header.as_ref().and_then(|names| names.get(column)) {
+                Some(name) => format!("{line}, column {} ({name:?})", column + 1),
+                None => format!("{line}, column {}", column + 1),
+            }
+        })
+    }
+
+    /// [`from_columns`](Self::from_columns), with `place(row, column)` naming where a
+    /// value sits in the table for an error message (both counted from 0).
+    fn split_columns(table: &Matrix<T>, target: TargetColumn, place: impl Fn(usize, usize) -> String) -> Result<Self> {
         let column = match target {
             TargetColumn::Numeric(column) | TargetColumn::Class { column, .. } => column,
         };
@@ -177,10 +218,24 @@ impl<T: Float> Dataset<T> {
         match target {
             TargetColumn::Numeric(_) => Dataset::new(inputs, Matrix::new(rows, 1, values)?),
             TargetColumn::Class { classes, .. } => {
+                if classes == 0 {
+                    return Err(Error::InvalidHyperparameter {
+                        name: "number of classes",
+                        rule: "at least 1",
+                        value: 0.0,
+                    });
+                }
                 let labels = values
                     .iter()
                     .enumerate()
-                    .map(|(row, &v)| class_label(row, column, v.to_f64()))
+                    .map(|(row, &v)| {
+                        class_label(v.to_f64(), classes).ok_or_else(|| Error::Incompatible {
+                            reason: format!(
+                                "the class label {v} at {} is not a whole number in 0..{classes}",
+                                place(row, column)
+                            ),
+                        })
+                    })
                     .collect::<Result<Vec<_>>>()?;
                 Dataset::from_labels(inputs, &labels, classes)
             }
@@ -325,18 +380,12 @@ impl<T: Float> Dataset<T> {
     }
 }
 
-/// The class label a table value stands for: a whole number ≥ 0.
-fn class_label(row: usize, column: usize, value: f64) -> Result<usize> {
+/// The class label a table value stands for, if it is one: a whole number in
+/// `0..classes`.
+fn class_label(value: f64, classes: usize) -> Option<usize> {
     // Every whole f64 in [0, 2⁵³] converts exactly; beyond that no label is realistic.
-    if value >= 0.0 && value.fract() == 0.0 && value <= 9_007_199_254_740_992.0 {
-        Ok(value as usize)
-    } else {
-        Err(Error::Incompatible {
-            reason: format!(
-                "the class label {value} in row {row}, column {column} (counting from 0) is not a whole number ≥ 0"
-            ),
-        })
-    }
+    (value >= 0.0 && value.fract() == 0.0 && value <= 9_007_199_254_740_992.0 && (value as usize) < classes)
+        .then_some(value as usize)
 }
 
 /// Checks that every index is below `len`.
@@ -513,15 +562,42 @@ mod tests {
     }
 
     #[test]
+    fn from_csv_table_names_file_lines_and_columns() {
+        let read = |text: &str, header| read_csv::<f64>(text.as_bytes(), &CsvOptions::new().header(header)).unwrap();
+        // Blank lines and the header are lines of the file too.
+        let table = read("\n1,0\n\n2,1\n3,2\n", Header::Absent);
+        assert_eq!(table.lines(), &[2, 4, 5]);
+        let e = Dataset::from_csv_table(&table, TargetColumn::Class { column: 1, classes: 2 }).unwrap_err();
+        assert_eq!(e.to_string(), "the class label 2 at line 5, column 2 is not a whole number in 0..2");
+        let table = read("a , y\n1,0\n2,-1\n", Header::Present);
+        let e = Dataset::from_csv_table(&table, TargetColumn::Class { column: 1, classes: 2 }).unwrap_err();
+        assert_eq!(e.to_string(), "the class label -1 at line 3, column 2 (\"y\") is not a whole number in 0..2");
+        let d = Dataset::from_csv_table(&read("a,y\n1,0\n2,1\n", Header::Present), TargetColumn::Numeric(0)).unwrap();
+        assert_eq!((d.inputs().as_slice(), d.targets().as_slice()), (&[0.0, 1.0][..], &[1.0, 2.0][..]));
+    }
+
+    #[test]
     fn from_columns_errors() {
         let table = Matrix::new(2, 2, vec![1.0, 2.5, 4.0, -1.0]).unwrap();
         let e = Dataset::from_columns(&table, TargetColumn::Numeric(2)).unwrap_err();
         assert_eq!(e.to_string(), "target column 2 is out of range for a table of 2 columns");
         let e = Dataset::from_columns(&table, TargetColumn::Class { column: 1, classes: 3 }).unwrap_err();
-        assert_eq!(e.to_string(), "the class label 2.5 in row 0, column 1 (counting from 0) is not a whole number ≥ 0");
+        assert_eq!(
+            e.to_string(),
+            "the class label 2.5 at row 0, column 1 (counting from 0) is not a whole number in 0..3"
+        );
         let table = Matrix::new(2, 2, vec![1.0, 2.0, 4.0, 3.0]).unwrap();
         let e = Dataset::from_columns(&table, TargetColumn::Class { column: 1, classes: 3 }).unwrap_err();
-        assert!(e.to_string().starts_with("label 3 at position 1 is out of range"), "{e}");
+        assert_eq!(
+            e.to_string(),
+            "the class label 3 at row 1, column 1 (counting from 0) is not a whole number in 0..3"
+        );
+        let e = Dataset::from_columns(&table, TargetColumn::Class { column: 1, classes: 0 }).unwrap_err();
+        assert!(matches!(e, Error::InvalidHyperparameter { name: "number of classes", .. }), "{e}");
+        for bad in [-1.0, 2.0f64.powi(60), f64::NAN] {
+            let table = Matrix::new(1, 2, vec![0.0, bad]).unwrap();
+            assert!(Dataset::from_columns(&table, TargetColumn::Class { column: 1, classes: 3 }).is_err(), "{bad}");
+        }
         let one_col = Matrix::new(2, 1, vec![1.0, 2.0]).unwrap();
         assert!(Dataset::from_columns(&one_col, TargetColumn::Numeric(0)).is_err());
         let no_rows = Matrix::<f64>::zeros(0, 3);
