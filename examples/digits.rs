@@ -20,12 +20,21 @@ use backprop::{
 };
 use plot::{Chart, Legend, Series, Style};
 
+// The data is in the crate's repository, not in its published package (its licence,
+// CC BY 4.0, is not the crate's): run the example from a clone.
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/digits.csv");
 const CLASSES: usize = 10;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let svg_path = std::env::args().nth(1).unwrap_or_else(|| "digits.svg".to_string());
 
+    if !std::path::Path::new(DATA).exists() {
+        return Err(format!(
+            "{DATA} is missing: the digits data is in the crate's repository, not in its published package; \
+             run this example from a clone of the repository"
+        )
+        .into());
+    }
     let table = read_csv_file::<f32>(DATA, &CsvOptions::new())?;
     let data = Dataset::from_csv_table(&table, TargetColumn::Class { column: 64, classes: CLASSES })?;
     let (train, test) = data.split(0.2, 2026)?;

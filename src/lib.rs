@@ -202,3 +202,9 @@ pub use train::{
 pub fn kernel_name() -> &'static str {
     kernels::selected()
 }
+
+/// The README's Rust code, compiled and run as doc tests so that its Usage snippet
+/// cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
