@@ -562,7 +562,7 @@ fn parse_entry(member: Member) -> Result<Entry> {
     for dim in &dims {
         match dim {
             Value::UInt(d) => {
-                shape.push(usize::try_from(*d).map_err(|_| error(format!("dimension {d} is too large")))?)
+                shape.push(usize::try_from(*d).map_err(|_| error(format!("dimension {d} is too large")))?);
             }
             other => return Err(error(format!("shape must be an array of integers, not hold {}", other.kind()))),
         }

@@ -63,17 +63,17 @@ fn worker_loop(slot: Arc<Slot>) {
     loop {
         spin_until(&slot.has_job);
         let job = {
-            let mut state = slot.state.lock().unwrap_or_else(|e| e.into_inner());
+            let mut state = slot.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             loop {
                 if let Some(job) = state.job.take() {
                     slot.has_job.store(false, Ordering::Relaxed);
                     break job;
                 }
-                state = slot.changed.wait(state).unwrap_or_else(|e| e.into_inner());
+                state = slot.changed.wait(state).unwrap_or_else(std::sync::PoisonError::into_inner);
             }
         };
         let result = panic::catch_unwind(AssertUnwindSafe(job));
-        let mut state = slot.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = slot.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         state.finished = Some(result);
         slot.has_finished.store(true, Ordering::Release);
         slot.changed.notify_all();
@@ -129,7 +129,7 @@ pub fn run(jobs: &mut [&mut (dyn FnMut() + Send)]) {
         // until the worker has reported the job finished, after which the worker holds
         // no reference to it. So the erased lifetime never outlives the real borrow.
         let job: Job = unsafe { std::mem::transmute::<&mut (dyn FnMut() + Send), Job>(job) };
-        let mut state = slot.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = slot.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         state.finished = None;
         slot.has_finished.store(false, Ordering::Relaxed);
         state.job = Some(job);
@@ -169,13 +169,13 @@ impl Waiter<'_> {
         let mut panicked = None;
         for slot in self.slots {
             spin_until(&slot.has_finished);
-            let mut state = slot.state.lock().unwrap_or_else(|e| e.into_inner());
+            let mut state = slot.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             let result = loop {
                 if let Some(result) = state.finished.take() {
                     slot.has_finished.store(false, Ordering::Relaxed);
                     break result;
                 }
-                state = slot.changed.wait(state).unwrap_or_else(|e| e.into_inner());
+                state = slot.changed.wait(state).unwrap_or_else(std::sync::PoisonError::into_inner);
             };
             if let Err(payload) = result {
                 panicked.get_or_insert(payload);

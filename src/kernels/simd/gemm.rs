@@ -62,9 +62,9 @@ pub unsafe fn gemm<S: Lanes, const MR: usize, const NV: usize>(
     // SAFETY: this function's contract is `gemm_with`'s.
     unsafe {
         if ta == Transpose::No && reads_a_in_place::<S::Elem>(n, NV * S::LANES, ta, lda) {
-            gemm_with::<S, MR, NV, true>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
+            gemm_with::<S, MR, NV, true>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c);
         } else {
-            gemm_with::<S, MR, NV, false>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c)
+            gemm_with::<S, MR, NV, false>(blocking, k, alpha, a, lda, ta, b, ldb, tb, beta, c);
         }
     }
 }
@@ -201,7 +201,7 @@ unsafe fn gemm_with<S: Lanes, const MR: usize, const NV: usize, const A_ROWS_IN_
                             alpha,
                             beta,
                             if jr == 0 { next } else { here },
-                        )
+                        );
                     };
                 }
             }

@@ -91,7 +91,7 @@ pub trait Lanes: Copy {
 /// Whether [`Lanes::gather_first`] can take this stride: its lane offsets are 32-bit.
 #[inline(always)]
 pub fn gather_fits<S: Lanes>(stride: usize) -> bool {
-    stride.saturating_mul(S::LANES * size_of::<S::Elem>()) <= i32::MAX as usize
+    i32::try_from(stride.saturating_mul(S::LANES * size_of::<S::Elem>())).is_ok()
 }
 
 /// [`Lanes::transpose`] through memory, one element at a time: the trait's default, for

@@ -275,11 +275,11 @@ pub unsafe fn ger<S: Lanes>(
     // SAFETY: forwarded from this function's contract; β is the one `rows` is given.
     unsafe {
         if beta == S::Elem::ONE {
-            ger_rows::<S, ADD>(m, n, alpha, x, y, beta, a, lda)
+            ger_rows::<S, ADD>(m, n, alpha, x, y, beta, a, lda);
         } else if beta == S::Elem::ZERO {
-            ger_rows::<S, OVERWRITE>(m, n, alpha, x, y, beta, a, lda)
+            ger_rows::<S, OVERWRITE>(m, n, alpha, x, y, beta, a, lda);
         } else {
-            ger_rows::<S, SCALE>(m, n, alpha, x, y, beta, a, lda)
+            ger_rows::<S, SCALE>(m, n, alpha, x, y, beta, a, lda);
         }
     }
 }
@@ -320,7 +320,7 @@ unsafe fn ger_rows<S: Lanes, const MODE: u8>(
                 y.as_ptr(),
                 beta,
                 core::array::from_fn(|r| ap.add((i + r) * lda)),
-            )
+            );
         };
         i += 2 * ROWS;
     }
@@ -329,7 +329,7 @@ unsafe fn ger_rows<S: Lanes, const MODE: u8>(
         // SAFETY: rows i..i + ROWS < m hold n writable elements each inside `a` (contract),
         // do not overlap each other (lda >= n) nor y (a separate borrow), y holds n.
         unsafe {
-            add_to_rows::<S, ROWS, MODE>(n, s, y.as_ptr(), beta, core::array::from_fn(|r| ap.add((i + r) * lda)))
+            add_to_rows::<S, ROWS, MODE>(n, s, y.as_ptr(), beta, core::array::from_fn(|r| ap.add((i + r) * lda)));
         };
         i += ROWS;
     }

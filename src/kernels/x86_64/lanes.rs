@@ -336,7 +336,7 @@ impl Lanes for Avx2<f32> {
         // SAFETY: as in `load_first`, for writes.
         unsafe {
             let mask = _mm256_loadu_si256(MASK_32.as_ptr().add(8 - n).cast());
-            _mm256_maskstore_ps(p, mask, v)
+            _mm256_maskstore_ps(p, mask, v);
         }
     }
     #[inline(always)]
@@ -450,7 +450,7 @@ impl Lanes for Avx2<f64> {
         // SAFETY: as in `load_first`, for writes.
         unsafe {
             let mask = _mm256_loadu_si256(MASK_64.as_ptr().add(4 - n).cast());
-            _mm256_maskstore_pd(p, mask, v)
+            _mm256_maskstore_pd(p, mask, v);
         }
     }
     #[inline(always)]

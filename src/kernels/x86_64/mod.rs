@@ -305,7 +305,7 @@ where
         match route {
             Route::Small { nv } => small::<S<T>>(nv, alpha, a, b, beta, c),
             Route::Cols if ta == Transpose::Yes && c.n_cols() <= gemm_cols::MAX_N => {
-                gemm_cols::gemm::<S<T>>(alpha, a, b, beta, c)
+                gemm_cols::gemm::<S<T>>(alpha, a, b, beta, c);
             }
             Route::Dots { kc } if ta == Transpose::No => gemm_dots::gemm::<S<T>, 4, 6>(kc, alpha, a, b, beta, c),
             Route::Narrow(blocking) => narrow_avx512(blocking, alpha, a, b, beta, c),
