@@ -85,6 +85,7 @@ pub fn train(data: &Path, dir: &Path, target: Option<&str>, seed: u64) -> Res<f6
     let column = find_column(&names, &target, data)?;
     let all = Dataset::from_columns(&values, TargetColumn::Numeric(column))?;
     let features: Vec<&str> = names.iter().filter(|n| **n != target).map(String::as_str).collect();
+    features.iter().try_for_each(|f| find_column(&names, f, data).map(|_| ()))?; // each name once
     let (rest, test) = all.split(0.2, seed)?;
     let (training, validation) = rest.split(0.2, seed.wrapping_add(1))?;
     println!("{} rows: {} training, {} validation, {} test", all.len(), training.len(), validation.len(), test.len());
@@ -133,7 +134,8 @@ pub fn train(data: &Path, dir: &Path, target: Option<&str>, seed: u64) -> Res<f6
 /// Predicts every row of the CSV file `data` with the model saved in `dir`; returns the
 /// RMSE if the file has the target column.
 pub fn predict(dir: &Path, data: &Path) -> Res<Option<f64>> {
-    let net = Network::<f64>::load(dir.join("network.safetensors"))?;
+    let net_path = dir.join("network.safetensors");
+    let net = in_file(&net_path, Network::<f64>::load(&net_path))?;
     let scaler_path = dir.join("scaler.csv");
     let (features, parts) = read_table(&scaler_path)?;
     let scaler = match parts.n_rows() {
@@ -152,10 +154,9 @@ pub fn predict(dir: &Path, data: &Path) -> Res<Option<f64>> {
     let (names, values) = read_table(data)?;
     let columns = features.iter().map(|f| find_column(&names, f, data)).collect::<Res<Vec<_>>>()?;
     let mut inputs = Matrix::from_fn(values.n_rows(), columns.len(), |i, j| values[(i, columns[j])]);
-    let targets = match find_column(&names, target, data) {
-        Ok(t) => Some(Matrix::from_fn(values.n_rows(), 1, |i, _| values[(i, t)])),
-        Err(_) => None,
-    };
+    let has_target = names.iter().any(|n| n == target);
+    let targets = if has_target { Some(find_column(&names, target, data)?) } else { None }
+        .map(|t| Matrix::from_fn(values.n_rows(), 1, |i, _| values[(i, t)]));
     scaler.transform(&mut inputs)?;
     let predictions = net.predict_batch(&inputs)?;
     for i in 0..predictions.n_rows() {
@@ -178,10 +179,7 @@ fn rmse(predictions: &Matrix<f64>, targets: &Matrix<f64>) -> f64 {
 
 /// The column names and the values of a CSV file with a header.
 fn read_table(path: &Path) -> Res<(Vec<String>, Matrix<f64>)> {
-    let table: CsvTable<f64> = match read_csv_file(path, &CsvOptions::new().header(Header::Present)) {
-        Err(e @ backprop::Error::File { .. }) => return Err(e.into()), // it names the path
-        read => read.map_err(|e| format!("{}: {e}", path.display()))?,
-    };
+    let table: CsvTable<f64> = in_file(path, read_csv_file(path, &CsvOptions::new().header(Header::Present)))?;
     Ok((table.header.unwrap_or_default(), table.values))
 }
 
@@ -191,6 +189,14 @@ fn find_column(names: &[String], name: &str, path: &Path) -> Res<usize> {
         [i] => Ok(i),
         [] => Err(format!("{} has no column {name:?}; its columns are {}", path.display(), names.join(", ")).into()),
         _ => Err(format!("{} has more than one column named {name:?}", path.display()).into()),
+    }
+}
+
+/// `result`, with its error naming `path` (an error of opening or reading it does already).
+fn in_file<T>(path: &Path, result: backprop::Result<T>) -> Res<T> {
+    match result {
+        Err(e @ backprop::Error::File { .. }) => Err(e.into()),
+        result => result.map_err(|e| format!("{}: {e}", path.display()).into()),
     }
 }
 
