@@ -242,6 +242,91 @@
 //! # Ok::<(), backprop::Error>(())
 //! ```
 //!
+//! # From a CSV file to a saved model
+//!
+//! The whole path, with your own data: read the file
+//! ([`read_csv_file`](crate::read_csv_file), the first line naming the columns), take
+//! the target column by name ([`Dataset::from_columns`](crate::Dataset::from_columns)),
+//! split off a test part and a validation part ([`Dataset::split`](crate::Dataset::split),
+//! seeded), fit a [`Standardizer`](crate::Standardizer) on the training part only and
+//! apply it to every part, train with early stopping on the validation part, and save.
+//! The standardizer is part of the model: the network only knows standardised inputs,
+//! so keep its [`means`](crate::Standardizer::means) and
+//! [`stds`](crate::Standardizer::stds) next to the network (here as a small CSV file;
+//! Rust's `{}` writes the shortest decimal that reads back as the same `f64`, so the
+//! file keeps them exactly), and rebuild it with
+//! [`Standardizer::from_parts`](crate::Standardizer::from_parts) before predicting.
+//! The reloaded network and the rebuilt standardizer then predict bit for bit what the
+//! originals did (given the same call: a row alone through `predict` may round
+//! differently in its last bit than within a batch through `predict_batch`).
+//!
+//! ```
+//! use backprop::{
+//!     Activation, Adam, CsvOptions, Dataset, EarlyStopping, Header, Network, Standardizer, TargetColumn, Trainer,
+//!     ValidationSet, read_csv_file,
+//! };
+//!
+//! let dir = std::env::temp_dir().join(format!("backprop-guide-csv-{}", std::process::id()));
+//! std::fs::create_dir_all(&dir)?;
+//! // A CSV file with a header: two inputs of very different scales, and the target.
+//! let mut text = String::from("area_m2,age_years,price\n");
+//! for i in 0..120 {
+//!     let (area, age) = (40.0 + (i * 37 % 160) as f64, (i * 13 % 90) as f64);
+//!     text += &format!("{area},{age},{}\n", area / 50.0 - age / 100.0);
+//! }
+//! std::fs::write(dir.join("houses.csv"), text)?;
+//!
+//! // Read it; the target by name, every other column an input.
+//! let with_header = CsvOptions::new().header(Header::Present);
+//! let table = read_csv_file::<f64>(dir.join("houses.csv"), &with_header)?;
+//! let names = table.header.unwrap_or_default();
+//! let target = names.iter().position(|n| n == "price").expect("a price column");
+//! let data = Dataset::from_columns(&table.values, TargetColumn::Numeric(target))?;
+//! let inputs: Vec<&str> = names.iter().filter(|n| *n != "price").map(String::as_str).collect();
+//!
+//! // Split, then standardise: fitted on the training part only, applied to every part.
+//! let (rest, test) = data.split(0.2, 1)?;
+//! let (train, validation) = rest.split(0.2, 2)?;
+//! let scaler = Standardizer::fit(train.inputs())?;
+//! let (train, validation) = (scaler.transform_dataset(train)?, scaler.transform_dataset(validation)?);
+//!
+//! // Train; early stopping gives back the network of the best validation epoch.
+//! let mut net = Network::<f64>::builder(2).layer(8, Activation::Tanh).layer(1, Activation::Identity).seed(3).build()?;
+//! Trainer::new(Adam::new(0.01)?)
+//!     .epochs(300)
+//!     .batch_size(16)
+//!     .validation(ValidationSet::Data(&validation))
+//!     .early_stopping(EarlyStopping::new(20)?)
+//!     .fit(&mut net, &train)?;
+//!
+//! // Save the network, and the scaler as a header and two rows: the means, the deviations.
+//! net.save(dir.join("network.safetensors"))?;
+//! let row = |v: &[f64]| v.iter().map(f64::to_string).collect::<Vec<_>>().join(",");
+//! let scaler_text = format!("{}\n{}\n{}\n", inputs.join(","), row(scaler.means()), row(scaler.stds()));
+//! std::fs::write(dir.join("scaler.csv"), scaler_text)?;
+//!
+//! // Later, in another process: load both, rebuild the scaler, predict raw rows.
+//! let loaded = Network::<f64>::load(dir.join("network.safetensors"))?;
+//! let parts = read_csv_file::<f64>(dir.join("scaler.csv"), &with_header)?;
+//! let rebuilt = Standardizer::from_parts(parts.values.row(0), parts.values.row(1))?;
+//! assert_eq!(rebuilt, scaler);
+//! let before = net.predict_batch(scaler.transform_dataset(test.clone())?.inputs())?;
+//! let after = loaded.predict_batch(rebuilt.transform_dataset(test)?.inputs())?;
+//! assert!(before.as_slice().iter().zip(after.as_slice()).all(|(a, b)| a.to_bits() == b.to_bits()));
+//! # std::fs::remove_dir_all(&dir)?;
+//! # Ok::<(), backprop::Error>(())
+//! ```
+//!
+//! The example `examples/csv_model.rs` does the same with a file of yours, in two
+//! processes: `train` saves the network, the scaler, the target's name and the test rows
+//! into a folder, and `predict` loads them and predicts any file with the same columns
+//! (on the saved test rows, it prints the very error `train` printed):
+//!
+//! ```text
+//! cargo run --release --example csv_model -- train data.csv model --target price
+//! cargo run --release --example csv_model -- predict model data.csv
+//! ```
+//!
 //! # Initialisers
 //!
 //! Weights start random (from the builder's seed) so that neurons differ, and scaled to

@@ -74,6 +74,65 @@ impl<T: Float> Standardizer<T> {
         Ok(Standardizer { means: means.into_iter().map(T::from_f64).collect(), stds })
     }
 
+    /// A standardizer from the means μ and standard deviations σ of its columns, e.g. as
+    /// [`means`](Self::means) and [`stds`](Self::stds) gave them and a file kept them:
+    /// it transforms exactly (bit for bit) as the standardizer they came from.
+    ///
+    /// The parts must be what [`fit`](Self::fit) makes: one mean and one deviation per
+    /// column, at least one column, every mean finite, and every deviation finite and
+    /// > 0 (`fit` gives a constant column σ = 1, never 0).
+    ///
+    /// ```
+    /// use backprop::{Matrix, Standardizer};
+    ///
+    /// let train = Matrix::new(3, 2, vec![1.0, 100.0, 2.0, 300.0, 3.0, 500.0])?;
+    /// let fitted = Standardizer::fit(&train)?;
+    /// // Keep the parts (in a file, say), and rebuild the standardizer from them later.
+    /// let (means, stds) = (fitted.means().to_vec(), fitted.stds().to_vec());
+    /// let rebuilt = Standardizer::from_parts(means, stds)?;
+    /// assert_eq!(rebuilt, fitted);
+    ///
+    /// let mut row = [4.0, 0.0];
+    /// rebuilt.transform_row(&mut row)?;
+    /// assert_eq!(row, [(4.0 - 2.0) / fitted.stds()[0], (0.0 - 300.0) / fitted.stds()[1]]);
+    ///
+    /// assert!(Standardizer::from_parts(vec![0.0], vec![0.0]).is_err()); // σ = 0
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// - [`Error::EmptyData`] if there are no means;
+    /// - [`Error::Incompatible`] if there are not as many deviations as means;
+    /// - [`Error::NonFinite`] (`"means"` or `"standard deviations"`, with the position) if a
+    ///   value is NaN or infinite;
+    /// - [`Error::InvalidHyperparameter`] (`"standard deviation"`, `"finite and > 0"`) if a
+    ///   deviation is 0 or negative.
+    pub fn from_parts(means: impl Into<Vec<T>>, stds: impl Into<Vec<T>>) -> Result<Self> {
+        let (means, stds) = (means.into(), stds.into());
+        if means.is_empty() {
+            return Err(Error::EmptyData { what: "the list of a standardizer's means" });
+        }
+        if stds.len() != means.len() {
+            return Err(Error::Incompatible {
+                reason: format!(
+                    "{} means but {} standard deviations; a standardizer needs one of each per column",
+                    means.len(),
+                    stds.len()
+                ),
+            });
+        }
+        check_finite("means", &means)?;
+        check_finite("standard deviations", &stds)?;
+        if let Some(&std) = stds.iter().find(|&&std| std <= T::ZERO) {
+            return Err(Error::InvalidHyperparameter {
+                name: "standard deviation",
+                rule: "finite and > 0",
+                value: std.to_f64(),
+            });
+        }
+        Ok(Standardizer { means, stds })
+    }
+
     /// The mean μⱼ of each column.
     pub fn means(&self) -> &[T] {
         &self.means
@@ -196,6 +255,51 @@ mod tests {
         let e = s.transform(&mut wrong).unwrap_err();
         assert_eq!(e.to_string(), "a row has 3 values but the standardizer expects 2");
         assert!(s.transform_row(&mut [1.0]).is_err());
+    }
+
+    #[test]
+    fn from_parts_rejects_what_fit_never_makes() {
+        let e = Standardizer::<f64>::from_parts(vec![], vec![]).unwrap_err();
+        assert_eq!(e.to_string(), "the list of a standardizer's means is empty");
+        let e = Standardizer::from_parts(vec![0.0, 1.0], vec![1.0]).unwrap_err();
+        assert!(matches!(e, Error::Incompatible { .. }));
+        assert_eq!(e.to_string(), "2 means but 1 standard deviations; a standardizer needs one of each per column");
+        let e = Standardizer::from_parts(vec![0.0, f64::NAN], vec![1.0, 1.0]).unwrap_err();
+        assert!(matches!(e, Error::NonFinite { what: "means", index: 1, .. }), "{e}");
+        let e = Standardizer::from_parts(vec![0.0f32], vec![f32::INFINITY]).unwrap_err();
+        assert_eq!(e.to_string(), "standard deviations holds the non-finite value inf at index 0");
+        for bad in [0.0, -0.0, -2.5] {
+            let e = Standardizer::from_parts(vec![1.0, 2.0], vec![1.0, bad]).unwrap_err();
+            assert!(matches!(e, Error::InvalidHyperparameter { name: "standard deviation", .. }), "{e}");
+            assert_eq!(e.to_string(), format!("standard deviation must be finite and > 0, got {bad}"));
+        }
+        // A subnormal deviation is > 0, so it is accepted.
+        assert!(Standardizer::from_parts(vec![0.0], vec![f64::from_bits(1)]).is_ok());
+    }
+
+    #[test]
+    fn from_parts_of_a_fitted_standardizer_transforms_bit_for_bit_alike() {
+        // Columns of very different scales, one constant, and means that are not exact.
+        let m = Matrix::from_fn(37, 4, |i, j| match j {
+            0 => (i as f32 * 0.37).sin() * 1e4 + 3e4,
+            1 => 0.001 * i as f32 - 0.013,
+            2 => 0.1,
+            _ => ((i * 7919) % 101) as f32 / 3.0,
+        });
+        let fitted = Standardizer::fit(&m).unwrap();
+        let rebuilt = Standardizer::from_parts(fitted.means(), fitted.stds()).unwrap();
+        assert_eq!(rebuilt, fitted);
+        let (mut a, mut b) = (m.clone(), m.clone());
+        fitted.transform(&mut a).unwrap();
+        rebuilt.transform(&mut b).unwrap();
+        let bits = |m: &Matrix<f32>| m.as_slice().iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&a), bits(&b));
+        assert_ne!(bits(&a), bits(&m), "the transform changed the values");
+        let mut row = [1.5e4f32, 0.02, 0.1, 7.0];
+        let mut again = row;
+        fitted.transform_row(&mut row).unwrap();
+        rebuilt.transform_row(&mut again).unwrap();
+        assert_eq!(row.map(f32::to_bits), again.map(f32::to_bits));
     }
 
     #[test]
