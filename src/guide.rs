@@ -246,7 +246,9 @@
 //!
 //! The whole path, with your own data: read the file
 //! ([`read_csv_file`](crate::read_csv_file), the first line naming the columns), take
-//! the target column by name ([`Dataset::from_columns`](crate::Dataset::from_columns)),
+//! the target column by name ([`CsvTable::column_index`](crate::CsvTable::column_index),
+//! [`Dataset::from_csv_table`](crate::Dataset::from_csv_table), whose errors name the
+//! file's lines),
 //! split off a test part and a validation part ([`Dataset::split`](crate::Dataset::split),
 //! seeded), fit a [`Standardizer`](crate::Standardizer) on the training part only and
 //! apply it to every part, train with early stopping on the validation part, and save.
@@ -279,9 +281,9 @@
 //! // Read it; the target by name, every other column an input.
 //! let with_header = CsvOptions::new().header(Header::Present);
 //! let table = read_csv_file::<f64>(dir.join("houses.csv"), &with_header)?;
+//! let target = table.column_index("price").expect("a price column");
+//! let data = Dataset::from_csv_table(&table, TargetColumn::Numeric(target))?;
 //! let names = table.header.unwrap_or_default();
-//! let target = names.iter().position(|n| n == "price").expect("a price column");
-//! let data = Dataset::from_columns(&table.values, TargetColumn::Numeric(target))?;
 //! let inputs: Vec<&str> = names.iter().filter(|n| *n != "price").map(String::as_str).collect();
 //!
 //! // Split, then standardise: fitted on the training part only, applied to every part.
