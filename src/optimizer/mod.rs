@@ -416,6 +416,22 @@ pub struct Sgd<T> {
 impl<T: Float> Sgd<T> {
     /// Gradient descent with learning rate α and no weight decay.
     ///
+    /// ```
+    /// use backprop::{Activation, Network, Sgd};
+    ///
+    /// let mut a = Network::<f64>::builder(2).layer(2, Activation::Tanh).layer(1, Activation::Sigmoid).build()?;
+    /// let mut b = a.clone();
+    /// for net in [&mut a, &mut b] {
+    ///     net.forward(&[0.5, -0.5])?;
+    ///     net.backward(&[1.0])?;
+    /// }
+    /// a.step(0.3)?;
+    /// b.step_with(&mut Sgd::new(0.3)?)?; // the same update as `step`
+    /// assert_eq!(a.layers()[0].weights(), b.layers()[0].weights());
+    /// assert!(Sgd::<f64>::new(0.0).is_err());
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::InvalidHyperparameter`](crate::Error::InvalidHyperparameter) unless α is
     /// finite and > 0.
@@ -424,6 +440,23 @@ impl<T: Float> Sgd<T> {
     }
 
     /// Sets the L2 weight decay λ, added to the weights' gradient as λw (default 0).
+    ///
+    /// ```
+    /// use backprop::{Activation, Network, Sgd};
+    ///
+    /// let mut plain = Network::<f64>::builder(2).layer(1, Activation::Sigmoid).build()?;
+    /// let (mut decayed, w) = (plain.clone(), plain.layers()[0].weights().clone());
+    /// for net in [&mut plain, &mut decayed] {
+    ///     net.forward(&[1.0, 2.0])?;
+    ///     net.backward(&[1.0])?;
+    /// }
+    /// plain.step_with(&mut Sgd::new(0.1)?)?;
+    /// decayed.step_with(&mut Sgd::new(0.1)?.weight_decay(0.5)?)?;
+    /// // The decay pulls each weight towards 0 by αλw more.
+    /// let (p, d) = (plain.layers()[0].weights(), decayed.layers()[0].weights());
+    /// assert!((0..2).all(|j| (p[(0, j)] - d[(0, j)] - 0.1 * 0.5 * w[(0, j)]).abs() < 1e-12));
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::InvalidHyperparameter`] unless λ is finite and ≥ 0.
