@@ -242,6 +242,17 @@ impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
     /// A trainer that updates the parameters with `optimizer` (its learning rate is the
     /// base rate α₀ of a [`schedule`](Self::schedule)). To keep the optimiser after the
     /// fit, pass `&mut optimizer`; a `Box<dyn Optimizer<T>>` works too.
+    ///
+    /// ```
+    /// use backprop::{Activation, Adam, Dataset, Matrix, Network, Trainer};
+    ///
+    /// let data = Dataset::new(Matrix::from_fn(16, 1, |i, _| i as f64 / 16.0), Matrix::from_fn(16, 1, |i, _| i as f64 / 32.0))?;
+    /// let mut net = Network::<f64>::builder(1).layer(1, Activation::Identity).build()?;
+    /// let mut adam = Adam::new(0.01)?;
+    /// Trainer::new(&mut adam).epochs(3).batch_size(4).fit(&mut net, &data)?; // lent, not given
+    /// assert_eq!(adam.steps(), 3 * 4); // one step per batch; the moments stay for the next fit
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     pub fn new(optimizer: O) -> Self {
         Trainer {
             optimizer,
@@ -257,6 +268,17 @@ impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
     }
 
     /// Sets the number of epochs, passes over the training data (default 10; at least 1).
+    ///
+    /// ```
+    /// use backprop::{Activation, Dataset, Matrix, Network, Sgd, Trainer};
+    ///
+    /// let data = Dataset::new(Matrix::from_fn(16, 1, |i, _| i as f64 / 16.0), Matrix::from_fn(16, 1, |i, _| i as f64 / 32.0))?;
+    /// let mut net = Network::<f64>::builder(1).layer(1, Activation::Identity).build()?;
+    /// let history = Trainer::new(Sgd::new(0.1)?).epochs(5).fit(&mut net, &data)?;
+    /// assert_eq!(history.epochs.len(), 5);
+    /// assert!(Trainer::new(Sgd::new(0.1)?).epochs(0).fit(&mut net, &data).is_err());
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     #[must_use]
     pub fn epochs(mut self, epochs: usize) -> Self {
         self.epochs = epochs;
@@ -265,6 +287,17 @@ impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
 
     /// Sets the number of samples per mini-batch (default 32; at least 1). The last batch
     /// of an epoch is smaller when the size does not divide the number of samples.
+    ///
+    /// ```
+    /// use backprop::{Activation, Dataset, Matrix, Network, Sgd, Trainer};
+    ///
+    /// let data = Dataset::new(Matrix::from_fn(10, 1, |i, _| i as f64 / 10.0), Matrix::zeros(10, 1))?;
+    /// let mut net = Network::<f64>::builder(1).layer(1, Activation::Identity).build()?;
+    /// let history = Trainer::new(Sgd::new(0.1)?).epochs(1).batch_size(4).fit(&mut net, &data)?;
+    /// let epoch = &history.epochs[0];
+    /// assert_eq!((epoch.batches, epoch.samples), (3, 10)); // batches of 4, 4 and 2
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     #[must_use]
     pub fn batch_size(mut self, batch_size: usize) -> Self {
         self.batch_size = batch_size;
@@ -274,6 +307,20 @@ impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
     /// Sets the seed of the shuffles and of the validation split (default
     /// [`DEFAULT_SEED`](crate::DEFAULT_SEED)). The same seed, network and data give the
     /// same weights bit for bit.
+    ///
+    /// ```
+    /// use backprop::{Activation, Dataset, Matrix, Network, Sgd, Trainer};
+    ///
+    /// let data = Dataset::new(Matrix::from_fn(16, 1, |i, _| i as f64 / 16.0), Matrix::from_fn(16, 1, |i, _| i as f64 / 32.0))?;
+    /// let train = |seed| -> backprop::Result<Network<f64>> {
+    ///     let mut net = Network::builder(1).layer(2, Activation::Tanh).layer(1, Activation::Identity).build()?;
+    ///     Trainer::new(Sgd::new(0.1)?).epochs(3).batch_size(4).seed(seed).fit(&mut net, &data)?;
+    ///     Ok(net)
+    /// };
+    /// assert_eq!(train(1)?.layers(), train(1)?.layers()); // reproducible bit for bit
+    /// assert_ne!(train(1)?.layers(), train(2)?.layers()); // another order of batches
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     #[must_use]
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
@@ -281,6 +328,18 @@ impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
     }
 
     /// Sets the validation data (default [`ValidationSet::None`]).
+    ///
+    /// ```
+    /// use backprop::{Activation, Dataset, Matrix, Monitor, Network, Sgd, Trainer, ValidationSet};
+    ///
+    /// let data = Dataset::new(Matrix::from_fn(16, 1, |i, _| i as f64 / 16.0), Matrix::from_fn(16, 1, |i, _| i as f64 / 32.0))?;
+    /// let mut net = Network::<f64>::builder(1).layer(1, Activation::Identity).build()?;
+    /// let history = Trainer::new(Sgd::new(0.1)?).epochs(2).validation(ValidationSet::Fraction(0.25)).fit(&mut net, &data)?;
+    /// assert_eq!(history.monitor, Monitor::ValidationCost);
+    /// assert_eq!(history.epochs[0].samples, 12); // 4 of the 16 samples set aside
+    /// assert!(history.epochs.iter().all(|e| e.validation_cost.is_some()));
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     #[must_use]
     pub fn validation(mut self, validation: ValidationSet<'a, T>) -> Self {
         self.validation = validation;
@@ -294,6 +353,18 @@ impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
     /// validation cost, or its training cost when there is no validation set.
     ///
     /// The schedule must be `Send`, so that a trainer can move to another thread.
+    ///
+    /// ```
+    /// use backprop::{Activation, Dataset, Matrix, Network, Sgd, StepDecay, Trainer};
+    ///
+    /// let data = Dataset::new(Matrix::from_fn(16, 1, |i, _| i as f64 / 16.0), Matrix::from_fn(16, 1, |i, _| i as f64 / 32.0))?;
+    /// let mut net = Network::<f64>::builder(1).layer(1, Activation::Identity).build()?;
+    /// let mut trainer = Trainer::new(Sgd::new(0.1)?).epochs(4).schedule(StepDecay::new(2, 0.5)?);
+    /// let history = trainer.fit(&mut net, &data)?;
+    /// let rates: Vec<f64> = history.epochs.iter().map(|e| e.learning_rate.unwrap()).collect();
+    /// assert_eq!(rates, [0.1, 0.1, 0.05, 0.05]); // halved every 2 epochs
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     #[must_use]
     pub fn schedule(mut self, schedule: impl Schedule + Send + 'a) -> Self {
         self.schedule = Some(Box::new(schedule));
@@ -301,6 +372,23 @@ impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
     }
 
     /// Sets early stopping (default: none, every epoch runs).
+    ///
+    /// ```
+    /// use backprop::{Activation, Dataset, EarlyStopping, Matrix, Network, Sgd, Trainer, ValidationSet};
+    ///
+    /// let data = Dataset::new(Matrix::from_fn(16, 1, |i, _| i as f64 / 16.0), Matrix::from_fn(16, 1, |i, _| i as f64 / 32.0))?;
+    /// let (train, validation) = data.split(0.25, 1)?;
+    /// let mut net = Network::<f64>::builder(1).layer(3, Activation::Tanh).layer(1, Activation::Identity).build()?;
+    /// let history = Trainer::new(Sgd::new(0.5)?)
+    ///     .epochs(30)
+    ///     .validation(ValidationSet::Data(&validation))
+    ///     .early_stopping(EarlyStopping::new(3)?)
+    ///     .fit(&mut net, &train)?;
+    /// // The network is left with the weights of the best epoch.
+    /// let best = history.best().unwrap().validation_cost.unwrap();
+    /// assert!((net.mean_cost(validation.inputs(), validation.targets())? - best).abs() < 1e-12);
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     #[must_use]
     pub fn early_stopping(mut self, early_stopping: EarlyStopping) -> Self {
         self.early_stopping = Some(early_stopping);
@@ -308,6 +396,16 @@ impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
     }
 
     /// Sets whether gradient diagnostics are recorded (default [`Diagnostics::Off`]).
+    ///
+    /// ```
+    /// use backprop::{Activation, Dataset, Diagnostics, Matrix, Network, Sgd, Trainer};
+    ///
+    /// let data = Dataset::new(Matrix::from_fn(16, 1, |i, _| i as f64 / 16.0), Matrix::from_fn(16, 1, |i, _| i as f64 / 32.0))?;
+    /// let mut net = Network::<f64>::builder(1).layer(4, Activation::Sigmoid).layer(1, Activation::Identity).build()?;
+    /// let history = Trainer::new(Sgd::new(0.1)?).epochs(2).diagnostics(Diagnostics::PerEpoch).fit(&mut net, &data)?;
+    /// assert!(history.epochs.iter().all(|e| e.layers.len() == 2)); // one entry per layer
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     #[must_use]
     pub fn diagnostics(mut self, diagnostics: Diagnostics) -> Self {
         self.diagnostics = diagnostics;
@@ -335,6 +433,19 @@ impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
     }
 
     /// Trains `network` on `data` and returns the [`History`] of the run.
+    ///
+    /// ```
+    /// use backprop::{Activation, Dataset, Matrix, Network, Sgd, StopReason, Trainer};
+    ///
+    /// // y = x / 2 on 16 points in [0, 1).
+    /// let data = Dataset::new(Matrix::from_fn(16, 1, |i, _| i as f64 / 16.0), Matrix::from_fn(16, 1, |i, _| i as f64 / 32.0))?;
+    /// let mut net = Network::<f64>::builder(1).layer(1, Activation::Identity).build()?;
+    /// let history = Trainer::new(Sgd::new(0.5)?).epochs(50).batch_size(4).fit(&mut net, &data)?;
+    /// assert_eq!(history.stop_reason, StopReason::Completed);
+    /// assert!(history.last().unwrap().training_cost < history.epochs[0].training_cost / 10.0);
+    /// assert!((net.predict(&[0.5])?[0] - 0.25).abs() < 0.05);
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     ///
     /// # The loop
     /// Once: drop any gradient accumulated but not applied; set the validation fraction
