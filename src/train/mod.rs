@@ -246,7 +246,8 @@ impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
     /// ```
     /// use backprop::{Activation, Adam, Dataset, Matrix, Network, Trainer};
     ///
-    /// let data = Dataset::new(Matrix::from_fn(16, 1, |i, _| i as f64 / 16.0), Matrix::from_fn(16, 1, |i, _| i as f64 / 32.0))?;
+    /// let x = Matrix::from_fn(16, 1, |i, _| i as f64 / 16.0);
+    /// let data = Dataset::new(x.clone(), Matrix::from_fn(16, 1, |i, _| x[(i, 0)] / 2.0))?; // y = x / 2
     /// let mut net = Network::<f64>::builder(1).layer(1, Activation::Identity).build()?;
     /// let mut adam = Adam::new(0.01)?;
     /// Trainer::new(&mut adam).epochs(3).batch_size(4).fit(&mut net, &data)?; // lent, not given
@@ -272,7 +273,8 @@ impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
     /// ```
     /// use backprop::{Activation, Dataset, Matrix, Network, Sgd, Trainer};
     ///
-    /// let data = Dataset::new(Matrix::from_fn(16, 1, |i, _| i as f64 / 16.0), Matrix::from_fn(16, 1, |i, _| i as f64 / 32.0))?;
+    /// let x = Matrix::from_fn(16, 1, |i, _| i as f64 / 16.0);
+    /// let data = Dataset::new(x.clone(), Matrix::from_fn(16, 1, |i, _| x[(i, 0)] / 2.0))?; // y = x / 2
     /// let mut net = Network::<f64>::builder(1).layer(1, Activation::Identity).build()?;
     /// let history = Trainer::new(Sgd::new(0.1)?).epochs(5).fit(&mut net, &data)?;
     /// assert_eq!(history.epochs.len(), 5);
@@ -311,7 +313,8 @@ impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
     /// ```
     /// use backprop::{Activation, Dataset, Matrix, Network, Sgd, Trainer};
     ///
-    /// let data = Dataset::new(Matrix::from_fn(16, 1, |i, _| i as f64 / 16.0), Matrix::from_fn(16, 1, |i, _| i as f64 / 32.0))?;
+    /// let x = Matrix::from_fn(16, 1, |i, _| i as f64 / 16.0);
+    /// let data = Dataset::new(x.clone(), Matrix::from_fn(16, 1, |i, _| x[(i, 0)] / 2.0))?; // y = x / 2
     /// let train = |seed| -> backprop::Result<Network<f64>> {
     ///     let mut net = Network::builder(1).layer(2, Activation::Tanh).layer(1, Activation::Identity).build()?;
     ///     Trainer::new(Sgd::new(0.1)?).epochs(3).batch_size(4).seed(seed).fit(&mut net, &data)?;
@@ -332,9 +335,11 @@ impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
     /// ```
     /// use backprop::{Activation, Dataset, Matrix, Monitor, Network, Sgd, Trainer, ValidationSet};
     ///
-    /// let data = Dataset::new(Matrix::from_fn(16, 1, |i, _| i as f64 / 16.0), Matrix::from_fn(16, 1, |i, _| i as f64 / 32.0))?;
+    /// let x = Matrix::from_fn(16, 1, |i, _| i as f64 / 16.0);
+    /// let data = Dataset::new(x.clone(), Matrix::from_fn(16, 1, |i, _| x[(i, 0)] / 2.0))?; // y = x / 2
     /// let mut net = Network::<f64>::builder(1).layer(1, Activation::Identity).build()?;
-    /// let history = Trainer::new(Sgd::new(0.1)?).epochs(2).validation(ValidationSet::Fraction(0.25)).fit(&mut net, &data)?;
+    /// let mut trainer = Trainer::new(Sgd::new(0.1)?).epochs(2).validation(ValidationSet::Fraction(0.25));
+    /// let history = trainer.fit(&mut net, &data)?;
     /// assert_eq!(history.monitor, Monitor::ValidationCost);
     /// assert_eq!(history.epochs[0].samples, 12); // 4 of the 16 samples set aside
     /// assert!(history.epochs.iter().all(|e| e.validation_cost.is_some()));
@@ -357,7 +362,8 @@ impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
     /// ```
     /// use backprop::{Activation, Dataset, Matrix, Network, Sgd, StepDecay, Trainer};
     ///
-    /// let data = Dataset::new(Matrix::from_fn(16, 1, |i, _| i as f64 / 16.0), Matrix::from_fn(16, 1, |i, _| i as f64 / 32.0))?;
+    /// let x = Matrix::from_fn(16, 1, |i, _| i as f64 / 16.0);
+    /// let data = Dataset::new(x.clone(), Matrix::from_fn(16, 1, |i, _| x[(i, 0)] / 2.0))?; // y = x / 2
     /// let mut net = Network::<f64>::builder(1).layer(1, Activation::Identity).build()?;
     /// let mut trainer = Trainer::new(Sgd::new(0.1)?).epochs(4).schedule(StepDecay::new(2, 0.5)?);
     /// let history = trainer.fit(&mut net, &data)?;
@@ -376,7 +382,8 @@ impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
     /// ```
     /// use backprop::{Activation, Dataset, EarlyStopping, Matrix, Network, Sgd, Trainer, ValidationSet};
     ///
-    /// let data = Dataset::new(Matrix::from_fn(16, 1, |i, _| i as f64 / 16.0), Matrix::from_fn(16, 1, |i, _| i as f64 / 32.0))?;
+    /// let x = Matrix::from_fn(16, 1, |i, _| i as f64 / 16.0);
+    /// let data = Dataset::new(x.clone(), Matrix::from_fn(16, 1, |i, _| x[(i, 0)] / 2.0))?; // y = x / 2
     /// let (train, validation) = data.split(0.25, 1)?;
     /// let mut net = Network::<f64>::builder(1).layer(3, Activation::Tanh).layer(1, Activation::Identity).build()?;
     /// let history = Trainer::new(Sgd::new(0.5)?)
@@ -400,7 +407,8 @@ impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
     /// ```
     /// use backprop::{Activation, Dataset, Diagnostics, Matrix, Network, Sgd, Trainer};
     ///
-    /// let data = Dataset::new(Matrix::from_fn(16, 1, |i, _| i as f64 / 16.0), Matrix::from_fn(16, 1, |i, _| i as f64 / 32.0))?;
+    /// let x = Matrix::from_fn(16, 1, |i, _| i as f64 / 16.0);
+    /// let data = Dataset::new(x.clone(), Matrix::from_fn(16, 1, |i, _| x[(i, 0)] / 2.0))?; // y = x / 2
     /// let mut net = Network::<f64>::builder(1).layer(4, Activation::Sigmoid).layer(1, Activation::Identity).build()?;
     /// let history = Trainer::new(Sgd::new(0.1)?).epochs(2).diagnostics(Diagnostics::PerEpoch).fit(&mut net, &data)?;
     /// assert!(history.epochs.iter().all(|e| e.layers.len() == 2)); // one entry per layer
@@ -437,8 +445,8 @@ impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
     /// ```
     /// use backprop::{Activation, Dataset, Matrix, Network, Sgd, StopReason, Trainer};
     ///
-    /// // y = x / 2 on 16 points in [0, 1).
-    /// let data = Dataset::new(Matrix::from_fn(16, 1, |i, _| i as f64 / 16.0), Matrix::from_fn(16, 1, |i, _| i as f64 / 32.0))?;
+    /// let x = Matrix::from_fn(16, 1, |i, _| i as f64 / 16.0);
+    /// let data = Dataset::new(x.clone(), Matrix::from_fn(16, 1, |i, _| x[(i, 0)] / 2.0))?; // y = x / 2
     /// let mut net = Network::<f64>::builder(1).layer(1, Activation::Identity).build()?;
     /// let history = Trainer::new(Sgd::new(0.5)?).epochs(50).batch_size(4).fit(&mut net, &data)?;
     /// assert_eq!(history.stop_reason, StopReason::Completed);
