@@ -142,6 +142,7 @@
 //! - Round trips are bit-exact with a format that writes floats exactly; with
 //!   `serde_json`, enable its `float_roundtrip` feature, without which it may read a
 //!   float one unit in the last place off.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 // From clippy's pedantic group, the crate keeps `return_self_not_must_use`: a builder

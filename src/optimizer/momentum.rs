@@ -8,7 +8,6 @@ use crate::{Float, Optimizer, Result};
 
 /// Where [`Momentum`] takes the gradient step from.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
 pub enum MomentumKind {
     /// Classical (Polyak) momentum: v := μv − α g; θ := θ + v.
     #[default]
