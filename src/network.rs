@@ -88,6 +88,16 @@ pub struct NetworkBuilder<T> {
 
 impl<T: Float> NetworkBuilder<T> {
     /// Adds a layer of `n_neurons` neurons with activation σ = `activation`.
+    ///
+    /// ```
+    /// use backprop::{Activation, Network};
+    ///
+    /// let net = Network::<f32>::builder(4).layer(8, Activation::Relu).layer(3, Activation::Softmax).build()?;
+    /// let widths: Vec<(usize, usize)> = net.layers().iter().map(|l| l.weights().shape()).collect();
+    /// assert_eq!(widths, [(8, 4), (3, 8)]); // N(l) × N(l−1)
+    /// assert_eq!(net.layers()[1].activation().to_string(), "softmax");
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     pub fn layer(mut self, n_neurons: usize, activation: Activation) -> Self {
         let weights = Init::default_weights(activation);
         self.layers.push(LayerSpec { neurons: n_neurons, activation, weights, biases: Init::Zeros });
@@ -115,6 +125,19 @@ impl<T: Float> NetworkBuilder<T> {
     }
 
     /// Sets how the biases of the layer added last are drawn (default [`Init::Zeros`]).
+    ///
+    /// ```
+    /// use backprop::{Activation, Init, Network};
+    ///
+    /// let net = Network::<f64>::builder(2)
+    ///     .layer(3, Activation::Relu)
+    ///     .bias_init(Init::Normal { std: 0.1 }) // the first layer's biases only
+    ///     .layer(1, Activation::Sigmoid)
+    ///     .build()?;
+    /// assert!(net.layers()[0].biases().iter().all(|&b| b != 0.0));
+    /// assert!(net.layers()[1].biases().iter().all(|&b| b == 0.0)); // the default, Init::Zeros
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     pub fn bias_init(mut self, biases: Init) -> Self {
         match self.layers.last_mut() {
             Some(spec) => spec.biases = biases,
@@ -131,6 +154,15 @@ impl<T: Float> NetworkBuilder<T> {
 
     /// Sets the seed of the weight initialisation (default [`DEFAULT_SEED`]). The same
     /// seed gives the same weights on every machine.
+    ///
+    /// ```
+    /// use backprop::{Activation, Network};
+    ///
+    /// let build = |seed| Network::<f64>::builder(3).layer(4, Activation::Tanh).seed(seed).build();
+    /// assert_eq!(build(1)?.layers(), build(1)?.layers()); // the same weights on every run
+    /// assert_ne!(build(1)?.layers(), build(2)?.layers());
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self
@@ -733,6 +765,19 @@ impl<T: Float> Network<T> {
     }
 
     /// Drops the gradients accumulated since the last step without applying them.
+    ///
+    /// ```
+    /// use backprop::{Activation, Error, Network};
+    ///
+    /// let mut net = Network::<f64>::builder(1).layer(1, Activation::Sigmoid).build()?;
+    /// let before = net.clone();
+    /// net.forward(&[1.0])?;
+    /// net.backward(&[0.0])?;
+    /// net.clear_gradients(); // e.g. a sample found to be bad after its backward pass
+    /// assert!(matches!(net.step(0.1), Err(Error::EmptyData { .. })));
+    /// assert_eq!(net.layers(), before.layers());
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     pub fn clear_gradients(&mut self) {
         self.layers.iter_mut().for_each(Layer::clear_gradients);
         self.accumulated = 0;
