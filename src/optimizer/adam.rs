@@ -252,6 +252,22 @@ pub struct AdamW<T>(pub(super) Moments<T>);
 impl<T: Float> AdamW<T> {
     /// AdamW with learning rate α, β₁ = 0.9, β₂ = 0.999, ε = 1e-8 and λ = 0.01.
     ///
+    /// ```
+    /// use backprop::{Activation, AdamW, Network};
+    ///
+    /// let mut plain = Network::<f64>::builder(2).layer(1, Activation::Sigmoid).build()?;
+    /// let (mut decayed, w) = (plain.clone(), plain.layers()[0].weights().clone());
+    /// for net in [&mut plain, &mut decayed] {
+    ///     net.forward(&[1.0, 2.0])?;
+    ///     net.backward(&[1.0])?;
+    /// }
+    /// plain.step_with(&mut AdamW::new(0.1)?.weight_decay(0.0)?)?;
+    /// decayed.step_with(&mut AdamW::new(0.1)?)?; // λ = 0.01 unless set
+    /// let (p, d) = (plain.layers()[0].weights(), decayed.layers()[0].weights());
+    /// assert!((0..2).all(|j| (p[(0, j)] - d[(0, j)] - 0.1 * 0.01 * w[(0, j)]).abs() < 1e-12));
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::InvalidHyperparameter`](crate::Error::InvalidHyperparameter) unless α is
     /// finite and > 0.

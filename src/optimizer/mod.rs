@@ -302,6 +302,25 @@ pub trait Optimizer<T: Float> {
 
     /// Sets the learning rate α, e.g. from a [`Schedule`] once per epoch.
     ///
+    /// ```
+    /// use backprop::{Adam, Optimizer, Params};
+    ///
+    /// let mut adam = Adam::<f64>::new(0.01)?;
+    /// adam.set_learning_rate(0.001)?;
+    /// assert_eq!(adam.learning_rate(), Some(0.001));
+    /// assert!(adam.set_learning_rate(-1.0).is_err());
+    ///
+    /// /// An optimiser without a learning rate keeps the default methods.
+    /// struct Frozen;
+    /// impl Optimizer<f64> for Frozen {
+    ///     fn step(&mut self, _params: &mut Params<'_, f64>) -> backprop::Result<()> {
+    ///         Ok(())
+    ///     }
+    /// }
+    /// assert!(Frozen.set_learning_rate(0.1).is_err());
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::InvalidHyperparameter`] unless α is finite and > 0; by default
     /// [`Error::Incompatible`], for an optimiser without a learning rate.
@@ -327,6 +346,23 @@ pub trait Optimizer<T: Float> {
 
     /// A copy of the optimiser's state (step count, moments, velocities) for a
     /// checkpoint; empty by default, for a stateless optimiser.
+    ///
+    /// ```
+    /// use backprop::{Activation, Momentum, Network, Optimizer};
+    ///
+    /// let mut net = Network::<f64>::builder(2).layer(1, Activation::Sigmoid).build()?;
+    /// let mut momentum = Momentum::new(0.1)?;
+    /// assert_eq!(momentum.state().step, 0); // no velocity before the first step
+    /// net.forward(&[1.0, 0.0])?;
+    /// net.backward(&[1.0])?;
+    /// net.step_with(&mut momentum)?;
+    /// let state = momentum.state();
+    /// assert_eq!(state.step, 1);
+    /// let mut copy = Momentum::new(0.1)?; // the same hyperparameters
+    /// copy.set_state(state)?;
+    /// assert_eq!(copy, momentum);
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     fn state(&self) -> OptimizerState<T> {
         OptimizerState::default()
     }
