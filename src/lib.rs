@@ -200,6 +200,11 @@ pub use train::{
 /// `BACKPROP_KERNEL=portable` forces the plain loops, and `BACKPROP_KERNEL=avx2` (or
 /// another of these names) a set the CPU supports. A value that names no supported set
 /// is ignored, and the crate says so once on stderr when it chooses its kernels.
+///
+/// ```
+/// let name = backprop::kernel_name();
+/// assert!(["avx512", "avx2", "neon", "portable"].contains(&name));
+/// ```
 pub fn kernel_name() -> &'static str {
     kernels::selected()
 }

@@ -591,6 +591,18 @@ impl<'a, T: Float> MatrixView<'a, T> {
 
     /// A view of `data` as a `rows`×`cols` row-major matrix.
     ///
+    /// ```
+    /// use backprop::{Activation, MatrixView, Network};
+    ///
+    /// // Two samples of two inputs, kept in a plain slice: the network reads them in place.
+    /// let samples = [0.0, 1.0, 1.0, 0.0];
+    /// let x = MatrixView::new(2, 2, &samples)?;
+    /// let net = Network::<f64>::builder(2).layer(1, Activation::Sigmoid).build()?;
+    /// assert_eq!(net.predict_batch(x)?.shape(), (2, 1));
+    /// assert!(MatrixView::new(3, 2, &samples).is_err()); // 4 values are not 3 rows of 2
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::MatrixShape`] if `data.len() != rows * cols`; [`Error::TooLarge`] for a
     /// shape no allocation could hold, as for [`Matrix::new`].
