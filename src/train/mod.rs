@@ -89,6 +89,23 @@ pub struct EarlyStopping {
 impl EarlyStopping {
     /// Stops after `patience` epochs in a row without improvement; `min_delta` 0.
     ///
+    /// ```
+    /// use backprop::{Activation, CosineAnnealing, Dataset, EarlyStopping, Matrix, Network, Sgd};
+    /// use backprop::{StopReason, Trainer};
+    ///
+    /// let x = Matrix::from_fn(8, 1, |i, _| i as f64 / 8.0);
+    /// let data = Dataset::new(x, Matrix::from_fn(8, 1, |i, _| (i % 2) as f64))?;
+    /// let mut net = Network::<f64>::builder(1).layer(1, Activation::Sigmoid).build()?;
+    /// let history = Trainer::new(Sgd::new(0.5)?)
+    ///     .epochs(100)
+    ///     .schedule(CosineAnnealing::new(1, 0.0)?) // a rate of 0 from epoch 1 on: nothing improves
+    ///     .early_stopping(EarlyStopping::new(3)?.min_delta(1e-9)?)
+    ///     .fit(&mut net, &data)?;
+    /// assert_eq!(history.stop_reason, StopReason::EarlyStopping);
+    /// assert_eq!(history.epochs.len() - 1 - history.best_epoch.unwrap(), 3); // 3 epochs past the best
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::InvalidHyperparameter`] if `patience` is 0.
     pub fn new(patience: usize) -> Result<Self> {
