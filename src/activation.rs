@@ -19,6 +19,17 @@ use crate::scalar::sigmoid;
 ///
 /// `Activation` is `Copy` and compares by value; a [`Custom`](Self::Custom) activation
 /// equals another one with the same [`name`](CustomActivation::name).
+///
+/// ```
+/// use backprop::Activation;
+///
+/// let leaky: Activation = "leaky_relu(0.01)".parse()?; // the form `Display` writes
+/// assert_eq!(leaky, Activation::LeakyRelu { slope: 0.01 });
+/// assert_eq!(leaky.to_string(), "leaky_relu(0.01)");
+/// assert_eq!((leaky.value(2.0_f64), leaky.value(-2.0_f64)), (2.0, -0.02));
+/// assert!(Activation::Sigmoid.value(1000.0_f64).is_finite()); // no overflow
+/// # Ok::<(), backprop::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug)]
 #[non_exhaustive]
 pub enum Activation {

@@ -22,6 +22,18 @@ const LOG_FLOOR: f64 = 1e-30;
 ///
 /// `Cost` is `Copy` and compares by value; a [`Custom`](Self::Custom) cost equals
 /// another one with the same [`name`](CustomCost::name).
+///
+/// ```
+/// use backprop::Cost;
+///
+/// let (a, y) = ([0.8, 0.1], [1.0, 0.0]);
+/// let quadratic = Cost::Quadratic.value(&a, &y);
+/// assert!((quadratic - 0.5 * ((0.8f64 - 1.0).powi(2) + 0.1f64.powi(2))).abs() < 1e-15);
+/// let mean_absolute = Cost::MeanAbsolute.value(&a, &y);
+/// assert!((mean_absolute - (0.2 + 0.1) / 2.0).abs() < 1e-15);
+/// assert_eq!("categorical_cross_entropy".parse::<Cost>()?, Cost::CategoricalCrossEntropy);
+/// # Ok::<(), backprop::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug)]
 #[non_exhaustive]
 pub enum Cost {

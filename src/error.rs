@@ -11,6 +11,16 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 ///
 /// Each variant carries the values that went wrong, and its `Display` names them, e.g.
 /// "input has 3 values but the network's first layer expects 2".
+///
+/// ```
+/// use backprop::{Activation, Error, Network};
+///
+/// let mut net = Network::<f64>::builder(2).layer(1, Activation::Sigmoid).build()?;
+/// let err = net.forward(&[1.0, 2.0, 3.0]).unwrap_err();
+/// assert!(matches!(err, Error::ShapeMismatch { expected: 2, found: 3, .. }));
+/// assert_eq!(err.to_string(), "input has 3 values but the network's first layer expects 2");
+/// # Ok::<(), backprop::Error>(())
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {

@@ -191,6 +191,13 @@ pub enum Init {
 impl Init {
     /// The default weight initialiser for a layer with activation σ: Xavier (uniform) for
     /// the saturating functions, He (normal) for the ReLU family.
+    ///
+    /// ```
+    /// use backprop::{Activation, Init};
+    ///
+    /// assert_eq!(Init::default_weights(Activation::Relu), Init::HeNormal);
+    /// assert_eq!(Init::default_weights(Activation::Tanh), Init::XavierUniform);
+    /// ```
     pub fn default_weights(activation: Activation) -> Init {
         match activation {
             Activation::Relu | Activation::LeakyRelu { .. } | Activation::Elu { .. } | Activation::Softplus => {
@@ -237,6 +244,17 @@ impl Init {
     }
 
     /// A `fan_out`×`fan_in` weight matrix (row j = neuron j), drawn row by row.
+    ///
+    /// ```
+    /// use backprop::{Init, Rng};
+    ///
+    /// let (fan_in, fan_out) = (20, 10);
+    /// let w = Init::XavierUniform.weights::<f64>(&mut Rng::new(1), fan_in, fan_out);
+    /// assert_eq!(w.shape(), (fan_out, fan_in)); // row j holds the weights into neuron j
+    /// let r = (6.0 / (fan_in + fan_out) as f64).sqrt();
+    /// assert!(w.as_slice().iter().all(|x| x.abs() <= r)); // U(−r, r)
+    /// assert_eq!(w, Init::XavierUniform.weights(&mut Rng::new(1), fan_in, fan_out)); // seeded
+    /// ```
     ///
     /// # Panics
     /// As [`Matrix::zeros`], if the matrix is too large to allocate.

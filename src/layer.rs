@@ -109,6 +109,17 @@ impl<T: Float> PartialEq for Layer<T> {
 impl<T: Float> Layer<T> {
     /// A layer with the given weights (N(l)×N(l−1)), biases (N(l)) and activation.
     ///
+    /// ```
+    /// use backprop::{Activation, Error, Layer, Matrix, Vector};
+    ///
+    /// let weights = Matrix::from_rows(&[[1.0, 0.0, -1.0], [0.5, 0.5, 0.5]])?; // 2 neurons, 3 inputs
+    /// let layer = Layer::new(weights.clone(), Vector::from(vec![0.0, 1.0]), Activation::Relu)?;
+    /// assert_eq!((layer.n_inputs(), layer.n_outputs(), layer.n_parameters()), (3, 2, 2 * 3 + 2));
+    /// let short = Layer::new(weights, Vector::from(vec![0.0]), Activation::Relu); // one bias for two neurons
+    /// assert!(matches!(short, Err(Error::ShapeMismatch { .. })));
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// - [`Error::ZeroSizedLayer`] if the weights have no rows or no columns;
     /// - [`Error::ShapeMismatch`] if `biases.len()` is not the number of rows of `weights`;

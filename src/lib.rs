@@ -142,6 +142,7 @@
 //! - Round trips are bit-exact with a format that writes floats exactly; with
 //!   `serde_json`, enable its `float_roundtrip` feature, without which it may read a
 //!   float one unit in the last place off.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 // From clippy's pedantic group, the crate keeps `return_self_not_must_use`: a builder
@@ -199,6 +200,11 @@ pub use train::{
 /// `BACKPROP_KERNEL=portable` forces the plain loops, and `BACKPROP_KERNEL=avx2` (or
 /// another of these names) a set the CPU supports. A value that names no supported set
 /// is ignored, and the crate says so once on stderr when it chooses its kernels.
+///
+/// ```
+/// let name = backprop::kernel_name();
+/// assert!(["avx512", "avx2", "neon", "portable"].contains(&name));
+/// ```
 pub fn kernel_name() -> &'static str {
     kernels::selected()
 }

@@ -88,6 +88,16 @@ impl<T: Float> Matrix<T> {
     /// A `rows`×`cols` matrix from its elements in row-major order. The elements are moved
     /// to a 64-byte boundary within `data`'s allocation, which grows by up to 60 bytes.
     ///
+    /// ```
+    /// use backprop::{Error, Matrix};
+    ///
+    /// let m = Matrix::new(2, 3, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0])?;
+    /// assert_eq!((m.shape(), m[(1, 0)]), ((2, 3), 4.0)); // row 1 starts at element 3
+    /// assert_eq!(m.row(1), &[4.0, 5.0, 6.0]);
+    /// assert!(matches!(Matrix::new(2, 2, vec![1.0, 2.0, 3.0]), Err(Error::MatrixShape { .. })));
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::MatrixShape`] if `data.len() != rows * cols`; [`Error::TooLarge`] if no
     /// allocation could hold a `rows`×`cols` matrix (see [`try_zeros`](Self::try_zeros)).
@@ -134,6 +144,15 @@ impl<T: Float> Matrix<T> {
 
     /// A `rows`×`cols` matrix whose element (i, j) is `f(i, j)`, called in row-major order.
     ///
+    /// ```
+    /// use backprop::Matrix;
+    ///
+    /// let identity = Matrix::<f64>::from_fn(3, 3, |i, j| if i == j { 1.0 } else { 0.0 });
+    /// assert_eq!(identity.matvec(&[7.0, -1.0, 2.5]).as_slice(), &[7.0, -1.0, 2.5]);
+    /// let m = Matrix::<f64>::from_fn(2, 3, |i, j| (10 * i + j) as f64);
+    /// assert_eq!(m.row(1), &[10.0, 11.0, 12.0]);
+    /// ```
+    ///
     /// # Panics
     /// As [`zeros`](Self::zeros), if the matrix is too large.
     #[track_caller]
@@ -148,6 +167,15 @@ impl<T: Float> Matrix<T> {
     }
 
     /// A matrix whose rows are the given slices.
+    ///
+    /// ```
+    /// use backprop::Matrix;
+    ///
+    /// let m = Matrix::from_rows(&[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])?;
+    /// assert_eq!((m.shape(), m.row(2)), ((3, 2), &[5.0, 6.0][..]));
+    /// assert!(Matrix::from_rows(&[vec![1.0, 2.0], vec![3.0]]).is_err()); // ragged rows
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::ShapeMismatch`] if the rows have different lengths; [`Error::TooLarge`] as
@@ -262,12 +290,32 @@ impl<T: Float> Matrix<T> {
     }
 
     /// The transpose wᵀ, as a new matrix.
+    ///
+    /// ```
+    /// use backprop::Matrix;
+    ///
+    /// let m = Matrix::<f32>::from_fn(2, 3, |i, j| (3 * i + j) as f32);
+    /// let t = m.transpose();
+    /// assert_eq!(t.shape(), (3, 2));
+    /// assert!((0..2).all(|i| (0..3).all(|j| t[(j, i)] == m[(i, j)])));
+    /// assert_eq!(t.transpose(), m);
+    /// ```
     #[must_use]
     pub fn transpose(&self) -> Matrix<T> {
         Matrix::from_fn(self.cols, self.rows, |i, j| self[(j, i)])
     }
 
     /// w·x: the matrix times a vector.
+    ///
+    /// ```
+    /// use backprop::Matrix;
+    ///
+    /// let w = Matrix::from_rows(&[[1.0, 2.0, 3.0], [0.0, -1.0, 1.0]])?;
+    /// let y = w.matvec(&[1.0, 1.0, 2.0]);
+    /// // y_j = Σ_k w_jk x_k: one dot product per row.
+    /// assert_eq!(y.as_slice(), &[1.0 + 2.0 + 6.0, -1.0 + 2.0]);
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     ///
     /// # Panics
     /// If `x.len() != self.n_cols()`.
@@ -289,6 +337,17 @@ impl<T: Float> Matrix<T> {
 
     /// wᵀ·x, computed from w as stored (no transpose is formed); this is the product
     /// `w(l+1)ᵀ δ(l+1)` of BP2.
+    ///
+    /// ```
+    /// use backprop::Matrix;
+    ///
+    /// let w = Matrix::from_rows(&[[1.0, 2.0, 3.0], [0.0, -1.0, 1.0]])?; // 2×3, as w(l+1)
+    /// let delta = [0.5, 2.0]; // δ(l+1), one value per row
+    /// let back = w.transpose_matvec(&delta); // wᵀδ, one value per column
+    /// assert_eq!(back, w.transpose().matvec(&delta));
+    /// assert_eq!(back.as_slice(), &[0.5, 1.0 - 2.0, 1.5 + 2.0]);
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     ///
     /// # Panics
     /// If `x.len() != self.n_rows()`.
@@ -329,6 +388,17 @@ impl<T: Float> Matrix<T> {
     /// w ← w + α·x·yᵀ: the outer-product accumulate that adds `δ·aᵀ` (BP3) into a
     /// weight gradient.
     ///
+    /// ```
+    /// use backprop::Matrix;
+    ///
+    /// // BP3 for one sample, summed into a gradient: ∂C/∂w += δ·aᵀ.
+    /// let (delta, a) = ([1.0, -2.0], [3.0, 0.5, 4.0]);
+    /// let mut grad = Matrix::zeros(2, 3);
+    /// grad.add_outer(1.0, &delta, &a);
+    /// grad.add_outer(1.0, &delta, &a);
+    /// assert!((0..2).all(|j| (0..3).all(|k| grad[(j, k)] == 2.0 * delta[j] * a[k])));
+    /// ```
+    ///
     /// # Panics
     /// If `x.len() != self.n_rows()` or `y.len() != self.n_cols()`.
     #[track_caller]
@@ -359,6 +429,16 @@ impl<T: Float> Matrix<T> {
 
     /// The Hadamard (element-wise) product self ⊙ other.
     ///
+    /// ```
+    /// use backprop::Matrix;
+    ///
+    /// let a = Matrix::from_rows(&[[1.0, 2.0], [3.0, 4.0]])?;
+    /// let b = Matrix::from_rows(&[[0.5, 0.0], [-1.0, 2.0]])?;
+    /// let c = a.hadamard(&b);
+    /// assert!((0..2).all(|i| (0..2).all(|j| c[(i, j)] == a[(i, j)] * b[(i, j)])));
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    ///
     /// # Panics
     /// If the shapes differ.
     #[track_caller]
@@ -381,6 +461,18 @@ impl<T: Float> Matrix<T> {
 
     /// The matrix product self·other.
     ///
+    /// ```
+    /// use backprop::Matrix;
+    ///
+    /// let a = Matrix::from_rows(&[[1.0, 2.0, 0.0], [0.0, 1.0, -1.0]])?; // 2×3
+    /// let b = Matrix::from_rows(&[[1.0, 0.0], [2.0, 1.0], [0.0, 3.0]])?; // 3×2
+    /// let c = a.matmul(&b);
+    /// assert_eq!(c.shape(), (2, 2));
+    /// let entry = |i, j| (0..3).map(|k| a[(i, k)] * b[(k, j)]).sum::<f64>(); // row i of A · column j of B
+    /// assert!((0..2).all(|i| (0..2).all(|j| c[(i, j)] == entry(i, j))));
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    ///
     /// # Panics
     /// If `self.n_cols() != other.n_rows()`.
     #[track_caller]
@@ -396,6 +488,20 @@ impl<T: Float> Matrix<T> {
     /// The transposes are never formed: the three products of mini-batch training,
     /// A·B, A·Bᵀ and Aᵀ·B, all read their operands as stored. β = 0 overwrites self
     /// without reading it; β = 1 accumulates.
+    ///
+    /// ```
+    /// use backprop::{Matrix, Transpose};
+    ///
+    /// // Z = A·Wᵀ for a batch A of 2 samples (rows) and weights W of 3 neurons × 2 inputs.
+    /// let a = Matrix::from_rows(&[[1.0, 2.0], [3.0, -1.0]])?;
+    /// let w = Matrix::from_rows(&[[1.0, 0.0], [0.5, 0.5], [-1.0, 2.0]])?;
+    /// let mut z = Matrix::zeros(2, 3);
+    /// z.gemm(1.0, a.view(), Transpose::No, w.view(), Transpose::Yes, 0.0); // Wᵀ is never formed
+    /// assert_eq!(z, a.matmul(&w.transpose()));
+    /// z.gemm(1.0, a.view(), Transpose::No, w.view(), Transpose::Yes, 1.0); // β = 1 accumulates
+    /// assert_eq!(z, a.matmul(&w.transpose()).hadamard(&Matrix::from_fn(2, 3, |_, _| 2.0)));
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     ///
     /// # Panics
     /// If op(A) is m×k, op(B) is k′×n and self is not m×n, or k ≠ k′.
@@ -484,6 +590,18 @@ impl<'a, T: Float> MatrixView<'a, T> {
     }
 
     /// A view of `data` as a `rows`×`cols` row-major matrix.
+    ///
+    /// ```
+    /// use backprop::{Activation, MatrixView, Network};
+    ///
+    /// // Two samples of two inputs, kept in a plain slice: the network reads them in place.
+    /// let samples = [0.0, 1.0, 1.0, 0.0];
+    /// let x = MatrixView::new(2, 2, &samples)?;
+    /// let net = Network::<f64>::builder(2).layer(1, Activation::Sigmoid).build()?;
+    /// assert_eq!(net.predict_batch(x)?.shape(), (2, 1));
+    /// assert!(MatrixView::new(3, 2, &samples).is_err()); // 4 values are not 3 rows of 2
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::MatrixShape`] if `data.len() != rows * cols`; [`Error::TooLarge`] for a
@@ -658,6 +776,14 @@ impl<T: Float> Vector<T> {
 
     /// The dot product x·y.
     ///
+    /// ```
+    /// use backprop::Vector;
+    ///
+    /// let x = Vector::from(vec![1.0, 2.0, 3.0]);
+    /// assert_eq!(x.dot(&[4.0, -1.0, 0.5]), 4.0 - 2.0 + 1.5);
+    /// assert_eq!(x.dot(&x), 1.0 + 4.0 + 9.0); // the squared Euclidean norm
+    /// ```
+    ///
     /// # Panics
     /// If the lengths differ.
     #[track_caller]
@@ -667,6 +793,15 @@ impl<T: Float> Vector<T> {
     }
 
     /// The Hadamard (element-wise) product x ⊙ y, the ⊙ of BP1 and BP2.
+    ///
+    /// ```
+    /// use backprop::Vector;
+    ///
+    /// // BP1 for the quadratic cost: δ = (a − y) ⊙ σ′(z).
+    /// let error = Vector::from(vec![0.5, -0.25]);
+    /// let slope = [0.25, 0.5];
+    /// assert_eq!(error.hadamard(&slope).as_slice(), &[0.5 * 0.25, -0.25 * 0.5]);
+    /// ```
     ///
     /// # Panics
     /// If the lengths differ.
@@ -680,6 +815,15 @@ impl<T: Float> Vector<T> {
     }
 
     /// x ← x + α·y.
+    ///
+    /// ```
+    /// use backprop::Vector;
+    ///
+    /// // The update step for biases: b := b − α ∂C/∂b.
+    /// let mut b = Vector::from(vec![1.0, -1.0]);
+    /// b.add_scaled(-0.5, &[2.0, -4.0]);
+    /// assert_eq!(b.as_slice(), &[1.0 - 0.5 * 2.0, -1.0 + 0.5 * 4.0]);
+    /// ```
     ///
     /// # Panics
     /// If the lengths differ.

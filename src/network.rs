@@ -88,6 +88,16 @@ pub struct NetworkBuilder<T> {
 
 impl<T: Float> NetworkBuilder<T> {
     /// Adds a layer of `n_neurons` neurons with activation σ = `activation`.
+    ///
+    /// ```
+    /// use backprop::{Activation, Network};
+    ///
+    /// let net = Network::<f32>::builder(4).layer(8, Activation::Relu).layer(3, Activation::Softmax).build()?;
+    /// let widths: Vec<(usize, usize)> = net.layers().iter().map(|l| l.weights().shape()).collect();
+    /// assert_eq!(widths, [(8, 4), (3, 8)]); // N(l) × N(l−1)
+    /// assert_eq!(net.layers()[1].activation().to_string(), "softmax");
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     pub fn layer(mut self, n_neurons: usize, activation: Activation) -> Self {
         let weights = Init::default_weights(activation);
         self.layers.push(LayerSpec { neurons: n_neurons, activation, weights, biases: Init::Zeros });
@@ -115,6 +125,19 @@ impl<T: Float> NetworkBuilder<T> {
     }
 
     /// Sets how the biases of the layer added last are drawn (default [`Init::Zeros`]).
+    ///
+    /// ```
+    /// use backprop::{Activation, Init, Network};
+    ///
+    /// let net = Network::<f64>::builder(2)
+    ///     .layer(3, Activation::Relu)
+    ///     .bias_init(Init::Normal { std: 0.1 }) // the first layer's biases only
+    ///     .layer(1, Activation::Sigmoid)
+    ///     .build()?;
+    /// assert!(net.layers()[0].biases().iter().all(|&b| b != 0.0));
+    /// assert!(net.layers()[1].biases().iter().all(|&b| b == 0.0)); // the default, Init::Zeros
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     pub fn bias_init(mut self, biases: Init) -> Self {
         match self.layers.last_mut() {
             Some(spec) => spec.biases = biases,
@@ -131,6 +154,15 @@ impl<T: Float> NetworkBuilder<T> {
 
     /// Sets the seed of the weight initialisation (default [`DEFAULT_SEED`]). The same
     /// seed gives the same weights on every machine.
+    ///
+    /// ```
+    /// use backprop::{Activation, Network};
+    ///
+    /// let build = |seed| Network::<f64>::builder(3).layer(4, Activation::Tanh).seed(seed).build();
+    /// assert_eq!(build(1)?.layers(), build(1)?.layers()); // the same weights on every run
+    /// assert_ne!(build(1)?.layers(), build(2)?.layers());
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self
@@ -151,6 +183,18 @@ impl<T: Float> NetworkBuilder<T> {
     }
 
     /// Builds the network, drawing its weights from the seeded generator.
+    ///
+    /// ```
+    /// use backprop::{Activation, Cost, Error, Network};
+    ///
+    /// // Two networks from the same seed have the same weights.
+    /// let make = || Network::<f64>::builder(2).layer(3, Activation::Tanh).layer(1, Activation::Sigmoid).seed(9);
+    /// assert_eq!(make().build()?.layers()[0].weights(), make().build()?.layers()[0].weights());
+    /// // A cost that does not suit the output layer is refused.
+    /// let bad = Network::<f64>::builder(2).layer(2, Activation::Relu).cost(Cost::CategoricalCrossEntropy).build();
+    /// assert!(matches!(bad, Err(Error::Incompatible { .. })));
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::ZeroSizedLayer`] if the input or a layer has zero size;
@@ -200,6 +244,19 @@ impl<T: Float> NetworkBuilder<T> {
 
 impl<T: Float> Network<T> {
     /// Starts building a network whose input has `n_inputs` values.
+    ///
+    /// ```
+    /// use backprop::{Activation, Cost, Network};
+    ///
+    /// let net = Network::<f32>::builder(3)
+    ///     .layer(4, Activation::Relu)
+    ///     .layer(2, Activation::Softmax)
+    ///     .cost(Cost::CategoricalCrossEntropy)
+    ///     .build()?;
+    /// assert_eq!((net.n_inputs(), net.n_outputs(), net.layers().len()), (3, 2, 2));
+    /// assert_eq!(net.n_parameters(), (3 * 4 + 4) + (4 * 2 + 2)); // weights and biases
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     pub fn builder(n_inputs: usize) -> NetworkBuilder<T> {
         NetworkBuilder {
             n_inputs,
@@ -214,6 +271,17 @@ impl<T: Float> Network<T> {
     }
 
     /// A network from layers made by the caller (e.g. with weights of their own).
+    ///
+    /// ```
+    /// use backprop::{Activation, Cost, Layer, Matrix, Network, Vector};
+    ///
+    /// // A one-neuron network computing σ(x₀ − x₁), with weights chosen by hand.
+    /// let layer = Layer::new(Matrix::new(1, 2, vec![1.0, -1.0])?, Vector::from(vec![0.0]), Activation::Sigmoid)?;
+    /// let net = Network::from_layers(vec![layer], Cost::BinaryCrossEntropy)?;
+    /// assert_eq!(net.predict(&[2.0, 2.0])?[0], 0.5);
+    /// assert!(net.predict(&[3.0, 1.0])?[0] > 0.5);
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::EmptyNetwork`] if `layers` is empty; [`Error::ShapeMismatch`] if a
@@ -258,6 +326,18 @@ impl<T: Float> Network<T> {
     /// The threads are started on first use and kept for the process (standard library
     /// only); a split step allocates a few small job lists, where a one-thread step
     /// allocates nothing.
+    ///
+    /// ```
+    /// use backprop::{Activation, Matrix, Network};
+    ///
+    /// let mut net = Network::<f32>::builder(8).layer(16, Activation::Relu).layer(4, Activation::Sigmoid).build()?;
+    /// let x = Matrix::from_fn(64, 8, |i, j| ((i * 8 + j) % 7) as f32 / 7.0);
+    /// let one = net.predict_batch(&x)?;
+    /// net.set_threads(2)?;
+    /// assert_eq!(net.predict_batch(&x)?, one); // bit for bit the same
+    /// assert!(net.set_threads(0).is_err());
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::InvalidHyperparameter`] if `threads` is 0.
@@ -331,6 +411,18 @@ impl<T: Float> Network<T> {
     /// z(l) = w(l)·a(l−1) + b(l) and a(l) = σ(z(l)), with a(−1) = x. Returns the output
     /// a(L) and keeps every z and a for [`backward`](Self::backward).
     ///
+    /// ```
+    /// use backprop::{Activation, Network};
+    ///
+    /// let mut net = Network::<f64>::builder(2).layer(3, Activation::Tanh).layer(2, Activation::Sigmoid).build()?;
+    /// let output = net.forward(&[0.5, -1.0])?.to_vec();
+    /// assert_eq!(output.len(), 2);
+    /// assert!(output.iter().all(|&a| 0.0 < a && a < 1.0)); // sigmoid outputs
+    /// assert_eq!(net.predict(&[0.5, -1.0])?.as_slice(), &output[..]);
+    /// assert!(net.forward(&[0.5]).is_err()); // one input too few
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::ShapeMismatch`] if `x` does not have [`n_inputs`](Self::n_inputs)
     /// values; [`Error::NonFinite`] if it holds NaN or an infinity.
@@ -349,6 +441,19 @@ impl<T: Float> Network<T> {
     /// [`Dataset::batches`](crate::Dataset::batches) or a [`Batcher`](crate::Batcher)) is not
     /// scanned for NaN and infinities: the dataset checked every value when it was built.
     /// Any other input is.
+    ///
+    /// ```
+    /// use backprop::{Activation, Matrix, Network};
+    ///
+    /// let mut net = Network::<f64>::builder(2).layer(3, Activation::Relu).layer(1, Activation::Identity).build()?;
+    /// let x = Matrix::from_rows(&[[0.0, 1.0], [2.0, -1.0], [0.5, 0.5]])?;
+    /// let outputs = net.forward_batch(&x)?.clone();
+    /// assert_eq!(outputs.shape(), (3, 1));
+    /// for (i, row) in x.row_iter().enumerate() {
+    ///     assert!((outputs[(i, 0)] - net.predict(row)?[0]).abs() < 1e-12); // row by row
+    /// }
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::ShapeMismatch`] if a row does not have [`n_inputs`](Self::n_inputs)
@@ -371,6 +476,20 @@ impl<T: Float> Network<T> {
     /// ∂C/∂w(l) = δ(l)·a(l−1)ᵀ and ∂C/∂b(l) = δ(l), added to the sums that the next
     /// [`step`](Self::step) applies.
     ///
+    /// ```
+    /// use backprop::{Activation, Error, Network};
+    ///
+    /// let mut net = Network::<f64>::builder(2).layer(3, Activation::Sigmoid).layer(1, Activation::Sigmoid).build()?;
+    /// assert!(matches!(net.backward(&[1.0]), Err(Error::NoForwardPass)));
+    /// net.forward(&[1.0, 0.0])?;
+    /// net.backward(&[1.0])?;
+    /// let gradients = net.gradients()?; // ∂C/∂w and ∂C/∂b of each layer
+    /// assert_eq!(gradients[0].weights.shape(), (3, 2));
+    /// // The target is above the sigmoid's output: raising the output bias lowers the cost.
+    /// assert!(gradients[1].biases[0] < 0.0);
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::NoForwardPass`] if no forward pass precedes it (each forward pass serves
     /// one backward pass); [`Error::ShapeMismatch`] if `y` does not have
@@ -385,6 +504,27 @@ impl<T: Float> Network<T> {
     /// The backward pass for the mini-batch of the last
     /// [`forward_batch`](Self::forward_batch), targets one per row; the gradients of all
     /// its samples are added to the sums (see [`backward`](Self::backward)).
+    ///
+    /// ```
+    /// use backprop::{Activation, Matrix, Network};
+    ///
+    /// let mut net = Network::<f64>::builder(2).layer(3, Activation::Tanh).layer(1, Activation::Sigmoid).build()?;
+    /// let x = Matrix::from_rows(&[[0.0, 1.0], [1.0, 0.5]])?;
+    /// let y = Matrix::from_rows(&[[1.0], [0.0]])?;
+    /// net.forward_batch(&x)?;
+    /// net.backward_batch(&y)?;
+    /// let batch = net.gradients()?;
+    /// net.clear_gradients();
+    /// for i in 0..2 {
+    ///     net.forward(x.row(i))?;
+    ///     net.backward(y.row(i))?;
+    /// }
+    /// // The same mean gradient as the samples one by one.
+    /// let one_by_one = net.gradients()?;
+    /// let diff = batch[0].weights.as_slice().iter().zip(one_by_one[0].weights.as_slice()).map(|(a, b)| (a - b).abs());
+    /// assert!(diff.fold(0.0, f64::max) < 1e-12);
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     ///
     /// # Errors
     /// As [`backward`](Self::backward); the number of target rows must equal the number
@@ -416,6 +556,23 @@ impl<T: Float> Network<T> {
     /// The step is all or nothing: the new values are computed aside, and applied only if
     /// every one is finite.
     ///
+    /// ```
+    /// use backprop::{Activation, Error, Network};
+    ///
+    /// let mut net = Network::<f64>::builder(1).layer(2, Activation::Tanh).layer(1, Activation::Identity).build()?;
+    /// let samples = [([1.0], [2.0]), ([-1.0], [0.0])];
+    /// let cost = |net: &Network<f64>| samples.iter().map(|(x, y)| net.sample_cost(x, y).unwrap()).sum::<f64>();
+    /// let before = cost(&net);
+    /// for (x, y) in &samples {
+    ///     net.forward(x)?;
+    ///     net.backward(y)?;
+    /// }
+    /// net.step(0.1)?; // one step along the mean gradient of both samples
+    /// assert!(cost(&net) < before);
+    /// assert!(matches!(net.step(0.1), Err(Error::EmptyData { .. }))); // nothing accumulated
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::InvalidHyperparameter`] unless α is finite and > 0 (the classic form
     /// uses α in (0, 1], but larger rates are valid); [`Error::EmptyData`] if no
@@ -445,6 +602,22 @@ impl<T: Float> Network<T> {
     /// [`commit_step`](Optimizer::commit_step) runs, otherwise its
     /// [`discard_step`](Optimizer::discard_step), and the network and the optimiser's
     /// state stay bit for bit as they were. Nothing is allocated after the first step.
+    ///
+    /// ```
+    /// use backprop::{Activation, Momentum, Network};
+    ///
+    /// let mut net = Network::<f64>::builder(2).layer(4, Activation::Tanh).layer(1, Activation::Sigmoid).build()?;
+    /// let mut optimizer = Momentum::new(0.1)?.momentum(0.9)?;
+    /// let before = net.sample_cost(&[1.0, -1.0], &[1.0])?;
+    /// for _ in 0..20 {
+    ///     net.forward(&[1.0, -1.0])?;
+    ///     net.backward(&[1.0])?;
+    ///     net.step_with(&mut optimizer)?;
+    /// }
+    /// assert_eq!(optimizer.steps(), 20);
+    /// assert!(net.sample_cost(&[1.0, -1.0], &[1.0])? < before);
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::EmptyData`] if no backward pass ran since the last step;
@@ -484,6 +657,21 @@ impl<T: Float> Network<T> {
     /// cheap next to w); while the bound stays below 2¹²⁰, no value can overflow and
     /// nothing is checked after the step. A layer the bound cannot vouch for is copied
     /// first and checked after; if a value is not finite, every layer is put back.
+    ///
+    /// ```
+    /// use backprop::{Activation, Matrix, Network};
+    ///
+    /// // y = 2x − 1 on four points, learnt by a single linear neuron.
+    /// let x = Matrix::from_rows(&[[0.0], [0.5], [1.0], [1.5]])?;
+    /// let y = Matrix::from_fn(4, 1, |i, _| 2.0 * x[(i, 0)] - 1.0);
+    /// let mut net = Network::<f64>::builder(1).layer(1, Activation::Identity).build()?;
+    /// for _ in 0..500 {
+    ///     net.train_batch(&x, &y, 0.2)?;
+    /// }
+    /// assert!(net.mean_cost(&x, &y)? < 1e-6);
+    /// assert!((net.predict(&[2.0])?[0] - 3.0).abs() < 1e-2);
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     ///
     /// # Errors
     /// As [`forward_batch`](Self::forward_batch), [`backward_batch`](Self::backward_batch)
@@ -537,6 +725,20 @@ impl<T: Float> Network<T> {
     /// The mean gradients ∂C/∂w and ∂C/∂b per layer, over the samples accumulated by
     /// backward passes since the last step (for inspection and gradient checks).
     ///
+    /// ```
+    /// use backprop::{Activation, Network};
+    ///
+    /// let mut net = Network::<f64>::builder(3).layer(2, Activation::Sigmoid).build()?;
+    /// assert!(net.gradients().is_err()); // no backward pass yet
+    /// net.forward(&[1.0, 2.0, 3.0])?;
+    /// net.backward(&[0.0, 1.0])?;
+    /// let g = net.gradients()?;
+    /// assert_eq!((g.len(), g[0].weights.shape(), g[0].biases.len()), (1, (2, 3), 2));
+    /// // BP3: ∂C/∂w = δ·xᵀ, so the weight from input 2 has 3× the gradient of the one from input 0.
+    /// assert!((g[0].weights[(0, 2)] - 3.0 * g[0].weights[(0, 0)]).abs() < 1e-12);
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::EmptyData`] if no backward pass ran since the last step.
     pub fn gradients(&self) -> Result<Vec<Gradients<T>>> {
@@ -563,12 +765,39 @@ impl<T: Float> Network<T> {
     }
 
     /// Drops the gradients accumulated since the last step without applying them.
+    ///
+    /// ```
+    /// use backprop::{Activation, Error, Network};
+    ///
+    /// let mut net = Network::<f64>::builder(1).layer(1, Activation::Sigmoid).build()?;
+    /// let before = net.clone();
+    /// net.forward(&[1.0])?;
+    /// net.backward(&[0.0])?;
+    /// net.clear_gradients(); // e.g. a sample found to be bad after its backward pass
+    /// assert!(matches!(net.step(0.1), Err(Error::EmptyData { .. })));
+    /// assert_eq!(net.layers(), before.layers());
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     pub fn clear_gradients(&mut self) {
         self.layers.iter_mut().for_each(Layer::clear_gradients);
         self.accumulated = 0;
     }
 
     /// The network's output a(L) for one sample, without changing the network.
+    ///
+    /// ```
+    /// use backprop::{Activation, Cost, Network, argmax};
+    ///
+    /// let net = Network::<f32>::builder(4)
+    ///     .layer(5, Activation::Relu)
+    ///     .layer(3, Activation::Softmax)
+    ///     .cost(Cost::CategoricalCrossEntropy)
+    ///     .build()?;
+    /// let p = net.predict(&[0.1, 0.2, 0.3, 0.4])?; // `&self`: the network does not change
+    /// assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-6); // softmax: probabilities
+    /// assert!(argmax(&p).unwrap() < 3);
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     ///
     /// # Errors
     /// As [`forward`](Self::forward).
@@ -578,6 +807,18 @@ impl<T: Float> Network<T> {
 
     /// The network's outputs for a batch (one sample per row), without changing the
     /// network.
+    ///
+    /// ```
+    /// use backprop::{Activation, Matrix, Network};
+    ///
+    /// let net = Network::<f64>::builder(2).layer(3, Activation::Tanh).layer(2, Activation::Sigmoid).build()?;
+    /// let x = Matrix::from_rows(&[[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])?;
+    /// let outputs = net.predict_batch(&x)?;
+    /// assert_eq!(outputs.shape(), (3, 2));
+    /// let one = net.predict(&[1.0, 0.0])?; // the same up to rounding
+    /// assert!(outputs.row(1).iter().zip(one.iter()).all(|(a, b)| (a - b).abs() < 1e-12));
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     ///
     /// # Errors
     /// As [`forward_batch`](Self::forward_batch).
@@ -595,6 +836,17 @@ impl<T: Float> Network<T> {
 
     /// The cost C(a(L), y) of one sample, computed from z(L) where the cost allows (see
     /// [`Cost::value_from_z`]): exact for a saturated sigmoid or softmax output too.
+    ///
+    /// ```
+    /// use backprop::{Activation, Cost, Network};
+    ///
+    /// let net = Network::<f64>::builder(2).layer(2, Activation::Sigmoid).cost(Cost::Quadratic).build()?;
+    /// let (x, y) = ([0.3, -0.7], [1.0, 0.0]);
+    /// let a = net.predict(&x)?;
+    /// assert!((net.sample_cost(&x, &y)? - Cost::Quadratic.value(&a, &y)).abs() < 1e-12);
+    /// assert!(net.sample_cost(&x, &[1.0]).is_err()); // a target of the wrong width
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     ///
     /// # Errors
     /// As [`predict`](Self::predict), and [`Error::ShapeMismatch`] or
@@ -624,6 +876,18 @@ impl<T: Float> Network<T> {
 
     /// The mean cost over a batch (one sample per row of `x` and `y`), each sample's as
     /// in [`sample_cost`](Self::sample_cost).
+    ///
+    /// ```
+    /// use backprop::{Activation, Matrix, Network};
+    ///
+    /// let net = Network::<f64>::builder(1).layer(2, Activation::Tanh).layer(1, Activation::Identity).build()?;
+    /// let x = Matrix::from_rows(&[[0.0], [1.0], [2.0]])?;
+    /// let y = Matrix::from_rows(&[[1.0], [0.0], [-1.0]])?;
+    /// let mean = net.mean_cost(&x, &y)?;
+    /// let by_sample: f64 = (0..3).map(|i| net.sample_cost(x.row(i), y.row(i)).unwrap()).sum::<f64>() / 3.0;
+    /// assert!((mean - by_sample).abs() < 1e-12);
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     ///
     /// # Errors
     /// As [`predict_batch`](Self::predict_batch), and [`Error::BatchSizeMismatch`],

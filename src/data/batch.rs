@@ -215,6 +215,20 @@ impl<'a, T: Float> Batcher<'a, T> {
     }
 
     /// Shuffles the order (Fisher–Yates with `rng`) and starts a new epoch.
+    ///
+    /// ```
+    /// use backprop::{Batcher, Dataset, Matrix, Rng};
+    ///
+    /// let data = Dataset::new(Matrix::from_fn(6, 1, |i, _| i as f64), Matrix::zeros(6, 1))?;
+    /// let mut batcher = Batcher::new(&data, 4)?;
+    /// batcher.shuffle(&mut Rng::new(3));
+    /// let mut order = batcher.order().to_vec();
+    /// let first = batcher.next_batch().unwrap();
+    /// assert_eq!(first.inputs.row(0), data.sample(order[0]).0); // the batch follows the order
+    /// order.sort();
+    /// assert_eq!(order, [0, 1, 2, 3, 4, 5]); // a permutation of the samples
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     pub fn shuffle(&mut self, rng: &mut Rng) {
         rng.shuffle(&mut self.order);
         self.next = 0;
@@ -242,6 +256,20 @@ impl<'a, T: Float> Batcher<'a, T> {
 
     /// The next batch of the epoch, gathered into the batcher's buffers; `None` once the
     /// epoch is over (until [`shuffle`](Self::shuffle) or [`restart`](Self::restart)).
+    ///
+    /// ```
+    /// use backprop::{Batcher, Dataset, Matrix};
+    ///
+    /// let data = Dataset::new(Matrix::from_fn(5, 1, |i, _| i as f64), Matrix::zeros(5, 1))?;
+    /// let mut batcher = Batcher::with_order(&data, 2, vec![4, 3, 2, 1, 0])?;
+    /// let mut seen = Vec::new();
+    /// while let Some(batch) = batcher.next_batch() {
+    ///     seen.extend_from_slice(batch.inputs.as_slice());
+    /// }
+    /// assert_eq!(seen, [4.0, 3.0, 2.0, 1.0, 0.0]);
+    /// assert!(batcher.next_batch().is_none()); // until `restart` or `shuffle`
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     pub fn next_batch(&mut self) -> Option<Batch<'_, T>> {
         let indices = self.order.get(self.next..)?;
         if indices.is_empty() {

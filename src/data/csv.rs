@@ -23,6 +23,17 @@ pub enum Header {
 }
 
 /// How to read a CSV table; see [`read_csv`].
+///
+/// ```
+/// use backprop::{CsvOptions, Header, read_csv};
+///
+/// let options = CsvOptions::new().delimiter('\t').header(Header::Present);
+/// let table = read_csv::<f32>("a\tb\n1\t2\n3\t4\n".as_bytes(), &options)?;
+/// assert_eq!(table.values.row(1), &[3.0, 4.0]);
+/// // A delimiter that can be part of a number is refused.
+/// assert!(read_csv::<f32>("1.5\n".as_bytes(), &CsvOptions::new().delimiter('.')).is_err());
+/// # Ok::<(), backprop::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CsvOptions {
     delimiter: char,
@@ -247,6 +258,21 @@ pub fn read_csv<T: Float>(reader: impl Read, options: &CsvOptions) -> Result<Csv
 }
 
 /// Reads a CSV file; see [`read_csv`].
+///
+/// ```
+/// use backprop::{CsvOptions, Dataset, Header, TargetColumn, read_csv_file};
+///
+/// let path = std::env::temp_dir().join(format!("backprop-doc-iris-{}.csv", std::process::id()));
+/// std::fs::write(&path, "petal_length;petal_width;species\n1.4;0.2;0\n4.7;1.4;1\n6.0;2.5;2\n")?;
+/// let table = read_csv_file::<f64>(&path, &CsvOptions::new().delimiter(';').header(Header::Present));
+/// std::fs::remove_file(&path)?;
+/// let table = table?;
+/// assert_eq!(table.header.as_ref().unwrap()[2], "species");
+/// // The last column is the class: two inputs and a one-hot target of three classes.
+/// let data = Dataset::from_columns(&table.values, TargetColumn::Class { column: 2, classes: 3 })?;
+/// assert_eq!(data.sample(1), (&[4.7, 1.4][..], &[0.0, 1.0, 0.0][..]));
+/// # Ok::<(), backprop::Error>(())
+/// ```
 ///
 /// # Errors
 /// As [`read_csv`], but an error of opening or reading the file is an [`Error::File`]

@@ -161,6 +161,18 @@ impl IdxArray {
     /// Images as a matrix with one image per row and pixels scaled from 0..=255 to
     /// [0, 1]: an array of n × d₁ × … × dₖ unsigned bytes becomes an n × (d₁ ⋯ dₖ) matrix.
     ///
+    /// ```
+    /// use backprop::read_idx;
+    ///
+    /// // Two 1×2 images of u8: magic 0x00000803, sizes 2, 1, 2, then the pixels.
+    /// let bytes = [0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 2, 0, 255, 51, 102];
+    /// let images = read_idx(&bytes[..])?.into_images::<f64>()?;
+    /// assert_eq!(images.shape(), (2, 2)); // one image per row
+    /// assert_eq!(images.row(0), &[0.0, 1.0]);
+    /// assert!((images[(1, 0)] - 0.2).abs() < 1e-12 && (images[(1, 1)] - 0.4).abs() < 1e-12);
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::Format`] if the elements are not unsigned bytes or there are fewer than
     /// two dimensions.
@@ -184,6 +196,17 @@ impl IdxArray {
     }
 
     /// Class labels, one per element of a one-dimensional array of integers.
+    ///
+    /// ```
+    /// use backprop::read_idx;
+    ///
+    /// // Three u8 labels: magic 0x00000801, size 3, then the labels.
+    /// let bytes = [0, 0, 8, 1, 0, 0, 0, 3, 7, 0, 9];
+    /// assert_eq!(read_idx(&bytes[..])?.into_labels()?, [7, 0, 9]);
+    /// let negative = [0, 0, 9, 1, 0, 0, 0, 1, 0xFF]; // an i8 label −1
+    /// assert!(read_idx(&negative[..])?.into_labels().is_err());
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::Format`] if the array has more than one dimension, holds floats, or holds
@@ -306,6 +329,21 @@ pub fn read_idx(reader: impl Read) -> Result<IdxArray> {
 /// Reads an IDX file (see [`read_idx`]). The declared size is checked against the file's
 /// length before any memory is allocated for the data.
 ///
+/// ```
+/// use backprop::{IdxType, read_idx_file};
+///
+/// let path = std::env::temp_dir().join(format!("backprop-doc-idx-{}.idx", std::process::id()));
+/// std::fs::write(&path, [0, 0, 8, 1, 0, 0, 0, 2, 4, 2])?; // two u8 labels
+/// let array = read_idx_file(&path);
+/// std::fs::write(&path, [0, 0, 8, 1, 0, 0, 0, 3, 4, 2])?; // says three, holds two
+/// let truncated = read_idx_file(&path);
+/// std::fs::remove_file(&path)?;
+/// let array = array?;
+/// assert_eq!((array.dims(), array.data().kind()), (&[2][..], IdxType::U8));
+/// assert!(truncated.is_err());
+/// # Ok::<(), backprop::Error>(())
+/// ```
+///
 /// # Errors
 /// As [`read_idx`], but an error of opening or reading the file is an [`Error::File`]
 /// naming `path`.
@@ -341,6 +379,26 @@ pub fn read_idx_images<T: Float>(path: impl AsRef<Path>) -> Result<Matrix<T>> {
 
 /// Reads an IDX label file (e.g. MNIST's `train-labels-idx1-ubyte`); see
 /// [`IdxArray::into_labels`].
+///
+/// ```
+/// use backprop::{Dataset, read_idx_images, read_idx_labels};
+///
+/// let dir = std::env::temp_dir();
+/// let images = dir.join(format!("backprop-doc-images-{}.idx", std::process::id()));
+/// let labels = dir.join(format!("backprop-doc-labels-{}.idx", std::process::id()));
+/// // Three 2×2 u8 images (magic 0x00000803, sizes 3, 2, 2) and their labels (0x00000801, 3).
+/// let mut image_bytes = vec![0, 0, 8, 3, 0, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0, 2];
+/// image_bytes.extend([255u8; 3 * 4]); // white pixels
+/// std::fs::write(&images, image_bytes)?;
+/// std::fs::write(&labels, [0, 0, 8, 1, 0, 0, 0, 3, 2, 0, 1])?;
+/// let (x, y) = (read_idx_images::<f32>(&images), read_idx_labels(&labels));
+/// std::fs::remove_file(&images)?;
+/// std::fs::remove_file(&labels)?;
+/// let data = Dataset::from_labels(x?, &y?, 3)?;
+/// assert_eq!((data.len(), data.n_inputs(), data.n_targets()), (3, 4, 3));
+/// assert_eq!(data.sample(0), (&[1.0; 4][..], &[0.0, 0.0, 1.0][..])); // pixel 255 is 1, label 2
+/// # Ok::<(), backprop::Error>(())
+/// ```
 ///
 /// # Errors
 /// As [`read_idx_file`] and [`IdxArray::into_labels`].

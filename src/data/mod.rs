@@ -70,6 +70,19 @@ pub enum TargetColumn {
 impl<T: Float> Dataset<T> {
     /// A dataset from its inputs and targets, one sample per row.
     ///
+    /// ```
+    /// use backprop::{Dataset, Error, Matrix};
+    ///
+    /// let inputs = Matrix::from_rows(&[[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])?;
+    /// let data = Dataset::new(inputs.clone(), Matrix::from_rows(&[[1.0], [1.0], [0.0]])?)?;
+    /// assert_eq!(data.sample(2), (&[1.0, 1.0][..], &[0.0][..]));
+    /// // Two targets for three inputs, and a NaN target, are refused.
+    /// assert!(matches!(Dataset::new(inputs.clone(), Matrix::zeros(2, 1)), Err(Error::Incompatible { .. })));
+    /// let nan = Matrix::from_rows(&[[1.0], [f64::NAN], [0.0]])?;
+    /// assert!(matches!(Dataset::new(inputs, nan), Err(Error::NonFinite { .. })));
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// - [`Error::EmptyData`] if there are no rows, or the rows have no columns;
     /// - [`Error::Incompatible`] if the two matrices have different numbers of rows;
@@ -290,6 +303,17 @@ impl<T: Float> Dataset<T> {
 
     /// A new dataset holding samples `indices`, in that order (an index may repeat, as in
     /// a bootstrap sample).
+    ///
+    /// ```
+    /// use backprop::{Dataset, Matrix};
+    ///
+    /// let data = Dataset::new(Matrix::from_fn(5, 1, |i, _| i as f64), Matrix::from_fn(5, 1, |i, _| 10.0 * i as f64))?;
+    /// let picked = data.subset(&[4, 0, 4])?; // a repeat is allowed
+    /// assert_eq!(picked.inputs().as_slice(), &[4.0, 0.0, 4.0]);
+    /// assert_eq!(picked.sample(1), data.sample(0)); // each input keeps its target
+    /// assert!(data.subset(&[5]).is_err());
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::EmptyData`] if `indices` is empty; [`Error::Incompatible`] if an index is

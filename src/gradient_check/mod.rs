@@ -352,6 +352,36 @@ impl GradientCheckReport {
     }
 
     /// The parameter closest to failing, or most failed (a NaN counts as the worst).
+    ///
+    /// ```
+    /// use backprop::{Activation, CustomActivation, Matrix, Network, gradient_check};
+    ///
+    /// /// σ(z) = z², with a derivative that forgot the factor 2.
+    /// #[derive(Debug)]
+    /// struct Square;
+    /// impl CustomActivation for Square {
+    ///     fn name(&self) -> &str {
+    ///         "square"
+    ///     }
+    ///     fn value(&self, z: f64) -> f64 {
+    ///         z * z
+    ///     }
+    ///     fn derivative(&self, z: f64, _a: f64) -> f64 {
+    ///         z // should be 2z
+    ///     }
+    /// }
+    ///
+    /// let square = Activation::Custom(&Square);
+    /// let net = Network::<f64>::builder(2).layer(3, Activation::Tanh).layer(1, square).build()?;
+    /// let (x, y) = (Matrix::new(1, 2, vec![0.5, -1.0])?, Matrix::new(1, 1, vec![1.0])?);
+    /// let report = gradient_check(&net, &x, &y)?;
+    /// assert!(!report.passed());
+    /// let worst = report.worst().unwrap();
+    /// assert!(!worst.passed());
+    /// // Every ∂C/∂θ comes out half of the true one.
+    /// assert!((2.0 * worst.analytic - worst.numeric).abs() < 1e-6 * worst.numeric.abs());
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     pub fn worst(&self) -> Option<&ParameterCheck> {
         self.layers.iter().max_by(|a, b| a.score().total_cmp(&b.score()))
     }

@@ -2,37 +2,9 @@
 //! in one safetensors file, so that training resumed from it gives the same weights, bit
 //! for bit, as training that never stopped.
 //!
-//! # What a checkpoint holds
-//! Everything a [saved network](super::network) holds, and one tensor per optimiser
-//! buffer (see [`OptimizerState`]), of the network's dtype and shape [n]:
-//!
-//! | tensor | example | content |
-//! |---|---|---|
-//! | `optimizer.{buffer}` | `optimizer.first_moment.0` | the buffer's values, in order |
-//!
-//! and these `"__metadata__"` strings besides the network's:
-//!
-//! | key | example | meaning |
-//! |---|---|---|
-//! | `checkpoint_version` | `1` | the version of this layout |
-//! | `optimizer.step` | `120` | [`OptimizerState::step`] |
-//! | `optimizer.buffers` | `first_moment.0,first_moment.1,second_moment.0,second_moment.1` | the buffer names, in the state's order (empty for none) |
-//! | `position.epoch` | `3` | [`TrainingPosition::epoch`] |
-//! | `position.batch` | `2` | [`TrainingPosition::batch`] |
-//! | `position.step` | `122` | [`TrainingPosition::step`] |
-//! | `position.rng` | `1,2,3,4` | the four words of [`Rng::state`], if the position has a generator |
-//! | `position.order` | `4,0,3,1,2` | [`TrainingPosition::order`], if it has one (empty for an empty order) |
-//!
-//! Counts are decimal integers without sign or leading zeros. [`Network::load`] reads a
-//! checkpoint as a plain network: it skips the `optimizer.…` tensors and the keys above.
-//!
-//! # What loading checks
-//! Everything [`Network::load`] checks, then: every key above but the two optional ones is
-//! there and well formed, each listed buffer has its tensor (1-D, the network's dtype,
-//! finite), no `optimizer.…` tensor is left over, and a buffer named `{family}.{id}`
-//! (the crate's optimisers name all theirs so) has as many values as the network's
-//! parameter tensor `id` (see [`Param::id`](crate::Param::id)). Saving checks the same, so
-//! a checkpoint that was saved loads.
+//! The file layout and what loading checks are documented on [`Checkpoint`] (its "File
+//! layout" and "What loading checks" sections), where users read them; keep those
+//! sections in step with the code here.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{Read, Write};
@@ -84,10 +56,44 @@ pub struct TrainingPosition {
     pub order: Option<Vec<usize>>,
 }
 
-/// What a checkpoint file holds: read by [`Network::load_checkpoint`].
+/// What a checkpoint file holds: read by [`Network::load_checkpoint`], written by
+/// [`Network::save_checkpoint`].
 ///
 /// Made by the crate only, and `#[non_exhaustive]`, so that a later version may add to
 /// what a checkpoint holds.
+///
+/// # File layout
+/// Everything a [saved network](Network::save) holds (see the file layout there), and one
+/// tensor per optimiser buffer (see [`OptimizerState`]), of the network's dtype and
+/// shape \[n\]:
+///
+/// | tensor | example | content |
+/// |---|---|---|
+/// | `optimizer.{buffer}` | `optimizer.first_moment.0` | the buffer's values, in order |
+///
+/// and these `"__metadata__"` strings besides the network's:
+///
+/// | key | example | meaning |
+/// |---|---|---|
+/// | `checkpoint_version` | `1` | the version of this layout |
+/// | `optimizer.step` | `120` | [`OptimizerState::step`] |
+/// | `optimizer.buffers` | `first_moment.0,first_moment.1` | the buffer names, in the state's order (empty for none) |
+/// | `position.epoch` | `3` | [`TrainingPosition::epoch`] |
+/// | `position.batch` | `2` | [`TrainingPosition::batch`] |
+/// | `position.step` | `122` | [`TrainingPosition::step`] |
+/// | `position.rng` | `1,2,3,4` | the four words of [`Rng::state`], if the position has a generator |
+/// | `position.order` | `4,0,3,1,2` | [`TrainingPosition::order`], if it has one (empty for an empty order) |
+///
+/// Counts are decimal integers without sign or leading zeros. [`Network::load`] reads a
+/// checkpoint as a plain network: it skips the `optimizer.…` tensors and the keys above.
+///
+/// # What loading checks
+/// Everything [`Network::load`] checks, then: every key above but the two optional ones is
+/// there and well formed, each listed buffer has its tensor (1-D, the network's dtype,
+/// finite), no `optimizer.…` tensor is left over, and a buffer named `{family}.{id}`
+/// (the crate's optimisers name all theirs so) has as many values as the network's
+/// parameter tensor `id` (see [`Param::id`](crate::Param::id)). Saving checks the same, so
+/// a checkpoint that was saved loads.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct Checkpoint<T> {
@@ -104,7 +110,8 @@ pub struct Checkpoint<T> {
 impl<T: Float> Network<T> {
     /// Saves a checkpoint at `path`: the network as [`save`](Self::save) writes it, the
     /// state of `optimizer` ([`Optimizer::state`]) and `position`, replacing any file
-    /// there all at once as [`save`](Self::save) does. The layout is in the README.
+    /// there all at once as [`save`](Self::save) does. The file layout is described on
+    /// [`Checkpoint`](Checkpoint#file-layout).
     ///
     /// The optimiser's hyperparameters (learning rate, β₁, …) are not saved: build the
     /// optimiser as before when resuming.
@@ -149,6 +156,24 @@ impl<T: Float> Network<T> {
     /// Writes a checkpoint in the format of [`save_checkpoint`](Self::save_checkpoint)
     /// to `w`.
     ///
+    /// ```
+    /// use backprop::{Activation, Momentum, Network, Optimizer, Rng, TrainingPosition};
+    ///
+    /// let mut net = Network::<f32>::builder(2).layer(1, Activation::Sigmoid).build()?;
+    /// let mut momentum = Momentum::new(0.1)?;
+    /// net.forward(&[1.0, 0.0])?;
+    /// net.backward(&[1.0])?;
+    /// net.step_with(&mut momentum)?;
+    /// let order = Some(vec![2, 0, 1]);
+    /// let position = TrainingPosition { epoch: 1, rng: Some(Rng::new(5)), order, ..Default::default() };
+    /// let mut bytes = Vec::new();
+    /// net.checkpoint_to_writer(&mut bytes, &momentum, &position)?;
+    /// let checkpoint = Network::<f32>::checkpoint_from_reader(bytes.as_slice())?;
+    /// assert_eq!((checkpoint.position, checkpoint.optimizer_state), (position, momentum.state()));
+    /// assert_eq!(Network::<f32>::from_reader(bytes.as_slice())?.layers(), net.layers()); // a network too
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// As [`save_checkpoint`](Self::save_checkpoint); `w` may hold part of the file if
     /// writing fails.
@@ -166,16 +191,51 @@ impl<T: Float> Network<T> {
     /// Loads a checkpoint saved by [`save_checkpoint`](Self::save_checkpoint) from the
     /// file at `path`. The network runs on 1 thread.
     ///
+    /// ```
+    /// use backprop::{Activation, Adam, Network, Optimizer, TrainingPosition};
+    ///
+    /// let train = |net: &mut Network<f64>, adam: &mut Adam<f64>| -> backprop::Result<()> {
+    ///     (0..3).try_for_each(|_| {
+    ///         net.forward(&[1.0, -1.0])?;
+    ///         net.backward(&[0.5])?;
+    ///         net.step_with(&mut *adam)
+    ///     })
+    /// };
+    /// let (mut net, mut adam) = (Network::<f64>::builder(2).layer(1, Activation::Sigmoid).build()?, Adam::new(0.1)?);
+    /// train(&mut net, &mut adam)?;
+    /// let path = std::env::temp_dir().join(format!("backprop-doc-resume-{}.safetensors", std::process::id()));
+    /// net.save_checkpoint(&path, &adam, &TrainingPosition { step: 3, ..Default::default() })?;
+    /// train(&mut net, &mut adam)?; // a run that never stopped
+    ///
+    /// let checkpoint = Network::<f64>::load_checkpoint(&path)?;
+    /// std::fs::remove_file(&path)?;
+    /// let (mut resumed, mut resumed_adam) = (checkpoint.network, Adam::new(0.1)?); // the same hyperparameters
+    /// resumed_adam.set_state(checkpoint.optimizer_state)?;
+    /// train(&mut resumed, &mut resumed_adam)?;
+    /// assert_eq!(resumed.layers(), net.layers()); // bit for bit
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// As [`load`](Self::load), and [`Error::Format`] if the file is a network without
     /// the checkpoint's keys, or they or the optimiser tensors are missing, malformed or
-    /// do not fit the network (see the README for every check).
+    /// do not fit the network (see [what loading checks](Checkpoint#what-loading-checks)).
     pub fn load_checkpoint(path: impl AsRef<Path>) -> Result<Checkpoint<T>> {
         checkpoint_from(safetensors::load(path.as_ref(), NonFinite::Reject)?)
     }
 
     /// Reads a checkpoint in the format of [`save_checkpoint`](Self::save_checkpoint)
     /// from `r`, which must end where the file does.
+    ///
+    /// ```
+    /// use backprop::{Activation, Error, Network};
+    ///
+    /// let net = Network::<f64>::builder(2).layer(1, Activation::Sigmoid).build()?;
+    /// let mut plain = Vec::new();
+    /// net.to_writer(&mut plain)?; // a network without an optimiser's state or a position
+    /// assert!(matches!(Network::<f64>::checkpoint_from_reader(plain.as_slice()), Err(Error::Format { .. })));
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     ///
     /// # Errors
     /// As [`load_checkpoint`](Self::load_checkpoint).

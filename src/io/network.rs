@@ -1,43 +1,8 @@
 //! Saving and loading a whole [`Network`] as a safetensors file.
 //!
-//! # What a saved network holds
-//! One tensor pair per layer l = 0, 1, …, L, named the way PyTorch's `nn.Linear` names
-//! them in a `state_dict`:
-//!
-//! | tensor | shape | content |
-//! |---|---|---|
-//! | `layers.{l}.weight` | [N(l), N(l−1)] | w(l), row j holding the weights into neuron j |
-//! | `layers.{l}.bias` | [N(l)] | b(l) |
-//!
-//! both of dtype `F32` for `Network<f32>` and `F64` for `Network<f64>`, and these
-//! `"__metadata__"` strings:
-//!
-//! | key | example | meaning |
-//! |---|---|---|
-//! | `format` | `backprop` | always `backprop` |
-//! | `format_version` | `1` | the version of this layout |
-//! | `crate_version` | `0.1.0` | the crate that wrote the file (not needed to read it) |
-//! | `dtype` | `f32` | the element type, `f32` or `f64` |
-//! | `inputs` | `2` | N(−1), the number of inputs |
-//! | `layers` | `3:sigmoid,1:sigmoid` | N(l) and σ of each layer, input side first |
-//! | `cost` | `quadratic` | the cost C |
-//!
-//! An activation with a parameter is written as a call, e.g. `4:leaky_relu(0.01)`;
-//! commas inside parentheses do not separate layers. The names are the `Display` and
-//! `FromStr` forms of [`Activation`] and [`Cost`], defined next to those types.
-//!
-//! What is not saved: the caches of the last passes, accumulated gradients, optimiser
-//! state and the thread count (a loaded network runs on 1 thread).
-//!
-//! # What loading checks
-//! Everything the safetensors reader checks, then: every metadata key above but
-//! `crate_version` is present, `format` and `format_version` are known, the dtype is
-//! the network's element type, every size is a positive integer, activation and cost
-//! names are known, each layer's weight and bias tensor is there with the shape the
-//! metadata gives (so the layers chain), no other tensor is there (the `optimizer.…`
-//! tensors of a [checkpoint](super::checkpoint) aside: they are skipped), and no weight
-//! or bias is NaN or infinite. Other metadata keys are ignored. Every problem is an
-//! [`Error`], never a panic.
+//! The file layout is documented on [`Network::save`] (its "File layout" section) and
+//! what loading checks on [`Network::load`] ("What loading checks"), where users read
+//! them; keep those sections in step with the code here.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Write};
@@ -66,13 +31,10 @@ impl<T: Float> Network<T> {
     /// temporary file left behind by a save that was killed is removed by the next save
     /// into the same folder, and every file name the system accepts can be saved.
     ///
-    /// The file holds, for each layer l, the tensors `layers.{l}.weight` of shape
-    /// [N(l), N(l−1)] and `layers.{l}.bias` of shape [N(l)] (PyTorch's `nn.Linear`
-    /// names), of dtype `F32` or `F64`, and the architecture as metadata strings:
-    /// `format` = `backprop`, `format_version` = `1`, `crate_version`, `dtype` (`f32` or
-    /// `f64`), `inputs` = N(−1), `layers` (e.g. `3:sigmoid,1:sigmoid`) and `cost` (e.g.
-    /// `quadratic`). The README shows the layout byte by byte. Gradients, optimiser
-    /// state and the thread count are not saved.
+    /// The file holds each layer's weights and biases as tensors named as in PyTorch's
+    /// `nn.Linear`, and the architecture as metadata strings (see the
+    /// [file layout](#file-layout) below); Python's `safetensors` package reads it.
+    /// Gradients, optimiser state and the thread count are not saved.
     ///
     /// ```
     /// use backprop::{Activation, Network};
@@ -85,6 +47,41 @@ impl<T: Float> Network<T> {
     /// assert_eq!(loaded.predict(&[0.5, -1.0])?, net.predict(&[0.5, -1.0])?);
     /// # Ok::<(), backprop::Error>(())
     /// ```
+    ///
+    /// # File layout
+    /// A [safetensors](https://github.com/huggingface/safetensors) file:
+    ///
+    /// ```text
+    /// bytes 0..8      N, the header length, a little-endian u64
+    /// bytes 8..8+N    the header: compact JSON, padded with spaces to a multiple of 8
+    /// bytes 8+N..     the data: every tensor's elements, raw little-endian
+    /// ```
+    ///
+    /// Each layer l = 0, 1, …, L (0 the first after the input) has two tensors, named and
+    /// shaped as PyTorch's `nn.Linear` names them in a `state_dict`, of dtype `F32` for
+    /// `Network<f32>` and `F64` for `Network<f64>`:
+    ///
+    /// | tensor | shape | content |
+    /// |---|---|---|
+    /// | `layers.{l}.weight` | [N(l), N(l−1)] | w(l), row j holding the weights into neuron j |
+    /// | `layers.{l}.bias` | [N(l)] | b(l) |
+    ///
+    /// The header's `"__metadata__"` object holds these strings:
+    ///
+    /// | key | example | meaning |
+    /// |---|---|---|
+    /// | `format` | `backprop` | always `backprop` |
+    /// | `format_version` | `1` | the version of this layout |
+    /// | `crate_version` | `0.1.0` | the crate that wrote the file (not needed to read it) |
+    /// | `dtype` | `f32` | the element type, `f32` or `f64` |
+    /// | `inputs` | `2` | N(−1), the number of inputs |
+    /// | `layers` | `3:sigmoid,1:sigmoid` | N(l) and σ of each layer, input side first |
+    /// | `cost` | `quadratic` | the cost C |
+    ///
+    /// An activation with a parameter is written as a call, e.g. `4:leaky_relu(0.01)`;
+    /// commas inside parentheses do not separate layers. The names are the `Display` and
+    /// `FromStr` forms of [`Activation`] and [`Cost`]. A [checkpoint](crate::Checkpoint)
+    /// adds the optimiser's state to this layout.
     ///
     /// # Errors
     /// [`Error::File`] if the file cannot be written (e.g. its folder does not exist);
@@ -100,6 +97,20 @@ impl<T: Float> Network<T> {
     ///
     /// The writer is written to as is; wrap a [`File`](std::fs::File) in a
     /// [`BufWriter`](std::io::BufWriter). Use [`save`](Self::save) to write a file safely.
+    ///
+    /// ```
+    /// use backprop::{Activation, Network};
+    ///
+    /// let net = Network::<f32>::builder(2).layer(3, Activation::Sigmoid).build()?;
+    /// let mut bytes = Vec::new();
+    /// net.to_writer(&mut bytes)?;
+    /// // The header's length N, the JSON header, then 3×2 weights and 3 biases of 4 bytes.
+    /// let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    /// let header = std::str::from_utf8(&bytes[8..8 + n]).unwrap();
+    /// assert!(header.contains(r#""layers.0.weight""#) && header.contains(r#""layers":"3:sigmoid""#));
+    /// assert_eq!((n % 8, bytes.len()), (0, 8 + n + (3 * 2 + 3) * 4));
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::Io`] if writing fails; `w` may then hold part of the file.
@@ -120,12 +131,42 @@ impl<T: Float> Network<T> {
     /// network is read and the optimiser tensors (named `optimizer.…`) and the training
     /// position are ignored. Use [`load_checkpoint`](Self::load_checkpoint) to read them.
     ///
+    /// ```
+    /// use backprop::{Activation, Error, Network};
+    ///
+    /// let path = std::env::temp_dir().join(format!("backprop-doc-load-{}.safetensors", std::process::id()));
+    /// Network::<f64>::builder(3).layer(2, Activation::Tanh).build()?.save(&path)?;
+    /// let net = Network::<f64>::load(&path)?;
+    /// let as_f32 = Network::<f32>::load(&path);
+    /// std::fs::write(&path, b"not a network")?;
+    /// let garbage = Network::<f64>::load(&path);
+    /// std::fs::remove_file(&path)?;
+    /// assert_eq!((net.n_inputs(), net.n_outputs()), (3, 2));
+    /// assert!(matches!(as_f32, Err(Error::Incompatible { .. }))); // the file holds f64 weights
+    /// assert!(matches!(garbage, Err(Error::Format { .. })));
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    ///
+    /// # What loading checks
+    /// That the file is a well-formed safetensors file: a header no longer than the file
+    /// (and 100 MB at most) holding one JSON object, known fields only, dtypes `F32` or
+    /// `F64`, and tensors that tile the data exactly, with no overlap, gap or trailing
+    /// byte. Then that every metadata key of the [file layout](#file-layout)
+    /// but `crate_version` is present, `format` and `format_version` are known, the dtype
+    /// is the network's element type, every size is a positive integer, activation and
+    /// cost names are known, each layer's weight and bias tensor is there with the shape
+    /// the metadata gives (so the layers chain), no other tensor is there (a
+    /// checkpoint's `optimizer.…` tensors aside: they are skipped), and no weight or bias
+    /// is NaN or infinite. Other metadata keys are ignored. Every problem is an
+    /// [`Error`] naming what is wrong (the tensor, the key, the byte offset), never a
+    /// panic.
+    ///
     /// # Errors
     /// [`Error::File`] if the file cannot be read; [`Error::Format`] if it is not a valid
     /// saved network: not a safetensors file, metadata or tensors missing, unknown or
-    /// inconsistent (see the README for every check), or a weight or bias is NaN or
-    /// infinite; [`Error::Incompatible`] if it holds the other element type (an `f64`
-    /// file loads as `Network<f64>` only).
+    /// inconsistent (see [what loading checks](#what-loading-checks)), or a weight or
+    /// bias is NaN or infinite; [`Error::Incompatible`] if it holds the other element
+    /// type (an `f64` file loads as `Network<f64>` only).
     pub fn load(path: impl AsRef<Path>) -> Result<Network<T>> {
         network_from(safetensors::load(path.as_ref(), NonFinite::Reject)?)
     }

@@ -62,6 +62,7 @@ struct RawMatrix<T> {
 }
 
 /// `{"rows": r, "cols": c, "data": [row-major elements]}`.
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 impl<T: Float + Serialize> Serialize for Matrix<T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         MatrixRef { rows: self.n_rows(), cols: self.n_cols(), data: self.as_slice() }.serialize(s)
@@ -69,6 +70,7 @@ impl<T: Float + Serialize> Serialize for Matrix<T> {
 }
 
 /// Checked as [`Matrix::new`] checks: r × c elements.
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 impl<'de, T: Float + Deserialize<'de>> Deserialize<'de> for Matrix<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let RawMatrix { rows, cols, data } = RawMatrix::deserialize(d)?;
@@ -77,6 +79,7 @@ impl<'de, T: Float + Deserialize<'de>> Deserialize<'de> for Matrix<T> {
 }
 
 /// The elements as a sequence.
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 impl<T: Float + Serialize> Serialize for Vector<T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         self.as_slice().serialize(s)
@@ -84,6 +87,7 @@ impl<T: Float + Serialize> Serialize for Vector<T> {
 }
 
 /// Any sequence of elements.
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 impl<'de, T: Float + Deserialize<'de>> Deserialize<'de> for Vector<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         Vec::<T>::deserialize(d).map(Vector::from)
@@ -118,6 +122,7 @@ fn variant_index<E: ser::Error>(built_in: &[&str], name: &str) -> Result<u32, E>
 
 /// The name of the function, with its parameter if it has one; a custom activation by
 /// its name, `{"custom": "name"}`.
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 impl Serialize for Activation {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let custom = Activation::BUILT_IN.len() as u32;
@@ -284,6 +289,7 @@ impl<'de> de::Visitor<'de> for ActivationVisitor {
 /// Every activation but a custom one, which fails with a message that says why. A
 /// parameter must be finite (checked again, with the layer size, by [`Layer`]). The
 /// `Display` form, e.g. `"leaky_relu(0.01)"`, is read too.
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 impl<'de> Deserialize<'de> for Activation {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let activation = d.deserialize_enum(ACTIVATION_FORM, &Activation::NAMES, ActivationVisitor)?;
@@ -294,6 +300,7 @@ impl<'de> Deserialize<'de> for Activation {
 }
 
 /// The name of the cost; a custom cost by its name, `{"custom": "name"}`.
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 impl Serialize for Cost {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match *self {
@@ -330,6 +337,7 @@ impl<'de> de::Visitor<'de> for CostVisitor {
 }
 
 /// Every cost but a custom one, which fails with a message that says why.
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 impl<'de> Deserialize<'de> for Cost {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_enum(COST_FORM, &Cost::NAMES, CostVisitor)
@@ -351,6 +359,7 @@ enum InitForm {
 }
 
 /// The initialiser's name, with its standard deviation for `{"normal": {"std": s}}`.
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 impl Serialize for Init {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let form = match *self {
@@ -368,6 +377,7 @@ impl Serialize for Init {
 }
 
 /// Checked as [`Init::validate`] checks: a standard deviation is finite and ≥ 0.
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 impl<'de> Deserialize<'de> for Init {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let init = match InitForm::deserialize(d)? {
@@ -403,6 +413,7 @@ struct RawLayer<T> {
 }
 
 /// `{"weights": w, "biases": b, "activation": σ}`; not the caches of the last passes.
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 impl<T: Float + Serialize> Serialize for Layer<T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         LayerRef { weights: self.weights(), biases: self.biases(), activation: self.activation() }.serialize(s)
@@ -411,6 +422,7 @@ impl<T: Float + Serialize> Serialize for Layer<T> {
 
 /// Checked as [`Layer::new`] checks: one bias per weight row, finite values, an
 /// activation that suits the layer.
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 impl<'de, T: Float + Deserialize<'de>> Deserialize<'de> for Layer<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let RawLayer { weights, biases, activation } = RawLayer::deserialize(d)?;
@@ -433,6 +445,7 @@ struct RawNetwork<T> {
 
 /// `{"layers": [layer 0, layer 1, …], "cost": C}`; not the caches, the accumulated
 /// gradients or the thread count.
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 impl<T: Float + Serialize> Serialize for Network<T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         NetworkRef { layers: self.layers(), cost: self.cost() }.serialize(s)
@@ -441,6 +454,7 @@ impl<T: Float + Serialize> Serialize for Network<T> {
 
 /// Checked as [`Network::from_layers`] checks: at least one layer, layers that chain, a
 /// cost that suits the output layer. The network runs on 1 thread.
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 impl<'de, T: Float + Deserialize<'de>> Deserialize<'de> for Network<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let RawNetwork { layers, cost } = RawNetwork::deserialize(d)?;
@@ -464,6 +478,7 @@ struct RawState<T> {
 }
 
 /// `{"step": t, "buffers": [[name, [values]], …]}`.
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 impl<T: Float + Serialize> Serialize for OptimizerState<T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         StateRef { step: self.step, buffers: &self.buffers }.serialize(s)
@@ -472,6 +487,7 @@ impl<T: Float + Serialize> Serialize for OptimizerState<T> {
 
 /// Every value must be finite; the buffers' names and sizes are checked by
 /// [`Optimizer::set_state`](crate::Optimizer::set_state) and the next step.
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 impl<'de, T: Float + Deserialize<'de>> Deserialize<'de> for OptimizerState<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let RawState { step, buffers } = RawState::<T>::deserialize(d)?;

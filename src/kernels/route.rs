@@ -8,8 +8,8 @@
 //!
 //! The constants of each instruction set and precision sit in its `Tuning` table, each
 //! with the measurement that set it. "Measured against the `gemm` crate" means the
-//! `gemm_grid` bench (see the README), on one core of a Zen 4; measurements on a Xeon
-//! (AVX-512) are named as such.
+//! `gemm_grid` bench (`cargo bench -p backprop-benches --bench gemm_grid`), on one core
+//! of a Zen 4; measurements on a Xeon (AVX-512) are named as such.
 
 use super::Transpose;
 

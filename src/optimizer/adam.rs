@@ -193,6 +193,20 @@ pub struct Adam<T>(pub(super) Moments<T>);
 impl<T: Float> Adam<T> {
     /// Adam with learning rate α, β₁ = 0.9, β₂ = 0.999, ε = 1e-8 and no weight decay.
     ///
+    /// ```
+    /// use backprop::{Activation, Adam, Network};
+    ///
+    /// let mut net = Network::<f64>::builder(1).layer(1, Activation::Identity).build()?;
+    /// let (w, b) = (net.layers()[0].weights()[(0, 0)], net.layers()[0].biases()[0]);
+    /// net.forward(&[3.0])?;
+    /// net.backward(&[100.0])?; // ∂C/∂w is 3 times ∂C/∂b
+    /// net.step_with(&mut Adam::new(0.01)?)?;
+    /// // Adam's first step moves every parameter by α, whatever its gradient's scale.
+    /// assert!((net.layers()[0].weights()[(0, 0)] - w - 0.01).abs() < 1e-9);
+    /// assert!((net.layers()[0].biases()[0] - b - 0.01).abs() < 1e-9);
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::InvalidHyperparameter`](crate::Error::InvalidHyperparameter) unless α is
     /// finite and > 0.
@@ -238,6 +252,22 @@ pub struct AdamW<T>(pub(super) Moments<T>);
 impl<T: Float> AdamW<T> {
     /// AdamW with learning rate α, β₁ = 0.9, β₂ = 0.999, ε = 1e-8 and λ = 0.01.
     ///
+    /// ```
+    /// use backprop::{Activation, AdamW, Network};
+    ///
+    /// let mut plain = Network::<f64>::builder(2).layer(1, Activation::Sigmoid).build()?;
+    /// let (mut decayed, w) = (plain.clone(), plain.layers()[0].weights().clone());
+    /// for net in [&mut plain, &mut decayed] {
+    ///     net.forward(&[1.0, 2.0])?;
+    ///     net.backward(&[1.0])?;
+    /// }
+    /// plain.step_with(&mut AdamW::new(0.1)?.weight_decay(0.0)?)?;
+    /// decayed.step_with(&mut AdamW::new(0.1)?)?; // λ = 0.01 unless set
+    /// let (p, d) = (plain.layers()[0].weights(), decayed.layers()[0].weights());
+    /// assert!((0..2).all(|j| (p[(0, j)] - d[(0, j)] - 0.1 * 0.01 * w[(0, j)]).abs() < 1e-12));
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::InvalidHyperparameter`](crate::Error::InvalidHyperparameter) unless α is
     /// finite and > 0.
@@ -247,6 +277,24 @@ impl<T: Float> AdamW<T> {
 
     /// Sets the decoupled weight decay λ: each step shrinks the weights by αλw
     /// (default 0.01).
+    ///
+    /// ```
+    /// use backprop::{Activation, AdamW, Network};
+    ///
+    /// let mut plain = Network::<f64>::builder(2).layer(1, Activation::Sigmoid).build()?;
+    /// let (mut decayed, w) = (plain.clone(), plain.layers()[0].weights().clone());
+    /// for net in [&mut plain, &mut decayed] {
+    ///     net.forward(&[1.0, 2.0])?;
+    ///     net.backward(&[1.0])?;
+    /// }
+    /// plain.step_with(&mut AdamW::new(0.1)?.weight_decay(0.0)?)?;
+    /// decayed.step_with(&mut AdamW::new(0.1)?.weight_decay(0.5)?)?;
+    /// // Decoupled decay: each weight shrinks by exactly αλw more, not rescaled by v̂.
+    /// let (p, d) = (plain.layers()[0].weights(), decayed.layers()[0].weights());
+    /// assert!((0..2).all(|j| (p[(0, j)] - d[(0, j)] - 0.1 * 0.5 * w[(0, j)]).abs() < 1e-12));
+    /// assert_eq!(plain.layers()[0].biases(), decayed.layers()[0].biases()); // biases never decay
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::InvalidHyperparameter`](crate::Error::InvalidHyperparameter) unless λ is

@@ -29,6 +29,24 @@ pub struct Clipped<O> {
 impl<O> Clipped<O> {
     /// Clips gradients to the norm `max_norm` before `inner` steps.
     ///
+    /// ```
+    /// use backprop::{Activation, Clipped, Network, Sgd};
+    ///
+    /// let mut net = Network::<f64>::builder(2).layer(1, Activation::Identity).build()?;
+    /// let before = net.layers()[0].clone();
+    /// let mut clipped = Clipped::new(Sgd::new(0.1)?, 1.0)?;
+    /// net.forward(&[3.0, 4.0])?;
+    /// net.backward(&[100.0])?; // a gradient norm of about 500
+    /// net.step_with(&mut clipped)?;
+    /// // Clipped to norm 1, the gradient moves the parameters by α · 1 in all.
+    /// let after = &net.layers()[0];
+    /// let old = before.weights().as_slice().iter().chain(before.biases().iter());
+    /// let new = after.weights().as_slice().iter().chain(after.biases().iter());
+    /// let moved = old.zip(new).map(|(a, b)| (a - b) * (a - b)).sum::<f64>().sqrt();
+    /// assert!((moved - 0.1).abs() < 1e-12);
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::InvalidHyperparameter`] unless `max_norm` is finite and > 0.
     pub fn new(inner: O, max_norm: f64) -> Result<Self> {

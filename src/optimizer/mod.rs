@@ -302,6 +302,25 @@ pub trait Optimizer<T: Float> {
 
     /// Sets the learning rate α, e.g. from a [`Schedule`] once per epoch.
     ///
+    /// ```
+    /// use backprop::{Adam, Optimizer, Params};
+    ///
+    /// let mut adam = Adam::<f64>::new(0.01)?;
+    /// adam.set_learning_rate(0.001)?;
+    /// assert_eq!(adam.learning_rate(), Some(0.001));
+    /// assert!(adam.set_learning_rate(-1.0).is_err());
+    ///
+    /// /// An optimiser without a learning rate keeps the default methods.
+    /// struct Frozen;
+    /// impl Optimizer<f64> for Frozen {
+    ///     fn step(&mut self, _params: &mut Params<'_, f64>) -> backprop::Result<()> {
+    ///         Ok(())
+    ///     }
+    /// }
+    /// assert!(Frozen.set_learning_rate(0.1).is_err());
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::InvalidHyperparameter`] unless α is finite and > 0; by default
     /// [`Error::Incompatible`], for an optimiser without a learning rate.
@@ -327,6 +346,23 @@ pub trait Optimizer<T: Float> {
 
     /// A copy of the optimiser's state (step count, moments, velocities) for a
     /// checkpoint; empty by default, for a stateless optimiser.
+    ///
+    /// ```
+    /// use backprop::{Activation, Momentum, Network, Optimizer};
+    ///
+    /// let mut net = Network::<f64>::builder(2).layer(1, Activation::Sigmoid).build()?;
+    /// let mut momentum = Momentum::new(0.1)?;
+    /// assert_eq!(momentum.state().step, 0); // no velocity before the first step
+    /// net.forward(&[1.0, 0.0])?;
+    /// net.backward(&[1.0])?;
+    /// net.step_with(&mut momentum)?;
+    /// let state = momentum.state();
+    /// assert_eq!(state.step, 1);
+    /// let mut copy = Momentum::new(0.1)?; // the same hyperparameters
+    /// copy.set_state(state)?;
+    /// assert_eq!(copy, momentum);
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     fn state(&self) -> OptimizerState<T> {
         OptimizerState::default()
     }
@@ -416,6 +452,22 @@ pub struct Sgd<T> {
 impl<T: Float> Sgd<T> {
     /// Gradient descent with learning rate α and no weight decay.
     ///
+    /// ```
+    /// use backprop::{Activation, Network, Sgd};
+    ///
+    /// let mut a = Network::<f64>::builder(2).layer(2, Activation::Tanh).layer(1, Activation::Sigmoid).build()?;
+    /// let mut b = a.clone();
+    /// for net in [&mut a, &mut b] {
+    ///     net.forward(&[0.5, -0.5])?;
+    ///     net.backward(&[1.0])?;
+    /// }
+    /// a.step(0.3)?;
+    /// b.step_with(&mut Sgd::new(0.3)?)?; // the same update as `step`
+    /// assert_eq!(a.layers()[0].weights(), b.layers()[0].weights());
+    /// assert!(Sgd::<f64>::new(0.0).is_err());
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::InvalidHyperparameter`](crate::Error::InvalidHyperparameter) unless α is
     /// finite and > 0.
@@ -424,6 +476,23 @@ impl<T: Float> Sgd<T> {
     }
 
     /// Sets the L2 weight decay λ, added to the weights' gradient as λw (default 0).
+    ///
+    /// ```
+    /// use backprop::{Activation, Network, Sgd};
+    ///
+    /// let mut plain = Network::<f64>::builder(2).layer(1, Activation::Sigmoid).build()?;
+    /// let (mut decayed, w) = (plain.clone(), plain.layers()[0].weights().clone());
+    /// for net in [&mut plain, &mut decayed] {
+    ///     net.forward(&[1.0, 2.0])?;
+    ///     net.backward(&[1.0])?;
+    /// }
+    /// plain.step_with(&mut Sgd::new(0.1)?)?;
+    /// decayed.step_with(&mut Sgd::new(0.1)?.weight_decay(0.5)?)?;
+    /// // The decay pulls each weight towards 0 by αλw more.
+    /// let (p, d) = (plain.layers()[0].weights(), decayed.layers()[0].weights());
+    /// assert!((0..2).all(|j| (p[(0, j)] - d[(0, j)] - 0.1 * 0.5 * w[(0, j)]).abs() < 1e-12));
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::InvalidHyperparameter`] unless λ is finite and ≥ 0.

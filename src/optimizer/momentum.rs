@@ -8,7 +8,6 @@ use crate::{Float, Optimizer, Result};
 
 /// Where [`Momentum`] takes the gradient step from.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
 pub enum MomentumKind {
     /// Classical (Polyak) momentum: v := μv − α g; θ := θ + v.
     #[default]
@@ -51,6 +50,24 @@ pub struct Momentum<T> {
 impl<T: Float> Momentum<T> {
     /// Classical momentum with learning rate α, μ = 0.9 and no weight decay.
     ///
+    /// ```
+    /// use backprop::{Activation, Cost, Momentum, Network};
+    ///
+    /// // An output far below its target: the mean absolute error's gradient stays −1.
+    /// let mut net = Network::<f64>::builder(1).layer(1, Activation::Identity).cost(Cost::MeanAbsolute).build()?;
+    /// let mut momentum = Momentum::new(0.1)?; // μ = 0.9
+    /// let mut bias = vec![net.layers()[0].biases()[0]];
+    /// for _ in 0..2 {
+    ///     net.forward(&[1.0])?;
+    ///     net.backward(&[100.0])?;
+    ///     net.step_with(&mut momentum)?;
+    ///     bias.push(net.layers()[0].biases()[0]);
+    /// }
+    /// // The velocity builds up: the second step is (1 + μ) times the first.
+    /// assert!((bias[2] - bias[1] - 1.9 * (bias[1] - bias[0])).abs() < 1e-12);
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::InvalidHyperparameter`](crate::Error::InvalidHyperparameter) unless α is
     /// finite and > 0.
@@ -66,6 +83,27 @@ impl<T: Float> Momentum<T> {
 
     /// Sets the momentum μ (default 0.9); μ = 0 is plain gradient descent.
     ///
+    /// ```
+    /// use backprop::{Activation, Momentum, Network, Sgd};
+    ///
+    /// let mut a = Network::<f64>::builder(2).layer(1, Activation::Sigmoid).build()?;
+    /// let mut b = a.clone();
+    /// let (mut no_velocity, mut sgd) = (Momentum::new(0.1)?.momentum(0.0)?, Sgd::new(0.1)?);
+    /// for _ in 0..3 {
+    ///     for net in [&mut a, &mut b] {
+    ///         net.forward(&[1.0, -1.0])?;
+    ///         net.backward(&[1.0])?;
+    ///     }
+    ///     a.step_with(&mut no_velocity)?;
+    ///     b.step_with(&mut sgd)?;
+    /// }
+    /// // With μ = 0, momentum is plain gradient descent.
+    /// let (wa, wb) = (a.layers()[0].weights().as_slice(), b.layers()[0].weights().as_slice());
+    /// assert!(wa.iter().zip(wb).all(|(x, y)| (x - y).abs() < 1e-12));
+    /// assert!(Momentum::new(0.1)?.momentum(1.0).is_err()); // μ must be below 1
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::InvalidHyperparameter`](crate::Error::InvalidHyperparameter) unless
     /// μ is in [0, 1).
@@ -76,6 +114,23 @@ impl<T: Float> Momentum<T> {
     }
 
     /// Sets classical or Nesterov momentum (default [`MomentumKind::Classical`]).
+    ///
+    /// ```
+    /// use backprop::{Activation, Momentum, MomentumKind, Network};
+    ///
+    /// let first_step = |kind| -> backprop::Result<f64> {
+    ///     let mut net = Network::<f64>::builder(1).layer(1, Activation::Identity).build()?;
+    ///     let b = net.layers()[0].biases()[0];
+    ///     net.forward(&[1.0])?;
+    ///     net.backward(&[100.0])?;
+    ///     net.step_with(&mut Momentum::new(0.01)?.kind(kind))?;
+    ///     Ok(net.layers()[0].biases()[0] - b)
+    /// };
+    /// // Nesterov looks ahead along the new velocity: its first step is (1 + μ) times longer.
+    /// let (classical, nesterov) = (first_step(MomentumKind::Classical)?, first_step(MomentumKind::Nesterov)?);
+    /// assert!((nesterov - 1.9 * classical).abs() < 1e-12);
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     #[must_use]
     pub fn kind(mut self, kind: MomentumKind) -> Self {
         self.kind = kind;

@@ -40,6 +40,21 @@ pub struct RmsProp<T> {
 impl<T: Float> RmsProp<T> {
     /// RMSProp with learning rate α, ρ = 0.9, ε = 1e-8 and no weight decay.
     ///
+    /// ```
+    /// use backprop::{Activation, Network, RmsProp};
+    ///
+    /// let mut net = Network::<f64>::builder(1).layer(1, Activation::Identity).build()?;
+    /// let (w, b) = (net.layers()[0].weights()[(0, 0)], net.layers()[0].biases()[0]);
+    /// net.forward(&[3.0])?;
+    /// net.backward(&[100.0])?; // ∂C/∂w is 3 times ∂C/∂b
+    /// net.step_with(&mut RmsProp::new(0.01)?)?; // ρ = 0.9
+    /// // The first step is α/√(1 − ρ) for every parameter, whatever its gradient's scale.
+    /// let expected = 0.01 / 0.1f64.sqrt();
+    /// assert!((net.layers()[0].weights()[(0, 0)] - w - expected).abs() < 1e-9);
+    /// assert!((net.layers()[0].biases()[0] - b - expected).abs() < 1e-9);
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::InvalidHyperparameter`](crate::Error::InvalidHyperparameter) unless α is
     /// finite and > 0.

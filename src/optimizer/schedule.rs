@@ -41,6 +41,13 @@ impl<S: Schedule + ?Sized> Schedule for &mut S {
 }
 
 /// The same rate every epoch: α = α₀.
+///
+/// ```
+/// use backprop::{ConstantRate, Schedule};
+///
+/// let mut constant = ConstantRate;
+/// assert!((0..100).all(|epoch| constant.learning_rate(epoch, 0.01, None) == 0.01));
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ConstantRate;
 
@@ -60,6 +67,16 @@ pub struct StepDecay {
 
 impl StepDecay {
     /// Multiplies the rate by `gamma` (γ) every `every` (N) epochs.
+    ///
+    /// ```
+    /// use backprop::{Schedule, StepDecay};
+    ///
+    /// let mut decay = StepDecay::new(10, 0.5)?; // halve the rate every 10 epochs
+    /// let rates: Vec<f64> = [0, 9, 10, 25].iter().map(|&e| decay.learning_rate(e, 0.1, None)).collect();
+    /// assert_eq!(rates, [0.1, 0.1, 0.1 * 0.5, 0.1 * 0.5 * 0.5]);
+    /// assert!(StepDecay::new(0, 0.5).is_err());
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::InvalidHyperparameter`] unless N ≥ 1 and γ is in (0, 1].
@@ -85,6 +102,17 @@ pub struct ExponentialDecay {
 
 impl ExponentialDecay {
     /// Multiplies the rate by `gamma` (γ) every epoch.
+    ///
+    /// ```
+    /// use backprop::{ExponentialDecay, Schedule};
+    ///
+    /// let mut decay = ExponentialDecay::new(0.9)?;
+    /// let rates: Vec<f64> = (0..4).map(|epoch| decay.learning_rate(epoch, 0.1, None)).collect();
+    /// assert_eq!(rates[0], 0.1);
+    /// assert!(rates.windows(2).all(|w| (w[1] / w[0] - 0.9).abs() < 1e-12)); // × γ every epoch
+    /// assert!(ExponentialDecay::new(1.5).is_err());
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::InvalidHyperparameter`] unless γ is in (0, 1].
@@ -115,6 +143,18 @@ pub struct CosineAnnealing {
 
 impl CosineAnnealing {
     /// Anneals over `epochs` (T) epochs down to `min_learning_rate` (α_min).
+    ///
+    /// ```
+    /// use backprop::{CosineAnnealing, Schedule};
+    ///
+    /// let mut cosine = CosineAnnealing::new(10, 0.001)?;
+    /// let rates: Vec<f64> = (0..=12).map(|e| cosine.learning_rate(e, 0.1, None)).collect();
+    /// assert_eq!(rates[0], 0.1);
+    /// assert!((rates[5] - (0.1 + 0.001) / 2.0).abs() < 1e-12); // halfway down at T/2
+    /// assert!(rates.windows(2).all(|w| w[1] <= w[0])); // never rises
+    /// assert!(rates[10..].iter().all(|&r| (r - 0.001).abs() < 1e-15)); // α_min from T on
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::InvalidHyperparameter`] unless T ≥ 1 and α_min is finite and ≥ 0.
@@ -180,6 +220,19 @@ impl ReduceOnPlateau {
     /// Multiplies the rate by `factor` once more than `patience` epochs in a row brought
     /// no improvement; threshold 0, no cooldown, α_min = 0, [`Goal::Minimize`].
     ///
+    /// ```
+    /// use backprop::{ReduceOnPlateau, Schedule};
+    ///
+    /// let mut plateau = ReduceOnPlateau::new(0.1, 2)?;
+    /// let mut rate = 0.0;
+    /// for (epoch, cost) in [0.5, 0.4, 0.4, 0.4, 0.4].into_iter().enumerate() {
+    ///     rate = plateau.learning_rate(epoch, 0.1, Some(cost));
+    /// }
+    /// // Three epochs without improvement (more than the patience of 2): α × 0.1.
+    /// assert!((rate - 0.01).abs() < 1e-15);
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::InvalidHyperparameter`] unless `factor` is in (0, 1).
     pub fn new(factor: f64, patience: usize) -> Result<Self> {
@@ -221,6 +274,17 @@ impl ReduceOnPlateau {
 
     /// Sets the floor α_min below which the rate is never reduced (default 0).
     ///
+    /// ```
+    /// use backprop::{ReduceOnPlateau, Schedule};
+    ///
+    /// let mut plateau = ReduceOnPlateau::new(0.5, 0)?.min_learning_rate(0.02)?;
+    /// let rates: Vec<f64> = (0..6).map(|e| plateau.learning_rate(e, 0.1, Some(1.0))).collect();
+    /// assert_eq!(rates[0], 0.1);
+    /// assert!(rates.iter().all(|&r| r >= 0.02)); // never below the floor
+    /// assert_eq!(rates[5], 0.02);
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::InvalidHyperparameter`] unless it is finite and ≥ 0.
     pub fn min_learning_rate(mut self, min_learning_rate: f64) -> Result<Self> {
@@ -231,6 +295,17 @@ impl ReduceOnPlateau {
 
     /// Sets whether the monitored value should go down or up (default
     /// [`Goal::Minimize`]).
+    ///
+    /// ```
+    /// use backprop::{Goal, ReduceOnPlateau, Schedule};
+    ///
+    /// // Watching an accuracy, which should go up.
+    /// let mut plateau = ReduceOnPlateau::new(0.5, 0)?.goal(Goal::Maximize);
+    /// assert_eq!(plateau.learning_rate(0, 0.1, Some(0.80)), 0.1);
+    /// assert_eq!(plateau.learning_rate(1, 0.1, Some(0.85)), 0.1); // better: kept
+    /// assert_eq!(plateau.learning_rate(2, 0.1, Some(0.83)), 0.05); // worse: halved
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     #[must_use]
     pub fn goal(mut self, goal: Goal) -> Self {
         self.goal = goal;

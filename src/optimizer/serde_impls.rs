@@ -1,6 +1,6 @@
 //! `Serialize` and `Deserialize` (feature `serde`) for the optimisers: [`Sgd`],
-//! [`Momentum`], [`RmsProp`], [`Adam`], [`AdamW`] and [`Clipped`] ([`MomentumKind`]
-//! derives them: `"classical"` or `"nesterov"`).
+//! [`Momentum`], [`RmsProp`], [`Adam`], [`AdamW`] and [`Clipped`], and [`MomentumKind`]
+//! (`"classical"` or `"nesterov"`).
 //!
 //! An optimiser is written as its hyperparameters and, for one that keeps state, its
 //! [`OptimizerState`] under `"state"`, e.g. for Adam
@@ -23,6 +23,38 @@ fn invalid<E: de::Error>(e: crate::Error) -> E {
     E::custom(e)
 }
 
+/// [`MomentumKind`]'s form, derived on a mirror rather than on the type itself, so that
+/// the impls on the type can carry the feature's mark in the docs (a derive's cannot).
+#[derive(Serialize, Deserialize)]
+#[serde(rename = "MomentumKind", rename_all = "snake_case")]
+enum KindForm {
+    Classical,
+    Nesterov,
+}
+
+/// `"classical"` or `"nesterov"`.
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
+impl Serialize for MomentumKind {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            MomentumKind::Classical => KindForm::Classical,
+            MomentumKind::Nesterov => KindForm::Nesterov,
+        }
+        .serialize(s)
+    }
+}
+
+/// `"classical"` or `"nesterov"`.
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
+impl<'de> Deserialize<'de> for MomentumKind {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(match KindForm::deserialize(d)? {
+            KindForm::Classical => MomentumKind::Classical,
+            KindForm::Nesterov => MomentumKind::Nesterov,
+        })
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SgdForm<T> {
@@ -31,6 +63,7 @@ struct SgdForm<T> {
 }
 
 /// `{"learning_rate": α, "weight_decay": λ}`.
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 impl<T: Float + Serialize> Serialize for Sgd<T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         SgdForm { learning_rate: self.learning_rate, weight_decay: self.weight_decay }.serialize(s)
@@ -38,6 +71,7 @@ impl<T: Float + Serialize> Serialize for Sgd<T> {
 }
 
 /// Checked as [`Sgd::new`] and [`Sgd::weight_decay`] check.
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 impl<'de, T: Float + Deserialize<'de>> Deserialize<'de> for Sgd<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let f = SgdForm::<T>::deserialize(d)?;
@@ -57,6 +91,7 @@ struct MomentumForm<T> {
 }
 
 /// `{"learning_rate": α, "momentum": μ, "kind": …, "weight_decay": λ, "state": …}`.
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 impl<T: Float + Serialize> Serialize for Momentum<T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         MomentumForm {
@@ -71,6 +106,7 @@ impl<T: Float + Serialize> Serialize for Momentum<T> {
 }
 
 /// Checked as [`Momentum`]'s constructor, setters and [`Optimizer::set_state`] check.
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 impl<'de, T: Float + Deserialize<'de>> Deserialize<'de> for Momentum<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let f = MomentumForm::<T>::deserialize(d)?;
@@ -96,6 +132,7 @@ struct RmsPropForm<T> {
 }
 
 /// `{"learning_rate": α, "rho": ρ, "epsilon": ε, "weight_decay": λ, "state": …}`.
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 impl<T: Float + Serialize> Serialize for RmsProp<T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         RmsPropForm {
@@ -110,6 +147,7 @@ impl<T: Float + Serialize> Serialize for RmsProp<T> {
 }
 
 /// Checked as [`RmsProp`]'s constructor, setters and [`Optimizer::set_state`] check.
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 impl<'de, T: Float + Deserialize<'de>> Deserialize<'de> for RmsProp<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let f = RmsPropForm::<T>::deserialize(d)?;
@@ -156,6 +194,7 @@ impl<T: Float> AdamForm<T> {
 
 /// `{"learning_rate": α, "beta1": β₁, "beta2": β₂, "epsilon": ε, "weight_decay": λ,
 /// "state": …}`.
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 impl<T: Float + Serialize> Serialize for Adam<T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         AdamForm::of(&self.0).serialize(s)
@@ -163,6 +202,7 @@ impl<T: Float + Serialize> Serialize for Adam<T> {
 }
 
 /// Checked as [`Adam`]'s constructor, setters and [`Optimizer::set_state`] check.
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 impl<'de, T: Float + Deserialize<'de>> Deserialize<'de> for Adam<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         AdamForm::deserialize(d)?.into_moments(Decay::L2).map(Adam).map_err(invalid)
@@ -170,6 +210,7 @@ impl<'de, T: Float + Deserialize<'de>> Deserialize<'de> for Adam<T> {
 }
 
 /// As [`Adam`], with the decoupled weight decay λ.
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 impl<T: Float + Serialize> Serialize for AdamW<T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         AdamForm::of(&self.0).serialize(s)
@@ -177,6 +218,7 @@ impl<T: Float + Serialize> Serialize for AdamW<T> {
 }
 
 /// Checked as [`AdamW`]'s constructor, setters and [`Optimizer::set_state`] check.
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 impl<'de, T: Float + Deserialize<'de>> Deserialize<'de> for AdamW<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         AdamForm::deserialize(d)?.into_moments(Decay::Decoupled).map(AdamW).map_err(invalid)
@@ -197,6 +239,7 @@ struct ClippedForm<O> {
 }
 
 /// `{"inner": optimiser, "max_norm": c}`.
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 impl<O: Serialize> Serialize for Clipped<O> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         ClippedRef { inner: self.inner(), max_norm: self.max_norm() }.serialize(s)
@@ -204,6 +247,7 @@ impl<O: Serialize> Serialize for Clipped<O> {
 }
 
 /// Checked as [`Clipped::new`] checks: c is finite and > 0.
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 impl<'de, O: Deserialize<'de>> Deserialize<'de> for Clipped<O> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let f = ClippedForm::<O>::deserialize(d)?;

@@ -89,6 +89,23 @@ pub struct EarlyStopping {
 impl EarlyStopping {
     /// Stops after `patience` epochs in a row without improvement; `min_delta` 0.
     ///
+    /// ```
+    /// use backprop::{Activation, CosineAnnealing, Dataset, EarlyStopping, Matrix, Network, Sgd};
+    /// use backprop::{StopReason, Trainer};
+    ///
+    /// let x = Matrix::from_fn(8, 1, |i, _| i as f64 / 8.0);
+    /// let data = Dataset::new(x, Matrix::from_fn(8, 1, |i, _| (i % 2) as f64))?;
+    /// let mut net = Network::<f64>::builder(1).layer(1, Activation::Sigmoid).build()?;
+    /// let history = Trainer::new(Sgd::new(0.5)?)
+    ///     .epochs(100)
+    ///     .schedule(CosineAnnealing::new(1, 0.0)?) // a rate of 0 from epoch 1 on: nothing improves
+    ///     .early_stopping(EarlyStopping::new(3)?.min_delta(1e-9)?)
+    ///     .fit(&mut net, &data)?;
+    /// assert_eq!(history.stop_reason, StopReason::EarlyStopping);
+    /// assert_eq!(history.epochs.len() - 1 - history.best_epoch.unwrap(), 3); // 3 epochs past the best
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::InvalidHyperparameter`] if `patience` is 0.
     pub fn new(patience: usize) -> Result<Self> {
@@ -242,6 +259,18 @@ impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
     /// A trainer that updates the parameters with `optimizer` (its learning rate is the
     /// base rate α₀ of a [`schedule`](Self::schedule)). To keep the optimiser after the
     /// fit, pass `&mut optimizer`; a `Box<dyn Optimizer<T>>` works too.
+    ///
+    /// ```
+    /// use backprop::{Activation, Adam, Dataset, Matrix, Network, Trainer};
+    ///
+    /// let x = Matrix::from_fn(16, 1, |i, _| i as f64 / 16.0);
+    /// let data = Dataset::new(x.clone(), Matrix::from_fn(16, 1, |i, _| x[(i, 0)] / 2.0))?; // y = x / 2
+    /// let mut net = Network::<f64>::builder(1).layer(1, Activation::Identity).build()?;
+    /// let mut adam = Adam::new(0.01)?;
+    /// Trainer::new(&mut adam).epochs(3).batch_size(4).fit(&mut net, &data)?; // lent, not given
+    /// assert_eq!(adam.steps(), 3 * 4); // one step per batch; the moments stay for the next fit
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     pub fn new(optimizer: O) -> Self {
         Trainer {
             optimizer,
@@ -257,6 +286,18 @@ impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
     }
 
     /// Sets the number of epochs, passes over the training data (default 10; at least 1).
+    ///
+    /// ```
+    /// use backprop::{Activation, Dataset, Matrix, Network, Sgd, Trainer};
+    ///
+    /// let x = Matrix::from_fn(16, 1, |i, _| i as f64 / 16.0);
+    /// let data = Dataset::new(x.clone(), Matrix::from_fn(16, 1, |i, _| x[(i, 0)] / 2.0))?; // y = x / 2
+    /// let mut net = Network::<f64>::builder(1).layer(1, Activation::Identity).build()?;
+    /// let history = Trainer::new(Sgd::new(0.1)?).epochs(5).fit(&mut net, &data)?;
+    /// assert_eq!(history.epochs.len(), 5);
+    /// assert!(Trainer::new(Sgd::new(0.1)?).epochs(0).fit(&mut net, &data).is_err());
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     #[must_use]
     pub fn epochs(mut self, epochs: usize) -> Self {
         self.epochs = epochs;
@@ -265,6 +306,17 @@ impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
 
     /// Sets the number of samples per mini-batch (default 32; at least 1). The last batch
     /// of an epoch is smaller when the size does not divide the number of samples.
+    ///
+    /// ```
+    /// use backprop::{Activation, Dataset, Matrix, Network, Sgd, Trainer};
+    ///
+    /// let data = Dataset::new(Matrix::from_fn(10, 1, |i, _| i as f64 / 10.0), Matrix::zeros(10, 1))?;
+    /// let mut net = Network::<f64>::builder(1).layer(1, Activation::Identity).build()?;
+    /// let history = Trainer::new(Sgd::new(0.1)?).epochs(1).batch_size(4).fit(&mut net, &data)?;
+    /// let epoch = &history.epochs[0];
+    /// assert_eq!((epoch.batches, epoch.samples), (3, 10)); // batches of 4, 4 and 2
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     #[must_use]
     pub fn batch_size(mut self, batch_size: usize) -> Self {
         self.batch_size = batch_size;
@@ -274,6 +326,21 @@ impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
     /// Sets the seed of the shuffles and of the validation split (default
     /// [`DEFAULT_SEED`](crate::DEFAULT_SEED)). The same seed, network and data give the
     /// same weights bit for bit.
+    ///
+    /// ```
+    /// use backprop::{Activation, Dataset, Matrix, Network, Sgd, Trainer};
+    ///
+    /// let x = Matrix::from_fn(16, 1, |i, _| i as f64 / 16.0);
+    /// let data = Dataset::new(x.clone(), Matrix::from_fn(16, 1, |i, _| x[(i, 0)] / 2.0))?; // y = x / 2
+    /// let train = |seed| -> backprop::Result<Network<f64>> {
+    ///     let mut net = Network::builder(1).layer(2, Activation::Tanh).layer(1, Activation::Identity).build()?;
+    ///     Trainer::new(Sgd::new(0.1)?).epochs(3).batch_size(4).seed(seed).fit(&mut net, &data)?;
+    ///     Ok(net)
+    /// };
+    /// assert_eq!(train(1)?.layers(), train(1)?.layers()); // reproducible bit for bit
+    /// assert_ne!(train(1)?.layers(), train(2)?.layers()); // another order of batches
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     #[must_use]
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
@@ -281,6 +348,20 @@ impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
     }
 
     /// Sets the validation data (default [`ValidationSet::None`]).
+    ///
+    /// ```
+    /// use backprop::{Activation, Dataset, Matrix, Monitor, Network, Sgd, Trainer, ValidationSet};
+    ///
+    /// let x = Matrix::from_fn(16, 1, |i, _| i as f64 / 16.0);
+    /// let data = Dataset::new(x.clone(), Matrix::from_fn(16, 1, |i, _| x[(i, 0)] / 2.0))?; // y = x / 2
+    /// let mut net = Network::<f64>::builder(1).layer(1, Activation::Identity).build()?;
+    /// let mut trainer = Trainer::new(Sgd::new(0.1)?).epochs(2).validation(ValidationSet::Fraction(0.25));
+    /// let history = trainer.fit(&mut net, &data)?;
+    /// assert_eq!(history.monitor, Monitor::ValidationCost);
+    /// assert_eq!(history.epochs[0].samples, 12); // 4 of the 16 samples set aside
+    /// assert!(history.epochs.iter().all(|e| e.validation_cost.is_some()));
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     #[must_use]
     pub fn validation(mut self, validation: ValidationSet<'a, T>) -> Self {
         self.validation = validation;
@@ -294,6 +375,19 @@ impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
     /// validation cost, or its training cost when there is no validation set.
     ///
     /// The schedule must be `Send`, so that a trainer can move to another thread.
+    ///
+    /// ```
+    /// use backprop::{Activation, Dataset, Matrix, Network, Sgd, StepDecay, Trainer};
+    ///
+    /// let x = Matrix::from_fn(16, 1, |i, _| i as f64 / 16.0);
+    /// let data = Dataset::new(x.clone(), Matrix::from_fn(16, 1, |i, _| x[(i, 0)] / 2.0))?; // y = x / 2
+    /// let mut net = Network::<f64>::builder(1).layer(1, Activation::Identity).build()?;
+    /// let mut trainer = Trainer::new(Sgd::new(0.1)?).epochs(4).schedule(StepDecay::new(2, 0.5)?);
+    /// let history = trainer.fit(&mut net, &data)?;
+    /// let rates: Vec<f64> = history.epochs.iter().map(|e| e.learning_rate.unwrap()).collect();
+    /// assert_eq!(rates, [0.1, 0.1, 0.05, 0.05]); // halved every 2 epochs
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     #[must_use]
     pub fn schedule(mut self, schedule: impl Schedule + Send + 'a) -> Self {
         self.schedule = Some(Box::new(schedule));
@@ -301,6 +395,24 @@ impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
     }
 
     /// Sets early stopping (default: none, every epoch runs).
+    ///
+    /// ```
+    /// use backprop::{Activation, Dataset, EarlyStopping, Matrix, Network, Sgd, Trainer, ValidationSet};
+    ///
+    /// let x = Matrix::from_fn(16, 1, |i, _| i as f64 / 16.0);
+    /// let data = Dataset::new(x.clone(), Matrix::from_fn(16, 1, |i, _| x[(i, 0)] / 2.0))?; // y = x / 2
+    /// let (train, validation) = data.split(0.25, 1)?;
+    /// let mut net = Network::<f64>::builder(1).layer(3, Activation::Tanh).layer(1, Activation::Identity).build()?;
+    /// let history = Trainer::new(Sgd::new(0.5)?)
+    ///     .epochs(30)
+    ///     .validation(ValidationSet::Data(&validation))
+    ///     .early_stopping(EarlyStopping::new(3)?)
+    ///     .fit(&mut net, &train)?;
+    /// // The network is left with the weights of the best epoch.
+    /// let best = history.best().unwrap().validation_cost.unwrap();
+    /// assert!((net.mean_cost(validation.inputs(), validation.targets())? - best).abs() < 1e-12);
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     #[must_use]
     pub fn early_stopping(mut self, early_stopping: EarlyStopping) -> Self {
         self.early_stopping = Some(early_stopping);
@@ -308,6 +420,17 @@ impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
     }
 
     /// Sets whether gradient diagnostics are recorded (default [`Diagnostics::Off`]).
+    ///
+    /// ```
+    /// use backprop::{Activation, Dataset, Diagnostics, Matrix, Network, Sgd, Trainer};
+    ///
+    /// let x = Matrix::from_fn(16, 1, |i, _| i as f64 / 16.0);
+    /// let data = Dataset::new(x.clone(), Matrix::from_fn(16, 1, |i, _| x[(i, 0)] / 2.0))?; // y = x / 2
+    /// let mut net = Network::<f64>::builder(1).layer(4, Activation::Sigmoid).layer(1, Activation::Identity).build()?;
+    /// let history = Trainer::new(Sgd::new(0.1)?).epochs(2).diagnostics(Diagnostics::PerEpoch).fit(&mut net, &data)?;
+    /// assert!(history.epochs.iter().all(|e| e.layers.len() == 2)); // one entry per layer
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     #[must_use]
     pub fn diagnostics(mut self, diagnostics: Diagnostics) -> Self {
         self.diagnostics = diagnostics;
@@ -335,6 +458,19 @@ impl<'a, T: Float, O: Optimizer<T>> Trainer<'a, T, O> {
     }
 
     /// Trains `network` on `data` and returns the [`History`] of the run.
+    ///
+    /// ```
+    /// use backprop::{Activation, Dataset, Matrix, Network, Sgd, StopReason, Trainer};
+    ///
+    /// let x = Matrix::from_fn(16, 1, |i, _| i as f64 / 16.0);
+    /// let data = Dataset::new(x.clone(), Matrix::from_fn(16, 1, |i, _| x[(i, 0)] / 2.0))?; // y = x / 2
+    /// let mut net = Network::<f64>::builder(1).layer(1, Activation::Identity).build()?;
+    /// let history = Trainer::new(Sgd::new(0.5)?).epochs(50).batch_size(4).fit(&mut net, &data)?;
+    /// assert_eq!(history.stop_reason, StopReason::Completed);
+    /// assert!(history.last().unwrap().training_cost < history.epochs[0].training_cost / 10.0);
+    /// assert!((net.predict(&[0.5])?[0] - 0.25).abs() < 0.05);
+    /// # Ok::<(), backprop::Error>(())
+    /// ```
     ///
     /// # The loop
     /// Once: drop any gradient accumulated but not applied; set the validation fraction
