@@ -205,6 +205,7 @@ pub use train::{
 /// let name = backprop::kernel_name();
 /// assert!(["avx512", "avx2", "neon", "portable"].contains(&name));
 /// ```
+#[must_use] 
 pub fn kernel_name() -> &'static str {
     kernels::selected()
 }
