@@ -4,7 +4,7 @@
 //! the order you make them, each with a small example that runs as a test. The notation
 //! is the crate's: z = w·a + b, a = σ(z), δ = ∂C/∂z, and BP1..BP4 (see the
 //! [crate docs](crate)). [`walkthrough`] derives BP1..BP4 step by step on a network small
-//! enough to check by hand.
+//! enough to check by hand (in Chinese: [`walkthrough_zh`]).
 //!
 //! # Hidden layers: sigmoid, tanh or the ReLU family
 //!
@@ -278,3 +278,4 @@
 //! ```
 
 pub mod walkthrough;
+pub mod walkthrough_zh;

@@ -119,7 +119,7 @@
 //!   [`Network::set_threads`] splits large mini-batches and products over threads.
 //! - [`guide`]: choosing an activation, a cost and an optimiser, with a runnable example
 //!   for each case; [`guide::walkthrough`]: the derivation of backpropagation, step by
-//!   step.
+//!   step ([in Chinese](guide::walkthrough_zh)).
 //!
 //! # The `serde` feature
 //! Off by default (the default build has no dependency). With

@@ -4,6 +4,7 @@
 //! (notation, forward pass, cost, BP1, BP2, BP3 and BP4, the update step, and the reason
 //! the cross-entropy learns faster), and each step is an example that runs as a test: it
 //! gives the numbers you get by hand, and checks that the crate computes the same ones.
+//! 中文版：[`walkthrough_zh`](super::walkthrough_zh).
 //!
 //! Displayed equations are written in LaTeX in `math` blocks; on docs.rs they are
 //! typeset, elsewhere they read as source. The prose gives each one in plain text too.
