@@ -22,11 +22,13 @@
 //! [`Layer::new`](crate::Layer::new) and [`Network::from_layers`](crate::Network::from_layers):
 //!
 //! ```math
+//! \begin{gathered}
 //! w^{(0)} = \begin{pmatrix} 0.5 & -1 \\ 1 & 2 \end{pmatrix},\quad
 //! b^{(0)} = \begin{pmatrix} 0 \\ -1 \end{pmatrix},\qquad
 //! w^{(1)} = \begin{pmatrix} 1 & -1 \end{pmatrix},\quad
-//! b^{(1)} = 0.5,\qquad
+//! b^{(1)} = 0.5, \\
 //! x = \begin{pmatrix} 1 \\ 0.5 \end{pmatrix},\quad y = 0
+//! \end{gathered}
 //! ```
 //!
 //! that is w(0) = [[0.5, −1], [1, 2]], b(0) = (0, −1), w(1) = [[1, −1]], b(1) = (0.5),
@@ -36,8 +38,16 @@
 //! ```
 //! use backprop::{Activation, Cost, Layer, Matrix, Network, Vector};
 //!
-//! let hidden = Layer::new(Matrix::from_rows(&[[0.5, -1.0], [1.0, 2.0]])?, Vector::from(vec![0.0, -1.0]), Activation::Sigmoid)?;
-//! let output = Layer::new(Matrix::from_rows(&[[1.0, -1.0]])?, Vector::from(vec![0.5]), Activation::Sigmoid)?;
+//! let hidden = Layer::new(
+//!     Matrix::from_rows(&[[0.5, -1.0], [1.0, 2.0]])?, // w(0)
+//!     Vector::from(vec![0.0, -1.0]),                  // b(0)
+//!     Activation::Sigmoid,
+//! )?;
+//! let output = Layer::new(
+//!     Matrix::from_rows(&[[1.0, -1.0]])?, // w(1)
+//!     Vector::from(vec![0.5]),            // b(1)
+//!     Activation::Sigmoid,
+//! )?;
 //! let net = Network::<f64>::from_layers(vec![hidden, output], Cost::Quadratic)?;
 //!
 //! let w0 = net.layers()[0].weights();
@@ -89,8 +99,8 @@
 //!
 //! // The scalar form, written out independently of the crate.
 //! let sigmoid = |z: f64| 1.0 / (1.0 + (-z).exp());
-//! let w0 = [[0.5, -1.0], [1.0, 2.0]];
-//! let z0: Vec<f64> = (0..2).map(|j| w0[j][0] * x[0] + w0[j][1] * x[1] + [0.0, -1.0][j]).collect();
+//! let (w0, b0) = ([[0.5, -1.0], [1.0, 2.0]], [0.0, -1.0]);
+//! let z0: Vec<f64> = (0..2).map(|j| w0[j][0] * x[0] + w0[j][1] * x[1] + b0[j]).collect();
 //! let a0: Vec<f64> = z0.iter().map(|&z| sigmoid(z)).collect();
 //! let z1 = 1.0 * a0[0] - 1.0 * a0[1] + 0.5;
 //! let a1 = sigmoid(z1);
@@ -194,8 +204,11 @@
 //! ```math
 //! \delta^{(l)}_k = \sum_j \frac{\partial C}{\partial z^{(l+1)}_j}\,
 //! \frac{\partial z^{(l+1)}_j}{\partial z^{(l)}_k}
-//! = \sum_j \delta^{(l+1)}_j\, w^{(l+1)}_{jk}\, \sigma'\big(z^{(l)}_k\big),
-//! \qquad \delta^{(l)} = \big(w^{(l+1)}\big)^{\mathsf T} \delta^{(l+1)} \odot \sigma'\big(z^{(l)}\big) \tag{BP2}
+//! = \sum_j \delta^{(l+1)}_j\, w^{(l+1)}_{jk}\, \sigma'\big(z^{(l)}_k\big)
+//! ```
+//!
+//! ```math
+//! \delta^{(l)} = \big(w^{(l+1)}\big)^{\mathsf T} \delta^{(l+1)} \odot \sigma'\big(z^{(l)}\big) \tag{BP2}
 //! ```
 //!
 //! Here w(1)ᵀ δ(1) = (1 × 0.139176, −1 × 0.139176), and σ′(z(0)) = (0.5 × 0.5,
@@ -215,15 +228,20 @@
 //!
 //! // By hand: δ_k(0) = w_0k(1)·δ(1)·a_k(0)(1 − a_k(0)).
 //! let a0 = hidden.a().row(0);
-//! let by_hand = [1.0 * delta1 * a0[0] * (1.0 - a0[0]), -1.0 * delta1 * a0[1] * (1.0 - a0[1])];
+//! let w1 = [1.0, -1.0];
+//! let by_hand: Vec<f64> = (0..2).map(|k| w1[k] * delta1 * a0[k] * (1.0 - a0[k])).collect();
 //! let delta0 = hidden.delta().row(0);
-//! assert!((delta0[0] - by_hand[0]).abs() < 1e-12 && (delta0[1] - by_hand[1]).abs() < 1e-12);
-//! assert!((delta0[0] - 0.034794).abs() < 5e-7 && (delta0[1] + 0.027364).abs() < 5e-7);
+//! for k in 0..2 {
+//!     assert!((delta0[k] - by_hand[k]).abs() < 1e-12);
+//! }
+//! assert!((delta0[0] - 0.034794).abs() < 5e-7);
+//! assert!((delta0[1] + 0.027364).abs() < 5e-7);
 //!
 //! // The same with the crate's two pieces: wᵀδ, then ⊙ σ′(z).
 //! let mut g = out.weights().transpose_matvec(&[delta1]);
 //! Activation::Sigmoid.backpropagate(hidden.z().row(0), a0, &mut g);
-//! assert!((g[0] - delta0[0]).abs() < 1e-12 && (g[1] - delta0[1]).abs() < 1e-12);
+//! assert!((g[0] - delta0[0]).abs() < 1e-12);
+//! assert!((g[1] - delta0[1]).abs() < 1e-12);
 //! # Ok::<(), backprop::Error>(())
 //! ```
 //!
@@ -262,20 +280,24 @@
 //! net.backward(&[0.0])?;
 //! let grads = net.gradients()?;
 //! let (hidden, out) = (&net.layers()[0], &net.layers()[1]);
-//! let (delta0, delta1, a0) = (hidden.delta().row(0), out.delta().row(0)[0], hidden.a().row(0));
+//! let (delta0, a0) = (hidden.delta().row(0), hidden.a().row(0));
+//! let delta1 = out.delta().row(0)[0];
 //!
 //! for k in 0..2 {
-//!     assert!((grads[1].weights[(0, k)] - delta1 * a0[k]).abs() < 1e-12); // BP3, layer 1
+//!     // BP3: ∂C/∂w_jk = δ_j·a_k(l−1), where a(−1) = x for layer 0.
+//!     assert!((grads[1].weights[(0, k)] - delta1 * a0[k]).abs() < 1e-12);
 //!     for j in 0..2 {
-//!         assert!((grads[0].weights[(j, k)] - delta0[j] * x[k]).abs() < 1e-12); // BP3, layer 0
+//!         assert!((grads[0].weights[(j, k)] - delta0[j] * x[k]).abs() < 1e-12);
 //!     }
 //! }
 //! assert_eq!(grads[1].biases[0], delta1); // BP4
 //! assert_eq!(grads[0].biases.as_slice(), delta0);
 //! // The digits given in the text.
 //! let digits = |got: f64, printed: f64| (got - printed).abs() < 5e-7;
-//! assert!(digits(grads[1].weights[(0, 0)], 0.069588) && digits(grads[1].weights[(0, 1)], 0.101746));
-//! assert!(digits(grads[0].weights[(0, 1)], 0.017397) && digits(grads[0].weights[(1, 1)], -0.013682));
+//! assert!(digits(grads[1].weights[(0, 0)], 0.069588));
+//! assert!(digits(grads[1].weights[(0, 1)], 0.101746));
+//! assert!(digits(grads[0].weights[(0, 1)], 0.017397));
+//! assert!(digits(grads[0].weights[(1, 1)], -0.013682));
 //!
 //! // Finite differences agree.
 //! let inputs = Matrix::from_rows(&[x])?;
@@ -327,10 +349,13 @@
 //!     }
 //! }
 //! let digits = |got: f64, printed: f64| (got - printed).abs() < 5e-7;
-//! assert!(digits(net.layers()[1].weights()[(0, 1)], -1.050873) && digits(net.layers()[1].biases()[0], 0.430412));
-//! assert!(digits(net.layers()[0].weights()[(1, 1)], 2.006841) && digits(net.layers()[0].biases()[1], -0.986318));
+//! let (w0, b0) = (net.layers()[0].weights(), net.layers()[0].biases());
+//! let (w1, b1) = (net.layers()[1].weights(), net.layers()[1].biases());
+//! assert!(digits(w1[(0, 1)], -1.050873) && digits(b1[0], 0.430412));
+//! assert!(digits(w0[(1, 1)], 2.006841) && digits(b0[1], -0.986318));
 //! assert!(digits(net.predict(&x)?[0], 0.532207));
-//! assert!(digits(before.sample_cost(&x, &y)?, 0.160650) && digits(net.sample_cost(&x, &y)?, 0.141622));
+//! assert!(digits(before.sample_cost(&x, &y)?, 0.160650));
+//! assert!(digits(net.sample_cost(&x, &y)?, 0.141622));
 //! # Ok::<(), backprop::Error>(())
 //! ```
 //!
@@ -367,7 +392,8 @@
 //!
 //! // 300 steps of the crate's forward, backward and step; the costs before and after.
 //! let train = |cost: Cost| -> backprop::Result<(f64, f64, f64)> {
-//!     let neuron = Layer::new(Matrix::new(1, 1, vec![5.0])?, Vector::from(vec![5.0]), Activation::Sigmoid)?;
+//!     let (w, b) = (Matrix::new(1, 1, vec![5.0])?, Vector::from(vec![5.0]));
+//!     let neuron = Layer::new(w, b, Activation::Sigmoid)?;
 //!     let mut net = Network::<f64>::from_layers(vec![neuron], cost)?;
 //!     let before = net.sample_cost(&[1.0], &[0.0])?;
 //!     for _ in 0..300 {
@@ -389,22 +415,22 @@
 //!     (before, cost(w + b), w)
 //! };
 //! let sigmoid = |z: f64| 1.0 / (1.0 + (-z).exp());
-//! let quadratic = by_hand(|a| a * a * (1.0 - a), |z| 0.5 * (1.0 / (1.0 + (-z).exp())).powi(2));
+//! let quadratic = by_hand(|a| a * a * (1.0 - a), |z| 0.5 / (1.0 + (-z).exp()).powi(2)); // ½σ(z)²
 //! let cross_entropy = by_hand(|a| a, |z| (1.0 + z.exp()).ln()); // −ln(1 − σ(z))
 //!
 //! let close = |got: (f64, f64, f64), want: (f64, f64, f64)| {
-//!     (got.0 - want.0).abs() < 1e-10 && (got.1 - want.1).abs() < 1e-10 && (got.2 - want.2).abs() < 1e-10
+//!     [got.0 - want.0, got.1 - want.1, got.2 - want.2].iter().all(|d| d.abs() < 1e-10)
 //! };
 //! let (q, c) = (train(Cost::Quadratic)?, train(Cost::BinaryCrossEntropy)?);
 //! assert!(close(q, quadratic) && close(c, cross_entropy), "{q:?} {c:?}");
 //!
 //! let digits = |got: f64, printed: f64, unit: f64| (got - printed).abs() < unit / 2.0;
 //! // Quadratic: 0.4999546 → 0.4999544, w = 4.99795, output still 0.99995.
-//! assert!(digits(q.0, 0.4999546, 1e-7) && digits(q.1, 0.4999544, 1e-7) && digits(q.2, 4.99795, 1e-5));
-//! assert!(digits(sigmoid(2.0 * q.2), 0.99995, 1e-5));
+//! assert!(digits(q.0, 0.4999546, 1e-7) && digits(q.1, 0.4999544, 1e-7));
+//! assert!(digits(q.2, 4.99795, 1e-5) && digits(sigmoid(2.0 * q.2), 0.99995, 1e-5));
 //! // Cross-entropy: 10.000045 → 0.013017, w = −2.16747, output 0.012933.
-//! assert!(digits(c.0, 10.000045, 1e-6) && digits(c.1, 0.013017, 1e-6) && digits(c.2, -2.16747, 1e-5));
-//! assert!(digits(sigmoid(2.0 * c.2), 0.012933, 1e-6));
+//! assert!(digits(c.0, 10.000045, 1e-6) && digits(c.1, 0.013017, 1e-6));
+//! assert!(digits(c.2, -2.16747, 1e-5) && digits(sigmoid(2.0 * c.2), 0.012933, 1e-6));
 //! # Ok::<(), backprop::Error>(())
 //! ```
 //!
