@@ -256,7 +256,7 @@
 //! 输出层：∂C/∂w(1) = 0.139176 × (0.5, 0.731059) = (0.069588, 0.101746)，∂C/∂b(1) = 0.139176。
 //! 隐藏层的输入是 a(−1) = x = (1, 0.5)，所以 ∂C/∂w(0) = [[0.034794, 0.017397], [−0.027364,
 //! −0.013682]]，∂C/∂b(0) = (0.034794, −0.027364)。
-//! [`Network::backward`](crate::Network::backward) 把它们累加到求和里（BP3 的外积正是
+//! [`Network::backward`](crate::Network::backward) 把它们加进梯度的累计和（BP3 的外积正是
 //! [`Matrix::add_outer`](crate::Matrix::add_outer)
 //! 所累加的量），[`Network::gradients`](crate::Network::gradients) 则以
 //! [`Gradients`](crate::Gradients) 的形式返回它们的平均值（这里只有一个样本）。
