@@ -3,7 +3,8 @@
 //! This module holds no code: it is a short guide to the choices a network asks for, in
 //! the order you make them, each with a small example that runs as a test. The notation
 //! is the crate's: z = w·a + b, a = σ(z), δ = ∂C/∂z, and BP1..BP4 (see the
-//! [crate docs](crate)).
+//! [crate docs](crate)). [`walkthrough`] derives BP1..BP4 step by step on a network small
+//! enough to check by hand (in Chinese: [`walkthrough_zh`]).
 //!
 //! # Hidden layers: sigmoid, tanh or the ReLU family
 //!
@@ -362,3 +363,6 @@
 //! assert!(net.layers()[0].biases().as_slice().iter().all(|&b| b == 0.0));
 //! # Ok::<(), backprop::Error>(())
 //! ```
+
+pub mod walkthrough;
+pub mod walkthrough_zh;

@@ -39,6 +39,9 @@
 //!   C is the mean of the samples' costs;
 //! - the error δ(l) = ∂C/∂z(l); ⊙ is the Hadamard (element-wise) product.
 //!
+//! [`guide::walkthrough`] derives the equations below step by step on a 2-2-1 network,
+//! with numbers to check by hand and an example per step.
+//!
 //! Backpropagation is four equations. Over a batch, one sample per row, the crate
 //! computes them as matrix products: with A(l), Z(l) and Δ(l) the batch's rows of a(l),
 //! z(l) and δ(l), BP2's wᵀδ becomes Δ(l+1)·w(l+1) and BP3's sum of δ·aᵀ becomes
@@ -115,7 +118,8 @@
 //!   ([`kernel_name`]; `BACKPROP_KERNEL=portable` forces the plain loops), and
 //!   [`Network::set_threads`] splits large mini-batches and products over threads.
 //! - [`guide`]: choosing an activation, a cost and an optimiser, with a runnable example
-//!   for each case.
+//!   for each case; [`guide::walkthrough`]: the derivation of backpropagation, step by
+//!   step ([in Chinese](guide::walkthrough_zh)).
 //!
 //! # The `serde` feature
 //! Off by default (the default build has no dependency). With
