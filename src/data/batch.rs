@@ -276,6 +276,8 @@ impl<'a, T: Float> Batcher<'a, T> {
     /// assert!(batcher.next_batch().is_none()); // until `restart` or `shuffle`
     /// # Ok::<(), backprop::Error>(())
     /// ```
+    // The one `expect` below cannot fail: see its comment.
+    #[allow(clippy::missing_panics_doc)]
     pub fn next_batch(&mut self) -> Option<Batch<'_, T>> {
         let indices = self.order.get(self.next..)?;
         if indices.is_empty() {

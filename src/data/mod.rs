@@ -543,7 +543,7 @@ mod tests {
     #[test]
     #[should_panic(expected = "sample 4 is out of range")]
     fn sample_out_of_range_panics() {
-        xor().sample(4);
+        let _ = xor().sample(4);
     }
 
     #[test]
