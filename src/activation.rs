@@ -357,7 +357,7 @@ impl Activation {
     /// The function's name, as used in `Display` and in saved files; a
     /// [`LeakyRelu`](Self::LeakyRelu) or [`Elu`](Self::Elu) shows its parameter only in
     /// `Display`.
-    #[must_use] 
+    #[must_use]
     pub fn name(self) -> &'static str {
         match self {
             Activation::Custom(c) => c.name(),

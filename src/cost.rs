@@ -370,7 +370,7 @@ impl Cost {
     }
 
     /// The cost's name, as used in `Display` and in saved files.
-    #[must_use] 
+    #[must_use]
     pub fn name(self) -> &'static str {
         match self {
             Cost::Custom(c) => c.name(),

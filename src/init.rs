@@ -51,7 +51,7 @@ fn splitmix64(state: &mut u64) -> u64 {
 impl Rng {
     /// A generator whose sequence is fixed by `seed`; any `u64`, including 0, is a good
     /// seed.
-    #[must_use] 
+    #[must_use]
     pub fn new(seed: u64) -> Self {
         // SplitMix64's output function is a bijection applied to four distinct counter
         // values, so the four words are distinct and never all zero.
@@ -71,7 +71,7 @@ impl Rng {
     /// assert_eq!(resumed.next_u64(), rng.next_u64());
     /// # Ok::<(), backprop::Error>(())
     /// ```
-    #[must_use] 
+    #[must_use]
     pub fn state(&self) -> [u64; 4] {
         self.state
     }
@@ -200,7 +200,7 @@ impl Init {
     /// assert_eq!(Init::default_weights(Activation::Relu), Init::HeNormal);
     /// assert_eq!(Init::default_weights(Activation::Tanh), Init::XavierUniform);
     /// ```
-    #[must_use] 
+    #[must_use]
     pub fn default_weights(activation: Activation) -> Init {
         match activation {
             Activation::Relu | Activation::LeakyRelu { .. } | Activation::Elu { .. } | Activation::Softplus => {

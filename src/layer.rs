@@ -35,7 +35,7 @@ pub struct Gradients<T> {
 
 impl<T: Float> Gradients<T> {
     /// Zero gradients for a layer with `n_outputs` neurons and `n_inputs` inputs.
-    #[must_use] 
+    #[must_use]
     pub fn zeros(n_outputs: usize, n_inputs: usize) -> Self {
         Gradients { weights: Matrix::zeros(n_outputs, n_inputs), biases: Vector::zeros(n_outputs) }
     }
@@ -158,55 +158,55 @@ impl<T: Float> Layer<T> {
     }
 
     /// N(l−1), the number of inputs.
-    #[must_use] 
+    #[must_use]
     pub fn n_inputs(&self) -> usize {
         self.weights.n_cols()
     }
 
     /// N(l), the number of neurons (outputs).
-    #[must_use] 
+    #[must_use]
     pub fn n_outputs(&self) -> usize {
         self.weights.n_rows()
     }
 
     /// The weights w, N(l)×N(l−1).
-    #[must_use] 
+    #[must_use]
     pub fn weights(&self) -> &Matrix<T> {
         &self.weights
     }
 
     /// The biases b.
-    #[must_use] 
+    #[must_use]
     pub fn biases(&self) -> &Vector<T> {
         &self.biases
     }
 
     /// The activation function σ.
-    #[must_use] 
+    #[must_use]
     pub fn activation(&self) -> Activation {
         self.activation_fn
     }
 
     /// The weighted input z = w·a(l−1) + b of the last forward pass, one row per sample.
-    #[must_use] 
+    #[must_use]
     pub fn z(&self) -> &Matrix<T> {
         &self.weighted_input
     }
 
     /// The activation a = σ(z) of the last forward pass, one row per sample.
-    #[must_use] 
+    #[must_use]
     pub fn a(&self) -> &Matrix<T> {
         &self.activation
     }
 
     /// δ = ∂C/∂z from the last backward pass, one row per sample.
-    #[must_use] 
+    #[must_use]
     pub fn delta(&self) -> &Matrix<T> {
         &self.delta
     }
 
     /// The number of weights and biases.
-    #[must_use] 
+    #[must_use]
     pub fn n_parameters(&self) -> usize {
         self.weights.as_slice().len() + self.biases.len()
     }

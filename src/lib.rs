@@ -226,7 +226,7 @@ pub use train::{
 /// let name = backprop::kernel_name();
 /// assert!(["avx512", "avx2", "neon", "portable"].contains(&name));
 /// ```
-#[must_use] 
+#[must_use]
 pub fn kernel_name() -> &'static str {
     kernels::selected()
 }

@@ -193,25 +193,25 @@ impl<T: Float> Matrix<T> {
     }
 
     /// The number of rows.
-    #[must_use] 
+    #[must_use]
     pub fn n_rows(&self) -> usize {
         self.rows
     }
 
     /// The number of columns.
-    #[must_use] 
+    #[must_use]
     pub fn n_cols(&self) -> usize {
         self.cols
     }
 
     /// `(rows, cols)`.
-    #[must_use] 
+    #[must_use]
     pub fn shape(&self) -> (usize, usize) {
         (self.rows, self.cols)
     }
 
     /// The elements in row-major order.
-    #[must_use] 
+    #[must_use]
     pub fn as_slice(&self) -> &[T] {
         &self.data
     }
@@ -222,7 +222,7 @@ impl<T: Float> Matrix<T> {
     }
 
     /// The elements in row-major order, by value.
-    #[must_use] 
+    #[must_use]
     pub fn into_vec(self) -> Vec<T> {
         self.data.into_vec()
     }
@@ -232,7 +232,7 @@ impl<T: Float> Matrix<T> {
     /// # Panics
     /// If `i >= self.n_rows()`.
     #[track_caller]
-    #[must_use] 
+    #[must_use]
     pub fn row(&self, i: usize) -> &[T] {
         self.view().row(i)
     }
@@ -247,7 +247,7 @@ impl<T: Float> Matrix<T> {
     /// assert_eq!(sums, [3.0, 7.0]);
     /// # Ok::<(), backprop::Error>(())
     /// ```
-    #[must_use] 
+    #[must_use]
     pub fn row_iter(&self) -> impl DoubleEndedIterator<Item = &[T]> + ExactSizeIterator {
         self.view().row_iter()
     }
@@ -263,7 +263,7 @@ impl<T: Float> Matrix<T> {
     }
 
     /// A borrowed view of the whole matrix.
-    #[must_use] 
+    #[must_use]
     pub fn view(&self) -> MatrixView<'_, T> {
         MatrixView { rows: self.rows, cols: self.cols, data: &self.data, finite: false }
     }
@@ -273,7 +273,7 @@ impl<T: Float> Matrix<T> {
     /// # Panics
     /// If `start > end` or `end > self.n_rows()`.
     #[track_caller]
-    #[must_use] 
+    #[must_use]
     pub fn rows_range(&self, start: usize, end: usize) -> MatrixView<'_, T> {
         self.view().rows_range(start, end)
     }
@@ -629,25 +629,25 @@ impl<'a, T: Float> MatrixView<'a, T> {
     }
 
     /// The number of rows.
-    #[must_use] 
+    #[must_use]
     pub fn n_rows(&self) -> usize {
         self.rows
     }
 
     /// The number of columns.
-    #[must_use] 
+    #[must_use]
     pub fn n_cols(&self) -> usize {
         self.cols
     }
 
     /// `(rows, cols)`.
-    #[must_use] 
+    #[must_use]
     pub fn shape(&self) -> (usize, usize) {
         (self.rows, self.cols)
     }
 
     /// The elements in row-major order.
-    #[must_use] 
+    #[must_use]
     pub fn as_slice(&self) -> &'a [T] {
         self.data
     }
@@ -657,14 +657,14 @@ impl<'a, T: Float> MatrixView<'a, T> {
     /// # Panics
     /// If `i >= self.n_rows()`.
     #[track_caller]
-    #[must_use] 
+    #[must_use]
     pub fn row(&self, i: usize) -> &'a [T] {
         assert!(i < self.rows, "row {i} is out of range for a {}×{} matrix", self.rows, self.cols);
         &self.data[i * self.cols..(i + 1) * self.cols]
     }
 
     /// The rows, first to last, each as a slice of [`n_cols`](Self::n_cols) values.
-    #[must_use] 
+    #[must_use]
     pub fn row_iter(&self) -> impl DoubleEndedIterator<Item = &'a [T]> + ExactSizeIterator + use<'a, T> {
         let view = *self;
         (0..self.rows).map(move |i| view.row(i))
@@ -700,7 +700,7 @@ impl<'a, T: Float> MatrixView<'a, T> {
     }
 
     /// An owned copy.
-    #[must_use] 
+    #[must_use]
     pub fn to_matrix(&self) -> Matrix<T> {
         Matrix { rows: self.rows, cols: self.cols, data: AlignedVec::from_slice(self.data) }
     }
@@ -781,13 +781,13 @@ impl<T: Float> Vector<T> {
     }
 
     /// The elements as a slice.
-    #[must_use] 
+    #[must_use]
     pub fn as_slice(&self) -> &[T] {
         &self.data
     }
 
     /// The elements, by value.
-    #[must_use] 
+    #[must_use]
     pub fn into_vec(self) -> Vec<T> {
         self.data
     }

@@ -348,7 +348,7 @@ impl<T: Float> Network<T> {
     }
 
     /// The number of threads set by [`set_threads`](Self::set_threads).
-    #[must_use] 
+    #[must_use]
     pub fn threads(&self) -> usize {
         self.threads
     }
@@ -374,31 +374,31 @@ impl<T: Float> Network<T> {
     }
 
     /// The setting of [`set_subnormals`](Self::set_subnormals).
-    #[must_use] 
+    #[must_use]
     pub fn subnormals(&self) -> Subnormals {
         self.subnormals
     }
 
     /// The number of input values, N(−1) … the width of a sample.
-    #[must_use] 
+    #[must_use]
     pub fn n_inputs(&self) -> usize {
         self.n_inputs
     }
 
     /// The number of output values, N(L).
-    #[must_use] 
+    #[must_use]
     pub fn n_outputs(&self) -> usize {
         self.output_layer().n_outputs()
     }
 
     /// The layers, input side first; `layers().last()` is the output layer L.
-    #[must_use] 
+    #[must_use]
     pub fn layers(&self) -> &[Layer<T>] {
         &self.layers
     }
 
     /// The cost C the network is trained on.
-    #[must_use] 
+    #[must_use]
     pub fn cost(&self) -> Cost {
         self.cost
     }

@@ -30,14 +30,14 @@ pub struct Batch<'a, T> {
 
 impl<T: Float> Batch<'_, T> {
     /// The number of samples in the batch.
-    #[must_use] 
+    #[must_use]
     pub fn len(&self) -> usize {
         self.inputs.n_rows()
     }
 
     /// `true` if the batch holds no sample (never the case for the batches of this
     /// module).
-    #[must_use] 
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.inputs.n_rows() == 0
     }
@@ -212,7 +212,7 @@ impl<'a, T: Float> Batcher<'a, T> {
     }
 
     /// The number of threads set by [`set_threads`](Self::set_threads).
-    #[must_use] 
+    #[must_use]
     pub fn threads(&self) -> usize {
         self.threads
     }
@@ -243,19 +243,19 @@ impl<'a, T: Float> Batcher<'a, T> {
     }
 
     /// The order of sample indices this epoch visits.
-    #[must_use] 
+    #[must_use]
     pub fn order(&self) -> &[usize] {
         &self.order
     }
 
     /// The number of samples per batch (the last batch of an epoch may hold fewer).
-    #[must_use] 
+    #[must_use]
     pub fn batch_size(&self) -> usize {
         self.batch_size
     }
 
     /// The number of batches in one epoch.
-    #[must_use] 
+    #[must_use]
     pub fn batches_per_epoch(&self) -> usize {
         self.order.len().div_ceil(self.batch_size)
     }

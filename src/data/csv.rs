@@ -48,7 +48,7 @@ impl Default for CsvOptions {
 
 impl CsvOptions {
     /// The defaults: fields separated by `,`, no header.
-    #[must_use] 
+    #[must_use]
     pub fn new() -> Self {
         CsvOptions::default()
     }
@@ -99,7 +99,7 @@ impl<T> CsvTable<T> {
     /// assert_eq!(table.lines(), &[1, 3]);
     /// # Ok::<(), backprop::Error>(())
     /// ```
-    #[must_use] 
+    #[must_use]
     pub fn lines(&self) -> &[usize] {
         &self.lines
     }
@@ -116,7 +116,7 @@ impl<T> CsvTable<T> {
     /// assert_eq!(table.column_index("cost"), None);
     /// # Ok::<(), backprop::Error>(())
     /// ```
-    #[must_use] 
+    #[must_use]
     pub fn column_index(&self, name: &str) -> Option<usize> {
         self.header.as_ref()?.iter().position(|n| n == name.trim())
     }

@@ -29,7 +29,7 @@ pub enum IdxType {
 
 impl IdxType {
     /// The type from its header code, `None` for a code IDX does not define.
-    #[must_use] 
+    #[must_use]
     pub fn from_code(code: u8) -> Option<Self> {
         match code {
             0x08 => Some(IdxType::U8),
@@ -43,7 +43,7 @@ impl IdxType {
     }
 
     /// The header code, e.g. 0x08 for [`IdxType::U8`].
-    #[must_use] 
+    #[must_use]
     pub fn code(self) -> u8 {
         match self {
             IdxType::U8 => 0x08,
@@ -56,7 +56,7 @@ impl IdxType {
     }
 
     /// The size of one element in bytes.
-    #[must_use] 
+    #[must_use]
     pub fn size(self) -> usize {
         match self {
             IdxType::U8 | IdxType::I8 => 1,
@@ -97,7 +97,7 @@ pub enum IdxData {
 
 impl IdxData {
     /// The element type.
-    #[must_use] 
+    #[must_use]
     pub fn kind(&self) -> IdxType {
         match self {
             IdxData::U8(_) => IdxType::U8,
@@ -110,7 +110,7 @@ impl IdxData {
     }
 
     /// The number of elements.
-    #[must_use] 
+    #[must_use]
     pub fn len(&self) -> usize {
         match self {
             IdxData::U8(v) => v.len(),
@@ -123,13 +123,13 @@ impl IdxData {
     }
 
     /// `true` if there are no elements.
-    #[must_use] 
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// Every element converted to `f64` (exactly: each type fits).
-    #[must_use] 
+    #[must_use]
     pub fn to_f64_vec(&self) -> Vec<f64> {
         match self {
             IdxData::U8(v) => v.iter().map(|&x| f64::from(x)).collect(),
@@ -151,19 +151,19 @@ pub struct IdxArray {
 
 impl IdxArray {
     /// The size of each dimension, outermost first (e.g. images, rows, columns).
-    #[must_use] 
+    #[must_use]
     pub fn dims(&self) -> &[usize] {
         &self.dims
     }
 
     /// The elements, in row-major order.
-    #[must_use] 
+    #[must_use]
     pub fn data(&self) -> &IdxData {
         &self.data
     }
 
     /// The elements, by value.
-    #[must_use] 
+    #[must_use]
     pub fn into_data(self) -> IdxData {
         self.data
     }

@@ -256,44 +256,44 @@ impl<T: Float> Dataset<T> {
     }
 
     /// The number of samples (never 0).
-    #[must_use] 
+    #[must_use]
     pub fn len(&self) -> usize {
         self.inputs.n_rows()
     }
 
     /// Always `false`: [`Dataset::new`] rejects empty datasets. It exists to pair with
     /// [`len`](Self::len).
-    #[must_use] 
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.inputs.n_rows() == 0
     }
 
     /// The number of values in an input row, N(0).
-    #[must_use] 
+    #[must_use]
     pub fn n_inputs(&self) -> usize {
         self.inputs.n_cols()
     }
 
     /// The number of values in a target row, N(L).
-    #[must_use] 
+    #[must_use]
     pub fn n_targets(&self) -> usize {
         self.targets.n_cols()
     }
 
     /// The inputs, one sample per row.
-    #[must_use] 
+    #[must_use]
     pub fn inputs(&self) -> &Matrix<T> {
         &self.inputs
     }
 
     /// The targets, one sample per row.
-    #[must_use] 
+    #[must_use]
     pub fn targets(&self) -> &Matrix<T> {
         &self.targets
     }
 
     /// The inputs and targets, by value.
-    #[must_use] 
+    #[must_use]
     pub fn into_parts(self) -> (Matrix<T>, Matrix<T>) {
         (self.inputs, self.targets)
     }
@@ -303,7 +303,7 @@ impl<T: Float> Dataset<T> {
     /// # Panics
     /// If `i >= self.len()`.
     #[track_caller]
-    #[must_use] 
+    #[must_use]
     pub fn sample(&self, i: usize) -> (&[T], &[T]) {
         assert!(i < self.len(), "sample {i} is out of range for a dataset of {} samples", self.len());
         (self.inputs.row(i), self.targets.row(i))

@@ -134,19 +134,19 @@ impl<T: Float> Standardizer<T> {
     }
 
     /// The mean μⱼ of each column.
-    #[must_use] 
+    #[must_use]
     pub fn means(&self) -> &[T] {
         &self.means
     }
 
     /// The standard deviation σⱼ of each column (1 for a constant column).
-    #[must_use] 
+    #[must_use]
     pub fn stds(&self) -> &[T] {
         &self.stds
     }
 
     /// The number of columns it was fitted on.
-    #[must_use] 
+    #[must_use]
     pub fn n_features(&self) -> usize {
         self.means.len()
     }

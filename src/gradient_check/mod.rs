@@ -82,7 +82,7 @@ impl GradientCheck {
 
     /// The default settings: step [`DEFAULT_STEP`](Self::DEFAULT_STEP), tolerance
     /// [`DEFAULT_TOLERANCE`](Self::DEFAULT_TOLERANCE).
-    #[must_use] 
+    #[must_use]
     pub fn new() -> Self {
         GradientCheck { step: Self::DEFAULT_STEP, tolerance: Self::DEFAULT_TOLERANCE }
     }
@@ -304,7 +304,7 @@ pub struct ParameterCheck {
 
 impl ParameterCheck {
     /// |analytic − numeric|.
-    #[must_use] 
+    #[must_use]
     pub fn difference(&self) -> f64 {
         (self.analytic - self.numeric).abs()
     }
@@ -312,14 +312,14 @@ impl ParameterCheck {
     /// |analytic − numeric| / max(|analytic|, |numeric|) (0 when both are 0, NaN if
     /// either is NaN): informative, but meaningless near 0, which is why the verdict
     /// uses [`allowed`](Self::allowed).
-    #[must_use] 
+    #[must_use]
     pub fn relative_error(&self) -> f64 {
         let size = self.analytic.abs().max(self.numeric.abs());
         if size == 0.0 { 0.0 } else { self.difference() / size }
     }
 
     /// Whether |analytic − numeric| ≤ [`allowed`](Self::allowed) (never for NaN).
-    #[must_use] 
+    #[must_use]
     pub fn passed(&self) -> bool {
         self.difference() <= self.allowed
     }
@@ -386,14 +386,14 @@ impl GradientCheckReport {
     /// assert!((2.0 * worst.analytic - worst.numeric).abs() < 1e-6 * worst.numeric.abs());
     /// # Ok::<(), backprop::Error>(())
     /// ```
-    #[must_use] 
+    #[must_use]
     pub fn worst(&self) -> Option<&ParameterCheck> {
         self.layers.iter().max_by(|a, b| a.score().total_cmp(&b.score()))
     }
 
     /// The largest relative error among the compared parameters (∞ if one is NaN, 0 for
     /// none): for information; the verdict is [`passed`](Self::passed).
-    #[must_use] 
+    #[must_use]
     pub fn max_relative_error(&self) -> f64 {
         self.max_relative_error
     }

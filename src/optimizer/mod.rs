@@ -144,13 +144,13 @@ impl<'a, T: Float> Params<'a, T> {
     }
 
     /// The number of parameter tensors (two per layer).
-    #[must_use] 
+    #[must_use]
     pub fn len(&self) -> usize {
         2 * self.layers.len()
     }
 
     /// `true` if there is no tensor (never the case for a built network).
-    #[must_use] 
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.layers.is_empty()
     }
@@ -189,7 +189,7 @@ impl<'a, T: Float> Params<'a, T> {
     }
 
     /// ‖∇C‖₂, the Euclidean norm of all gradients together (for clipping by global norm).
-    #[must_use] 
+    #[must_use]
     pub fn gradient_norm(&self) -> T {
         let mut sum = T::ZERO;
         for layer in self.layers.iter() {

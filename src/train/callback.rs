@@ -161,7 +161,7 @@ pub struct ProgressReporter<W: Write = io::Stderr> {
 impl ProgressReporter<io::Stderr> {
     /// A reporter writing to standard error: one line rewritten in place if it is a
     /// terminal, else a line per epoch.
-    #[must_use] 
+    #[must_use]
     pub fn stderr() -> Self {
         let in_place = io::stderr().is_terminal();
         ProgressReporter::new(io::stderr()).in_place(in_place)

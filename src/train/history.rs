@@ -66,7 +66,7 @@ pub struct EpochRecord {
 
 impl EpochRecord {
     /// The monitored cost: the validation cost if there is one, else the training cost.
-    #[must_use] 
+    #[must_use]
     pub fn monitored_cost(&self) -> f64 {
         self.validation_cost.unwrap_or(self.training_cost)
     }
@@ -104,13 +104,13 @@ pub struct History {
 
 impl History {
     /// The record of the best epoch.
-    #[must_use] 
+    #[must_use]
     pub fn best(&self) -> Option<&EpochRecord> {
         self.best_epoch.and_then(|e| self.epochs.get(e))
     }
 
     /// The record of the last epoch run.
-    #[must_use] 
+    #[must_use]
     pub fn last(&self) -> Option<&EpochRecord> {
         self.epochs.last()
     }
