@@ -582,6 +582,17 @@ mod tests {
     }
 
     #[test]
+    fn columns_are_found_by_their_trimmed_header_name() {
+        let options = CsvOptions::new().header(Header::Present);
+        let t = read_csv::<f64>(" a , b ,a\n1,2,3\n".as_bytes(), &options).unwrap();
+        assert_eq!(t.column_index("b"), Some(1));
+        assert_eq!(t.column_index(" b "), Some(1));
+        assert_eq!(t.column_index("a"), Some(0)); // the first of two
+        assert_eq!(t.column_index("c"), None);
+        assert_eq!(read("1,2").unwrap().column_index("a"), None); // no header
+    }
+
+    #[test]
     fn header_and_other_delimiters() {
         let options = CsvOptions::new().delimiter('\t').header(Header::Present);
         let t = read_csv::<f32>("\n a\tb \n1\t2\n".as_bytes(), &options).unwrap();
