@@ -116,7 +116,7 @@ const PORTABLE_TUNING: Tuning = Tuning {
     small: None,
     small_by_dots: None,
     cols: None,
-    dots: route::Dots { max_n: 0, max_n_forward: 0, any_n_rows: 0, few_rows_max_n: None, kc: 1 },
+    dots: route::Dots { max_n: 0, max_n_forward: 0, any_n_rows: 0, few_rows_max_n: None, narrow_from: None, kc: 1 },
     narrow: (0, Blocking { kc: 1, nc: 1 }),
     packed: Blocking { kc: 1, nc: 1 },
     split_last: false,

@@ -127,6 +127,10 @@ pub struct Dots {
     /// A·B (B as stored) with at most 16 rows in all and more than this many columns goes
     /// to the packed tiles: the dot products' copy of Bᵀ is shared by too few rows.
     pub few_rows_max_n: Option<usize>,
+    /// A·B (B as stored) with C from this many columns up to the one-register tiles'
+    /// widest goes to those tiles, whatever its rows: each row of B is then one register
+    /// where it lies, where the dot products would first copy Bᵀ.
+    pub narrow_from: Option<usize>,
     /// Steps of k per block.
     pub kc: usize,
 }
@@ -154,7 +158,8 @@ pub fn plan(t: &Tuning, shape: Shape) -> Route {
         () => d.max_n,
     };
     let few_rows_wide = d.few_rows_max_n.is_some_and(|max| tb == Transpose::No && m <= 16 && n > max);
-    if small_by_dots || (a_as_stored && n <= max_n && k >= 64 && !few_rows_wide) {
+    let one_register = d.narrow_from.is_some_and(|from| tb == Transpose::No && (from..=t.narrow.0).contains(&n));
+    if small_by_dots || (a_as_stored && n <= max_n && k >= 64 && !few_rows_wide && !one_register) {
         return Route::Dots { kc: d.kc };
     }
     let (narrow_n, narrow) = t.narrow;

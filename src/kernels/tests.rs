@@ -499,6 +499,42 @@ fn check_forced_routes<T: Float>() {
     }
 }
 
+/// The one-register tiles at every height they come in (4, 8, 12, 16 and 24 rows, with
+/// and without padded rows), with A as stored or transposed, and with rows of A 4 KiB
+/// apart (which takes the 8-row tiles), against the plain loops, exactly.
+fn check_narrow_tiles<T: Float>() {
+    let mut rng = Rng(0x0a11_7113);
+    let lanes_4k = 4096 / size_of::<T>();
+    for isa in isas() {
+        let ops = super::ops::<T>(isa);
+        let t = ops.tuning;
+        let route = Route::Narrow(t.narrow.1);
+        for m in [1, 4, 5, 8, 11, 12, 13, 16, 17, 24, 30, 33, 40, 100] {
+            for (k, pad) in [(37, 1), (lanes_4k, 0)] {
+                for n in [t.lanes.saturating_sub(3).max(1), t.lanes.max(1)] {
+                    for ta in [Transpose::No, Transpose::Yes] {
+                        let cs = Case { m, k, n, ta, tb: Transpose::No, pad, alpha: 1.0, beta: 0.0 };
+                        let (a, lda, b, ldb, c, ldc) = operands::<T>(&mut rng, cs, true);
+                        let (a_op, b_op) = (operand(&a, lda, ta, m, k), operand(&b, ldb, Transpose::No, k, n));
+                        let mut want = c.clone();
+                        portable::gemm(Route::Cols, T::ONE, a_op, b_op, T::ZERO, MatMut::new(&mut want, m, n, ldc));
+                        let mut got = c.clone();
+                        gemm_kernel(ops, route, None, T::ONE, a_op, b_op, T::ZERO, MatMut::new(&mut got, m, n, ldc));
+                        let same = (0..m).all(|i| got[i * ldc..i * ldc + n] == want[i * ldc..i * ldc + n]);
+                        assert!(same, "{} {} {m}×{k}×{n} {ta:?}", isa.name, T::NAME);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn narrow_tiles_match_the_loops() {
+    check_narrow_tiles::<f32>();
+    check_narrow_tiles::<f64>();
+}
+
 #[test]
 fn forced_routes_match_the_loops() {
     check_forced_routes::<f32>();

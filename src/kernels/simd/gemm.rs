@@ -151,6 +151,22 @@ unsafe fn gemm_with<S: Lanes, const MR: usize, const NV: usize, const A_ROWS_IN_
                     Transpose::Yes if a_in_place && mr == MR => (a[pc * lda + ic..].as_ptr(), 1, lda),
                     // Row i of the panel is row ic + i of A, from column pc.
                     Transpose::No if A_ROWS_IN_PLACE && mr == MR => (a[ic * lda + pc..].as_ptr(), lda, 1),
+                    // The last panel, of fewer than MR rows: its rows copied whole into the
+                    // scratch panel (kc contiguous elements each, where packing them into
+                    // columns would gather one element at a time), zero rows below, and
+                    // read by the same kernel. (f64 A·B at 3×2048×8 took 12.3 µs with the
+                    // gathers, 4×2048×8 3.1 µs.)
+                    Transpose::No if A_ROWS_IN_PLACE => {
+                        let panel = &mut a_pack[..MR * kc];
+                        for (i, row) in panel.chunks_exact_mut(kc).enumerate() {
+                            if i < mr {
+                                row.copy_from_slice(&a[(ic + i) * lda + pc..][..kc]);
+                            } else {
+                                row.fill(S::Elem::ZERO);
+                            }
+                        }
+                        (panel.as_ptr(), kc, 1)
+                    }
                     _ => {
                         // SAFETY: the instruction set is present and A holds rows
                         // ic..ic + mr <= m, columns pc..pc + kc <= k of op(A) (contract).

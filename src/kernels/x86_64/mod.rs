@@ -67,8 +67,12 @@ const fn small_limits(max_nv: usize) -> Option<SmallLimits> {
 ///   - not A·B with at most 16 rows and more than 12 columns: the copy of Bᵀ is shared by
 ///     too few tiles (k = 128-2048: 3 rows, n = 16 from 0.17-0.21× to 0.54-0.64× the `gemm`
 ///     crate, n = 28-33 from 0.45-0.81× to 1.05-1.48×; at n ≤ 12 the dots stay ahead).
-/// - `narrow`: C at most 16 wide in 24×16 tiles (one register per row), k blocks of 512
-///   (the A panel is used once).
+/// - `narrow`: C at most 16 wide in one-register tiles of 24, 16, 12 or 8 rows (see
+///   [`narrow_tile`]), k blocks of 512 (the A panel is used once); A·B with 13 to 16
+///   columns goes there at any number of rows (`narrow_from`), where the dot products
+///   first copy Bᵀ: at n = 16, m = 16 to 1024, k = 64 to 2048, from 0.35-0.93× the `gemm`
+///   crate to 0.73-1.10× (with the shorter tiles: 16-row tiles at m = 16 took it from
+///   0.44-0.48× to 0.79-1.0×).
 /// - `packed`: 12×32 tiles (24 accumulators and 2 registers of B; 24 FMAs per 14 loads),
 ///   KC = 256 keeps the 12×256 A panel (12 KiB) in the 32 KiB L1, NC = 512 makes the packed
 ///   256×512 B block 512 KiB, half the 1 MiB L2. The last 16 columns or fewer apart: n = 33
@@ -79,7 +83,14 @@ pub const AVX512_F32: Tuning = Tuning {
     small: small_limits(4),
     small_by_dots: Some(SmallByDots { k: 64, k_few_rows: 32, max_n: 28 }),
     cols: Some((4, gemm_cols::MAX_N)),
-    dots: Dots { max_n: 28, max_n_forward: 128, any_n_rows: 256, few_rows_max_n: Some(12), kc: 1024 },
+    dots: Dots {
+        max_n: 28,
+        max_n_forward: 128,
+        any_n_rows: 256,
+        few_rows_max_n: Some(12),
+        narrow_from: Some(13),
+        kc: 1024,
+    },
     narrow: (16, Blocking { kc: 512, nc: 16 }),
     packed: Blocking { kc: 256, nc: 512 },
     split_last: true,
@@ -94,6 +105,10 @@ pub const AVX512_F32: Tuning = Tuning {
 ///   any width for X·Wᵀ with k ≥ 512 and at most 32 rows (k = 784, m = 10 / 32, n = 100:
 ///   98 / 100 GFLOP/s against 48 / 66 packed; at m = 128 the packed tiles win at n = 1024,
 ///   92 against 83).
+/// - `narrow`: C at most 8 wide, as in `f32`; A·B with exactly 8 columns goes there at any
+///   number of rows, not to the dot products (m = 8 to 1024, k = 128 to 2048: from
+///   0.42-0.83× the `gemm` crate to 0.83-1.28×), but with 5 or 6 columns the dot products
+///   stay ahead (1.3-1.8× against 0.8-1.1×).
 /// - `packed`: 12×16 tiles; KC = 192 keeps the 12×192 A panel at 18 KiB in L1, NC = 320
 ///   makes the packed B block 480 KiB of L2; the last 8 columns or fewer apart, as in `f32`.
 pub const AVX512_F64: Tuning = Tuning {
@@ -101,7 +116,7 @@ pub const AVX512_F64: Tuning = Tuning {
     small: small_limits(4),
     small_by_dots: None,
     cols: Some((9, gemm_cols::MAX_N)),
-    dots: Dots { max_n: 16, max_n_forward: 16, any_n_rows: 32, few_rows_max_n: None, kc: 256 },
+    dots: Dots { max_n: 16, max_n_forward: 16, any_n_rows: 32, few_rows_max_n: None, narrow_from: Some(8), kc: 256 },
     narrow: (8, Blocking { kc: 512, nc: 8 }),
     packed: Blocking { kc: 192, nc: 320 },
     split_last: true,
@@ -122,7 +137,7 @@ pub const AVX2_F32: Tuning = Tuning {
     small: small_limits(2),
     small_by_dots: None,
     cols: None,
-    dots: Dots { max_n: 32, max_n_forward: 32, any_n_rows: 32, few_rows_max_n: None, kc: 256 },
+    dots: Dots { max_n: 32, max_n_forward: 32, any_n_rows: 32, few_rows_max_n: None, narrow_from: None, kc: 256 },
     narrow: (8, Blocking { kc: 512, nc: 8 }),
     packed: Blocking { kc: 256, nc: 512 },
     split_last: false,
@@ -137,7 +152,7 @@ pub const AVX2_F64: Tuning = Tuning {
     small: small_limits(2),
     small_by_dots: None,
     cols: None,
-    dots: Dots { max_n: 32, max_n_forward: 32, any_n_rows: 32, few_rows_max_n: None, kc: 128 },
+    dots: Dots { max_n: 32, max_n_forward: 32, any_n_rows: 32, few_rows_max_n: None, narrow_from: None, kc: 128 },
     narrow: (4, Blocking { kc: 512, nc: 4 }),
     packed: Blocking { kc: 256, nc: 256 },
     split_last: false,
@@ -263,9 +278,8 @@ unsafe fn small<S: Lanes>(
     }
 }
 
-/// The packed product on AVX-512 for C at most one register wide: tiles of 24 rows, or
-/// of 12 or 4 when C has at most that many (Aᵀ·B at 3×2048×3 in f32 took 24 µs with
-/// 24-row tiles, 0.46× the `gemm` crate: 21 of the 24 rows were padding).
+/// The packed product on AVX-512 for C at most one register wide, in the tiles
+/// [`narrow_tile`] chooses.
 ///
 /// # Safety
 /// As for [`gemm::gemm`]: the CPU supports AVX-512F, the slices fit, k > 0.
@@ -276,12 +290,37 @@ where
 {
     // SAFETY: this function's contract is the bodies'.
     unsafe {
-        match c.n_rows() {
-            0..=4 => tile_avx512::<T, 4, 1>(blocking, alpha, a, b, beta, c),
-            5..=12 => tile_avx512::<T, 12, 1>(blocking, alpha, a, b, beta, c),
+        match narrow_tile(c.n_rows(), a.trans(), a.ld() * size_of::<T>()) {
+            4 => tile_avx512::<T, 4, 1>(blocking, alpha, a, b, beta, c),
+            8 => tile_avx512::<T, 8, 1>(blocking, alpha, a, b, beta, c),
+            12 => tile_avx512::<T, 12, 1>(blocking, alpha, a, b, beta, c),
+            16 => tile_avx512::<T, 16, 1>(blocking, alpha, a, b, beta, c),
             _ => tile_avx512::<T, 24, 1>(blocking, alpha, a, b, beta, c),
         }
     }
+}
+
+/// The rows of the one-register tiles of [`narrow_avx512`] for a C of `m` rows: of 24,
+/// 16, 12, 8 and 4, the one that pads C with the fewest rows (the tallest of those that
+/// tie). A padded row costs as much as a real one, and every height from 8 keeps the FMA
+/// unit busy; 4 rows only for C of at most 4 (Aᵀ·B at 3×2048×3 in f32 took 24 µs with
+/// 24-row tiles, 0.46× the `gemm` crate: 21 of the 24 rows were padding). But when A is
+/// read as stored with rows a multiple of 4 KiB apart (`row_bytes`), the rows of a tile
+/// fall in one set of the L1 cache: more than 8 rows evict each other, so 8.
+fn narrow_tile(m: usize, ta: Transpose, row_bytes: usize) -> usize {
+    if m <= 4 {
+        return 4;
+    }
+    if ta == Transpose::No && row_bytes.is_multiple_of(4096) {
+        return 8;
+    }
+    let mut best = 24;
+    for mr in [16, 12, 8] {
+        if 20 * m.next_multiple_of(best).saturating_sub(m.next_multiple_of(mr)) >= m {
+            best = mr;
+        }
+    }
+    best
 }
 
 /// C ← α·op(A)·op(B) + β·C with AVX-512F, by the route [`plan`](super::route::plan) chose
@@ -346,7 +385,27 @@ mod route_tables;
 
 #[cfg(test)]
 mod tests {
-    use super::row_tile;
+    use super::{narrow_tile, row_tile};
+
+    #[test]
+    fn narrow_tiles_pad_at_least_5_percent_fewer_rows_than_taller_ones() {
+        use crate::kernels::Transpose::{No, Yes};
+        let rows = |m| narrow_tile(m, Yes, 100);
+        // Exactly covered: 16 (16 rows against 24), 8, 12, 24, 48.
+        assert_eq!([16, 8, 12, 24, 48].map(rows), [16, 8, 12, 24, 24]);
+        // 33 rows: 48 in 24- or 16-row tiles, 36 in 12-row ones; 5: 24, 16, 12, 8.
+        assert_eq!([33, 5, 30].map(rows), [12, 8, 16]);
+        // 1024: 1032 in 24-row tiles is within 5% of 1024.
+        assert_eq!(rows(1024), 24);
+        // At most 4 rows: the 4-row tile.
+        assert_eq!([1, 3, 4].map(rows), [4, 4, 4]);
+        // A as stored, rows 4 KiB apart: 8-row tiles, not for Aᵀ or other strides.
+        assert_eq!(narrow_tile(100, No, 4096), 8);
+        assert_eq!(narrow_tile(100, No, 8192), 8);
+        assert_eq!(narrow_tile(24, No, 2048), 24);
+        assert_eq!(narrow_tile(24, Yes, 4096), 24);
+        assert_eq!(narrow_tile(3, No, 4096), 4);
+    }
 
     #[test]
     fn row_tiles_pad_at_least_5_percent_fewer_elements_than_taller_ones() {

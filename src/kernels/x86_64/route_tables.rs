@@ -23,6 +23,14 @@ fn the_avx512_tables_route_the_measured_cases() {
     assert_eq!(f32(shape(3, 3, 3, No, No)), Route::Small { nv: 1 });
     assert_eq!(f32(shape(8, 40, 20, No, Yes)), Route::Dots { kc: 1024 });
     assert_eq!(f32(shape(16, 40, 20, No, Yes)), Route::Small { nv: 2 });
+    // A·B one register wide (13 to 16 columns in f32, 8 in f64): one-register tiles at
+    // any number of rows; 12 columns, or B transposed: dot products.
+    assert_eq!(f32(shape(100, 256, 16, No, No)), Route::Narrow(AVX512_F32.narrow.1));
+    assert_eq!(f32(shape(100, 256, 13, No, No)), Route::Narrow(AVX512_F32.narrow.1));
+    assert_eq!(f32(shape(100, 256, 12, No, No)), Route::Dots { kc: 1024 });
+    assert_eq!(f32(shape(100, 256, 16, No, Yes)), Route::Dots { kc: 1024 });
+    assert_eq!(plan(&AVX512_F64, shape(100, 256, 8, No, No)), Route::Narrow(AVX512_F64.narrow.1));
+    assert_eq!(plan(&AVX512_F64, shape(100, 256, 7, No, No)), Route::Dots { kc: 256 });
     // Few rows of A·B past 12 columns: packed tiles (here one register wide).
     assert_eq!(f32(shape(3, 256, 16, No, No)), Route::Narrow(AVX512_F32.narrow.1));
     assert_eq!(f32(shape(3, 256, 12, No, No)), Route::Dots { kc: 1024 });
