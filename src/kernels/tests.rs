@@ -499,7 +499,7 @@ fn check_forced_routes<T: Float>() {
     }
 }
 
-/// The one-register tiles at every height they come in (4, 8, 12, 16 and 24 rows, with
+/// The one-register tiles at every height they come in (2, 3, 4, 6, 8, 12, 16 and 24 rows, with
 /// and without padded rows), with A as stored or transposed, and with rows of A 4 KiB
 /// apart (which takes the 8-row tiles), against the plain loops, exactly.
 fn check_narrow_tiles<T: Float>() {
@@ -509,7 +509,7 @@ fn check_narrow_tiles<T: Float>() {
         let ops = super::ops::<T>(isa);
         let t = ops.tuning;
         let route = Route::Narrow(t.narrow.1);
-        for m in [1, 4, 5, 8, 11, 12, 13, 16, 17, 24, 30, 33, 40, 100] {
+        for m in [1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 16, 17, 24, 30, 33, 40, 100] {
             for (k, pad) in [(37, 1), (lanes_4k, 0)] {
                 for n in [t.lanes.saturating_sub(3).max(1), t.lanes.max(1)] {
                     for ta in [Transpose::No, Transpose::Yes] {

@@ -291,7 +291,10 @@ where
     // SAFETY: this function's contract is the bodies'.
     unsafe {
         match narrow_tile(c.n_rows(), a.trans(), a.ld() * size_of::<T>()) {
+            2 => tile_avx512::<T, 2, 1>(blocking, alpha, a, b, beta, c),
+            3 => tile_avx512::<T, 3, 1>(blocking, alpha, a, b, beta, c),
             4 => tile_avx512::<T, 4, 1>(blocking, alpha, a, b, beta, c),
+            6 => tile_avx512::<T, 6, 1>(blocking, alpha, a, b, beta, c),
             8 => tile_avx512::<T, 8, 1>(blocking, alpha, a, b, beta, c),
             12 => tile_avx512::<T, 12, 1>(blocking, alpha, a, b, beta, c),
             16 => tile_avx512::<T, 16, 1>(blocking, alpha, a, b, beta, c),
@@ -300,16 +303,24 @@ where
     }
 }
 
-/// The rows of the one-register tiles of [`narrow_avx512`] for a C of `m` rows: of 24,
-/// 16, 12, 8 and 4, the one that pads C with the fewest rows (the tallest of those that
-/// tie). A padded row costs as much as a real one, and every height from 8 keeps the FMA
-/// unit busy; 4 rows only for C of at most 4 (Aᵀ·B at 3×2048×3 in f32 took 24 µs with
-/// 24-row tiles, 0.46× the `gemm` crate: 21 of the 24 rows were padding). But when A is
-/// read as stored with rows a multiple of 4 KiB apart (`row_bytes`), the rows of a tile
-/// fall in one set of the L1 cache: more than 8 rows evict each other, so 8.
+/// The rows of the one-register tiles of [`narrow_avx512`] for a C of `m` rows: up to 6
+/// rows, tiles of 2, 3, 4 or 6 (exactly C's rows, or one more; 6 rows as two 3-row tiles
+/// ran at 0.66-0.73× the `gemm` crate, as one 6-row tile at 0.92-1.01×: each 3-row tile
+/// waits on the latency of its three sums); else of 24, 16, 12 and 8,
+/// the tallest unless a shorter one pads C with at least 5% fewer rows. A padded row
+/// costs as much as a real one, and a panel of fewer rows than the tile is copied first
+/// (A·B at 3×2048×16 took 4.9 µs in f32 in 4-row tiles, 4×2048×16 2.7 µs), while every
+/// height from 8 keeps the FMA unit busy. But when A is read as stored with rows a
+/// multiple of 4 KiB apart (`row_bytes`), the rows of a tile fall in one set of the L1
+/// cache: more than 8 rows evict each other, so 8. (Each tile shape costs compile time:
+/// the 2-, 3- and 6-row ones took a release build of the crate from 23 to 27 s.)
 fn narrow_tile(m: usize, ta: Transpose, row_bytes: usize) -> usize {
-    if m <= 4 {
-        return 4;
+    if m <= 6 {
+        return match m {
+            0..=2 => 2,
+            3 | 4 => m,
+            _ => 6,
+        };
     }
     if ta == Transpose::No && row_bytes.is_multiple_of(4096) {
         return 8;
@@ -393,18 +404,19 @@ mod tests {
         let rows = |m| narrow_tile(m, Yes, 100);
         // Exactly covered: 16 (16 rows against 24), 8, 12, 24, 48.
         assert_eq!([16, 8, 12, 24, 48].map(rows), [16, 8, 12, 24, 24]);
-        // 33 rows: 48 in 24- or 16-row tiles, 36 in 12-row ones; 5: 24, 16, 12, 8.
-        assert_eq!([33, 5, 30].map(rows), [12, 8, 16]);
+        // 33 rows: 48 in 24- or 16-row tiles, 36 in 12-row ones; 30: 48, 32, 36, 32; 7: 8.
+        assert_eq!([33, 30, 7].map(rows), [12, 16, 8]);
         // 1024: 1032 in 24-row tiles is within 5% of 1024.
         assert_eq!(rows(1024), 24);
-        // At most 4 rows: the 4-row tile.
-        assert_eq!([1, 3, 4].map(rows), [4, 4, 4]);
+        // Up to 6 rows: tiles of 2, 3, 4 or 6, exactly C's rows or one more.
+        assert_eq!([1, 2, 3, 4, 5, 6].map(rows), [2, 2, 3, 4, 6, 6]);
         // A as stored, rows 4 KiB apart: 8-row tiles, not for Aᵀ or other strides.
         assert_eq!(narrow_tile(100, No, 4096), 8);
         assert_eq!(narrow_tile(100, No, 8192), 8);
         assert_eq!(narrow_tile(24, No, 2048), 24);
         assert_eq!(narrow_tile(24, Yes, 4096), 24);
-        assert_eq!(narrow_tile(3, No, 4096), 4);
+        assert_eq!(narrow_tile(3, No, 4096), 3);
+        assert_eq!(narrow_tile(5, No, 4096), 6);
     }
 
     #[test]
