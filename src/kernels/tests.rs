@@ -499,7 +499,7 @@ fn check_forced_routes<T: Float>() {
     }
 }
 
-/// The one-register tiles at every height they come in (2, 3, 4, 6, 8, 12, 16 and 24 rows, with
+/// The one-register tiles at every height they come in (3, 4, 6, 8, 12 and 24 rows, with
 /// and without padded rows), with A as stored or transposed, and with rows of A 4 KiB
 /// apart (which takes the 8-row tiles), against the plain loops, exactly.
 fn check_narrow_tiles<T: Float>() {

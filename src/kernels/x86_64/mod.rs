@@ -67,12 +67,12 @@ const fn small_limits(max_nv: usize) -> Option<SmallLimits> {
 ///   - not A·B with at most 16 rows and more than 12 columns: the copy of Bᵀ is shared by
 ///     too few tiles (k = 128-2048: 3 rows, n = 16 from 0.17-0.21× to 0.54-0.64× the `gemm`
 ///     crate, n = 28-33 from 0.45-0.81× to 1.05-1.48×; at n ≤ 12 the dots stay ahead).
-/// - `narrow`: C at most 16 wide in one-register tiles of 24, 16, 12 or 8 rows (see
+/// - `narrow`: C at most 16 wide in one-register tiles of 3 to 24 rows (see
 ///   [`narrow_tile`]), k blocks of 512 (the A panel is used once); A·B with 13 to 16
 ///   columns goes there at any number of rows (`narrow_from`), where the dot products
 ///   first copy Bᵀ: at n = 16, m = 16 to 1024, k = 64 to 2048, from 0.35-0.93× the `gemm`
-///   crate to 0.73-1.10× (with the shorter tiles: 16-row tiles at m = 16 took it from
-///   0.44-0.48× to 0.79-1.0×).
+///   crate to 0.73-1.10× (with the shorter tiles: m = 16 went from 0.44-0.48× in 24-row
+///   tiles to 0.92-1.02× in 8-row ones).
 /// - `packed`: 12×32 tiles (24 accumulators and 2 registers of B; 24 FMAs per 14 loads),
 ///   KC = 256 keeps the 12×256 A panel (12 KiB) in the 32 KiB L1, NC = 512 makes the packed
 ///   256×512 B block 512 KiB, half the 1 MiB L2. The last 16 columns or fewer apart: n = 33
@@ -291,34 +291,37 @@ where
     // SAFETY: this function's contract is the bodies'.
     unsafe {
         match narrow_tile(c.n_rows(), a.trans(), a.ld() * size_of::<T>()) {
-            2 => tile_avx512::<T, 2, 1>(blocking, alpha, a, b, beta, c),
             3 => tile_avx512::<T, 3, 1>(blocking, alpha, a, b, beta, c),
             4 => tile_avx512::<T, 4, 1>(blocking, alpha, a, b, beta, c),
             6 => tile_avx512::<T, 6, 1>(blocking, alpha, a, b, beta, c),
             8 => tile_avx512::<T, 8, 1>(blocking, alpha, a, b, beta, c),
             12 => tile_avx512::<T, 12, 1>(blocking, alpha, a, b, beta, c),
-            16 => tile_avx512::<T, 16, 1>(blocking, alpha, a, b, beta, c),
             _ => tile_avx512::<T, 24, 1>(blocking, alpha, a, b, beta, c),
         }
     }
 }
 
 /// The rows of the one-register tiles of [`narrow_avx512`] for a C of `m` rows: up to 6
-/// rows, tiles of 2, 3, 4 or 6 (exactly C's rows, or one more; 6 rows as two 3-row tiles
-/// ran at 0.66-0.73× the `gemm` crate, as one 6-row tile at 0.92-1.01×: each 3-row tile
-/// waits on the latency of its three sums); else of 24, 16, 12 and 8,
-/// the tallest unless a shorter one pads C with at least 5% fewer rows. A padded row
-/// costs as much as a real one, and a panel of fewer rows than the tile is copied first
-/// (A·B at 3×2048×16 took 4.9 µs in f32 in 4-row tiles, 4×2048×16 2.7 µs), while every
-/// height from 8 keeps the FMA unit busy. But when A is read as stored with rows a
-/// multiple of 4 KiB apart (`row_bytes`), the rows of a tile fall in one set of the L1
-/// cache: more than 8 rows evict each other, so 8. (Each tile shape costs compile time:
-/// the 2-, 3- and 6-row ones took a release build of the crate from 23 to 27 s.)
+/// rows, tiles of 3, 4 or 6 (at most one padded row but for m = 1, which takes the
+/// matrix·vector route anyway; 6 rows as two 3-row tiles ran at 0.66-0.73× the `gemm`
+/// crate, as one 6-row tile at 0.92-1.01×: each 3-row tile waits on the latency of its
+/// three sums); else of 24, 12 and 8, the tallest unless a shorter one pads C with at
+/// least 5% fewer rows. A padded row costs as much as a real one, and a panel of fewer
+/// rows than the tile is copied first (A·B at 3×2048×16 took 4.9 µs in f32 in 4-row
+/// tiles, 4×2048×16 2.7 µs), while every height from 8 keeps the FMA unit busy. But when
+/// A is read as stored with rows a multiple of 4 KiB apart (`row_bytes`), the rows of a
+/// tile fall in one set of the L1 cache: more than 8 rows evict each other, so 8.
+///
+/// Each tile shape is compiled for both precisions and costs about 1.2 s of a release
+/// build of the crate, so the heights are few: 16-row tiles (16 rows as two 8-row ones
+/// ran as fast) and 2-row ones (2 rows of Aᵀ·B at k ≥ 128 ran at 0.5× the `gemm` crate
+/// in 3-row tiles against 0.8-1.0× in 2-row ones, a rare shape: C at most one register
+/// wide) took the build from 24 to 29 s.
 fn narrow_tile(m: usize, ta: Transpose, row_bytes: usize) -> usize {
     if m <= 6 {
         return match m {
-            0..=2 => 2,
-            3 | 4 => m,
+            0..=3 => 3,
+            4 => 4,
             _ => 6,
         };
     }
@@ -326,7 +329,7 @@ fn narrow_tile(m: usize, ta: Transpose, row_bytes: usize) -> usize {
         return 8;
     }
     let mut best = 24;
-    for mr in [16, 12, 8] {
+    for mr in [12, 8] {
         if 20 * m.next_multiple_of(best).saturating_sub(m.next_multiple_of(mr)) >= m {
             best = mr;
         }
@@ -402,14 +405,15 @@ mod tests {
     fn narrow_tiles_pad_at_least_5_percent_fewer_rows_than_taller_ones() {
         use crate::kernels::Transpose::{No, Yes};
         let rows = |m| narrow_tile(m, Yes, 100);
-        // Exactly covered: 16 (16 rows against 24), 8, 12, 24, 48.
-        assert_eq!([16, 8, 12, 24, 48].map(rows), [16, 8, 12, 24, 24]);
-        // 33 rows: 48 in 24- or 16-row tiles, 36 in 12-row ones; 30: 48, 32, 36, 32; 7: 8.
-        assert_eq!([33, 30, 7].map(rows), [12, 16, 8]);
+        // Exactly covered: 16 (two 8-row tiles against 24 rows), 8, 12, 24, 48.
+        assert_eq!([16, 8, 12, 24, 48].map(rows), [8, 8, 12, 24, 24]);
+        // 33 rows: 48 in 24-row tiles, 36 in 12-row ones, 40 in 8-row ones; 30: 48, 36,
+        // 32; 7: 24, 12, 8.
+        assert_eq!([33, 30, 7].map(rows), [12, 8, 8]);
         // 1024: 1032 in 24-row tiles is within 5% of 1024.
         assert_eq!(rows(1024), 24);
-        // Up to 6 rows: tiles of 2, 3, 4 or 6, exactly C's rows or one more.
-        assert_eq!([1, 2, 3, 4, 5, 6].map(rows), [2, 2, 3, 4, 6, 6]);
+        // Up to 6 rows: tiles of 3, 4 or 6.
+        assert_eq!([1, 2, 3, 4, 5, 6].map(rows), [3, 3, 3, 4, 6, 6]);
         // A as stored, rows 4 KiB apart: 8-row tiles, not for Aᵀ or other strides.
         assert_eq!(narrow_tile(100, No, 4096), 8);
         assert_eq!(narrow_tile(100, No, 8192), 8);
