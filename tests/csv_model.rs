@@ -7,30 +7,16 @@
 mod csv_model;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use backprop::{
     Activation, Adam, CsvOptions, Dataset, EarlyStopping, Header, Matrix, Network, Rng, Standardizer, TargetColumn,
     Trainer, ValidationSet, read_csv_file,
 };
 
-/// A fresh, empty folder of the system's temporary folder, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let path = std::env::temp_dir().join(format!("backprop-{name}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&path);
-        fs::create_dir_all(&path).expect("the temporary folder is writable");
-        TempDir(path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
+#[path = "common/temp_dir.rs"]
+mod temp_dir;
+use temp_dir::TempDir;
 
 /// A CSV file with a header: inputs of very different scales, the target `y` between
 /// them (not last), and `rows` rows.

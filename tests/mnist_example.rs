@@ -6,25 +6,11 @@
 mod mnist;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-/// A fresh, empty folder of the system's temporary folder, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let path = std::env::temp_dir().join(format!("backprop-{name}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&path);
-        fs::create_dir_all(&path).expect("the temporary folder is writable");
-        TempDir(path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
+#[path = "common/temp_dir.rs"]
+mod temp_dir;
+use temp_dir::TempDir;
 
 /// Writes `n` images of 28×28 bytes and their labels as IDX files named as MNIST's: digit
 /// k is a bright bar whose place depends on k.
